@@ -1,0 +1,225 @@
+"""``make codegen``: protoc (grpcio-tools) plus our plugin, written atomically or checked.
+
+    python -m buckyos.codegen --proto-root proto --out generated \\
+        --map buckyos/=buckyos.generated proto/buckyos/*.proto
+    python -m buckyos.codegen ... --check     # exit 1 when the out dir differs
+
+Everything is generated into a temporary directory first: protoc's ``_pb2.py``,
+``_pb2.pyi``, ``_pb2_grpc.py`` and our ``_rpc.py``.  Imports of mapped proto packages are
+rewritten to the Python package they are installed as (protoc writes ``from buckyos
+import x_pb2``; we install it as ``buckyos.generated``).  Only when every step succeeded
+are the files copied into the out dir, so a bad contract leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["GENERATED_SUFFIXES", "generate_into", "main"]
+
+GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_rpc.py")
+
+
+class CodegenError(Exception):
+    pass
+
+
+def _protoc_include() -> str:
+    import grpc_tools
+
+    return str(Path(grpc_tools.__file__).parent / "_proto")
+
+
+def _plugin_wrapper(directory: Path) -> Path:
+    path = directory / "protoc-gen-buckyos"
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m buckyos.codegen.plugin "$@"\n')
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def _rewrite_imports(text: str, rules: list[tuple[str, str]]) -> str:
+    for prefix, package in rules:
+        dotted = prefix.rstrip("/").replace("/", ".")
+        pattern = re.compile(rf"^(from\s+){re.escape(dotted)}((?:\.\w+)*)(\s+import\s+\w+_pb2\b)", re.M)
+        text = pattern.sub(lambda m: f"{m.group(1)}{package}{m.group(2)}{m.group(3)}", text)
+    return text
+
+
+def generate_into(
+    target: Path,
+    protos: list[str],
+    *,
+    proto_roots: list[str],
+    includes: list[str],
+    rules: list[tuple[str, str]],
+) -> dict[str, bytes]:
+    """Run protoc and the plugin; return {relative output path: bytes} for the out dir."""
+    from grpc_tools import protoc
+
+    with tempfile.TemporaryDirectory(prefix="buckyos-codegen-") as tmp_name:
+        tmp = Path(tmp_name)
+        raw = tmp / "out"
+        raw.mkdir()
+        plugin = _plugin_wrapper(tmp)
+        parameter = ",".join(f"{p}={m}" for p, m in rules)
+        args = [
+            "grpc_tools.protoc",
+            *(f"-I{root}" for root in [*proto_roots, *includes]),
+            f"-I{_protoc_include()}",
+            f"--python_out={raw}",
+            f"--pyi_out={raw}",
+            f"--grpc_python_out={raw}",
+            f"--plugin=protoc-gen-buckyos={plugin}",
+            f"--buckyos_out={parameter}:{raw}",
+            *protos,
+        ]
+        if protoc.main(args) != 0:
+            raise CodegenError("protoc failed (see the messages above); nothing was written")
+        outputs: dict[str, bytes] = {}
+        for path in sorted(raw.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(raw).as_posix()
+            text = path.read_text()
+            if rel.endswith("_pb2_grpc.py") and "def add_" not in text:
+                continue  # a file without services: protoc writes an empty shell
+            for prefix, _package in rules:
+                if rel.startswith(prefix):
+                    rel = rel[len(prefix) :]
+                    break
+            if not rel.endswith("_rpc.py"):
+                # Our plugin already writes the mapped imports; protoc's outputs do not.
+                text = _rewrite_imports(text, rules)
+            outputs[rel] = text.encode()
+        _format(raw, outputs)
+        return outputs
+
+
+def _format(scratch: Path, outputs: dict[str, bytes]) -> None:
+    """Format our ``_rpc.py`` outputs with ruff (pinned in the dev extra) when present.
+
+    The plugin writes valid, readable code on its own; ruff only wraps long lines and
+    orders ``__all__`` so the checked-in files pass the project's lint unchanged.
+    """
+    names = [rel for rel in outputs if rel.endswith("_rpc.py")]
+    if not names or importlib.util.find_spec("ruff") is None:
+        return
+    work = scratch / "fmt"
+    files = []
+    for index, rel in enumerate(names):
+        path = work / f"m{index}" / Path(rel).name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(outputs[rel])
+        files.append(path)
+    config = [
+        "--isolated",
+        "--line-length",
+        "100",
+        "--config",
+        'lint.isort.known-first-party = ["buckyos", "tests"]',
+    ]
+    ruff = [sys.executable, "-m", "ruff"]
+    subprocess.run(
+        [*ruff, "check", *config, "--fix-only", "--select", "I,RUF022", "--quiet", *map(str, files)],
+        check=False,
+    )
+    subprocess.run([*ruff, "format", *config, "--quiet", *map(str, files)], check=True)
+    for rel, path in zip(names, files, strict=True):
+        outputs[rel] = path.read_bytes()
+
+
+def _existing(target: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    if target.is_dir():
+        for path in target.rglob("*"):
+            if path.is_file() and path.name.endswith(GENERATED_SUFFIXES):
+                found[path.relative_to(target).as_posix()] = path
+    return found
+
+
+def _diff(target: Path, outputs: dict[str, bytes]) -> list[str]:
+    existing = _existing(target)
+    problems = []
+    for rel, data in outputs.items():
+        path = target / rel
+        if rel not in existing:
+            problems.append(f"missing: {path}")
+        elif path.read_bytes() != data:
+            problems.append(f"differs: {path}")
+    problems.extend(f"stale: {existing[rel]}" for rel in sorted(set(existing) - set(outputs)))
+    return problems
+
+
+def _write(target: Path, outputs: dict[str, bytes]) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for rel, data in outputs.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    for rel, path in _existing(target).items():
+        if rel not in outputs:
+            path.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m buckyos.codegen", description=__doc__)
+    parser.add_argument("protos", nargs="+", help=".proto files, relative to a --proto-root")
+    parser.add_argument("--proto-root", action="append", required=True)
+    parser.add_argument("--include", action="append", default=[], help="extra import roots")
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="DIR/=PACKAGE",
+        help="proto directory to Python package, e.g. buckyos/=buckyos.generated",
+    )
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args(argv)
+    rules = []
+    for item in args.map:
+        prefix, sep, package = item.partition("=")
+        if not sep or not prefix.endswith("/"):
+            parser.error(f"--map {item!r}: write DIR/=PACKAGE, e.g. buckyos/=buckyos.generated")
+        rules.append((prefix, package))
+    protos = []
+    for proto in args.protos:
+        rel = None
+        for root in args.proto_root:
+            candidate = os.path.relpath(proto, root)
+            if not candidate.startswith(".."):
+                rel = candidate
+                break
+        protos.append(rel or proto)
+    try:
+        outputs = generate_into(
+            args.out, protos, proto_roots=args.proto_root, includes=args.include, rules=rules
+        )
+    except CodegenError as exc:
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        problems = _diff(args.out, outputs)
+        if problems:
+            print("codegen: generated code is out of date; run `make codegen`:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        print(f"codegen: {args.out} is up to date ({len(outputs)} files)")
+        return 0
+    _write(args.out, outputs)
+    print(f"codegen: wrote {len(outputs)} files to {args.out}")
+    return 0
+
+
+

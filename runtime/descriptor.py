@@ -1,0 +1,220 @@
+"""The contract between generated code and the runtime: one frozen descriptor per verb.
+
+Generated modules hold nothing but these descriptors and thin stubs over them; every
+behaviour (auth, JSON mapping, transports) lives in the runtime and reads them.  A
+binding registered by hand builds the same descriptors with :func:`verb`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from google.protobuf.message import Message
+
+from .auth import AuthNode, needs_token, parse_auth, placeholders
+from .errors import ContractError
+
+__all__ = [
+    "JsonShape",
+    "MethodDescriptor",
+    "ServiceDescriptor",
+    "SessionFlags",
+]
+
+ReqT = TypeVar("ReqT", bound=Message)
+RespT = TypeVar("RespT", bound=Message)
+
+
+class JsonShape(enum.IntEnum):
+    """How a message travels as kRPC JSON; values match ``buckyos.JsonShape``."""
+
+    OBJECT = 0
+    NULL = 1
+    TRUE = 2
+    UNWRAP = 3
+    NULLABLE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFlags:
+    """Binder session flags: CHECK, CLOSE, REFRESH and the LOA level a verb needs."""
+
+    check: bool = False
+    close: bool = False
+    refresh: bool = False
+    loa: int = 0
+
+    def __str__(self) -> str:
+        parts = [name for name in ("check", "close", "refresh") if getattr(self, name)]
+        if self.loa:
+            parts.append(f"loa={self.loa}")
+        return ",".join(parts) or "none"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MethodDescriptor(Generic[ReqT, RespT]):
+    """One verb of a service: the binder's verb-table entry plus its wire names."""
+
+    api: str
+    """The api (binding) name, the path segment of ``/kapi/<api>``."""
+    service: str
+    """The proto service's full name, e.g. ``buckyos.system_config.SystemConfig``."""
+    name: str
+    """The proto method name (``Get``)."""
+    krpc: str
+    """The kRPC method name on the wire (``sys_config_get``)."""
+    request_type: type[ReqT]
+    response_type: type[RespT]
+    auth: AuthNode
+    session: SessionFlags = SessionFlags()
+    params_shape: JsonShape = JsonShape.OBJECT
+    result_shape: JsonShape = JsonShape.OBJECT
+    idempotent: bool = False
+    """Safe to retry or fail over (proto ``idempotency_level`` is set)."""
+    doc: str = ""
+
+    @property
+    def grpc_path(self) -> str:
+        return f"/{self.service}/{self.name}"
+
+    @property
+    def auth_text(self) -> str:
+        return str(self.auth)
+
+    @property
+    def needs_token(self) -> bool:
+        """Binder rule: any session flag, Token or Permission node implies a token check."""
+        return (
+            self.session.check
+            or self.session.loa > 0
+            or self.session.close
+            or needs_token(self.auth)
+        )
+
+    def __repr__(self) -> str:
+        return f"<MethodDescriptor {self.api}/{self.krpc} ({self.service}.{self.name})>"
+
+    def spec(self) -> dict[str, Any]:
+        """A JSON-ready description (the binder's ``specification`` of this verb)."""
+        return {
+            "name": self.name,
+            "krpc": self.krpc,
+            "grpc": self.grpc_path,
+            "auth": self.auth_text,
+            "session": {
+                "check": self.session.check,
+                "close": self.session.close,
+                "refresh": self.session.refresh,
+                "loa": self.session.loa,
+            },
+            "params": self.params_shape.name,
+            "result": self.result_shape.name,
+            "request_type": self.request_type.DESCRIPTOR.full_name,
+            "response_type": self.response_type.DESCRIPTOR.full_name,
+            "idempotent": self.idempotent,
+            "doc": self.doc,
+        }
+
+    @staticmethod
+    def build(
+        *,
+        api: str,
+        service: str,
+        name: str,
+        krpc: str,
+        request_type: type[ReqT],
+        response_type: type[RespT],
+        auth: str | AuthNode = "",
+        session: SessionFlags | None = None,
+        params_shape: JsonShape = JsonShape.OBJECT,
+        result_shape: JsonShape = JsonShape.OBJECT,
+        idempotent: bool = False,
+        doc: str = "",
+    ) -> MethodDescriptor[ReqT, RespT]:
+        """Build and validate a descriptor (what a hand-written binding uses)."""
+        node = parse_auth(auth) if isinstance(auth, str) else auth
+        fields = {f.name for f in request_type.DESCRIPTOR.fields}
+        missing = [p for p in placeholders(node) if p not in fields]
+        if missing:
+            raise ContractError(
+                f"verb {krpc}: placeholder {{{missing[0]}}} in auth {str(node)!r} is not a "
+                f"field of {request_type.DESCRIPTOR.full_name} (fields: {sorted(fields)})"
+            )
+        return MethodDescriptor(
+            api=api,
+            service=service,
+            name=name,
+            krpc=krpc,
+            request_type=request_type,
+            response_type=response_type,
+            auth=node,
+            session=session or SessionFlags(),
+            params_shape=params_shape,
+            result_shape=result_shape,
+            idempotent=idempotent,
+            doc=doc,
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ServiceDescriptor:
+    """A binding's api: its name, default port and verb table."""
+
+    api: str
+    service: str
+    methods: tuple[MethodDescriptor[Any, Any], ...]
+    port: int = 0
+    noconcurrency: bool = False
+    doc: str = ""
+    by_krpc: Mapping[str, MethodDescriptor[Any, Any]] = field(init=False, repr=False)
+    by_name: Mapping[str, MethodDescriptor[Any, Any]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_krpc: dict[str, MethodDescriptor[Any, Any]] = {}
+        by_name: dict[str, MethodDescriptor[Any, Any]] = {}
+        for method in self.methods:
+            if method.krpc in by_krpc:
+                raise ContractError(
+                    f"api {self.api}: kRPC name {method.krpc!r} is used by both "
+                    f"{by_krpc[method.krpc].name} and {method.name}"
+                )
+            by_krpc[method.krpc] = method
+            by_name[method.name] = method
+        object.__setattr__(self, "by_krpc", MappingProxyType(by_krpc))
+        object.__setattr__(self, "by_name", MappingProxyType(by_name))
+
+    def __repr__(self) -> str:
+        return f"<ServiceDescriptor {self.api} ({self.service}, {len(self.methods)} verbs)>"
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "api": self.api,
+            "service": self.service,
+            "port": self.port,
+            "noconcurrency": self.noconcurrency,
+            "doc": self.doc,
+            "verbs": [m.spec() for m in self.methods],
+        }
+
+    @staticmethod
+    def of(
+        api: str,
+        service: str,
+        methods: Iterable[MethodDescriptor[Any, Any]],
+        *,
+        port: int = 0,
+        noconcurrency: bool = False,
+        doc: str = "",
+    ) -> ServiceDescriptor:
+        return ServiceDescriptor(
+            api=api,
+            service=service,
+            methods=tuple(methods),
+            port=port,
+            noconcurrency=noconcurrency,
+            doc=doc,
+        )

@@ -1,0 +1,289 @@
+"""The one error hierarchy of the runtime.
+
+::
+
+    BuckyOSError                      anything this library raises on purpose
+    ├── RPCError                      an upstream kRPC error kind; ``str(e)`` is the wire text
+    │   ├── ReasonError               "Failed due to reason: {s}"
+    │   │   ├── TransportError        the call never got an answer (refused, reset, timeout)
+    │   │   └── InternalError         the handler raised or overran its time
+    │   ├── UnknownMethodError        "Unknown method: {s}"
+    │   ├── InvalidTokenError         "Invalid token: {s}"
+    │   ├── ParseRequestError         "Parse Request Error: {s}"
+    │   ├── ParseResponseError        "Parse Response Error: {s}"
+    │   ├── TokenExpiredError         "Token expired:{s}"
+    │   ├── NoPermissionError         "No permission:{s}"
+    │   ├── InvalidPasswordError      "Invalid password"
+    │   ├── UserNotFoundError         "User Not Found:{s}"
+    │   ├── KeyNotExistError          "Key not exist: {s}"
+    │   └── ServiceNotValidError      "Service not valid: {s}"
+    ├── ConfigError                   the runtime could not find or read its configuration
+    └── ContractError                 a contract (verb table, auth expression) is malformed
+
+The texts are upstream's ``RPCErrors`` Display strings (``kRPC/src/lib.rs``), byte for
+byte, because a real BuckyOS client maps them back to kinds by prefix.  Over gRPC every
+kind travels as one status code (``grpc_status``) with the same text as details, so a
+client raises the same class whatever the wire.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BuckyOSError",
+    "ConfigError",
+    "ContractError",
+    "InternalError",
+    "InvalidPasswordError",
+    "InvalidTokenError",
+    "KeyNotExistError",
+    "NoPermissionError",
+    "ParseRequestError",
+    "ParseResponseError",
+    "RPCError",
+    "ReasonError",
+    "ServiceNotValidError",
+    "TokenExpiredError",
+    "TransportError",
+    "UnknownMethodError",
+    "UserNotFoundError",
+    "error_from_grpc",
+    "error_from_text",
+    "is_retryable_reason",
+]
+
+
+class BuckyOSError(Exception):
+    """Base of everything this library raises on purpose."""
+
+
+class ConfigError(BuckyOSError):
+    """Configuration is missing or malformed; the message names what was tried."""
+
+
+class ContractError(BuckyOSError):
+    """A contract, verb table or auth expression is malformed."""
+
+
+class RPCError(BuckyOSError):
+    """An upstream kRPC error kind.
+
+    ``detail`` is the variable part; ``text`` (also ``str(error)``) is the exact wire text.
+    """
+
+    prefix: ClassVar[str] = ""
+    kind: ClassVar[str] = "RPCError"
+    # grpc.StatusCode name; kept as a string so this module does not import grpc.
+    grpc_status: ClassVar[str] = "UNKNOWN"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(self.text)
+
+    @property
+    def text(self) -> str:
+        return f"{self.prefix}{self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.detail == self.detail  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.detail))
+
+
+class ReasonError(RPCError):
+    prefix = "Failed due to reason: "
+    kind = "ReasonError"
+    grpc_status = "UNKNOWN"
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return is_retryable_reason(self.detail)
+
+
+class TransportError(ReasonError):
+    """No answer came back: connection refused or reset, timeout, bad gateway."""
+
+    grpc_status = "UNAVAILABLE"
+
+
+class InternalError(ReasonError):
+    """The handler raised or overran its time; the server keeps serving."""
+
+    grpc_status = "INTERNAL"
+
+
+class UnknownMethodError(RPCError):
+    prefix = "Unknown method: "
+    kind = "UnknownMethod"
+    grpc_status = "UNIMPLEMENTED"
+
+
+class InvalidTokenError(RPCError):
+    prefix = "Invalid token: "
+    kind = "InvalidToken"
+    grpc_status = "UNAUTHENTICATED"
+
+
+class ParseRequestError(RPCError):
+    prefix = "Parse Request Error: "
+    kind = "ParseRequestError"
+    grpc_status = "INVALID_ARGUMENT"
+
+
+class ParseResponseError(RPCError):
+    prefix = "Parse Response Error: "
+    kind = "ParserResponseError"
+    grpc_status = "DATA_LOSS"
+
+
+class TokenExpiredError(RPCError):
+    prefix = "Token expired:"
+    kind = "TokenExpired"
+    grpc_status = "UNAUTHENTICATED"
+    retryable = True
+
+
+class NoPermissionError(RPCError):
+    prefix = "No permission:"
+    kind = "NoPermission"
+    grpc_status = "PERMISSION_DENIED"
+
+
+class InvalidPasswordError(RPCError):
+    prefix = "Invalid password"
+    kind = "InvalidPassword"
+    grpc_status = "UNAUTHENTICATED"
+
+    def __init__(self, detail: str = "") -> None:
+        # Upstream's text carries no detail; keep none so the wire text stays exact.
+        super().__init__("")
+
+
+class UserNotFoundError(RPCError):
+    prefix = "User Not Found:"
+    kind = "UserNotFound"
+    grpc_status = "NOT_FOUND"
+
+
+class KeyNotExistError(RPCError):
+    prefix = "Key not exist: "
+    kind = "KeyNotExist"
+    grpc_status = "NOT_FOUND"
+
+
+class ServiceNotValidError(RPCError):
+    prefix = "Service not valid: "
+    kind = "ServiceNotValid"
+    grpc_status = "UNAVAILABLE"
+    retryable = True
+
+
+# Longest prefix first so that no prefix shadows a longer one.
+_KINDS: tuple[type[RPCError], ...] = tuple(
+    sorted(
+        (
+            ReasonError,
+            UnknownMethodError,
+            InvalidTokenError,
+            ParseRequestError,
+            ParseResponseError,
+            TokenExpiredError,
+            NoPermissionError,
+            InvalidPasswordError,
+            UserNotFoundError,
+            KeyNotExistError,
+            ServiceNotValidError,
+        ),
+        key=lambda cls: -len(cls.prefix),
+    )
+)
+
+_RETRYABLE_WORDS = (
+    "timeout",
+    "timed out",
+    "connection refused",
+    "connection reset",
+    "temporarily unavailable",
+    "502",
+    "503",
+    "504",
+    "leader",
+    "unreachable",
+    "broken pipe",
+    "eof",
+    "dns",
+)
+_FATAL_WORDS = (
+    "not supported",
+    "not implemented",
+    "invalid",
+    "parse",
+    "permission",
+    "forbidden",
+    "unauthorized",
+    "401",
+    "403",
+    "contract",
+    "schema",
+    "format",
+)
+
+
+def is_retryable_reason(reason: str) -> bool:
+    """Upstream's classification of a free-text reason (retryable words win)."""
+    lowered = reason.lower()
+    if any(word in lowered for word in _RETRYABLE_WORDS):
+        return True
+    return not any(word in lowered for word in _FATAL_WORDS)
+
+
+def error_from_text(text: str) -> RPCError:
+    """Map an upstream error string back to its kind by prefix.
+
+    A text that matches no known prefix is kept whole as a ``ReasonError`` detail, so
+    nothing the server said is lost.
+    """
+    for cls in _KINDS:
+        if text.startswith(cls.prefix):
+            if cls is InvalidPasswordError:
+                return InvalidPasswordError()
+            return cls(text[len(cls.prefix) :])
+    return ReasonError(text)
+
+
+def error_from_grpc(status_name: str, details: str | None) -> RPCError:
+    """Rebuild the error a server sent over gRPC.
+
+    Our servers put the exact kRPC text in the details, so the text decides; the status
+    code only matters for a foreign server whose details follow no kRPC prefix.
+    """
+    if details:
+        error = error_from_text(details)
+        if type(error) is not ReasonError or details.startswith(ReasonError.prefix):
+            if status_name == "INTERNAL" and type(error) is ReasonError:
+                return InternalError(error.detail)
+            return error
+    detail = details or status_name
+    by_status: dict[str, type[RPCError]] = {
+        "UNIMPLEMENTED": UnknownMethodError,
+        "UNAUTHENTICATED": InvalidTokenError,
+        "INVALID_ARGUMENT": ParseRequestError,
+        "PERMISSION_DENIED": NoPermissionError,
+        "NOT_FOUND": KeyNotExistError,
+        "DATA_LOSS": ParseResponseError,
+        "INTERNAL": InternalError,
+        "UNAVAILABLE": TransportError,
+        "DEADLINE_EXCEEDED": TransportError,
+    }
+    cls = by_status.get(status_name, ReasonError)
+    if cls is TransportError and status_name == "DEADLINE_EXCEEDED":
+        return TransportError(f"timeout: {detail}")
+    if cls is TransportError:
+        return TransportError(f"unavailable: {detail}")
+    return cls(detail)

@@ -157,6 +157,9 @@ class _Reader:
         for fdp in request.proto_file:
             self.pool.Add(fdp)
         self.by_name = {fdp.name: fdp for fdp in request.proto_file}
+        self.verb_ext: Any
+        self.api_ext: Any
+        self.json_ext: Any
         try:
             self.verb_ext = self.pool.FindExtensionByName("buckyos.verb")
             self.api_ext = self.pool.FindExtensionByName("buckyos.api")
@@ -272,7 +275,7 @@ class _Reader:
             if key in keys and loc is not None:
                 self.problem(
                     loc,
-                    self.message_path(fdp, msg) + (_MESSAGE_FIELD, index),
+                    (*self.message_path(fdp, msg), _MESSAGE_FIELD, index),
                     f"{msg.full_name}: JSON key {key!r} is used by both {keys[key]} and "
                     f"{f.name}; change one (buckyos.json).json",
                 )
@@ -323,12 +326,12 @@ class _Reader:
             )
             return None
         if not _API_NAME.fullmatch(api.name):
-            self.problem(loc, spath + (_SERVICE_OPTIONS,), f"api name {api.name!r} is not valid")
+            self.problem(loc, (*spath, _SERVICE_OPTIONS), f"api name {api.name!r} is not valid")
         default_auth = api.default_auth
         methods: list[MethodModel] = []
         krpc_lines: dict[str, int] = {}
         for mi, mdp in enumerate(sdp.method):
-            mpath = spath + (_SERVICE_METHOD, mi)
+            mpath = (*spath, _SERVICE_METHOD, mi)
             method = self.read_method(loc, mpath, sdp.name, mdp, api, default_auth)
             if method is None:
                 continue
@@ -360,7 +363,7 @@ class _Reader:
         api: Any,
         default_auth: str,
     ) -> MethodModel | None:
-        opath = mpath + (_METHOD_OPTIONS,)
+        opath = (*mpath, _METHOD_OPTIONS)
         label = f"{service}.{mdp.name}"
         if mdp.client_streaming or mdp.server_streaming:
             self.problem(
@@ -429,7 +432,9 @@ class _Reader:
         seen: set[str] = set()
         self.check_json_keys(request_desc, seen)
         self.check_json_keys(response_desc, seen)
-        idempotent = mdp.options.idempotency_level != descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
+        idempotent = (
+            mdp.options.idempotency_level != descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
+        )
         fields = tuple(self.field_annotation(f) for f in request_desc.fields)
         return MethodModel(
             name=mdp.name,

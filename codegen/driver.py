@@ -28,6 +28,12 @@ __all__ = ["GENERATED_SUFFIXES", "generate_into", "main"]
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_rpc.py")
 
 
+_GRPC_MYPY_HEADER = (
+    '# mypy: disable-error-code="no-untyped-def,no-untyped-call,arg-type,no-any-return"\n'
+)
+_PYI_MYPY_HEADER = '# mypy: disable-error-code="misc,type-arg,no-untyped-def"\n'
+
+
 class CodegenError(Exception):
     pass
 
@@ -48,8 +54,10 @@ def _plugin_wrapper(directory: Path) -> Path:
 def _rewrite_imports(text: str, rules: list[tuple[str, str]]) -> str:
     for prefix, package in rules:
         dotted = prefix.rstrip("/").replace("/", ".")
-        pattern = re.compile(rf"^(from\s+){re.escape(dotted)}((?:\.\w+)*)(\s+import\s+\w+_pb2\b)", re.M)
-        text = pattern.sub(lambda m: f"{m.group(1)}{package}{m.group(2)}{m.group(3)}", text)
+        pattern = re.compile(
+            rf"^(from\s+){re.escape(dotted)}((?:\.\w+)*)(\s+import\s+\w+_pb2\b)", re.M
+        )
+        text = pattern.sub(rf"\g<1>{package}\g<2>\g<3>", text)
     return text
 
 
@@ -98,6 +106,11 @@ def generate_into(
             if not rel.endswith("_rpc.py"):
                 # Our plugin already writes the mapped imports; protoc's outputs do not.
                 text = _rewrite_imports(text, rules)
+            if rel.endswith("_pb2.pyi"):
+                text = _PYI_MYPY_HEADER + text
+            if rel.endswith("_pb2_grpc.py"):
+                # grpcio-tools writes untyped code; say so where mypy reads it, not globally.
+                text = _GRPC_MYPY_HEADER + text
             outputs[rel] = text.encode()
         _format(raw, outputs)
         return outputs
@@ -128,7 +141,16 @@ def _format(scratch: Path, outputs: dict[str, bytes]) -> None:
     ]
     ruff = [sys.executable, "-m", "ruff"]
     subprocess.run(
-        [*ruff, "check", *config, "--fix-only", "--select", "I,RUF022", "--quiet", *map(str, files)],
+        [
+            *ruff,
+            "check",
+            *config,
+            "--fix-only",
+            "--select",
+            "I,RUF022",
+            "--quiet",
+            *map(str, files),
+        ],
         check=False,
     )
     subprocess.run([*ruff, "format", *config, "--quiet", *map(str, files)], check=True)
@@ -220,6 +242,3 @@ def main(argv: list[str] | None = None) -> int:
     _write(args.out, outputs)
     print(f"codegen: wrote {len(outputs)} files to {args.out}")
     return 0
-
-
-

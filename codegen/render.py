@@ -16,6 +16,7 @@ from .contract import FileModel, MethodModel, ServiceModel, TypeRef, py_name
 
 __all__ = ["output_name", "render_file"]
 
+
 def _q(text: str) -> str:
     """A double-quoted Python literal (JSON escapes are valid Python escapes)."""
     return json.dumps(text, ensure_ascii=False)
@@ -134,7 +135,7 @@ def _stub_method(
 ) -> list[str]:
     req, resp = mods.ref(method.request), mods.ref(method.response)
     request = _request_param(method)
-    params = [f"self", f"{request}: {req} | None = None", "/"]
+    params = ["self", f"{request}: {req} | None = None", "/"]
     if method.fields:
         params.append("*")
         params.extend(

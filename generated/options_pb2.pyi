@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc,type-arg,no-untyped-def"
 from google.protobuf import descriptor_pb2 as _descriptor_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor

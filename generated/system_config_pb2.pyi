@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc,type-arg,no-untyped-def"
 from buckyos.generated import options_pb2 as _options_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import struct_pb2 as _struct_pb2

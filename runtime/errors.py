@@ -90,7 +90,7 @@ class RPCError(BuckyOSError):
         return f"{type(self).__name__}({self.detail!r})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.detail == self.detail  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.detail == self.detail
 
     def __hash__(self) -> int:
         return hash((type(self), self.detail))

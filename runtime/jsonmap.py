@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from google.protobuf import json_format, struct_pb2
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from .descriptor import JsonShape, MethodDescriptor
@@ -58,7 +58,7 @@ _WKT_JSON = {
 }
 
 
-class _Invalid(Exception):
+class _InvalidError(Exception):
     """A decoding problem; turned into the caller's error kind with the field path."""
 
 
@@ -78,27 +78,27 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _expect(what: str, value: Any, path: str) -> _Invalid:
-    return _Invalid(f"field `{path}`: expected {what}, got {_type_name(value)}")
+def _expect(what: str, value: Any, path: str) -> _InvalidError:
+    return _InvalidError(f"field `{path}`: expected {what}, got {_type_name(value)}")
 
 
-def _json_options(field: FieldDescriptor) -> tuple[str, bool]:
+def _json_options(field: Any) -> tuple[str, bool]:
     # Imported lazily: the options module is generated code, and importing it at module
     # load would tie this module's import order to the generated package.
     from buckyos.generated import options_pb2
 
-    options = field.GetOptions()
+    options: Any = field.GetOptions()
     if options.HasExtension(options_pb2.json):
         ext = options.Extensions[options_pb2.json]
         return (ext.json or field.name, ext.null_when_unset)
     return (field.name, False)
 
 
-def _is_repeated(field: FieldDescriptor) -> bool:
+def _is_repeated(field: Any) -> bool:
     return bool(field.is_repeated)
 
 
-def _is_map(field: FieldDescriptor) -> bool:
+def _is_map(field: Any) -> bool:
     return bool(
         _is_repeated(field)
         and field.message_type is not None
@@ -109,7 +109,7 @@ def _is_map(field: FieldDescriptor) -> bool:
 # --- scalar converters -----------------------------------------------------------------
 
 
-def _scalar_decoder(field: FieldDescriptor) -> Decoder:
+def _scalar_decoder(field: Any) -> Decoder:
     cpp = field.cpp_type
     if field.type == FieldDescriptor.TYPE_BYTES:
 
@@ -119,7 +119,7 @@ def _scalar_decoder(field: FieldDescriptor) -> Decoder:
             try:
                 return base64.b64decode(value, validate=True)
             except binascii.Error:
-                raise _Invalid(f"field `{path}`: not valid base64") from None
+                raise _InvalidError(f"field `{path}`: not valid base64") from None
 
         return dec_bytes
     if cpp == FieldDescriptor.CPPTYPE_STRING:
@@ -143,14 +143,16 @@ def _scalar_decoder(field: FieldDescriptor) -> Decoder:
         kind = "unsigned integer" if low == 0 else "integer"
 
         def dec_int(value: Any, path: str) -> int:
-            if type(value) is not int:
-                if type(value) is float and value.is_integer():
-                    value = int(value)
-                else:
-                    raise _expect(kind, value, path)
-            if not low <= value <= high:
-                raise _Invalid(f"field `{path}`: {value} is out of range for {kind}")
-            return value
+            number: int
+            if type(value) is int:
+                number = value
+            elif type(value) is float and value.is_integer():
+                number = int(value)
+            else:
+                raise _expect(kind, value, path)
+            if not low <= number <= high:
+                raise _InvalidError(f"field `{path}`: {number} is out of range for {kind}")
+            return number
 
         return dec_int
     if cpp in (FieldDescriptor.CPPTYPE_DOUBLE, FieldDescriptor.CPPTYPE_FLOAT):
@@ -166,17 +168,20 @@ def _scalar_decoder(field: FieldDescriptor) -> Decoder:
 
         def dec_enum(value: Any, path: str) -> int:
             if type(value) is str and value in enum_type.values_by_name:
-                return int(enum_type.values_by_name[value].number)
+                number: int = enum_type.values_by_name[value].number
+                return number
             if type(value) is int and value in enum_type.values_by_number:
                 return value
             names = ", ".join(enum_type.values_by_name)
-            raise _Invalid(f"field `{path}`: expected one of {names}")
+            raise _InvalidError(f"field `{path}`: expected one of {names}")
 
         return dec_enum
-    raise ContractError(f"field {field.full_name}: unsupported type {field.type}")  # pragma: no cover
+    raise ContractError(
+        f"field {field.full_name}: unsupported type {field.type}"
+    )  # pragma: no cover
 
 
-def _scalar_encoder(field: FieldDescriptor) -> Encoder | None:
+def _scalar_encoder(field: Any) -> Encoder | None:
     """None means "the Python value is already the JSON value"."""
     if field.type == FieldDescriptor.TYPE_BYTES:
         return lambda value: base64.b64encode(value).decode("ascii")
@@ -205,7 +210,7 @@ class MessageCodec:
         self._required: tuple[tuple[str, str], ...] = ()
 
     def _compile(self) -> None:
-        descriptor: Descriptor = self.cls.DESCRIPTOR
+        descriptor: Any = self.cls.DESCRIPTOR
         keys: list[str] = []
         required: list[tuple[str, str]] = []
         for field in descriptor.fields:
@@ -239,11 +244,11 @@ class MessageCodec:
             kwargs[name] = decode(item, f"{path}.{key}" if path else key)
         for key, name in self._required:
             if name not in kwargs and value.get(key) is None:
-                raise _Invalid(f"Missing {f'{path}.{key}' if path else key}")
+                raise _InvalidError(f"Missing {f'{path}.{key}' if path else key}")
         try:
             return self.cls(**kwargs)
         except (TypeError, ValueError) as exc:  # pragma: no cover - decoders check types
-            raise _Invalid(f"{path or 'params'}: {exc}") from None
+            raise _InvalidError(f"{path or 'params'}: {exc}") from None
 
 
 _CODECS: dict[type[Message], MessageCodec] = {}
@@ -264,7 +269,7 @@ def codec_for(cls: type[Message]) -> MessageCodec:
     return codec
 
 
-def _message_class(descriptor: Descriptor) -> type[Message]:
+def _message_class(descriptor: Any) -> type[Message]:
     from google.protobuf import message_factory
 
     return message_factory.GetMessageClass(descriptor)
@@ -274,7 +279,7 @@ def _wkt_encoder() -> Encoder:
     return lambda value: json_format.MessageToDict(value)
 
 
-def _wkt_decoder(descriptor: Descriptor) -> Decoder:
+def _wkt_decoder(descriptor: Any) -> Decoder:
     cls = _message_class(descriptor)
     full_name = descriptor.full_name
 
@@ -287,13 +292,13 @@ def _wkt_decoder(descriptor: Descriptor) -> Decoder:
         try:
             json_format.ParseDict(value, message)
         except json_format.ParseError as exc:
-            raise _Invalid(f"field `{path}`: {exc}") from None
+            raise _InvalidError(f"field `{path}`: {exc}") from None
         return message
 
     return decode
 
 
-def _value_encoder(field: FieldDescriptor) -> Encoder | None:
+def _value_encoder(field: Any) -> Encoder | None:
     """Encoder for one element (a map value, a list item or a singular value)."""
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if field.message_type.full_name in _WKT_JSON:
@@ -303,7 +308,7 @@ def _value_encoder(field: FieldDescriptor) -> Encoder | None:
     return _scalar_encoder(field)
 
 
-def _value_decoder(field: FieldDescriptor) -> Decoder:
+def _value_decoder(field: Any) -> Decoder:
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if field.message_type.full_name in _WKT_JSON:
             return _wkt_decoder(field.message_type)
@@ -313,7 +318,7 @@ def _value_decoder(field: FieldDescriptor) -> Decoder:
 
 
 def _field_encoder(
-    field: FieldDescriptor, key: str, null_when_unset: bool
+    field: Any, key: str, null_when_unset: bool
 ) -> Callable[[Message, dict[str, Any]], None]:
     name = field.name
     if _is_map(field):
@@ -359,7 +364,7 @@ def _field_encoder(
     return enc_converted
 
 
-def _field_decoder(field: FieldDescriptor) -> Decoder:
+def _field_decoder(field: Any) -> Decoder:
     if _is_map(field):
         key_dec = _scalar_decoder(field.message_type.fields_by_name["key"])
         key_is_str = field.message_type.fields_by_name["key"].type == FieldDescriptor.TYPE_STRING
@@ -377,9 +382,11 @@ def _field_decoder(field: FieldDescriptor) -> Decoder:
                     try:
                         mk = key_dec(int(k), item_path)
                     except ValueError:
-                        raise _Invalid(f"field `{item_path}`: map key is not a number") from None
+                        raise _InvalidError(
+                            f"field `{item_path}`: map key is not a number"
+                        ) from None  # noqa: E501
                 if v is None:
-                    raise _Invalid(f"field `{item_path}`: null is not allowed in a map")
+                    raise _InvalidError(f"field `{item_path}`: null is not allowed in a map")
                 out[mk] = value_dec(v, item_path)
             return out
 
@@ -399,7 +406,7 @@ def _field_decoder(field: FieldDescriptor) -> Decoder:
 # --- shapes ------------------------------------------------------------------------------
 
 
-def _only_field(cls: type[Message]) -> FieldDescriptor:
+def _only_field(cls: type[Message]) -> Any:
     fields = cls.DESCRIPTOR.fields
     if len(fields) != 1:
         raise ContractError(
@@ -433,7 +440,9 @@ def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
         return cls()
     if shape is JsonShape.TRUE:
         if value is not True:
-            raise _Invalid(f"expected true, got {_type_name(value) if value is not False else 'false'}")
+            raise _InvalidError(
+                f"expected true, got {_type_name(value) if value is not False else 'false'}"
+            )
         return cls()
     if shape is JsonShape.NULLABLE:
         if value is None:
@@ -442,11 +451,11 @@ def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
     field = _only_field(cls)
     key = _json_options(field)[0]
     if value is None:
-        raise _Invalid(f"expected the value of `{key}`, got null")
+        raise _InvalidError(f"expected the value of `{key}`, got null")
     return codec_for(cls).from_json({key: value})  # type: ignore[return-value]
 
 
-def _raise_as(kind: type[RPCError], exc: _Invalid) -> RPCError:
+def _raise_as(kind: type[RPCError], exc: _InvalidError) -> RPCError:
     return kind(str(exc))
 
 
@@ -459,7 +468,7 @@ def decode_params(method: MethodDescriptor[M, Any], params: Any) -> M:
     """A request message from kRPC ``params``; ``ParseRequestError`` when malformed."""
     try:
         return _decode(method.params_shape, method.request_type, params)
-    except _Invalid as exc:
+    except _InvalidError as exc:
         raise _raise_as(ParseRequestError, exc) from None
 
 
@@ -472,7 +481,7 @@ def decode_result(method: MethodDescriptor[Any, M], result: Any) -> M:
     """A response message from a kRPC ``result``; ``ParseResponseError`` when malformed."""
     try:
         return _decode(method.result_shape, method.response_type, result)
-    except _Invalid as exc:
+    except _InvalidError as exc:
         raise _raise_as(ParseResponseError, exc) from None
 
 

@@ -12,6 +12,9 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
 from buckyos.runtime.errors import (
     ConfigError,
     InvalidTokenError,
@@ -46,8 +49,6 @@ from buckyos.runtime.tokens import (
     parse_unverified,
     sign_token,
 )
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 NOW = 1_760_000_000
 

@@ -1,0 +1,50 @@
+"""The seam between the wires (kRPC/HTTP, gRPC, in-process) and a served binding.
+
+A wire adapter decodes its framing, finds the verb with :meth:`Dispatcher.lookup`, and
+hands the typed message plus the caller's raw token to :meth:`Dispatcher.call`, which
+authenticates, authorises and runs the handler.  Errors come back as ``RPCError``; the
+adapter writes them in its own framing (kRPC ``error`` text, gRPC status + details).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from google.protobuf.message import Message
+
+from .descriptor import MethodDescriptor, ServiceDescriptor
+
+__all__ = ["CallInfo", "Dispatcher"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """What the wire knows about a call besides its message."""
+
+    token: str | None = None
+    trace_id: str | None = None
+    transport: str = "inprocess"
+    """``krpc``, ``grpc``, ``ws`` or ``inprocess``."""
+    params: Any = None
+    """The raw kRPC params when the call came as JSON, else ``None``."""
+    peer: str | None = None
+    seq: int | None = None
+
+
+class Dispatcher(Protocol):
+    """What a wire adapter needs from the server side."""
+
+    def services(self) -> tuple[ServiceDescriptor, ...]:
+        """The apis served (for routing, health and reflection)."""
+        ...
+
+    def lookup(self, api: str, krpc: str) -> MethodDescriptor[Any, Any] | None:
+        """The verb ``krpc`` of ``api``, or ``None`` when there is no such verb."""
+        ...
+
+    async def call(
+        self, method: MethodDescriptor[Any, Any], message: Message, info: CallInfo
+    ) -> Message:
+        """Authenticate, authorise and run one verb; raise ``RPCError`` on failure."""
+        ...

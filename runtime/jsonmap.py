@@ -384,7 +384,7 @@ def _field_decoder(field: Any) -> Decoder:
                     except ValueError:
                         raise _InvalidError(
                             f"field `{item_path}`: map key is not a number"
-                        ) from None  # noqa: E501
+                        ) from None
                 if v is None:
                     raise _InvalidError(f"field `{item_path}`: null is not allowed in a map")
                 out[mk] = value_dec(v, item_path)

@@ -275,8 +275,40 @@ def _message_class(descriptor: Any) -> type[Message]:
     return message_factory.GetMessageClass(descriptor)
 
 
+def _json_number(number: float) -> int | float:
+    # Struct numbers are doubles; upstream (serde) tells 1 from 1.0, so integral values
+    # in the exactly-representable range go back out as integers.
+    if number.is_integer() and abs(number) <= 2**53:
+        return int(number)
+    return number
+
+
+def _value_to_json(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return _json_number(value.number_value)
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {k: _value_to_json(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_value_to_json(v) for v in value.list_value.values]
+    return None
+
+
+def _wkt_to_json(message: Any) -> Any:
+    name = message.DESCRIPTOR.full_name
+    if name == "google.protobuf.Struct":
+        return {k: _value_to_json(v) for k, v in message.fields.items()}
+    if name == "google.protobuf.ListValue":
+        return [_value_to_json(v) for v in message.values]
+    return _value_to_json(message)
+
+
 def _wkt_encoder() -> Encoder:
-    return lambda value: json_format.MessageToDict(value)
+    return _wkt_to_json
 
 
 def _wkt_decoder(descriptor: Any) -> Decoder:

@@ -1,0 +1,36 @@
+"""The public API is small and explicit: a change to it must change this test."""
+
+from __future__ import annotations
+
+import buckyos.runtime as runtime
+from buckyos.generated import system_config_rpc, verify_hub_rpc
+
+RUNTIME_API = {
+    "And", "AsyncStub", "AsyncUnaryInvoker", "AuthNode", "BuckyOSError", "Caller",
+    "ConfigError", "ContractError", "InternalError", "InvalidPasswordError",
+    "InvalidTokenError", "JsonShape", "KeyNotExistError", "Loa", "MethodDescriptor", "No",
+    "NoPermissionError", "Not", "Or", "ParseRequestError", "ParseResponseError",
+    "Permission", "RPCError", "ReasonError", "Request", "ServiceBase", "ServiceDescriptor",
+    "ServiceNotValidError", "SessionFlags", "Stub", "Token", "TokenExpiredError",
+    "TransportError", "UnaryInvoker", "UnknownMethodError", "UserNotFoundError", "Yes",
+    "parse_auth",
+}  # fmt: skip
+
+
+def test_runtime_exports() -> None:
+    assert set(runtime.__all__) == RUNTIME_API
+    assert len(runtime.__all__) == len(RUNTIME_API)
+    for name in runtime.__all__:
+        assert getattr(runtime, name) is not None
+
+
+def test_generated_modules_export_stubs_servers_and_tables() -> None:
+    assert {"SystemConfigStub", "AsyncSystemConfigStub", "SystemConfigServicer", "SYSTEM_CONFIG"} <= set(
+        system_config_rpc.__all__
+    )
+    assert {"VerifyHubStub", "AsyncVerifyHubStub", "VerifyHubServicer", "VERIFY_HUB"} <= set(
+        verify_hub_rpc.__all__
+    )
+    for module in (system_config_rpc, verify_hub_rpc):
+        for name in module.__all__:
+            assert hasattr(module, name)

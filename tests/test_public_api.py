@@ -25,9 +25,12 @@ def test_runtime_exports() -> None:
 
 
 def test_generated_modules_export_stubs_servers_and_tables() -> None:
-    assert {"SystemConfigStub", "AsyncSystemConfigStub", "SystemConfigServicer", "SYSTEM_CONFIG"} <= set(
-        system_config_rpc.__all__
-    )
+    assert {
+        "SystemConfigStub",
+        "AsyncSystemConfigStub",
+        "SystemConfigServicer",
+        "SYSTEM_CONFIG",
+    } <= set(system_config_rpc.__all__)
     assert {"VerifyHubStub", "AsyncVerifyHubStub", "VerifyHubServicer", "VERIFY_HUB"} <= set(
         verify_hub_rpc.__all__
     )

@@ -43,7 +43,9 @@ class MemoryConfig(SystemConfigServicer):
     async def List(self, request: sc.KeyRequest, req: Request) -> sc.ListResult:
         await asyncio.sleep(0)
         prefix = request.key.rstrip("/") + "/"
-        return sc.ListResult(keys=sorted(k[len(prefix) :] for k in self.data if k.startswith(prefix)))
+        return sc.ListResult(
+            keys=sorted(k[len(prefix) :] for k in self.data if k.startswith(prefix))
+        )
 
     def Append(self, request: sc.AppendRequest, req: Request) -> empty_pb2.Empty:
         raise KeyNotExistError(request.key)
@@ -98,7 +100,7 @@ def test_request_message_or_fields_not_both() -> None:
     stub = SystemConfigStub(LoopbackTransport(MemoryConfig()))
     with pytest.raises(TypeError, match="not both"):
         stub.Get(sc.KeyRequest(key="a"), key="b")
-    with pytest.raises(TypeError, match="expects buckyos.system_config.KeyRequest"):
+    with pytest.raises(TypeError, match=r"expects buckyos\.system_config\.KeyRequest"):
         stub.Get(sc.SetRequest(key="a"))  # type: ignore[arg-type]
 
 

@@ -83,8 +83,7 @@ CASES: list[tuple[MethodDescriptor[Any, Any], str, Message, str, Message]] = [
     ),
     (
         sc_rpc.SYSTEM_CONFIG_SET_BY_JSON_PATH,
-        '{"key": "users/alice/test_json_key", "json_path": "/field", '
-        '"value": "\\"new_value\\""}',
+        '{"key": "users/alice/test_json_key", "json_path": "/field", "value": "\\"new_value\\""}',
         sc.SetByJsonPathRequest(
             key="users/alice/test_json_key", json_path="/field", value='"new_value"'
         ),
@@ -227,14 +226,18 @@ def _case_id(case: tuple[MethodDescriptor[Any, Any], str, Message, str, Message]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_params_both_ways(case: tuple[MethodDescriptor[Any, Any], str, Message, str, Message]) -> None:
+def test_params_both_ways(
+    case: tuple[MethodDescriptor[Any, Any], str, Message, str, Message],
+) -> None:
     method, params_text, request, _, _ = case
     assert decode_params(method, json.loads(params_text)) == request
     assert encode_params(method, request) == json.loads(params_text)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_result_both_ways(case: tuple[MethodDescriptor[Any, Any], str, Message, str, Message]) -> None:
+def test_result_both_ways(
+    case: tuple[MethodDescriptor[Any, Any], str, Message, str, Message],
+) -> None:
     method, _, _, result_text, response = case
     decoded = decode_result(method, json.loads(result_text))
     assert decoded == response

@@ -34,10 +34,10 @@ codegen-check: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check --exclude 'generated/*_pb2*' --exclude 'tests/generated/*_pb2*' .
+	$(VENV)/bin/ruff format --check --exclude '*_pb2*' runtime codegen generated tests
 	$(PY) -m mypy
 
-test: $(STAMP) codegen-check
+test: $(STAMP) codegen-check lint
 	$(PY) -m pytest -q
 
 demo:

@@ -14,7 +14,7 @@ import asyncio
 import inspect
 import json
 from collections.abc import Awaitable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
@@ -100,4 +100,4 @@ class LoopbackTransport:
 
 
 async def _await(awaitable: Awaitable[Message]) -> Message:
-    return cast(Message, await awaitable)
+    return await awaitable

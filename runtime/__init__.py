@@ -12,10 +12,15 @@ everything else lives in modules named for their one job::
     servicer     base of generated server classes
     request      what a verb handler receives
     testing      an in-memory kRPC loopback for tests
+    authz        auth-tree evaluation and upstream's enforce()
+    session      per-session, per-api context and LOA
+    binding      a served binding: verb table, lifecycle, the dispatcher the wires call
     tokens/keys  Ed25519 JWTs and keys;  rbac  casbin with upstream's model
 """
 
 from .auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
+from .authz import Authorizer
+from .binding import Binding
 from .descriptor import JsonShape, MethodDescriptor, ServiceDescriptor, SessionFlags
 from .errors import (
     BuckyOSError,
@@ -38,6 +43,7 @@ from .errors import (
 )
 from .request import Caller, Request
 from .servicer import ServiceBase
+from .session import SessionStore
 from .stub import AsyncStub, Stub
 from .transport import AsyncUnaryInvoker, UnaryInvoker
 
@@ -46,6 +52,8 @@ __all__ = [
     "AsyncStub",
     "AsyncUnaryInvoker",
     "AuthNode",
+    "Authorizer",
+    "Binding",
     "BuckyOSError",
     "Caller",
     "ConfigError",
@@ -71,6 +79,7 @@ __all__ = [
     "ServiceDescriptor",
     "ServiceNotValidError",
     "SessionFlags",
+    "SessionStore",
     "Stub",
     "Token",
     "TokenExpiredError",

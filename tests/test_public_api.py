@@ -6,7 +6,8 @@ import buckyos.runtime as runtime
 from buckyos.generated import system_config_rpc, verify_hub_rpc
 
 RUNTIME_API = {
-    "And", "AsyncStub", "AsyncUnaryInvoker", "AuthNode", "BuckyOSError", "Caller",
+    "And", "AsyncStub", "AsyncUnaryInvoker", "AuthNode", "Authorizer", "Binding",
+    "BuckyOSError", "Caller", "SessionStore",
     "ConfigError", "ContractError", "InternalError", "InvalidPasswordError",
     "InvalidTokenError", "JsonShape", "KeyNotExistError", "Loa", "MethodDescriptor", "No",
     "NoPermissionError", "Not", "Or", "ParseRequestError", "ParseResponseError",

@@ -438,6 +438,17 @@ def _field_decoder(field: Any) -> Decoder:
 # --- shapes ------------------------------------------------------------------------------
 
 
+_UNWRAP_KEYS: dict[type[Message], str] = {}
+
+
+def _unwrap_key(cls: type[Message]) -> str:
+    """The JSON key of an UNWRAP message's only field (cached: it sits on the hot path)."""
+    key = _UNWRAP_KEYS.get(cls)
+    if key is None:
+        key = _UNWRAP_KEYS[cls] = _json_options(_only_field(cls))[0]
+    return key
+
+
 def _only_field(cls: type[Message]) -> Any:
     fields = cls.DESCRIPTOR.fields
     if len(fields) != 1:
@@ -460,8 +471,7 @@ def _encode(shape: JsonShape, message: Message) -> Any:
             return None
         return codec_for(type(message)).to_json(message)
     # UNWRAP
-    field = _only_field(type(message))
-    return codec_for(type(message)).to_json(message)[_json_options(field)[0]]
+    return codec_for(type(message)).to_json(message)[_unwrap_key(type(message))]
 
 
 def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
@@ -480,8 +490,7 @@ def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
         if value is None:
             return cls()
         return codec_for(cls).from_json(value)  # type: ignore[return-value]
-    field = _only_field(cls)
-    key = _json_options(field)[0]
+    key = _unwrap_key(cls)
     if value is None:
         raise _InvalidError(f"expected the value of `{key}`, got null")
     return codec_for(cls).from_json({key: value})  # type: ignore[return-value]

@@ -1,0 +1,208 @@
+"""gRPC, server side: a ``grpc.aio`` server in front of a :class:`Dispatcher`.
+
+Every verb of every api the dispatcher serves becomes a unary method at its
+``/<proto service>/<Method>`` path.  The wire carries what kRPC carries, in gRPC's own
+places:
+
+* the session token in metadata ``authorization: Bearer <token>``;
+* the trace id in metadata ``x-trace-id`` (echoed in the trailing metadata);
+* an error as the kind's status code (``RPCError.grpc_status``) with the exact kRPC text
+  as details, so a client rebuilds the same exception class over either wire.
+
+The standard health service (``grpc.health.v1``, SERVING for every api and for ``""``)
+and server reflection (``grpc.reflection.v1alpha``) come with it, so stock tools
+(``grpc_health_probe``, ``grpcurl``) work against a BuckyOS service unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import grpc
+import grpc.aio
+from google.protobuf.message import DecodeError, Message
+from grpc_health.v1 import health as _health  # type: ignore[import-untyped]
+from grpc_health.v1 import health_pb2 as _health_pb2
+from grpc_health.v1 import health_pb2_grpc as _health_pb2_grpc
+from grpc_reflection.v1alpha import reflection as _reflection  # type: ignore[import-untyped]
+
+from .descriptor import MethodDescriptor, ServiceDescriptor
+from .dispatch import CallInfo, Dispatcher
+from .errors import InternalError, ParseRequestError, RPCError
+
+__all__ = ["GrpcServer", "add_dispatcher", "method_handlers"]
+
+_log = logging.getLogger("buckyos.runtime.grpc_server")
+
+_AUTHORIZATION = "authorization"
+_TRACE = "x-trace-id"
+_BEARER = "bearer "
+_STATUS: dict[str, grpc.StatusCode] = {code.name: code for code in grpc.StatusCode}
+
+# grpc.aio.ServicerContext is generic only in the stubs, hence a string alias.
+_Context: TypeAlias = "grpc.aio.ServicerContext[bytes, Message]"
+
+
+def _read_metadata(context: _Context) -> tuple[str | None, str | None]:
+    token: str | None = None
+    trace_id: str | None = None
+    metadata = context.invocation_metadata()
+    if metadata:
+        for key, value in metadata:
+            if key == _AUTHORIZATION and isinstance(value, str):
+                if value[:7].lower() == _BEARER:
+                    token = value[7:].strip() or None
+            elif key == _TRACE and isinstance(value, str):
+                trace_id = value
+    return token, trace_id
+
+
+def _handler(
+    dispatcher: Dispatcher, method: MethodDescriptor[Any, Any]
+) -> grpc.RpcMethodHandler[bytes, Message]:
+    request_type: type[Message] = method.request_type
+    response_type: type[Message] = method.response_type
+    where = f"{method.api}/{method.krpc}"
+
+    async def handle(data: bytes, context: _Context) -> Message:
+        token, trace_id = _read_metadata(context)
+        trailing = ((_TRACE, trace_id),) if trace_id is not None else ()
+        error: RPCError
+        try:
+            # Decoded here rather than by grpc so that bad bytes are a ParseRequestError
+            # (INVALID_ARGUMENT) like malformed params on kRPC, not grpc's INTERNAL.
+            request = request_type.FromString(data)
+        except DecodeError as exc:
+            error = ParseRequestError(f"{request_type.DESCRIPTOR.full_name}: {exc}")
+        else:
+            info = CallInfo(token=token, trace_id=trace_id, transport="grpc", peer=context.peer())
+            try:
+                response = await dispatcher.call(method, request, info)
+            except RPCError as exc:
+                error = exc
+            except Exception:
+                _log.exception("gRPC %s failed outside the dispatcher's errors", where)
+                error = InternalError(f"internal error in {where}")
+            else:
+                if isinstance(response, response_type):
+                    if trailing:
+                        context.set_trailing_metadata(trailing)
+                    return response
+                error = InternalError(
+                    f"{where} returned {type(response).__name__}, "
+                    f"expected {response_type.DESCRIPTOR.full_name}"
+                )
+        await context.abort(
+            _STATUS.get(error.grpc_status, grpc.StatusCode.UNKNOWN), error.text, trailing
+        )
+
+    return grpc.unary_unary_rpc_method_handler(
+        handle, response_serializer=response_type.SerializeToString
+    )
+
+
+def method_handlers(
+    dispatcher: Dispatcher, service: ServiceDescriptor
+) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+    """The grpc method handlers of one api, keyed by proto method name."""
+    return {method.name: _handler(dispatcher, method) for method in service.methods}
+
+
+def add_dispatcher(server: grpc.aio.Server, dispatcher: Dispatcher) -> tuple[str, ...]:
+    """Register every api of ``dispatcher`` on ``server``; returns the proto service names.
+
+    For a server you build yourself; :class:`GrpcServer` does this plus health and
+    reflection.  Methods are added both as a generic handler and as registered methods
+    (grpcio's faster lookup path), as grpcio's own generated code does.
+    """
+    names: list[str] = []
+    for service in dispatcher.services():
+        handlers = method_handlers(dispatcher, service)
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(service.service, handlers),)
+        )
+        server.add_registered_method_handlers(service.service, handlers)
+        names.append(service.service)
+    return tuple(names)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+class GrpcServer:
+    """A ``grpc.aio`` server for one dispatcher, with health checking and reflection.
+
+    Create and start it inside the event loop that should run it (grpc.aio binds the
+    server to the running loop).
+    """
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        health: bool = True,
+        reflection: bool = True,
+        options: Sequence[tuple[str, Any]] = (),
+    ) -> None:
+        self.dispatcher = dispatcher
+        self._health_enabled = health
+        self._reflection_enabled = reflection
+        # SO_REUSEPORT off: a second server on a taken port must fail, not share it.
+        self._options: list[tuple[str, Any]] = [("grpc.so_reuseport", 0), *options]
+        self._server: grpc.aio.Server | None = None
+        self._health: Any = None
+        self.port: int | None = None
+        """The bound port once started."""
+        self.services: tuple[str, ...] = ()
+        """The proto service names served (without health and reflection)."""
+
+    @property
+    def server(self) -> grpc.aio.Server:
+        if self._server is None:
+            raise RuntimeError("GrpcServer is not started")
+        return self._server
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Bind ``host:port`` (0 = a free port), start serving, return the bound port."""
+        if self._server is not None:
+            raise RuntimeError("GrpcServer is already started")
+        server = grpc.aio.server(options=self._options)
+        self.services = add_dispatcher(server, self.dispatcher)
+        names: list[str] = list(self.services)
+        if self._health_enabled:
+            self._health = _health.aio.HealthServicer()
+            _health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+            names.append(_health.SERVICE_NAME)
+        if self._reflection_enabled:
+            names.append(_reflection.SERVICE_NAME)
+            _reflection.enable_server_reflection(names, server)
+        address = _address(host, port)
+        try:
+            bound = server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise OSError(f"gRPC server cannot bind {address}: {exc}") from exc
+        if not bound:
+            raise OSError(f"gRPC server cannot bind {address}")
+        await server.start()
+        self._server = server
+        self.port = bound
+        if self._health is not None:
+            for name in ("", *self.services):
+                await self._health.set(name, _health_pb2.HealthCheckResponse.SERVING)
+        return bound
+
+    async def stop(self, grace: float | None = 1.0) -> None:
+        """Report NOT_SERVING, then stop; calls in flight get ``grace`` seconds."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
+        await server.stop(grace)
+
+    def __repr__(self) -> str:
+        state = f"port {self.port}" if self._server is not None else "stopped"
+        return f"<GrpcServer {', '.join(self.services) or '-'} ({state})>"

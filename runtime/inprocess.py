@@ -1,0 +1,276 @@
+"""In-process calls: a transport that hands messages straight to a :class:`Dispatcher`.
+
+The seed's "best performance" mode: when a service lives in the calling process, a stub
+talks to it with no socket and no JSON.  The call still goes through
+``Dispatcher.call`` (auth, RBAC, the verb table), so it behaves like the wires; only the
+framing is gone.
+
+A process-wide registry (:func:`register`, :func:`lookup`) lets the runtime find the
+dispatcher serving an api.  It also remembers the event loop the dispatcher was
+registered from (the loop ``serve`` runs in): calls are run on that loop, because a
+binding may hold loop-bound state (locks, queues, executors) that another loop must not
+touch.  Sync calls from plain code run there too, or, when the dispatcher has no home
+loop, on one private event-loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+
+from .descriptor import MethodDescriptor
+from .dispatch import CallInfo, Dispatcher
+from .errors import (
+    ConfigError,
+    InternalError,
+    RPCError,
+    ServiceNotValidError,
+    TransportError,
+    UnknownMethodError,
+)
+
+__all__ = ["InProcessTransport", "lookup", "register", "registered", "unregister"]
+
+ReqT = TypeVar("ReqT", bound=Message)
+RespT = TypeVar("RespT", bound=Message)
+T = TypeVar("T")
+
+_log = logging.getLogger("buckyos.runtime.inprocess")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    dispatcher: Dispatcher
+    loop: asyncio.AbstractEventLoop | None
+
+
+_lock = threading.Lock()
+_registry: dict[str, _Entry] = {}
+
+
+def register(dispatcher: Dispatcher, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Serve every api of ``dispatcher`` in this process.
+
+    ``loop`` is the dispatcher's home loop; by default the loop running this call, if any.
+    An api already registered by another dispatcher is a ``ConfigError``: two servers for
+    one name in one process is a bug, not a failover.
+    """
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+    apis = [service.api for service in dispatcher.services()]
+    with _lock:
+        for api in apis:
+            entry = _registry.get(api)
+            if entry is not None and entry.dispatcher is not dispatcher:
+                raise ConfigError(
+                    f"api {api!r} is already served in this process by {entry.dispatcher!r}"
+                )
+        for api in apis:
+            _registry[api] = _Entry(dispatcher, loop)
+
+
+def unregister(dispatcher: Dispatcher) -> None:
+    """Forget every api ``dispatcher`` serves (no error when it was not registered)."""
+    with _lock:
+        for api in [api for api, entry in _registry.items() if entry.dispatcher is dispatcher]:
+            del _registry[api]
+
+
+def lookup(api: str) -> Dispatcher | None:
+    """The dispatcher serving ``api`` in this process, or ``None``."""
+    entry = _registry.get(api)
+    return entry.dispatcher if entry is not None else None
+
+
+def registered() -> tuple[str, ...]:
+    """The apis served in this process, sorted."""
+    with _lock:
+        return tuple(sorted(_registry))
+
+
+def _home_loop(dispatcher: Dispatcher, api: str) -> asyncio.AbstractEventLoop | None:
+    entry = _registry.get(api)
+    if entry is None or entry.dispatcher is not dispatcher:
+        return None
+    loop = entry.loop
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+class _LoopThread:
+    """One daemon thread running an event loop, for sync calls with no home loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                started = threading.Event()
+                thread = threading.Thread(
+                    target=self._run, args=(loop, started), name="buckyos-inprocess", daemon=True
+                )
+                thread.start()
+                started.wait()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(started.set)
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+
+
+_private = _LoopThread()
+atexit.register(_private.stop)
+
+
+class InProcessTransport:
+    """``invoke``/``ainvoke`` straight into a dispatcher, no socket, no JSON.
+
+    ``dispatcher=None`` looks the api up in the process registry on every call (a
+    missing api is ``ServiceNotValidError``).  ``token`` and ``trace_id`` are plain
+    attributes: a runtime that renews its session token sets ``transport.token``.
+
+    The request is copied before the call: the handler owns its message (it may keep or
+    change it), exactly as it would after a wire, and the caller may reuse its own.
+    """
+
+    __slots__ = ("dispatcher", "token", "trace_id")
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher | None = None,
+        *,
+        token: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.token = token
+        self.trace_id = trace_id
+
+    def __repr__(self) -> str:
+        target = repr(self.dispatcher) if self.dispatcher is not None else "registry"
+        return f"<InProcessTransport {target}>"
+
+    def _target(self, method: MethodDescriptor[Any, Any]) -> Dispatcher:
+        dispatcher = self.dispatcher
+        if dispatcher is None:
+            dispatcher = lookup(method.api)
+            if dispatcher is None:
+                raise ServiceNotValidError(f"{method.api} is not served in this process")
+        return dispatcher
+
+    async def _call(
+        self,
+        dispatcher: Dispatcher,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        timeout: float | None,
+    ) -> RespT:
+        served = dispatcher.lookup(method.api, method.krpc)
+        if served is None:
+            raise UnknownMethodError(method.krpc)
+        if not isinstance(request, served.request_type):
+            raise TypeError(
+                f"{method.krpc} expects {served.request_type.DESCRIPTOR.full_name}, "
+                f"got {type(request).__name__}"
+            )
+        message = type(request)()
+        message.CopyFrom(request)
+        info = CallInfo(token=self.token, trace_id=self.trace_id, transport="inprocess")
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                response = await dispatcher.call(served, message, info)
+        except RPCError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                raise TransportError(
+                    f"timeout: {method.api}/{method.krpc} took over {timeout}s"
+                ) from None
+            # The same answer a wire would give, so callers need not know the transport.
+            _log.exception("in-process %s/%s failed", method.api, method.krpc)
+            raise InternalError(f"internal error in {method.api}/{method.krpc}") from exc
+        if not isinstance(response, method.response_type):
+            raise InternalError(
+                f"{method.api}/{method.krpc} returned {type(response).__name__}, "
+                f"expected {method.response_type.DESCRIPTOR.full_name}"
+            )
+        return response
+
+    async def ainvoke(
+        self,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """Call one verb; runs on the dispatcher's home loop when that is another loop."""
+        dispatcher = self._target(method)
+        home = _home_loop(dispatcher, method.api)
+        coro = self._call(dispatcher, method, request, timeout)
+        if home is None or home is asyncio.get_running_loop():
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
+
+    def invoke(
+        self,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """Call one verb from sync code (a thread with no running event loop).
+
+        Blocking inside a running loop would stall it, and deadlock when the dispatcher
+        lives on it; such callers use :meth:`ainvoke` (the async stub).
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise RuntimeError(
+                "InProcessTransport.invoke() called from a running event loop; "
+                "use the async stub (ainvoke) there"
+            )
+        dispatcher = self._target(method)
+        home = _home_loop(dispatcher, method.api) or _private.loop()
+        return _run_on(home, self._call(dispatcher, method, request, timeout))
+
+
+def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise

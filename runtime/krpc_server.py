@@ -1,0 +1,378 @@
+"""kRPC over HTTP, server side: a raw ASGI app in front of a :class:`Dispatcher`.
+
+Upstream's wire (``buckyos-protocol.md`` section 1), byte for byte:
+
+* ``POST /kapi/<api>`` with ``{"method", "params", "sys": [seq, token|null, trace|null]}``;
+* success ``{"result": ..., "sys": [seq]}`` (``[seq, trace_id]`` when the request had one);
+* an RPC failure is **HTTP 200** ``{"error": "<text>", "sys": [...]}`` with upstream's text;
+* transport failures are plain-text HTTP errors: 405 (not POST), 400 (not UTF-8 JSON, or
+  not a request object; the reasons are upstream's serde messages), 413 (over 1 MiB,
+  refused from ``content-length`` or while streaming, never read whole), 404 (no such api).
+
+``GET /kapi/<api>/spec`` answers the api's :meth:`ServiceDescriptor.spec` as JSON.
+
+No framework on purpose: the app is benchmarked against a bare ASGI JSON echo, and every
+layer (routing objects, middleware, request wrappers) costs more than the work here.
+Stdlib ``json`` is kept (its C scanner and encoder, built once), because the bodies are
+small and the HTTP server dominates the cost of a call.
+"""
+
+from __future__ import annotations
+
+import json
+import json.encoder
+import json.scanner
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final
+
+from .descriptor import ServiceDescriptor
+from .dispatch import CallInfo, Dispatcher
+from .errors import InternalError, RPCError, UnknownMethodError
+from .jsonmap import decode_params, encode_result
+
+__all__ = ["MAX_BODY", "KrpcApp"]
+
+ASGIScope = MutableMapping[str, Any]
+ASGIMessage = MutableMapping[str, Any]
+ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
+ASGISend = Callable[[ASGIMessage], Awaitable[None]]
+
+MAX_BODY: Final = 1024 * 1024
+"""Upstream's body cap (1 MiB); a larger request is answered 413."""
+
+_U64_MAX: Final = 2**64 - 1
+_PREFIX: Final = "/kapi/"
+
+_log = logging.getLogger("buckyos.runtime.krpc_server")
+
+
+def _reject_constant(name: str) -> Any:
+    # serde_json refuses NaN/Infinity; so do we, so that a request accepted here is one
+    # upstream would accept.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_decode_json = _decoder.decode
+# json.scanner.make_scanner is the C scanner when available; typeshed types it oddly.
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` without its per-call overhead for the common, well-formed body.
+
+    The scanner is what ``JSONDecoder.decode`` runs after skipping whitespace; anything
+    unusual (leading whitespace, an error) takes the full decoder for its exact message.
+    """
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return _decode_json(text)
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        return _decode_json(text)
+    return value
+
+
+def _encoder(ascii_only: bool) -> Callable[[Any], str]:
+    """A compact JSON encoder, serde_json's shape (no spaces, raw UTF-8).
+
+    ``JSONEncoder.encode`` builds a C encoder on every call; building it once halves the
+    cost of encoding a small response.
+    """
+    escape = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
+    fallback = json.JSONEncoder(separators=(",", ":"), ensure_ascii=ascii_only)
+    make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # pragma: no cover - CPython always has _json
+        return fallback.encode
+    iterencode = make_encoder(None, fallback.default, escape, None, ":", ",", False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(iterencode(value, 0))
+
+    return encode
+
+
+_encode_json = _encoder(False)
+# Only for strings that cannot be UTF-8 (lone surrogates from a ``\\ud800`` escape).
+_encode_json_ascii = _encoder(True)
+
+_JSON_HEADERS: Final = (b"content-type", b"application/json")
+_TEXT_HEADERS: Final = (b"content-type", b"text/plain; charset=utf-8")
+
+
+def _json_bytes(value: Any) -> bytes:
+    try:
+        return _encode_json(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return _encode_json_ascii(value).encode("ascii")
+
+
+class _RefusedError(Exception):
+    """A transport-level refusal: answered with ``status`` and a text body."""
+
+    def __init__(
+        self, status: int, text: str, *, close: bool = False, allow: bytes | None = None
+    ) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.close = close
+        self.allow = allow
+
+
+class _DisconnectedError(Exception):
+    """The client went away before its body arrived; nothing to answer."""
+
+
+class KrpcApp:
+    """ASGI app serving every api of ``dispatcher`` under ``/kapi/<api>``.
+
+    Routes are read from ``dispatcher.services()`` at construction and re-read when a
+    path misses, so an api the dispatcher adds later is found without a restart.
+    """
+
+    __slots__ = ("_dispatcher", "_max_body", "_routes", "_specs")
+
+    def __init__(self, dispatcher: Dispatcher, *, max_body: int = MAX_BODY) -> None:
+        self._dispatcher = dispatcher
+        self._max_body = max_body
+        self._routes: dict[str, ServiceDescriptor] = {}
+        self._specs: dict[str, bytes] = {}
+        self._load_routes()
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self._dispatcher
+
+    def _load_routes(self) -> None:
+        routes: dict[str, ServiceDescriptor] = {}
+        for service in self._dispatcher.services():
+            routes[_PREFIX + service.api] = service
+        self._routes = routes
+
+    async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            service = self._routes.get(scope["path"])
+            if service is not None and scope["method"] == "POST":
+                # The hot path, kept flat: every call and frame here is measured.
+                try:
+                    await self._rpc(service, scope, receive, send)
+                except _RefusedError as refused:
+                    await self._refuse(send, refused)
+                except _DisconnectedError:
+                    pass
+                return
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            # No streaming link here yet; closing before accept is a clean 403.
+            await send({"type": "websocket.close", "code": 1000})
+
+    @staticmethod
+    async def _lifespan(receive: ASGIReceive, send: ASGISend) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        path: str = scope["path"]
+        service = self._routes.get(path)
+        spec = False
+        if service is None:
+            service, spec = self._slow_route(path)
+        try:
+            if service is None:
+                raise _RefusedError(404, f"Not Found: no api at {path}")
+            if spec:
+                if scope["method"] != "GET":
+                    raise _RefusedError(405, "Method Not Allowed: the spec takes GET", allow=b"GET")
+                await self._spec(service, send)
+            elif scope["method"] != "POST":
+                raise _RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
+            else:
+                await self._rpc(service, scope, receive, send)
+        except _RefusedError as refused:
+            await self._refuse(send, refused)
+        except _DisconnectedError:
+            return
+
+    def _slow_route(self, path: str) -> tuple[ServiceDescriptor | None, bool]:
+        """The spec path, or an api the dispatcher added since the routes were read."""
+        if path.endswith("/spec"):
+            service = self._route(path[: -len("/spec")])
+            if service is not None:
+                return service, True
+        return self._route(path), False
+
+    def _route(self, path: str) -> ServiceDescriptor | None:
+        service = self._routes.get(path)
+        if service is None and path.startswith(_PREFIX):
+            self._load_routes()
+            service = self._routes.get(path)
+        return service
+
+    @staticmethod
+    async def _refuse(send: ASGISend, refused: _RefusedError) -> None:
+        body = refused.text.encode("utf-8")
+        headers = [_TEXT_HEADERS, (b"content-length", str(len(body)).encode("ascii"))]
+        if refused.allow is not None:
+            headers.append((b"allow", refused.allow))
+        if refused.close:
+            # The unread rest of the body must not be parsed as the next request.
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _spec(self, service: ServiceDescriptor, send: ASGISend) -> None:
+        body = self._specs.get(service.api)
+        if body is None:
+            body = self._specs[service.api] = _json_bytes(service.spec())
+        await _send_json(send, body)
+
+    async def _read_body(self, scope: ASGIScope, receive: ASGIReceive) -> bytes:
+        limit = self._max_body
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    raise _RefusedError(
+                        400, "Bad Request: invalid content-length", close=True
+                    ) from None
+                if length > limit:
+                    raise _RefusedError(413, _too_large(limit), close=True)
+                break
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _DisconnectedError
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            if len(body) > limit:
+                raise _RefusedError(413, _too_large(limit), close=True)
+            return body
+        chunks = [body]
+        size = len(body)
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise _DisconnectedError
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _RefusedError(413, _too_large(limit), close=True)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _rpc(
+        self, service: ServiceDescriptor, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        body = await self._read_body(scope, receive)
+        try:
+            request = _loads(body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise _RefusedError(400, f"Bad Request: body is not UTF-8: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise _RefusedError(400, f"Bad Request: body is not JSON: {exc}") from None
+        name, params, seq, token, trace_id = _parse_request(request)
+
+        sys_out: list[Any] = [seq] if trace_id is None else [seq, trace_id]
+        dispatcher = self._dispatcher
+        method = dispatcher.lookup(service.api, name)
+        error: RPCError
+        if method is None:
+            error = UnknownMethodError(name)
+        else:
+            try:
+                message = decode_params(method, params)
+                client = scope.get("client")
+                info = CallInfo(
+                    token=token,
+                    trace_id=trace_id,
+                    transport="krpc",
+                    params=params,
+                    peer=f"{client[0]}:{client[1]}" if client else None,
+                    seq=seq,
+                )
+                response = await dispatcher.call(method, message, info)
+                if not isinstance(response, method.response_type):
+                    raise InternalError(
+                        f"{service.api}/{name} returned {type(response).__name__}, "
+                        f"expected {method.response_type.DESCRIPTOR.full_name}"
+                    )
+                out = _json_bytes({"result": encode_result(method, response), "sys": sys_out})
+            except RPCError as exc:
+                error = exc
+            except Exception:
+                _log.exception(
+                    "kRPC %s/%s failed outside the dispatcher's errors", service.api, name
+                )
+                error = InternalError(f"internal error in {service.api}/{name}")
+            else:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [_JSON_HEADERS, (b"content-length", b"%d" % len(out))],
+                    }
+                )
+                await send({"type": "http.response.body", "body": out})
+                return
+        await _send_json(send, _json_bytes({"error": error.text, "sys": sys_out}))
+
+
+def _too_large(limit: int) -> str:
+    return f"Payload Too Large: the body is over {limit} bytes"
+
+
+def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]:
+    """Upstream's ``RPCRequest`` deserializer: the same checks, the same messages."""
+    if type(request) is not dict:
+        raise _RefusedError(400, "Bad Request: the body is not a kRPC request object")
+    name = request.get("method")
+    if name is None and "method" not in request:
+        raise _RefusedError(400, "Bad Request: missing field `method`")
+    if type(name) is not str:
+        raise _RefusedError(400, "Bad Request: method is not string")
+    if "params" not in request:
+        raise _RefusedError(400, "Bad Request: missing field `params`")
+    params = request["params"]
+    seq = 0
+    token: str | None = None
+    trace_id: str | None = None
+    if "sys" in request:
+        sys = request["sys"]
+        if type(sys) is not list:
+            raise _RefusedError(400, "Bad Request: sys is not array")
+        count = len(sys)
+        if count > 0:
+            seq = sys[0]
+            if type(seq) is not int or not 0 <= seq <= _U64_MAX:
+                raise _RefusedError(400, "Bad Request: sys[0] seq is not u64")
+        if count > 1:
+            token = sys[1]
+            if token is not None and type(token) is not str:
+                raise _RefusedError(400, "Bad Request: sys[1] token is not string")
+        if count > 2:
+            trace_id = sys[2]
+            if trace_id is not None and type(trace_id) is not str:
+                raise _RefusedError(400, "Bad Request: sys[2] trace_id is not string")
+    return name, params, seq, token, trace_id
+
+
+async def _send_json(send: ASGISend, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [_JSON_HEADERS, (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

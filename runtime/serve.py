@@ -1,0 +1,266 @@
+"""Serve one dispatcher on every wire at once, in one event loop.
+
+``serve`` runs uvicorn (httptools, with the kRPC ASGI app) and a ``grpc.aio`` server side
+by side in the caller's event loop, registers the dispatcher for in-process calls, and
+stops all three cleanly on SIGTERM/SIGINT or when its task is cancelled.  One loop, not
+one per wire: the binding behind the dispatcher is asyncio code with loop-bound state,
+and both servers were checked to share a loop (plain asyncio or uvloop, grpcio 1.85).
+
+``serving`` is the same as an async context manager, for tests and for programs that run
+other things next to the servers; ``run`` is the blocking entry point for a service's
+``main`` (uvloop when installed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import math
+import signal
+import socket
+import threading
+from collections.abc import AsyncIterator, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from . import inprocess
+from .dispatch import Dispatcher
+from .grpc_server import GrpcServer
+from .krpc_server import KrpcApp
+
+__all__ = ["ServerInfo", "run", "serve", "serving"]
+
+_log = logging.getLogger("buckyos.runtime.serve")
+
+
+@dataclass(slots=True)
+class ServerInfo:
+    """Where the servers listen: the bound ports (a port given as 0 is resolved here)."""
+
+    host: str = "127.0.0.1"
+    krpc_port: int | None = None
+    grpc_port: int | None = None
+    apis: tuple[str, ...] = ()
+
+    @property
+    def krpc_url(self) -> str | None:
+        """``http://host:port``; append ``/kapi/<api>`` for an endpoint."""
+        if self.krpc_port is None:
+            return None
+        return f"http://{_url_host(self.host)}:{self.krpc_port}"
+
+    @property
+    def grpc_target(self) -> str | None:
+        """``host:port`` as grpc channels take it."""
+        if self.grpc_port is None:
+            return None
+        return f"{_url_host(self.host)}:{self.grpc_port}"
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its signal capture (``serve`` owns the signals) and with a
+    startup event, so the bound port is known before anyone is told we are ready."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.bound = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.bound.set()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a taken port is a plain ``OSError``
+    (uvicorn would log and ``sys.exit``) and port 0 resolves before start."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.set_inheritable(True)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _start_krpc(
+    dispatcher: Dispatcher, host: str, port: int, log_level: str, grace: float
+) -> tuple[_Uvicorn, asyncio.Task[None], int]:
+    http = "httptools" if importlib.util.find_spec("httptools") is not None else "auto"
+    config = uvicorn.Config(
+        KrpcApp(dispatcher),
+        http=http,
+        lifespan="on",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=math.ceil(grace),
+    )
+    server = _Uvicorn(config)
+    sock = _bind(host, port)
+    bound_port: int = sock.getsockname()[1]
+    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{bound_port}")
+    bound = asyncio.create_task(server.bound.wait())
+    try:
+        await asyncio.wait((task, bound), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        bound.cancel()
+    if task.done():
+        sock.close()
+        error = task.exception() if not task.cancelled() else None
+        raise RuntimeError(f"kRPC server did not start on {host}:{port}") from error
+    return server, task, bound_port
+
+
+async def _stop_krpc(server: _Uvicorn, task: asyncio.Task[None]) -> None:
+    server.should_exit = True
+    try:
+        await task
+    except SystemExit:  # pragma: no cover - uvicorn's startup failure path
+        pass
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    dispatcher: Dispatcher,
+    *,
+    host: str = "127.0.0.1",
+    krpc_port: int | None,
+    grpc_port: int | None,
+    log_level: str = "info",
+    grace: float = 5.0,
+    info: ServerInfo | None = None,
+) -> AsyncIterator[ServerInfo]:
+    """Run the servers while the block runs; ``None`` turns a wire off, 0 picks a port.
+
+    ``info`` (or a new :class:`ServerInfo`) is filled with the bound ports and yielded.
+    On exit the in-process registration goes first, then both servers stop together,
+    giving calls in flight ``grace`` seconds.
+    """
+    info = info if info is not None else ServerInfo()
+    info.host = host
+    info.apis = tuple(service.api for service in dispatcher.services())
+    grpc_server: GrpcServer | None = None
+    krpc: tuple[_Uvicorn, asyncio.Task[None], int] | None = None
+    registered = False
+    try:
+        if grpc_port is not None:
+            grpc_server = GrpcServer(dispatcher)
+            info.grpc_port = await grpc_server.start(host, grpc_port)
+        if krpc_port is not None:
+            krpc = await _start_krpc(dispatcher, host, krpc_port, log_level, grace)
+            info.krpc_port = krpc[2]
+        inprocess.register(dispatcher)
+        registered = True
+        _log.info(
+            "serving %s: kRPC %s, gRPC %s, in-process",
+            ", ".join(info.apis),
+            info.krpc_url or "off",
+            info.grpc_target or "off",
+        )
+        yield info
+    finally:
+        if registered:
+            inprocess.unregister(dispatcher)
+        stops: list[Any] = []
+        if krpc is not None:
+            stops.append(_stop_krpc(krpc[0], krpc[1]))
+        if grpc_server is not None:
+            stops.append(grpc_server.stop(grace))
+        if stops:
+            await asyncio.gather(*stops)
+
+
+async def serve(
+    dispatcher: Dispatcher,
+    *,
+    host: str = "127.0.0.1",
+    krpc_port: int | None,
+    grpc_port: int | None,
+    log_level: str = "info",
+    ready: asyncio.Event | None = None,
+    info: ServerInfo | None = None,
+    grace: float = 5.0,
+    handle_signals: bool = True,
+) -> ServerInfo:
+    """Serve ``dispatcher`` until SIGTERM/SIGINT or cancellation, then stop cleanly.
+
+    ``ready`` is set once every wire listens; by then ``info`` (if given) holds the bound
+    ports.  Signals are handled only in the main thread (where Python delivers them) and
+    the handlers are removed on return.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed: list[tuple[signal.Signals, Any]] = []
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
+                continue
+            installed.append((sig, previous))
+    try:
+        async with serving(
+            dispatcher,
+            host=host,
+            krpc_port=krpc_port,
+            grpc_port=grpc_port,
+            log_level=log_level,
+            grace=grace,
+            info=info,
+        ) as served:
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            _log.info("stopping: signal received")
+    finally:
+        for sig, previous in installed:
+            loop.remove_signal_handler(sig)
+            if previous is not None:
+                # asyncio resets to the default; put back what was there before us.
+                signal.signal(sig, previous)
+    return served
+
+
+def run(
+    dispatcher: Dispatcher,
+    *,
+    host: str = "127.0.0.1",
+    krpc_port: int | None,
+    grpc_port: int | None,
+    log_level: str = "info",
+    grace: float = 5.0,
+) -> ServerInfo:
+    """Blocking ``serve`` for a service's ``main``: a fresh loop, uvloop when installed."""
+    factory = None
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(
+            serve(
+                dispatcher,
+                host=host,
+                krpc_port=krpc_port,
+                grpc_port=grpc_port,
+                log_level=log_level,
+                grace=grace,
+            )
+        )

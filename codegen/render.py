@@ -197,10 +197,9 @@ def render_file(model: FileModel) -> str:
         ):
             body.append("")
             body.append(f"class {cls}({base}):")
-            kind = "asyncio " if is_async else ""
+            who = "Asyncio client" if is_async else "Client"
             body.append(
-                f'    """{kind.capitalize() or ""}{"c" if is_async else "C"}lient of the '
-                f'``{service.api}`` api; give it a runtime or a transport."""'
+                f'    """{who} of the ``{service.api}`` api; give it a runtime or a transport."""'
             )
             body.append("")
             body.append("    __slots__ = ()")

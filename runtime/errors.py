@@ -257,6 +257,20 @@ def error_from_text(text: str) -> RPCError:
     return ReasonError(text)
 
 
+# For a foreign gRPC server whose details follow no kRPC prefix.
+_BY_GRPC_STATUS: dict[str, type[RPCError]] = {
+    "UNIMPLEMENTED": UnknownMethodError,
+    "UNAUTHENTICATED": InvalidTokenError,
+    "INVALID_ARGUMENT": ParseRequestError,
+    "PERMISSION_DENIED": NoPermissionError,
+    "NOT_FOUND": KeyNotExistError,
+    "DATA_LOSS": ParseResponseError,
+    "INTERNAL": InternalError,
+    "UNAVAILABLE": TransportError,
+    "DEADLINE_EXCEEDED": TransportError,
+}
+
+
 def error_from_grpc(status_name: str, details: str | None) -> RPCError:
     """Rebuild the error a server sent over gRPC.
 
@@ -270,18 +284,7 @@ def error_from_grpc(status_name: str, details: str | None) -> RPCError:
                 return InternalError(error.detail)
             return error
     detail = details or status_name
-    by_status: dict[str, type[RPCError]] = {
-        "UNIMPLEMENTED": UnknownMethodError,
-        "UNAUTHENTICATED": InvalidTokenError,
-        "INVALID_ARGUMENT": ParseRequestError,
-        "PERMISSION_DENIED": NoPermissionError,
-        "NOT_FOUND": KeyNotExistError,
-        "DATA_LOSS": ParseResponseError,
-        "INTERNAL": InternalError,
-        "UNAVAILABLE": TransportError,
-        "DEADLINE_EXCEEDED": TransportError,
-    }
-    cls = by_status.get(status_name, ReasonError)
+    cls = _BY_GRPC_STATUS.get(status_name, ReasonError)
     if cls is TransportError and status_name == "DEADLINE_EXCEEDED":
         return TransportError(f"timeout: {detail}")
     if cls is TransportError:

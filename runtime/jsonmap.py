@@ -25,7 +25,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
@@ -524,7 +524,3 @@ def decode_result(method: MethodDescriptor[Any, M], result: Any) -> M:
         return _decode(method.result_shape, method.response_type, result)
     except _InvalidError as exc:
         raise _raise_as(ParseResponseError, exc) from None
-
-
-# Keep a reference so that struct_pb2 (needed by ParseDict for Struct fields) is loaded.
-_ = struct_pb2

@@ -7,8 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CODEGEN := $(PY) -m buckyos.codegen
 
-MAIN_PROTOS := proto/buckyos/options.proto proto/buckyos/system_config.proto proto/buckyos/verify_hub.proto
+MAIN_PROTOS := $(sort $(wildcard proto/buckyos/*.proto))
 TEST_PROTOS := $(wildcard tests/proto/buckyos_test/*.proto)
+# Each examples/<name>/ with a proto/ folder gets generated code in examples/<name>/generated/.
+EXAMPLES := $(patsubst examples/%/proto,%,$(wildcard examples/*/proto))
+PY_DIRS := runtime codegen generated services cli tests $(wildcard examples bench)
 
 .PHONY: all venv codegen codegen-check lint test wheel-check demo clean
 
@@ -26,15 +29,21 @@ codegen: $(STAMP)
 	$(CODEGEN) --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
 	$(CODEGEN) --proto-root tests/proto --include proto --out tests/generated \
 		--map buckyos_test/=tests.generated --map buckyos/=buckyos.generated $(TEST_PROTOS)
+	$(foreach ex,$(EXAMPLES),$(CODEGEN) --proto-root examples/$(ex)/proto --include proto \
+		--out examples/$(ex)/generated --map $(ex)/=examples.$(ex).generated \
+		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 
 codegen-check: $(STAMP)
 	$(CODEGEN) --check --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
 	$(CODEGEN) --check --proto-root tests/proto --include proto --out tests/generated \
 		--map buckyos_test/=tests.generated --map buckyos/=buckyos.generated $(TEST_PROTOS)
+	$(foreach ex,$(EXAMPLES),$(CODEGEN) --check --proto-root examples/$(ex)/proto --include proto \
+		--out examples/$(ex)/generated --map $(ex)/=examples.$(ex).generated \
+		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check --exclude '*_pb2*' runtime codegen generated tests
+	$(VENV)/bin/ruff format --check --exclude '*_pb2*' $(PY_DIRS)
 	$(PY) -m mypy
 
 test: $(STAMP) codegen-check lint

@@ -413,7 +413,16 @@ class Binding:
             method, message, info.token, session_loa=self.sessions.get_loa
         )
         req = Request(
-            method, message, info.params, caller, info.trace_id, info.transport, None, self
+            method,
+            message,
+            info.params,
+            caller,
+            info.trace_id,
+            info.transport,
+            None,
+            self,
+            seq=info.seq,
+            peer=info.peer,
         )
         serial = api.serial
         if serial is None:

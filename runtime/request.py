@@ -141,6 +141,7 @@ class Request:
     - ``message``: the typed request; ``params``: the raw kRPC params JSON (``None`` when
       the call did not come as JSON);
     - ``caller``: :class:`Caller`; ``trace_id``; ``transport`` (``krpc``, ``grpc``, ...);
+      ``seq`` (the kRPC request seq, else ``None``) and ``peer`` (the client address);
     - ``logger``: a :class:`RequestLogger` (made on first use);
     - ``context_get/context_set/context_clear``: this api's context in the caller's session;
     - ``set_loa(n)``: raise the session's LOA for this api (later calls see it);
@@ -156,6 +157,8 @@ class Request:
         "message",
         "method",
         "params",
+        "peer",
+        "seq",
         "trace_id",
         "transport",
     )
@@ -170,6 +173,9 @@ class Request:
         transport: str = "inmemory",
         logger: logging.LoggerAdapter[logging.Logger] | None = None,
         host: RequestHost | None = None,
+        *,
+        seq: int | None = None,
+        peer: str | None = None,
     ) -> None:
         self.method = method
         self.message = message
@@ -179,6 +185,8 @@ class Request:
         self.transport = transport
         self._logger = logger
         self._host = host
+        self.seq = seq
+        self.peer = peer
 
     def __repr__(self) -> str:
         return f"<Request {self.api}/{self.verb} {self.caller!r} trace={self.trace_id}>"

@@ -32,11 +32,13 @@ __all__ = [
     "Ed25519PublicKey",
     "b64url_decode",
     "b64url_encode",
+    "did_document",
     "generate_key_pair",
     "generate_private_key",
     "load_private_key_file",
     "private_key_from_pem",
     "private_key_to_pem",
+    "public_key_from_doc",
     "public_key_from_jwk",
     "public_key_from_raw",
     "public_key_to_jwk",
@@ -196,3 +198,68 @@ def public_key_from_jwk(jwk: Mapping[str, Any] | str) -> Ed25519PublicKey:
             f"public key JWK: 'x' must decode to {_ED25519_KEY_BYTES} bytes, got {len(raw)}"
         )
     return public_key_from_raw(raw)
+
+
+def did_document(did: str, public_key: Ed25519PublicKey, **fields: Any) -> dict[str, Any]:
+    """A minimal DID document as upstream stores owner, user and device docs.
+
+    The key sits at ``verificationMethod[0].publicKeyJwk`` with id ``#main_key``, where
+    upstream's ``get_auth_key`` reads it; ``fields`` (``name``, ``exp``, ...) are added as is.
+    """
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [
+            {
+                "type": "Ed25519VerificationKey2020",
+                "id": "#main_key",
+                "controller": did,
+                "publicKeyJwk": public_key_to_jwk(public_key),
+            }
+        ],
+        "authentication": ["#main_key"],
+        "assertion_method": ["#main_key"],
+        **fields,
+    }
+
+
+def public_key_from_doc(
+    doc: Mapping[str, Any] | str, *, what: str = "document"
+) -> Ed25519PublicKey:
+    """The Ed25519 auth key of an owner, user or device document (a mapping or JSON text).
+
+    Looked up as upstream's ``get_auth_key`` does: the verification method that
+    ``authentication[0]`` names (else the first one) and its ``publicKeyJwk``.  Flat forms
+    some configs carry are accepted too: a top-level ``publicKeyJwk``, ``public_key`` or
+    ``owner_public_key`` JWK (``node_identity.json`` uses the last).
+    """
+    if isinstance(doc, str):
+        try:
+            parsed: object = json.loads(doc)
+        except ValueError as err:
+            raise ConfigError(f"{what} is not valid JSON: {err}") from err
+    else:
+        parsed = doc
+    if not isinstance(parsed, Mapping):
+        raise ConfigError(f"{what} must be a JSON object, got {type(parsed).__name__}")
+    methods = parsed.get("verificationMethod")
+    if isinstance(methods, list) and methods:
+        wanted = None
+        auth = parsed.get("authentication")
+        if isinstance(auth, list) and auth and isinstance(auth[0], str):
+            wanted = auth[0]
+        chosen = next(
+            (m for m in methods if isinstance(m, Mapping) and m.get("id") == wanted),
+            methods[0],
+        )
+        if isinstance(chosen, Mapping) and "publicKeyJwk" in chosen:
+            return public_key_from_jwk(chosen["publicKeyJwk"])
+        raise ConfigError(f"{what}: verificationMethod has no publicKeyJwk")
+    for name in ("publicKeyJwk", "public_key", "owner_public_key"):
+        jwk = parsed.get(name)
+        if isinstance(jwk, Mapping | str):
+            return public_key_from_jwk(jwk)
+    raise ConfigError(
+        f"{what} carries no Ed25519 key: expected verificationMethod[0].publicKeyJwk "
+        "or a public_key JWK"
+    )

@@ -1,1 +1,34 @@
-"""placeholder"""
+"""A local BuckyOS zone on one machine: identity once, three processes, seeded config.
+
+``zone_up(root)`` creates the zone under ``root`` (first time only), starts system_config,
+verify-hub and the node gateway, and seeds system_config; ``zone_down(root)`` stops them;
+``zone_status(root)`` tells what runs.  The ``buckyos zone`` command is a thin shell over
+these.
+"""
+
+from .identity import ZoneIdentity, create_identity, load_identity, stored_password
+from .layout import ZoneLayout
+from .zone import (
+    DEFAULT_PORTS,
+    ZoneInfo,
+    ZoneRunningError,
+    parse_ports,
+    zone_down,
+    zone_status,
+    zone_up,
+)
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "ZoneIdentity",
+    "ZoneInfo",
+    "ZoneLayout",
+    "ZoneRunningError",
+    "create_identity",
+    "load_identity",
+    "parse_ports",
+    "stored_password",
+    "zone_down",
+    "zone_status",
+    "zone_up",
+]

@@ -1,0 +1,403 @@
+"""A local BuckyOS zone on loopback: ``up`` (create once, start, seed), ``down``, ``status``.
+
+``up`` starts system_config, verify-hub and the node gateway as separate processes (see
+:mod:`.supervisor`), then writes what a zone needs into system_config over kRPC with a
+token signed by the zone owner's key: ``boot/config`` (with verify-hub's public key), the
+device and admin documents, the admin's settings (password), the RBAC tail and
+``services/<svc>/info`` for each service.  Anything that fails stops what was started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.errors import ConfigError, RPCError
+from buckyos.runtime.keys import public_key_to_jwk
+from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.tokens import sign_token
+
+from .identity import ZoneIdentity, create_identity, load_identity, stored_password
+from .layout import ZoneLayout
+from .supervisor import Started, alive, start_service, stop_pid
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "PORT_NAMES",
+    "ZoneInfo",
+    "ZoneRunningError",
+    "parse_ports",
+    "zone_down",
+    "zone_status",
+    "zone_up",
+]
+
+SYSTEM_CONFIG: Final = "system_config"
+VERIFY_HUB: Final = "verify-hub"
+GATEWAY: Final = "gateway"
+
+PORT_NAMES: Final = (
+    "system_config",
+    "system_config_grpc",
+    "verify_hub",
+    "verify_hub_grpc",
+    "gateway",
+)
+DEFAULT_PORTS: Final[Mapping[str, int]] = {
+    "system_config": 3200,
+    "system_config_grpc": 3201,
+    "verify_hub": 3300,
+    "verify_hub_grpc": 3301,
+    "gateway": 3180,
+}
+"""Upstream's ports (gRPC next to each kRPC port); ``--ports auto`` picks free ones."""
+
+
+class ZoneRunningError(ConfigError):
+    """``zone up`` on a root whose zone is already running."""
+
+
+@dataclass(slots=True)
+class ZoneInfo:
+    """A running zone: where each service listens and how to log in (``--json`` output)."""
+
+    root: str
+    zone_did: str
+    device_name: str
+    admin_user: str
+    admin_password: str
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "zone_did": self.zone_did,
+            "device_name": self.device_name,
+            "admin": {"username": self.admin_user, "password": self.admin_password},
+            "services": self.services,
+            "env": self.env(),
+        }
+
+    def env(self) -> dict[str, str]:
+        """The environment a program (or ``buckyos`` CLI) needs to use this zone."""
+        return {
+            "BUCKYOS_ROOT": self.root,
+            "BUCKYOS_SYSTEM_CONFIG_URL": str(self.services[SYSTEM_CONFIG]["krpc_url"]),
+            "BUCKYOS_VERIFY_HUB_URL": str(self.services[VERIFY_HUB]["krpc_url"]),
+            "BUCKYOS_GATEWAY_URL": str(self.services[GATEWAY]["krpc_url"]),
+        }
+
+
+def parse_ports(text: str | None) -> dict[str, int]:
+    """``None``/``default``: upstream's ports; ``auto``: free ports; else ``name=port,...``.
+
+    Names not given keep their default; ``0`` picks a free port for that one.
+    """
+    if text is None or text == "default":
+        return dict(DEFAULT_PORTS)
+    if text == "auto":
+        return dict.fromkeys(PORT_NAMES, 0)
+    ports = dict(DEFAULT_PORTS)
+    for item in text.split(","):
+        name, sep, value = item.strip().partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in ports:
+            raise ConfigError(
+                f"--ports: {item!r} is not NAME=PORT with NAME one of {', '.join(PORT_NAMES)} "
+                "(or give 'auto' for free ports)"
+            )
+        try:
+            port = int(value)
+        except ValueError:
+            raise ConfigError(f"--ports: {value!r} for {name} is not a port number") from None
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"--ports: {port} for {name} is out of range 0-65535")
+        ports[name] = port
+    return ports
+
+
+def _check_free(host: str, ports: Mapping[str, int]) -> None:
+    for name, port in ports.items():
+        if port == 0:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as err:
+                raise ConfigError(
+                    f"port {port} ({name}) on {host} is in use ({err.strerror}): stop what "
+                    f"uses it or choose others, e.g. --ports auto or --ports {name}=<port>"
+                ) from None
+
+
+def _read_run(layout: ZoneLayout) -> dict[str, Any] | None:
+    try:
+        data = json.loads(layout.run_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{layout.run_file} is unreadable ({err}); remove it") from err
+    return data if isinstance(data, dict) else None
+
+
+def _pids(run: Mapping[str, Any]) -> dict[str, int]:
+    pids = run.get("pids", {})
+    return {str(k): int(v) for k, v in pids.items()} if isinstance(pids, dict) else {}
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _root_token(ident: ZoneIdentity, ttl: int = 600) -> str:
+    """The zone owner acting as the kernel: what a node-daemon would use to seed."""
+    claims = {"sub": "root", "appid": "kernel", "exp": int(time.time()) + ttl}
+    return sign_token(claims, ident.owner_key, kid="root")
+
+
+def _port_of(address: str) -> int:
+    return int(address.rsplit(":", 1)[1].split("/", 1)[0])
+
+
+def _service_info(ident: ZoneIdentity, started: Started) -> dict[str, Any]:
+    ports = {"www": _port_of(started.addresses["kRPC"])}
+    if "gRPC" in started.addresses:
+        ports["grpc"] = _port_of(started.addresses["gRPC"])
+    node = {
+        "node_did": ident.device_did,
+        "node_net_id": "127.0.0.1",
+        "state": "started",
+        "weight": 100,
+        "service_port": ports,
+    }
+    return {"selector_type": "random", "node_list": {ident.device_name: node}}
+
+
+def seed(ident: ZoneIdentity, started: Mapping[str, Started]) -> None:
+    """Write the zone's keys into system_config (settings only when missing)."""
+    hub = started[VERIFY_HUB]
+    boot = {
+        "zone_did": ident.zone_did,
+        "owner_did": ident.owner_did,
+        "owner_public_key": ident.owner_jwk(),
+        "verify_hub_info": {
+            "port": _port_of(hub.addresses["kRPC"]),
+            "node_name": ident.device_name,
+            "public_key": public_key_to_jwk(ident.verify_hub_key.public_key()),
+        },
+    }
+    policy = "\n".join(
+        [f"g, {ident.admin}, admin", f"g, {ident.device_name}, ood", "g, buckycli, kernel"]
+    )
+    writes: dict[str, Any] = {
+        "boot/config": boot,
+        f"devices/{ident.device_name}/doc": ident.device_doc(),
+        f"users/{ident.admin}/doc": ident.owner_doc(),
+        "system/rbac/policy": policy,
+        f"services/{SYSTEM_CONFIG}/info": _service_info(ident, started[SYSTEM_CONFIG]),
+        f"services/{VERIFY_HUB}/info": _service_info(ident, hub),
+    }
+    settings = {
+        "user_id": ident.admin,
+        "show_name": ident.admin,
+        "type": "admin",
+        "state": "active",
+        "password": stored_password(ident.admin, ident.admin_password),
+    }
+    url = started[SYSTEM_CONFIG].addresses["kRPC"]
+    with KrpcTransport(url, token=_root_token(ident)) as transport:
+        stub = SystemConfigStub(transport)
+        for key, value in writes.items():
+            stub.Set(key=key, value=value if isinstance(value, str) else json.dumps(value))
+        if stub.Get(key=f"users/{ident.admin}/settings").HasField("value"):
+            return  # the admin may have changed the password since: keep it
+        stub.Create(key=f"users/{ident.admin}/settings", value=json.dumps(settings))
+
+
+def _system_config_args(ident: ZoneIdentity, host: str, ports: Mapping[str, int]) -> list[str]:
+    layout = ident.layout
+    layout.system_config_db.parent.mkdir(parents=True, exist_ok=True)
+    return [
+        "--db", str(layout.system_config_db),
+        "--owner-key", json.dumps(ident.owner_jwk()),
+        "--owner-did", ident.owner_did,
+        "--device-name", ident.device_name,
+        "--device-key", json.dumps(ident.device_jwk()),
+        "--device-did", ident.device_did,
+        "--host", host,
+        "--krpc-port", str(ports["system_config"]),
+        "--grpc-port", str(ports["system_config_grpc"]),
+    ]  # fmt: skip
+
+
+def _verify_hub_args(
+    ident: ZoneIdentity, host: str, ports: Mapping[str, int], system_config_url: str
+) -> list[str]:
+    layout = ident.layout
+    layout.verify_hub_state.parent.mkdir(parents=True, exist_ok=True)
+    return [
+        "--key", str(layout.verify_hub_key),
+        "--state", str(layout.verify_hub_state),
+        "--system-config", system_config_url,
+        "--device-name", ident.device_name,
+        "--device-key", str(layout.device_key),
+        "--owner-key", json.dumps(ident.owner_jwk()),
+        "--host", host,
+        "--krpc-port", str(ports["verify_hub"]),
+        "--grpc-port", str(ports["verify_hub_grpc"]),
+    ]  # fmt: skip
+
+
+def _gateway_args(
+    ident: ZoneIdentity, host: str, ports: Mapping[str, int], system_config_url: str
+) -> list[str]:
+    return [
+        "--system-config", system_config_url,
+        "--device-name", ident.device_name,
+        "--device-key", str(ident.layout.device_key),
+        "--host", host,
+        "--port", str(ports["gateway"]),
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def _stop_on_failure(started: dict[str, Started]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        for item in reversed(list(started.values())):
+            stop_pid(item.pid, grace=5.0)
+        raise
+
+
+def zone_up(
+    root: Path,
+    *,
+    ports: Mapping[str, int] | None = None,
+    host: str = "127.0.0.1",
+    admin: str = "admin",
+    password: str | None = None,
+    timeout: float = 30.0,
+) -> ZoneInfo:
+    """Create the zone at ``root`` once, start its three services and seed system_config."""
+    layout = ZoneLayout(root.resolve())
+    run = _read_run(layout)
+    if run is not None:
+        running = {name: pid for name, pid in _pids(run).items() if alive(pid)}
+        if running:
+            raise ZoneRunningError(
+                f"a zone is already running at {layout.root} (pids "
+                + ", ".join(f"{n} {p}" for n, p in running.items())
+                + f"): run `buckyos zone down --root {layout.root}` first"
+            )
+        layout.run_file.unlink()  # a stale record of a zone that died
+    if layout.zone_file.exists():
+        ident = load_identity(layout)
+    else:
+        ident = create_identity(layout, admin=admin, password=password)
+    wanted = dict(ports if ports is not None else DEFAULT_PORTS)
+    _check_free(host, wanted)
+    started: dict[str, Started] = {}
+    with _stop_on_failure(started):
+        started[SYSTEM_CONFIG] = start_service(
+            SYSTEM_CONFIG,
+            "buckyos.services.system_config",
+            _system_config_args(ident, host, wanted),
+            layout.log(SYSTEM_CONFIG),
+            expect=("kRPC", "gRPC"),
+            timeout=timeout,
+        )
+        sc_url = started[SYSTEM_CONFIG].addresses["kRPC"]
+        started[VERIFY_HUB] = start_service(
+            VERIFY_HUB,
+            "buckyos.services.verify_hub",
+            _verify_hub_args(ident, host, wanted, sc_url),
+            layout.log(VERIFY_HUB),
+            expect=("kRPC", "gRPC"),
+            timeout=timeout,
+        )
+        started[GATEWAY] = start_service(
+            GATEWAY,
+            "buckyos.services.gateway",
+            _gateway_args(ident, host, wanted, sc_url),
+            layout.log(GATEWAY),
+            expect=("gateway",),
+            timeout=timeout,
+        )
+        try:
+            seed(ident, started)
+        except RPCError as err:
+            raise ConfigError(
+                f"system_config refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
+            ) from err
+        info = _info(ident, started)
+        _write_json(
+            layout.run_file,
+            {
+                "pids": {name: item.pid for name, item in started.items()},
+                "info": info.to_json(),
+                "started_at": int(time.time()),
+            },
+        )
+    return info
+
+
+def _info(ident: ZoneIdentity, started: Mapping[str, Started]) -> ZoneInfo:
+    info = ZoneInfo(
+        str(ident.layout.root),
+        ident.zone_did,
+        ident.device_name,
+        ident.admin,
+        ident.admin_password,
+    )
+    for name, item in started.items():
+        entry: dict[str, Any] = {"pid": item.pid, "log": str(item.log)}
+        entry["krpc_url"] = item.addresses.get("kRPC") or item.addresses.get("gateway")
+        if "gRPC" in item.addresses:
+            entry["grpc_target"] = item.addresses["gRPC"]
+        info.services[name] = entry
+    return info
+
+
+def zone_down(root: Path, *, grace: float = 10.0) -> dict[str, bool]:
+    """Stop a zone's processes (gateway first); which were running.  Error if none known."""
+    layout = ZoneLayout(root.resolve())
+    run = _read_run(layout)
+    if run is None:
+        raise ConfigError(f"no zone is running at {layout.root} (no {layout.run_file})")
+    stopped: dict[str, bool] = {}
+    for name, pid in reversed(list(_pids(run).items())):
+        stopped[name] = stop_pid(pid, grace=grace)
+    layout.run_file.unlink(missing_ok=True)
+    return stopped
+
+
+def zone_status(root: Path) -> dict[str, Any]:
+    """``{"root", "running": bool, "services": {name: {"pid", "alive", ...}}}``."""
+    layout = ZoneLayout(root.resolve())
+    run = _read_run(layout)
+    if run is None:
+        return {"root": str(layout.root), "running": False, "services": {}}
+    info = run.get("info", {})
+    services: dict[str, Any] = {}
+    for name, pid in _pids(run).items():
+        entry = dict(info.get("services", {}).get(name, {}))
+        entry.update(pid=pid, alive=alive(pid))
+        services[name] = entry
+    return {
+        "root": str(layout.root),
+        "running": all(s["alive"] for s in services.values()) and bool(services),
+        "services": services,
+        "info": info,
+    }

@@ -1,0 +1,130 @@
+"""``python -m buckyos.services.gateway``: the node gateway as a process.
+
+::
+
+    python -m buckyos.services.gateway --system-config http://127.0.0.1:3200 \\
+        --device-name ood1 --device-key /opt/buckyos/etc/node_private_key.pem \\
+        [--host 127.0.0.1] [--port 3180] [--log-level info] [--node-host ood2=10.0.0.2]
+
+Prints ``gateway listening on <URL>`` (flushed) once it accepts connections, and exits 0
+on SIGTERM or SIGINT after closing its connections.  A bad argument, an unreadable key or
+a port in use exits 2 with a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.keys import load_private_key_file
+from buckyos.runtime.krpc_client import KrpcTransport
+
+from .app import DEFAULT_TIMEOUT, GatewayApp
+from .credentials import DeviceTokenInvoker
+from .instances import SystemConfigInstanceSource
+from .pool import DEFAULT_TTL, InstancePool
+from .server import DEFAULT_PORT, gateway_serving
+
+__all__ = ["main", "parse_args"]
+
+_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _node_host(text: str) -> tuple[str, str]:
+    node, sep, host = text.partition("=")
+    if not sep or not node or not host:
+        raise argparse.ArgumentTypeError(f"expected NODE=HOST, got {text!r}")
+    return node, host
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--help`` describes every option."""
+    parser = argparse.ArgumentParser(
+        prog="python -m buckyos.services.gateway",
+        description="BuckyOS node gateway: forwards POST /kapi/<service> to a started "
+        "instance found in system_config.",
+    )
+    parser.add_argument(
+        "--system-config",
+        required=True,
+        metavar="URL",
+        help="system_config's kRPC URL, e.g. http://127.0.0.1:3200",
+    )
+    parser.add_argument(
+        "--device-name", required=True, help="this node's device name (the token's kid)"
+    )
+    parser.add_argument(
+        "--device-key", required=True, metavar="PATH", help="this node's Ed25519 PKCS#8 PEM key"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks one)")
+    parser.add_argument("--log-level", default="info", choices=_LEVELS)
+    parser.add_argument(
+        "--node-host",
+        action="append",
+        type=_node_host,
+        default=[],
+        metavar="NODE=HOST",
+        help="where a node's instances listen (default: 127.0.0.1); repeatable",
+    )
+    parser.add_argument(
+        "--ttl", type=float, default=DEFAULT_TTL, help="seconds an instance list is reused"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds an instance may take"
+    )
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace, app: GatewayApp) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with gateway_serving(
+        app, host=args.host, port=args.port, log_level=args.log_level
+    ) as url:
+        print(f"gateway listening on {url}", flush=True)
+        await stop.wait()
+        logging.getLogger("buckyos.services.gateway").info("stopping: signal received")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the gateway until SIGTERM/SIGINT; the exit status."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        key = load_private_key_file(args.device_key)
+        transport = KrpcTransport(args.system_config)
+    except (ConfigError, ValueError) as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    invoker = DeviceTokenInvoker(transport, key, args.device_name)
+    source = SystemConfigInstanceSource(
+        invoker, system_config_url=args.system_config, node_hosts=dict(args.node_host)
+    )
+    app = GatewayApp(InstancePool(source, ttl=args.ttl), timeout=args.timeout)
+    factory = None
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(_serve(args, app))
+    except OSError as exc:
+        print(f"gateway: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

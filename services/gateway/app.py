@@ -1,0 +1,364 @@
+"""The node gateway as an ASGI app: ``POST /kapi/<service>`` forwarded to an instance.
+
+What a client sees (``buckyos-protocol.md`` sections 1 and 4):
+
+* the instance's answer, status, content type and body **byte for byte**: the gateway
+  never decodes or re-encodes JSON on the way through, so seq, trace id, results and
+  errors such as ``No permission:...`` arrive exactly as the instance sent them;
+* when no instance answers, an HTTP 200 kRPC error with the request's seq (and trace id)
+  echoed: ``Service not valid: service info not found`` (upstream's text) for a service
+  system_config does not know, ``Service not valid: no started instance of <svc> (tried
+  ...)`` when none is alive;
+* a call that reached an instance and then got no answer (timeout, dropped connection) is
+  **not** retried on another one, because the gateway cannot know whether the verb is
+  idempotent: it answers ``Failed due to reason: timeout: ...`` / ``eof: ...`` and the
+  client, which knows the verb, decides;
+* plain-text 404 (not ``/kapi/<service>``), 405 (not POST), 413 (over 1 MiB, refused
+  without reading it all) and 400 (bad ``content-length``), like ``runtime/krpc_server``.
+
+Only a refused connection (the request never left) fails over to the next instance; that
+instance is then skipped for a few seconds (``pool.InstancePool``).  Connections to
+instances are pooled keep-alive connections of one aiohttp session, closed after
+``keepalive`` idle seconds, below uvicorn's 5 s, so the gateway does not reuse a
+connection the instance is closing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+
+from buckyos.runtime.errors import ReasonError, ServiceNotValidError
+from buckyos.runtime.krpc_server import MAX_BODY
+
+from .instances import Instance
+from .pool import InstancePool
+
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_TIMEOUT", "GatewayApp", "echo_sys"]
+
+ASGIScope = MutableMapping[str, Any]
+ASGIMessage = MutableMapping[str, Any]
+ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
+ASGISend = Callable[[ASGIMessage], Awaitable[None]]
+
+DEFAULT_TIMEOUT: Final = 14.0
+"""Seconds an instance has to answer; below upstream clients' 15 s, so the client gets
+the gateway's reason rather than its own timeout."""
+DEFAULT_CONNECT_TIMEOUT: Final = 2.0
+"""Seconds to open a connection to an instance before trying the next one."""
+_KEEPALIVE: Final = 3.0
+_CONNECTIONS: Final = 256
+
+_PREFIX: Final = "/kapi/"
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+_U64_MAX: Final = 2**64 - 1
+_JSON: Final = b"application/json"
+_TEXT_HEADERS: Final = (b"content-type", b"text/plain; charset=utf-8")
+
+_log = logging.getLogger("buckyos.services.gateway.app")
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class _RefusedError(Exception):
+    """A transport-level refusal, answered with ``status`` and a text body."""
+
+    def __init__(
+        self, status: int, text: str, *, close: bool = False, allow: bytes | None = None
+    ) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.close = close
+        self.allow = allow
+
+
+class _DisconnectedError(Exception):
+    """The client went away before its body arrived."""
+
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    content_type: bytes
+    body: bytes
+
+
+@dataclass(slots=True)
+class _NotSent:
+    """The connection failed: the request never reached the instance."""
+
+    reason: str
+
+
+@dataclass(slots=True)
+class _Lost:
+    """The request was sent and no answer came back: the call may have run."""
+
+    reason: str
+
+
+def echo_sys(body: bytes) -> list[Any]:
+    """The ``sys`` of an error answer to ``body``: its seq (0 when there is none or the body
+    is not a kRPC request) and its trace id when it carried one, as a server answers."""
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        return [0]
+    sys = request.get("sys") if type(request) is dict else None
+    if type(sys) is not list or not sys:
+        return [0]
+    seq = sys[0]
+    if type(seq) is not int or not 0 <= seq <= _U64_MAX:
+        return [0]
+    if len(sys) > 2 and type(sys[2]) is str:
+        return [seq, sys[2]]
+    return [seq]
+
+
+def _error_body(body: bytes, text: str) -> bytes:
+    answer = {"error": text, "sys": echo_sys(body)}
+    try:
+        return _encode_json(answer).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (from a \ud800 escape in the trace id) cannot be UTF-8.
+        return json.dumps(answer, separators=(",", ":")).encode("ascii")
+
+
+def _too_large(limit: int) -> str:
+    return f"Payload Too Large: the body is over {limit} bytes"
+
+
+class GatewayApp:
+    """ASGI app forwarding ``POST /kapi/<service>`` to the instances ``pool`` knows.
+
+    The aiohttp session is opened at lifespan startup (or on first use) and closed, with
+    the pool, at lifespan shutdown or :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        pool: InstancePool,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        keepalive: float = _KEEPALIVE,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._keepalive = keepalive
+        self._max_body = max_body
+        self._session: aiohttp.ClientSession | None = None
+        self._services: dict[str, str] = {}
+
+    @property
+    def pool(self) -> InstancePool:
+        return self._pool
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(limit=_CONNECTIONS, keepalive_timeout=self._keepalive)
+            # No Accept-Encoding: an instance must not compress what we pass on untouched.
+            session = aiohttp.ClientSession(
+                connector=connector,
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
+                auto_decompress=False,
+            )
+            self._session = session
+        return session
+
+    async def aclose(self) -> None:
+        """Close the connections to instances and the pool (and its source)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+        await self._pool.aclose()
+
+    async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._open_session()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # --- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            try:
+                service = self._service_of(scope["path"])
+                if service is None:
+                    raise _RefusedError(
+                        404, f"Not Found: the gateway forwards /kapi/<service>, not {scope['path']}"
+                    )
+                if scope["method"] != "POST":
+                    raise _RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
+                body = await self._read_body(scope, receive)
+            except _RefusedError as refused:
+                await _refuse(send, refused)
+                return
+            except _DisconnectedError:
+                return
+            await self._forward(service, scope, body, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    def _service_of(self, path: str) -> str | None:
+        service = self._services.get(path)
+        if service is None and path.startswith(_PREFIX):
+            name = path[len(_PREFIX) :]
+            if _SERVICE_NAME.fullmatch(name) is None:
+                return None
+            # Bounded: a client spraying names must not grow the table without end.
+            if len(self._services) < 4096:
+                self._services[path] = name
+            service = name
+        return service
+
+    async def _read_body(self, scope: ASGIScope, receive: ASGIReceive) -> bytes:
+        limit = self._max_body
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    raise _RefusedError(
+                        400, "Bad Request: invalid content-length", close=True
+                    ) from None
+                if length > limit:
+                    raise _RefusedError(413, _too_large(limit), close=True)
+                break
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise _DisconnectedError
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _RefusedError(413, _too_large(limit), close=True)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    # --- forwarding ---------------------------------------------------------------------
+
+    async def _forward(self, service: str, scope: ASGIScope, body: bytes, send: ASGISend) -> None:
+        pool = self._pool
+        try:
+            instances = await pool.instances(service)
+        except ServiceNotValidError as exc:
+            await _send(send, 200, _JSON, _error_body(body, exc.text))
+            return
+        content_type = _JSON
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+                break
+        headers = {"Content-Type": content_type.decode("latin-1")}
+        tried: list[str] = []
+        sent_to: set[str] = set()
+        refreshed = False
+        while True:
+            for instance in pool.order(instances, skip=sent_to):
+                sent_to.add(instance.url)
+                outcome = await self._post(instance, body, headers)
+                if isinstance(outcome, _Answer):
+                    await _send(send, outcome.status, outcome.content_type, outcome.body)
+                    return
+                if isinstance(outcome, _Lost):
+                    text = ReasonError(
+                        f"{outcome.reason}: {service} instance {instance.describe()} got the "
+                        "call and gave no answer; not retried elsewhere because it may have run"
+                    ).text
+                    await _send(send, 200, _JSON, _error_body(body, text))
+                    return
+                pool.mark_dead(instance)
+                tried.append(f"{instance.describe()}: {outcome.reason}")
+                _log.warning("%s instance %s: %s", service, instance.describe(), outcome.reason)
+            if refreshed:
+                break
+            # Every known instance failed: the list may be old (an instance restarted on
+            # another port), so look again once before giving up.
+            refreshed = True
+            fresh = await pool.refresh(service)
+            if fresh is None:
+                break
+            instances = fresh
+        for instance in instances:
+            if instance.url not in sent_to:
+                tried.append(f"{instance.describe()}: skipped, refused a connection recently")
+        detail = "; ".join(tried) if tried else f"none, no node of {service} is started"
+        text = ServiceNotValidError(f"no started instance of {service} (tried {detail})").text
+        await _send(send, 200, _JSON, _error_body(body, text))
+
+    async def _post(
+        self, instance: Instance, body: bytes, headers: dict[str, str]
+    ) -> _Answer | _NotSent | _Lost:
+        session = self._session
+        if session is None or session.closed:
+            session = self._open_session()
+        try:
+            async with session.post(
+                instance.url, data=body, headers=headers, timeout=self._client_timeout
+            ) as response:
+                data = await response.read()
+                content_type = response.headers.get("Content-Type")
+                return _Answer(
+                    response.status,
+                    content_type.encode("latin-1") if content_type is not None else _JSON,
+                    data,
+                )
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, ConnectionRefusedError):
+                return _NotSent("connection refused")
+            return _NotSent(f"cannot connect: {exc.os_error.strerror or exc.os_error}")
+        except aiohttp.ConnectionTimeoutError:
+            return _NotSent("connect timeout")
+        except TimeoutError:
+            return _Lost(f"timeout after {self._timeout:g}s")
+        except aiohttp.ServerDisconnectedError:
+            return _Lost("eof")
+        except (aiohttp.ClientError, OSError) as exc:
+            return _Lost(f"connection reset ({type(exc).__name__}: {exc})")
+
+
+async def _send(send: ASGISend, status: int, content_type: bytes, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(send: ASGISend, refused: _RefusedError) -> None:
+    body = refused.text.encode("utf-8")
+    headers = [_TEXT_HEADERS, (b"content-length", b"%d" % len(body))]
+    if refused.allow is not None:
+        headers.append((b"allow", refused.allow))
+    if refused.close:
+        # The unread rest of the body must not be parsed as the next request.
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,306 @@
+"""Where a service runs: the instances the gateway may forward ``/kapi/<service>`` to.
+
+An :class:`InstanceSource` answers "which started instances does ``<service>`` have?".
+Two are here:
+
+* :class:`StaticInstanceSource`: a fixed map from service name to endpoint URLs (tests,
+  a gateway configured by hand);
+* :class:`SystemConfigInstanceSource`: reads system_config through the generated
+  ``AsyncSystemConfigStub`` over any async invoker, the way upstream's scheduler and
+  node-daemon publish services (``buckyos-protocol.md`` section 4):
+
+  - ``services/<svc>/info``: ``{"selector_type": "random", "node_list": {"<node>":
+    {"node_did", "node_net_id", "state": "started", "weight": 100,
+    "service_port": {"www": 3300}}}}``, the scheduler's placement;
+  - ``services/<svc>/instances/<node>``: ``{"instance_id", "node_id", "state":
+    "started", "service_ports": {"www": port}, "expires_at": now+90, ...}``, what each
+    node reports about its running instance.
+
+  A node is used when the placement says ``started`` with a ``www`` port; when the node
+  also has an instance record, the record is the live truth and must say ``started``, carry
+  a ``www`` port (which wins over the placement's) and not be expired.  A node with a live
+  record but no placement entry is used too (a service that registered itself).  A
+  missing info is upstream's ``Service not valid: service info not found``.
+
+Service ``system_config`` is the exception: its info lives in itself, so it is reached at
+the URL the gateway was configured with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, runtime_checkable
+
+from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
+from buckyos.runtime.errors import KeyNotExistError, ServiceNotValidError
+from buckyos.runtime.transport import AsyncUnaryInvoker
+
+__all__ = [
+    "INFO_NOT_FOUND",
+    "SYSTEM_CONFIG_API",
+    "Instance",
+    "InstanceSource",
+    "StaticInstanceSource",
+    "SystemConfigInstanceSource",
+    "endpoint_url",
+    "instances_from_config",
+]
+
+INFO_NOT_FOUND: Final = "service info not found"
+"""Upstream's reason when ``services/<svc>/info`` is missing (``control_panel.rs``)."""
+
+SYSTEM_CONFIG_API: Final = "system_config"
+"""system_config's kRPC api name (with an underscore, unlike ``verify-hub``)."""
+
+_STARTED: Final = "started"
+_WWW: Final = "www"
+_DEFAULT_WEIGHT: Final = 100
+_READ_TIMEOUT: Final = 5.0
+
+_log = logging.getLogger("buckyos.services.gateway.instances")
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One started instance: the node it runs on and its kRPC endpoint URL."""
+
+    node: str
+    url: str
+    """The full endpoint, ``http://host:port/kapi/<service>``."""
+    weight: int = _DEFAULT_WEIGHT
+
+    def describe(self) -> str:
+        """``node@host:port``, for messages that say what was tried."""
+        netloc = urllib.parse.urlsplit(self.url).netloc
+        return f"{self.node}@{netloc}" if self.node else netloc
+
+
+@runtime_checkable
+class InstanceSource(Protocol):
+    """Finds the started instances of a service.
+
+    ``instances`` raises ``ServiceNotValidError`` when the service is unknown (with
+    :data:`INFO_NOT_FOUND` when it has no info at all) and any other ``RPCError`` when the
+    source itself could not be read; an empty result means "known, none started".
+    """
+
+    async def instances(self, service: str) -> Sequence[Instance]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def endpoint_url(base_url: str, service: str) -> str:
+    """``base_url`` as the endpoint of ``service``: ``/kapi/<service>`` is appended unless
+    the URL already names an endpoint (as upstream clients take it)."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"instance URL must be http(s)://host[:port][/path]: {base_url!r}")
+    path = parts.path.rstrip("/")
+    if path.rsplit("/", 2)[-2:-1] == ["kapi"]:
+        return f"{parts.scheme}://{parts.netloc}{path}"
+    return f"{parts.scheme}://{parts.netloc}{path}/kapi/{service}"
+
+
+class StaticInstanceSource:
+    """A fixed map ``service -> [URL or Instance, ...]``; unknown services have no info.
+
+    URLs may be servers (``http://127.0.0.1:4001``) or endpoints; nodes are named
+    ``static-<n>`` unless an :class:`Instance` is given.
+    """
+
+    def __init__(self, services: Mapping[str, Iterable[str | Instance]]) -> None:
+        table: dict[str, tuple[Instance, ...]] = {}
+        for service, entries in services.items():
+            found: list[Instance] = []
+            for index, entry in enumerate(entries):
+                if isinstance(entry, Instance):
+                    found.append(entry)
+                else:
+                    found.append(Instance(f"static-{index}", endpoint_url(entry, service)))
+            table[service] = tuple(found)
+        self._table = table
+
+    async def instances(self, service: str) -> Sequence[Instance]:
+        """The configured instances, or ``Service not valid: service info not found``."""
+        found = self._table.get(service)
+        if found is None:
+            raise ServiceNotValidError(INFO_NOT_FOUND)
+        return found
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def _port(ports: object) -> int | None:
+    """The ``www`` port of a ``service_port``/``service_ports`` map, if it is a real port."""
+    if not isinstance(ports, Mapping):
+        return None
+    port = ports.get(_WWW)
+    if type(port) is not int or not 0 < port < 65536:
+        return None
+    return port
+
+
+def _weight(entry: Mapping[str, Any]) -> int:
+    weight = entry.get("weight", _DEFAULT_WEIGHT)
+    return weight if type(weight) is int and weight >= 0 else _DEFAULT_WEIGHT
+
+
+def _record_port(record: object, now: float) -> int | None:
+    """The ``www`` port of a live instance record; ``None`` when the record says dead."""
+    if not isinstance(record, Mapping) or record.get("state") != _STARTED:
+        return None
+    expires_at = record.get("expires_at")
+    # A record without expires_at predates expiry; one in the past is a dead node's.
+    if isinstance(expires_at, int | float) and not isinstance(expires_at, bool):
+        if expires_at <= now:
+            return None
+    return _port(record.get("service_ports"))
+
+
+def instances_from_config(
+    service: str,
+    info: Mapping[str, Any],
+    records: Mapping[str, object],
+    *,
+    now: float,
+    host_of: Callable[[str], str],
+) -> tuple[Instance, ...]:
+    """The started instances described by a parsed ``info`` and instance ``records``
+    (node name -> parsed record), ordered by node name; pure, for both sources and tests.
+
+    Raises ``ServiceNotValidError`` when ``info`` has no ``node_list`` object.
+    """
+    node_list = info.get("node_list")
+    if not isinstance(node_list, Mapping):
+        raise ServiceNotValidError(
+            f"services/{service}/info has no node_list object; fix the record in system_config"
+        )
+    ports: dict[str, tuple[int, int]] = {}
+    for node, entry in node_list.items():
+        if not isinstance(entry, Mapping) or entry.get("state") != _STARTED:
+            continue
+        port = _port(entry.get("service_port"))
+        if port is None:
+            continue
+        if node in records:
+            port = _record_port(records[node], now)
+            if port is None:
+                continue
+        ports[node] = (port, _weight(entry))
+    for node, record in records.items():
+        if node not in ports and node not in node_list:
+            port = _record_port(record, now)
+            if port is not None:
+                ports[node] = (port, _DEFAULT_WEIGHT)
+    found: list[Instance] = []
+    for node in sorted(ports):
+        port, weight = ports[node]
+        host = host_of(node)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        found.append(Instance(node, f"http://{host}:{port}/kapi/{service}", weight))
+    return tuple(found)
+
+
+def _parse_json(text: str, what: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ServiceNotValidError(
+            f"{what} is not valid JSON ({exc}); fix it in system_config"
+        ) from None
+
+
+class SystemConfigInstanceSource:
+    """Instances read from system_config through ``AsyncSystemConfigStub(invoker)``.
+
+    ``invoker`` is any async invoker (a ``KrpcTransport``, possibly wrapped to carry a
+    renewed token).  Node names map to hosts with ``node_hosts``; any other node is
+    ``default_host`` (a local zone runs every node on loopback).  ``system_config_url``
+    answers for system_config itself.  Each lookup reads the info, lists the instance
+    records and reads them concurrently: callers cache (see ``pool.InstancePool``).
+    """
+
+    def __init__(
+        self,
+        invoker: AsyncUnaryInvoker,
+        *,
+        system_config_url: str | None = None,
+        node_hosts: Mapping[str, str] | None = None,
+        default_host: str = "127.0.0.1",
+        read_timeout: float = _READ_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._stub = AsyncSystemConfigStub(invoker, timeout=read_timeout)
+        self._invoker = invoker
+        self._self: tuple[Instance, ...] | None = None
+        if system_config_url is not None:
+            url = endpoint_url(system_config_url, SYSTEM_CONFIG_API)
+            self._self = (Instance(SYSTEM_CONFIG_API, url),)
+        self._node_hosts = dict(node_hosts or {})
+        self._default_host = default_host
+        self._clock = clock
+
+    def _host_of(self, node: str) -> str:
+        return self._node_hosts.get(node, self._default_host)
+
+    async def _get(self, key: str) -> str | None:
+        try:
+            result = await self._stub.Get(key=key)
+        except KeyNotExistError:
+            # Upstream's system_config answers a missing key with an error, ours with null.
+            return None
+        return result.value if result.HasField("value") else None
+
+    async def _list(self, key: str) -> list[str]:
+        try:
+            return list((await self._stub.List(key=key)).keys)
+        except KeyNotExistError:
+            return []
+
+    async def instances(self, service: str) -> Sequence[Instance]:
+        """The started, unexpired instances of ``service`` (see the module docstring)."""
+        if service == SYSTEM_CONFIG_API and self._self is not None:
+            return self._self
+        info_key = f"services/{service}/info"
+        info_text, nodes = await asyncio.gather(
+            self._get(info_key), self._list(f"services/{service}/instances")
+        )
+        if info_text is None:
+            raise ServiceNotValidError(INFO_NOT_FOUND)
+        info = _parse_json(info_text, info_key)
+        if not isinstance(info, Mapping):
+            raise ServiceNotValidError(f"{info_key} is not a JSON object; fix it in system_config")
+        # list answers child names; tolerate full keys from other implementations.
+        names = [name.rsplit("/", 1)[-1] for name in nodes if name]
+        texts = await asyncio.gather(
+            *(self._get(f"services/{service}/instances/{name}") for name in names)
+        )
+        records: dict[str, object] = {}
+        for name, text in zip(names, texts, strict=True):
+            if text is None:
+                continue
+            try:
+                records[name] = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                # One node's bad record must not hide the others: count it as dead.
+                _log.warning(
+                    "services/%s/instances/%s is not JSON (%s): skipped", service, name, exc
+                )
+                records[name] = None
+        return instances_from_config(
+            service, info, records, now=self._clock(), host_of=self._host_of
+        )
+
+    async def aclose(self) -> None:
+        """Close the invoker when it can be closed (a ``KrpcTransport``'s session)."""
+        close = getattr(self._invoker, "aclose", None)
+        if close is not None:
+            await close()

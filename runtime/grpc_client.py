@@ -102,12 +102,19 @@ class GrpcTransport:
         self._update_metadata()
 
     def _update_metadata(self) -> None:
+        self._metadata = self._build_metadata(self._token)
+
+    def _metadata_for(self, token: str | None) -> tuple[tuple[str, str], ...]:
+        # The common case (the transport's own token) reuses the prebuilt tuple.
+        return self._metadata if token == self._token else self._build_metadata(token)
+
+    def _build_metadata(self, token: str | None) -> tuple[tuple[str, str], ...]:
         metadata: list[tuple[str, str]] = []
-        if self._token is not None:
-            metadata.append(("authorization", f"Bearer {self._token}"))
+        if token is not None:
+            metadata.append(("authorization", f"Bearer {token}"))
         if self._trace_id is not None:
             metadata.append(("x-trace-id", self._trace_id))
-        self._metadata = tuple(metadata)
+        return tuple(metadata)
 
     # --- sync --------------------------------------------------------------------------
 
@@ -140,12 +147,24 @@ class GrpcTransport:
         timeout: float | None = None,
     ) -> RespT:
         """Call one verb on the sync channel."""
+        return self.invoke_as(self._token, method, request, timeout=timeout)
+
+    def invoke_as(
+        self,
+        token: str | None,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """:meth:`invoke` carrying ``token`` for this call only (``self.token`` is left
+        alone, so threads calling with different tokens share the channel safely)."""
         call = self._callable(method)
         try:
             response: RespT = call(
                 request,
                 timeout=self.timeout if timeout is None else timeout,
-                metadata=self._metadata,
+                metadata=self._metadata_for(token),
             )
         except grpc.RpcError as exc:
             raise error_from_rpc_error(exc) from None
@@ -200,12 +219,23 @@ class GrpcTransport:
         timeout: float | None = None,
     ) -> RespT:
         """Call one verb on this loop's aio channel."""
+        return await self.ainvoke_as(self._token, method, request, timeout=timeout)
+
+    async def ainvoke_as(
+        self,
+        token: str | None,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """:meth:`ainvoke` carrying ``token`` for this call only."""
         call = self._aio_callable(method)
         try:
             response: RespT = await call(
                 request,
                 timeout=self.timeout if timeout is None else timeout,
-                metadata=self._metadata,
+                metadata=self._metadata_for(token),
             )
         except grpc.RpcError as exc:
             raise error_from_rpc_error(exc) from None

@@ -193,6 +193,7 @@ class InProcessTransport:
         method: MethodDescriptor[ReqT, RespT],
         request: ReqT,
         timeout: float | None,
+        token: str | None,
     ) -> RespT:
         served = dispatcher.lookup(method.api, method.krpc)
         if served is None:
@@ -204,7 +205,7 @@ class InProcessTransport:
             )
         message = type(request)()
         message.CopyFrom(request)
-        info = CallInfo(token=self.token, trace_id=self.trace_id, transport="inprocess")
+        info = CallInfo(token=token, trace_id=self.trace_id, transport="inprocess")
         deadline = asyncio.timeout(timeout)
         try:
             async with deadline:
@@ -234,9 +235,20 @@ class InProcessTransport:
         timeout: float | None = None,
     ) -> RespT:
         """Call one verb; runs on the dispatcher's home loop when that is another loop."""
+        return await self.ainvoke_as(self.token, method, request, timeout=timeout)
+
+    async def ainvoke_as(
+        self,
+        token: str | None,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """:meth:`ainvoke` carrying ``token`` for this call only."""
         dispatcher = self._target(method)
         home = _home_loop(dispatcher, method.api)
-        coro = self._call(dispatcher, method, request, timeout)
+        coro = self._call(dispatcher, method, request, timeout, token)
         if home is None or home is asyncio.get_running_loop():
             return await coro
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
@@ -253,6 +265,17 @@ class InProcessTransport:
         Blocking inside a running loop would stall it, and deadlock when the dispatcher
         lives on it; such callers use :meth:`ainvoke` (the async stub).
         """
+        return self.invoke_as(self.token, method, request, timeout=timeout)
+
+    def invoke_as(
+        self,
+        token: str | None,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """:meth:`invoke` carrying ``token`` for this call only."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -264,7 +287,7 @@ class InProcessTransport:
             )
         dispatcher = self._target(method)
         home = _home_loop(dispatcher, method.api) or _private.loop()
-        return _run_on(home, self._call(dispatcher, method, request, timeout))
+        return _run_on(home, self._call(dispatcher, method, request, timeout, token))
 
 
 def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

@@ -149,8 +149,13 @@ class KrpcTransport:
         self, method: MethodDescriptor[ReqT, Any], request: ReqT
     ) -> tuple[int, bytes]:
         """The next seq and the request body, byte for byte what upstream sends."""
+        return self._encode(method, request, self.token)
+
+    def _encode(
+        self, method: MethodDescriptor[ReqT, Any], request: ReqT, token: str | None
+    ) -> tuple[int, bytes]:
         seq = next(self._seq)
-        token, trace_id = self.token, self.trace_id
+        trace_id = self.trace_id
         sys: list[Any] = [seq]
         if token is not None or trace_id is not None:
             sys.append(token)
@@ -201,7 +206,19 @@ class KrpcTransport:
         timeout: float | None = None,
     ) -> RespT:
         """Call one verb over this thread's persistent connection."""
-        seq, body = self.encode_request(method, request)
+        return self.invoke_as(self.token, method, request, timeout=timeout)
+
+    def invoke_as(
+        self,
+        token: str | None,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """:meth:`invoke` carrying ``token`` for this call only (``self.token`` is left
+        alone, so threads calling with different tokens share the transport safely)."""
+        seq, body = self._encode(method, request, token)
         path = self.path_for(method)
         status, data = self._post(path, body, self.timeout if timeout is None else timeout, method)
         return self.decode_response(method, seq, status, data, self._origin + path)
@@ -289,7 +306,18 @@ class KrpcTransport:
         timeout: float | None = None,
     ) -> RespT:
         """Call one verb over this loop's aiohttp session."""
-        seq, body = self.encode_request(method, request)
+        return await self.ainvoke_as(self.token, method, request, timeout=timeout)
+
+    async def ainvoke_as(
+        self,
+        token: str | None,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = None,
+    ) -> RespT:
+        """:meth:`ainvoke` carrying ``token`` for this call only."""
+        seq, body = self._encode(method, request, token)
         url = self._origin + self.path_for(method)
         seconds = self.timeout if timeout is None else timeout
         session = self._session()

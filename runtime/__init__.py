@@ -16,11 +16,18 @@ everything else lives in modules named for their one job::
     session      per-session, per-api context and LOA
     binding      a served binding: verb table, lifecycle, the dispatcher the wires call
     tokens/keys  Ed25519 JWTs and keys;  rbac  casbin with upstream's model
+    config       where a program's identity and zone come from (upstream's precedence)
+    runtime      the program's runtime: login, tokens, service routes; an invoker
+    keepalive    the background token renewal and instance records
+    resolve      where a service can be reached;  routing  calls with failover
+    krpc_client / grpc_client / inprocess   the three client transports
+    krpc_server / grpc_server / serve       the two server wires, on one loop
 """
 
 from .auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
 from .authz import Authorizer
 from .binding import Binding
+from .config import RuntimeConfig, RuntimeType, load_config
 from .descriptor import JsonShape, MethodDescriptor, ServiceDescriptor, SessionFlags
 from .errors import (
     BuckyOSError,
@@ -41,7 +48,22 @@ from .errors import (
     UnknownMethodError,
     UserNotFoundError,
 )
+from .grpc_client import GrpcTransport
+from .inprocess import InProcessTransport
+from .keepalive import RuntimeHealth
+from .krpc_client import KrpcTransport
 from .request import Caller, Request
+from .resolve import Endpoint
+from .routing import Router
+from .runtime import (
+    BuckyOSRuntime,
+    get_buckyos_api_runtime,
+    init_buckyos_api_runtime,
+    is_buckyos_api_runtime_set,
+    reset_buckyos_api_runtime,
+    set_buckyos_api_runtime,
+)
+from .serve import ServerInfo, serve, serving
 from .servicer import ServiceBase
 from .session import SessionStore
 from .stub import AsyncStub, Stub
@@ -55,14 +77,19 @@ __all__ = [
     "Authorizer",
     "Binding",
     "BuckyOSError",
+    "BuckyOSRuntime",
     "Caller",
     "ConfigError",
     "ContractError",
+    "Endpoint",
+    "GrpcTransport",
+    "InProcessTransport",
     "InternalError",
     "InvalidPasswordError",
     "InvalidTokenError",
     "JsonShape",
     "KeyNotExistError",
+    "KrpcTransport",
     "Loa",
     "MethodDescriptor",
     "No",
@@ -75,6 +102,11 @@ __all__ = [
     "RPCError",
     "ReasonError",
     "Request",
+    "Router",
+    "RuntimeConfig",
+    "RuntimeHealth",
+    "RuntimeType",
+    "ServerInfo",
     "ServiceBase",
     "ServiceDescriptor",
     "ServiceNotValidError",
@@ -88,5 +120,13 @@ __all__ = [
     "UnknownMethodError",
     "UserNotFoundError",
     "Yes",
+    "get_buckyos_api_runtime",
+    "init_buckyos_api_runtime",
+    "is_buckyos_api_runtime_set",
+    "load_config",
     "parse_auth",
+    "reset_buckyos_api_runtime",
+    "serve",
+    "serving",
+    "set_buckyos_api_runtime",
 ]

@@ -15,6 +15,11 @@ RUNTIME_API = {
     "ServiceNotValidError", "SessionFlags", "Stub", "Token", "TokenExpiredError",
     "TransportError", "UnaryInvoker", "UnknownMethodError", "UserNotFoundError", "Yes",
     "parse_auth",
+    # the client runtime, its transports, and serving
+    "BuckyOSRuntime", "Endpoint", "GrpcTransport", "InProcessTransport", "KrpcTransport",
+    "Router", "RuntimeConfig", "RuntimeHealth", "RuntimeType", "ServerInfo",
+    "get_buckyos_api_runtime", "init_buckyos_api_runtime", "is_buckyos_api_runtime_set",
+    "load_config", "reset_buckyos_api_runtime", "serve", "serving", "set_buckyos_api_runtime",
 }  # fmt: skip
 
 

@@ -1,1 +1,40 @@
-"""placeholder"""
+"""verify-hub, the zone's login and token service (kRPC api ``verify-hub``, port 3300).
+
+Upstream ``src/kernel/verify_hub``, every verb, with its session state persisted so that a
+restart keeps every session refreshable::
+
+    passwords   upstream's password hashing and nonce window
+    state       SQLite state: sessions and refresh generations, used jtis and nonces
+    directory   where users and devices come from (system_config, or a dict for tests)
+    service     the servicer: login_by_jwt, login_by_password, sudo_by_password,
+                refresh_token, logout, verify_token
+    app         build_binding(): the Binding serving it
+    __main__    ``python -m buckyos.services.verify_hub``
+
+See ``docs/verify-hub.md``.
+"""
+
+from .app import build_binding
+from .directory import (
+    DeviceCredentials,
+    Directory,
+    MemoryDirectory,
+    SystemConfigDirectory,
+    UserSettings,
+)
+from .passwords import login_password_hash, stored_password_hash
+from .service import VerifyHubService
+from .state import SessionState
+
+__all__ = [
+    "DeviceCredentials",
+    "Directory",
+    "MemoryDirectory",
+    "SessionState",
+    "SystemConfigDirectory",
+    "UserSettings",
+    "VerifyHubService",
+    "build_binding",
+    "login_password_hash",
+    "stored_password_hash",
+]

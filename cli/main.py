@@ -1,0 +1,106 @@
+"""The ``buckyos`` command: one argparse parser, one module per subcommand.
+
+Conventions every subcommand follows (and its tests check):
+
+- **Exit codes**: ``0`` success; ``1`` a runtime or RPC error (the command line was
+  fine, doing it failed); ``2`` a usage error: argparse's own, and any check of the
+  command line a subcommand makes itself (conflicting options, a malformed argument).
+- **Errors** are one line on stderr, ``buckyos <command>: error: <what was wrong>;
+  <what to do>``.  A :class:`~buckyos.runtime.errors.BuckyOSError` (an RPC error, a bad
+  config, a bad contract) never prints a traceback, nor does
+  :class:`~buckyos.cli.output.CliError`; ``--debug`` adds the traceback and debug logs.
+  Anything else is a bug and keeps its traceback.
+- **Output**: data on stdout, logs and errors on stderr; a command that prints data
+  takes ``--json`` and then prints it as JSON (one value per line, see
+  :func:`~buckyos.cli.output.emit`).
+
+Adding a subcommand: a module ``buckyos.cli.<name>`` with
+``register(subparsers, common)`` that adds its parser with ``parents=[common]`` (the
+shared ``--debug``) and ``set_defaults(command=run, command_name="<name>")``, where
+``run(args) -> int`` does the work; then list its ``register`` in :data:`COMMANDS`.
+Import heavy modules inside ``run`` so that ``buckyos --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
+
+from buckyos.runtime.errors import BuckyOSError
+
+from . import serve
+from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
+
+__all__ = ["COMMANDS", "Register", "Subparsers", "build_parser", "main"]
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Register: TypeAlias = Callable[[Subparsers, argparse.ArgumentParser], None]
+"""``register(subparsers, common)``: add one subcommand's parser."""
+
+COMMANDS: tuple[Register, ...] = (serve.register,)
+"""Every subcommand's ``register``, in the order ``--help`` lists them."""
+
+# Interrupted by Ctrl-C outside a command's own handling: the shell's convention.
+_EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options and every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="BuckyOS api runtime: serve a binding, call services.",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False,
+        help="show tracebacks and debug logs",
+    )
+    # The same flag after the subcommand; SUPPRESS keeps a subparser from overwriting a
+    # --debug given before it with its default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subparsers.required = True
+    for register in COMMANDS:
+        register(subparsers, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``buckyos`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    debug: bool = args.debug
+    name: str = args.command_name
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.command(args)
+        return code
+    except CliError as exc:
+        if debug:
+            traceback.print_exc()
+        print_error(exc.message, command=name)
+        return exc.code
+    except BuckyOSError as exc:
+        if debug:
+            traceback.print_exc()
+        print_error(f"{exc}", command=name)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print_error("interrupted", command=name)
+        return _EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m buckyos.cli.main
+    sys.exit(main())

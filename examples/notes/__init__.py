@@ -1,0 +1,1 @@
+"""The notes service of docs/server-authors.md: contract, servicer, binding, clients."""

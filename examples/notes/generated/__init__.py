@@ -1,0 +1,1 @@
+"""Generated from examples/notes/proto by make codegen; do not edit."""

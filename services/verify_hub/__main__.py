@@ -1,0 +1,214 @@
+"""``python -m buckyos.services.verify_hub``: run verify-hub as a process.
+
+Prints ``kRPC listening on <http://host:port>`` and ``gRPC listening on <host:port>`` (one
+line each, flushed) once both listen; append ``/kapi/verify-hub`` to the first for the
+endpoint.  Stops cleanly and exits 0 on SIGTERM or SIGINT; bad options or key files exit
+2 with a message saying what to fix, a port in use exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from buckyos.runtime.errors import ConfigError, RPCError
+from buckyos.runtime.keys import (
+    Ed25519PublicKey,
+    load_private_key_file,
+    public_key_from_doc,
+    public_key_from_jwk,
+    public_key_to_jwk,
+)
+from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.serve import ServerInfo, serve
+
+from .app import build_binding
+from .directory import DeviceCredentials, SystemConfigDirectory
+from .state import SessionState
+
+__all__ = ["load_public_key", "main", "parse_args"]
+
+_log = logging.getLogger("buckyos.verify_hub")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m buckyos.services.verify_hub",
+        description="verify-hub: the zone's login and token service (kRPC api verify-hub).",
+    )
+    parser.add_argument(
+        "--key",
+        required=True,
+        type=Path,
+        help="verify-hub's Ed25519 private key (PKCS#8 PEM); its public key must be "
+        "boot/config verify_hub_info.public_key",
+    )
+    parser.add_argument(
+        "--state", required=True, type=Path, help="SQLite file for sessions (created if missing)"
+    )
+    parser.add_argument(
+        "--system-config",
+        required=True,
+        metavar="URL",
+        help="system_config's kRPC URL (http://127.0.0.1:3200 or .../kapi/system_config)",
+    )
+    parser.add_argument(
+        "--device-name", required=True, help="this node's device name (kid of its tokens)"
+    )
+    parser.add_argument(
+        "--device-key", required=True, type=Path, help="this node's Ed25519 private key (PEM)"
+    )
+    parser.add_argument(
+        "--owner-key",
+        required=True,
+        metavar="JWK_OR_PATH",
+        help="the zone owner's public key: a JWK, or a file holding a JWK, a DID document, "
+        "node_identity.json or a PEM public key",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--krpc-port", type=int, default=3300, help="kRPC port (0: any free)")
+    grpc = parser.add_mutually_exclusive_group()
+    grpc.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: any free)")
+    grpc.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+    )
+    return parser.parse_args(argv)
+
+
+def load_public_key(value: str) -> Ed25519PublicKey:
+    """A public key from a JWK (inline JSON) or a file (JWK, DID document, PEM)."""
+    text = value.strip()
+    source = "--owner-key"
+    if not text.startswith("{"):
+        path = Path(value)
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(
+                f"--owner-key {value}: not a JWK and not a readable file ({err.strerror or err})"
+            ) from None
+        source = f"--owner-key {path}"
+        if text.startswith("-----BEGIN"):
+            try:
+                key = serialization.load_pem_public_key(text.encode("ascii"))
+            except (ValueError, UnicodeEncodeError) as err:
+                raise ConfigError(f"{source}: not a PEM public key ({err})") from None
+            if not isinstance(key, Ed25519PublicKey):
+                raise ConfigError(f"{source}: expected an Ed25519 key, got {type(key).__name__}")
+            return key
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise ConfigError(f"{source}: not JSON ({err})") from None
+    if isinstance(data, dict) and "kty" in data:
+        return public_key_from_jwk(data)
+    return public_key_from_doc(data, what=source)
+
+
+async def _check_boot_config(directory: SystemConfigDirectory, key: Ed25519PublicKey) -> None:
+    """Warn when boot/config names another verify-hub key: every token we sign would be
+    refused by the zone's other services."""
+    try:
+        raw = await directory.get("boot/config")
+    except RPCError as err:
+        _log.warning("cannot read boot/config from system_config yet: %s", err)
+        return
+    if raw is None:
+        _log.warning("boot/config is not set yet: cannot check verify_hub_info.public_key")
+        return
+    try:
+        published = json.loads(raw).get("verify_hub_info", {}).get("public_key")
+    except (ValueError, AttributeError):
+        _log.warning("boot/config is not a JSON object")
+        return
+    if published != public_key_to_jwk(key):
+        _log.warning(
+            "boot/config verify_hub_info.public_key is not the public key of --key: "
+            "services will refuse the tokens this verify-hub signs"
+        )
+
+
+async def _main(args: argparse.Namespace) -> int:
+    signing_key = load_private_key_file(args.key)
+    device_key = load_private_key_file(args.device_key)
+    owner_key = load_public_key(args.owner_key)
+    state = SessionState(args.state)
+    try:
+        transport = KrpcTransport(args.system_config)
+    except ValueError as err:
+        raise ConfigError(f"--system-config: {err}") from None
+    directory = SystemConfigDirectory(
+        transport,
+        owner_key=owner_key,
+        credentials=DeviceCredentials(device_key, args.device_name),
+    )
+    binding = build_binding(signing_key=signing_key, state=state, directory=directory)
+    info = ServerInfo()
+    ready = asyncio.Event()
+
+    async def announce() -> None:
+        await ready.wait()
+        print(f"kRPC listening on {info.krpc_url}", flush=True)
+        if info.grpc_target is not None:
+            print(f"gRPC listening on {info.grpc_target}", flush=True)
+        await _check_boot_config(directory, signing_key.public_key())
+
+    announcer = asyncio.create_task(announce())
+    try:
+        await serve(
+            binding,
+            host=args.host,
+            krpc_port=args.krpc_port,
+            grpc_port=None if args.no_grpc else args.grpc_port,
+            log_level=args.log_level,
+            ready=ready,
+            info=info,
+        )
+    finally:
+        announcer.cancel()
+        binding.close()
+        await transport.aclose()
+        transport.close()
+        state.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    factory = None
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(_main(args))
+    except ConfigError as err:
+        print(f"verify-hub: {err}", file=sys.stderr, flush=True)
+        return 2
+    except OSError as err:
+        print(
+            f"verify-hub: cannot listen on {args.host} (kRPC {args.krpc_port}): {err}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

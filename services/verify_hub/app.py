@@ -1,0 +1,53 @@
+"""Build verify-hub's :class:`~buckyos.runtime.binding.Binding`, for the process entry, for
+programs that run verify-hub in process, and for tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from buckyos.runtime.binding import Binding
+from buckyos.runtime.keys import Ed25519PrivateKey
+from buckyos.runtime.rbac import RbacEnforcer
+from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+
+from .directory import Directory
+from .service import VerifyHubService
+from .state import SessionState
+
+__all__ = ["build_binding"]
+
+
+def build_binding(
+    *,
+    signing_key: Ed25519PrivateKey,
+    state: SessionState | str | Path,
+    directory: Directory,
+    clock: Callable[[], float] = time.time,
+    timeout: float | None = 20.0,
+) -> Binding:
+    """A Binding serving the ``verify-hub`` api.
+
+    ``signing_key`` is verify-hub's Ed25519 private key; ``state`` an open
+    :class:`SessionState` (yours to close) or the path of its SQLite file (opened here and
+    kept open for the life of the process; every change is committed as it is answered, so
+    nothing depends on closing it); ``directory`` where users and devices are read.
+
+    Every verb is ``auth: yes`` (credentials travel in the params), so the binding's own
+    token check only has verify-hub's key to know: a caller that sends one of our session
+    tokens in ``sys`` is identified by it, anyone else is anonymous.
+    """
+    store = state if isinstance(state, SessionState) else SessionState(state, clock=clock)
+    trust = TrustKeyStore()
+    trust.set_verify_hub_key(signing_key.public_key())
+    binding = Binding(
+        "verify-hub",
+        verifier=TokenVerifier(trust, clock=clock),
+        rbac=RbacEnforcer(),
+        timeout=timeout,
+    )
+    binding.add_service(
+        VerifyHubService(signing_key=signing_key, state=store, directory=directory, clock=clock)
+    )
+    return binding

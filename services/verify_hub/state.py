@@ -1,0 +1,326 @@
+"""verify-hub's persisted state: sessions and their refresh-token generation, used login JWT
+ids and password nonces.  One SQLite file (WAL, ``synchronous=FULL``, one transaction per
+change), so an answered login, refresh or logout survives a crash or restart.
+
+Upstream keeps all of this in memory, so a verify-hub restart breaks every refresh
+(upstream issue #516) and forgets which login JWTs were already used.  Here:
+
+- ``sessions``: one row per session key (``<user>_<app scope>_<session id>``, upstream's
+  form) holding the ``jti`` of the one refresh token that may still be used, its generation
+  (bumped by each rotation) and expiry, and ``revoked_at`` once logged out or caught reusing
+  an old refresh token.  A row is kept until its refresh token would have expired anyway.
+- ``used_once``: login JWT ids (``kind='jti'``) and password nonces (``kind='nonce'``),
+  each kept until the thing it protects could no longer be accepted.
+
+Every method is atomic and thread-safe (one connection behind a lock); callers on an event
+loop run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, TypeVar
+
+from buckyos.runtime.errors import ConfigError
+
+__all__ = ["Check", "SessionRow", "SessionState"]
+
+T = TypeVar("T")
+
+_SCHEMA_VERSION: Final = "1"
+_SCHEMA: Final = (
+    """CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS sessions (
+        session_key TEXT PRIMARY KEY,
+        refresh_jti TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    )""",
+    """CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at)""",
+    """CREATE TABLE IF NOT EXISTS used_once (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, key)
+    )""",
+    """CREATE INDEX IF NOT EXISTS used_once_expiry ON used_once (expires_at)""",
+)
+_PRUNE_EVERY: Final = 60.0  # seconds between prunes triggered by writes
+
+
+class Check(enum.Enum):
+    """What the state says about a presented refresh token."""
+
+    CURRENT = "current"
+    """It is the session's one live refresh token."""
+    UNKNOWN = "unknown"
+    """No such session (never opened, pruned after expiry)."""
+    REVOKED = "revoked"
+    """The session was logged out or revoked for reuse."""
+    REUSED = "reused"
+    """An older refresh token of a live session: the session is revoked now."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One session as stored."""
+
+    session_key: str
+    refresh_jti: str
+    generation: int
+    expires_at: int
+    revoked_at: int | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class SessionState:
+    """The state file.  ``path`` is created (with its folder) when missing.
+
+    ``clock`` gives unix seconds (injectable for tests).  Close with :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_prune = 0.0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: every change below opens its own BEGIN IMMEDIATE ... COMMIT.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as err:
+            raise ConfigError(f"cannot open verify-hub state file {self.path}: {err}") from err
+        self._conn = conn
+        try:
+            self._setup()
+        except sqlite3.Error as err:
+            conn.close()
+            raise ConfigError(
+                f"verify-hub state file {self.path} is not usable ({err}); "
+                "point --state at a new file or at a state file this service wrote"
+            ) from err
+
+    def _setup(self) -> None:
+        conn = self._conn
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"journal_mode WAL refused (got {mode})")
+        # FULL: the WAL is fsynced at each commit, so an answered change survives power loss.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+            elif row[0] != _SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"schema version {row[0]}, this service knows {_SCHEMA_VERSION}"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SessionState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _write(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``body`` in one immediate transaction (under the lock)."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _maybe_prune(self) -> None:
+        now = self._clock()
+        if now - self._last_prune >= _PRUNE_EVERY:
+            self._last_prune = now
+            self._prune_locked(int(now))
+
+    def _prune_locked(self, now: int) -> int:
+        def body(conn: sqlite3.Connection) -> int:
+            a = conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,)).rowcount
+            b = conn.execute("DELETE FROM used_once WHERE expires_at < ?", (now,)).rowcount
+            return int(a) + int(b)
+
+        return self._write(body)
+
+    # -- one-time values ---------------------------------------------------------------------
+
+    def is_used(self, kind: str, key: str) -> bool:
+        """Whether ``key`` of ``kind`` (``jti``, ``nonce``) was used and is not yet pruned."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM used_once WHERE kind=? AND key=?", (kind, key)
+            ).fetchone()
+        return row is not None
+
+    def claim(self, kind: str, key: str, expires_at: int) -> bool:
+        """Mark ``key`` used until ``expires_at``; ``False`` when it already was."""
+        with self._lock:
+            self._maybe_prune()
+
+            def body(conn: sqlite3.Connection) -> bool:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO used_once VALUES (?, ?, ?)", (kind, key, expires_at)
+                )
+                return cur.rowcount == 1
+
+            return self._write(body)
+
+    def claim_and_open(
+        self,
+        kind: str,
+        key: str,
+        used_until: int,
+        session_key: str,
+        refresh_jti: str,
+        refresh_expires_at: int,
+    ) -> bool:
+        """:meth:`claim` and :meth:`open_session` in one transaction; ``False`` (and nothing
+        written) when ``key`` was already used."""
+        with self._lock:
+            self._maybe_prune()
+
+            def body(conn: sqlite3.Connection) -> bool:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO used_once VALUES (?, ?, ?)", (kind, key, used_until)
+                )
+                if cur.rowcount != 1:
+                    return False
+                self._insert_session(conn, session_key, refresh_jti, refresh_expires_at)
+                return True
+
+            return self._write(body)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_session(
+        conn: sqlite3.Connection, session_key: str, refresh_jti: str, expires_at: int
+    ) -> None:
+        try:
+            conn.execute(
+                "INSERT INTO sessions VALUES (?, ?, 1, ?, NULL)",
+                (session_key, refresh_jti, expires_at),
+            )
+        except sqlite3.IntegrityError:
+            # Session ids are random (JWT logins) or single-use nonces (password logins): a
+            # clash means a bug or an attack, never something to overwrite.
+            raise ValueError(f"session {session_key} already exists") from None
+
+    def open_session(self, session_key: str, refresh_jti: str, expires_at: int) -> None:
+        """A new session whose live refresh token is ``refresh_jti``."""
+        with self._lock:
+            self._maybe_prune()
+            self._write(
+                lambda conn: self._insert_session(conn, session_key, refresh_jti, expires_at)
+            )
+
+    def session(self, session_key: str) -> SessionRow | None:
+        """The stored session, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT session_key, refresh_jti, generation, expires_at, revoked_at "
+                "FROM sessions WHERE session_key=?",
+                (session_key,),
+            ).fetchone()
+        return None if row is None else SessionRow(*row)
+
+    @staticmethod
+    def _check_locked(conn: sqlite3.Connection, session_key: str, jti: str, now: int) -> Check:
+        row = conn.execute(
+            "SELECT refresh_jti, revoked_at FROM sessions WHERE session_key=?", (session_key,)
+        ).fetchone()
+        if row is None:
+            return Check.UNKNOWN
+        if row[1] is not None:
+            return Check.REVOKED
+        if row[0] != jti:
+            # Someone holds a refresh token that was already traded: the thief or the
+            # owner, we cannot tell which, so the whole session ends (RFC 6819 5.2.2.3).
+            conn.execute("UPDATE sessions SET revoked_at=? WHERE session_key=?", (now, session_key))
+            return Check.REUSED
+        return Check.CURRENT
+
+    def check_refresh(self, session_key: str, jti: str) -> Check:
+        """Judge a presented refresh token; a reused one revokes its session here."""
+        with self._lock:
+            now = self._now()
+            return self._write(lambda conn: self._check_locked(conn, session_key, jti, now))
+
+    def rotate(self, session_key: str, old_jti: str, new_jti: str, expires_at: int) -> Check:
+        """Replace the live refresh token ``old_jti`` by ``new_jti`` (atomic compare-and-set).
+
+        Returns ``CURRENT`` when rotated; any other answer means nothing was rotated (and
+        ``REUSED`` means the session is revoked now).
+        """
+        with self._lock:
+            now = self._now()
+
+            def body(conn: sqlite3.Connection) -> Check:
+                verdict = self._check_locked(conn, session_key, old_jti, now)
+                if verdict is Check.CURRENT:
+                    conn.execute(
+                        "UPDATE sessions SET refresh_jti=?, generation=generation+1, "
+                        "expires_at=? WHERE session_key=?",
+                        (new_jti, expires_at, session_key),
+                    )
+                return verdict
+
+            return self._write(body)
+
+    def revoke(self, session_key: str) -> bool:
+        """End a session (logout); whether a live session was revoked."""
+        with self._lock:
+            now = self._now()
+            cur = self._write(
+                lambda conn: conn.execute(
+                    "UPDATE sessions SET revoked_at=? WHERE session_key=? AND revoked_at IS NULL",
+                    (now, session_key),
+                )
+            )
+            return cur.rowcount == 1
+
+    def prune(self) -> int:
+        """Drop expired sessions and one-time values now; how many rows went."""
+        with self._lock:
+            self._last_prune = self._clock()
+            return self._prune_locked(self._now())
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (for logs and tests)."""
+        with self._lock:
+            sessions = self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+            used = self._conn.execute("SELECT COUNT(*) FROM used_once").fetchone()[0]
+        return {"sessions": int(sessions), "used_once": int(used)}

@@ -115,11 +115,11 @@ VERIFY_HUB_LOGOUT: MethodDescriptor[
     request_type=_buckyos_generated_verify_hub_pb2.RefreshTokenRequest,
     response_type=_google_protobuf_empty_pb2.Empty,
     auth=Yes(),
-    session=SessionFlags(check=False, close=True, refresh=False, loa=0),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.TRUE,
     idempotent=False,
-    doc="Revoke the session the refresh token belongs to.",
+    doc="Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token).",
 )
 
 VERIFY_HUB_VERIFY_TOKEN: MethodDescriptor[
@@ -248,7 +248,7 @@ class VerifyHubStub(Stub):
         *,
         refresh_token: str | None = None,
     ) -> _google_protobuf_empty_pb2.Empty:
-        """Revoke the session the refresh token belongs to. (kRPC ``logout``, auth ``yes``)"""
+        """Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token). (kRPC ``logout``, auth ``yes``)"""
         return self._call(VERIFY_HUB_LOGOUT, request, {"refresh_token": refresh_token})
 
     def VerifyToken(
@@ -360,7 +360,7 @@ class AsyncVerifyHubStub(AsyncStub):
         *,
         refresh_token: str | None = None,
     ) -> _google_protobuf_empty_pb2.Empty:
-        """Revoke the session the refresh token belongs to. (kRPC ``logout``, auth ``yes``)"""
+        """Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token). (kRPC ``logout``, auth ``yes``)"""
         return await self._call(VERIFY_HUB_LOGOUT, request, {"refresh_token": refresh_token})
 
     async def VerifyToken(
@@ -429,7 +429,7 @@ class VerifyHubServicer(ServiceBase):
     def Logout(
         self, request: _buckyos_generated_verify_hub_pb2.RefreshTokenRequest, req: Request
     ) -> _google_protobuf_empty_pb2.Empty | Awaitable[_google_protobuf_empty_pb2.Empty]:
-        """Revoke the session the refresh token belongs to. (kRPC ``logout``, auth ``yes``)"""
+        """Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token). (kRPC ``logout``, auth ``yes``)"""
         raise unimplemented(VERIFY_HUB_LOGOUT)
 
     @mark_unimplemented

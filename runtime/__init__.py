@@ -24,6 +24,8 @@ everything else lives in modules named for their one job::
     krpc_server / grpc_server / serve       the two server wires, on one loop
 """
 
+from typing import TYPE_CHECKING, Any, Final
+
 from .auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
 from .authz import Authorizer
 from .binding import Binding
@@ -50,24 +52,52 @@ from .errors import (
 )
 from .grpc_client import GrpcTransport
 from .inprocess import InProcessTransport
-from .keepalive import RuntimeHealth
 from .krpc_client import KrpcTransport
 from .request import Caller, Request
 from .resolve import Endpoint
 from .routing import Router
-from .runtime import (
-    BuckyOSRuntime,
-    get_buckyos_api_runtime,
-    init_buckyos_api_runtime,
-    is_buckyos_api_runtime_set,
-    reset_buckyos_api_runtime,
-    set_buckyos_api_runtime,
-)
 from .serve import ServerInfo, serve, serving
 from .servicer import ServiceBase
 from .session import SessionStore
 from .stub import AsyncStub, Stub
 from .transport import AsyncUnaryInvoker, UnaryInvoker
+
+if TYPE_CHECKING:
+    from .keepalive import RuntimeHealth
+    from .runtime import (
+        BuckyOSRuntime,
+        get_buckyos_api_runtime,
+        init_buckyos_api_runtime,
+        is_buckyos_api_runtime_set,
+        reset_buckyos_api_runtime,
+        set_buckyos_api_runtime,
+    )
+
+# ``runtime`` and ``keepalive`` build on the generated stubs, and generated code imports
+# this package: importing them here eagerly would make ``import buckyos.generated.x_rpc``
+# circular, so their names load on first use (PEP 562).
+_LAZY: Final = frozenset(
+    {
+        "RuntimeHealth",
+        "BuckyOSRuntime",
+        "get_buckyos_api_runtime",
+        "init_buckyos_api_runtime",
+        "is_buckyos_api_runtime_set",
+        "reset_buckyos_api_runtime",
+        "set_buckyos_api_runtime",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import keepalive, runtime
+
+        value = getattr(keepalive if name == "RuntimeHealth" else runtime, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "And",

@@ -43,3 +43,14 @@ def test_generated_modules_export_stubs_servers_and_tables() -> None:
     for module in (system_config_rpc, verify_hub_rpc):
         for name in module.__all__:
             assert hasattr(module, name)
+
+
+def test_generated_modules_import_first() -> None:
+    """Generated code imports this package, which must not import generated code back."""
+    import subprocess
+    import sys
+
+    for module in ("system_config_rpc", "verify_hub_rpc"):
+        code = f"import buckyos.generated.{module}; import buckyos.runtime as r; r.BuckyOSRuntime"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

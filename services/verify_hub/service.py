@@ -17,7 +17,7 @@ Where we differ from upstream, on purpose (each is in ``docs/verify-hub.md``):
   without touching the session (upstream treated it as a reused refresh token and revoked
   the session, so anyone holding a session token could end it);
 - ``verify_token`` refuses the session tokens of a logged-out or revoked session;
-- ``logout`` needs no session token in ``sys`` (see :data:`SERVED`);
+- ``logout`` needs no session token in ``sys`` (upstream's takes only the refresh token);
 - app availability policies (``services/control_panel/app_availability``) are not
   consulted: an ``app_instance_id`` must name the login's ``appid``, nothing more.
 """
@@ -25,20 +25,18 @@ Where we differ from upstream, on purpose (each is in ``docs/verify-hub.md``):
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import enum
 import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 from google.protobuf import empty_pb2
 
 from buckyos.generated import verify_hub_pb2 as pb
-from buckyos.generated.verify_hub_rpc import VERIFY_HUB, VERIFY_HUB_LOGOUT, VerifyHubServicer
-from buckyos.runtime.descriptor import ServiceDescriptor, SessionFlags
+from buckyos.generated.verify_hub_rpc import VerifyHubServicer
 from buckyos.runtime.errors import (
     ConfigError,
     InvalidPasswordError,
@@ -68,7 +66,6 @@ from .state import Check, SessionState
 
 __all__ = [
     "REFRESH_TOKEN_TTL",
-    "SERVED",
     "SESSION_TOKEN_TTL",
     "SUDO_TOKEN_TTL",
     "SYSTEM_APP_OWNER",
@@ -86,22 +83,6 @@ SYSTEM_APP_OWNER: Final = "system"
 _ROOT_REFUSED: Final = "verify-hub does not issue session tokens for root"
 _SEQ_IN_MICROS: Final = 10_000_000_000_000  # a kRPC seq above this counts microseconds
 _ID_PART: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-# The contract marks logout ``session: {close: true}``, which makes the binder demand a
-# session token in ``sys``.  Upstream's logout takes only the refresh token in the params,
-# and a client logging out after 15 idle minutes holds no valid session token, so we serve
-# logout without that flag.  (The proto should drop it; then this goes.)
-SERVED: Final = ServiceDescriptor.of(
-    VERIFY_HUB.api,
-    VERIFY_HUB.service,
-    tuple(
-        dataclasses.replace(m, session=SessionFlags()) if m is VERIFY_HUB_LOGOUT else m
-        for m in VERIFY_HUB.methods
-    ),
-    port=VERIFY_HUB.port,
-    noconcurrency=VERIFY_HUB.noconcurrency,
-    doc=VERIFY_HUB.doc,
-)
 
 
 class Principal(enum.Enum):
@@ -210,8 +191,6 @@ class VerifyHubService(VerifyHubServicer):
     ``key_cache_ttl`` how long an issuer's public key is reused before it is read again
     (a signature that fails with a cached key always re-reads it once, as upstream does).
     """
-
-    SERVICE: ClassVar[ServiceDescriptor] = SERVED
 
     def __init__(
         self,

@@ -1,0 +1,124 @@
+"""Building the system_config binding: store, identity, trust keys, RBAC and the verbs.
+
+``build_binding(store, owner_key=..., device_name=..., device_key=...)`` gives a
+:class:`~buckyos.runtime.binding.Binding` ready for ``runtime.serve`` (``serving``/``serve``)
+or for in-process calls.  Trust keys and the policy are loaded from the store before it is
+returned.
+
+The binding is a :class:`SystemConfigBinding`, which changes one thing about kRPC calls:
+upstream's system_config checks the session token first and then answers missing params
+with its own texts (``Failed due to reason: Missing key``), while the generic kRPC server
+decodes params before anything else.  So for this api the kRPC server is handed a verb
+whose params it does not decode (shape ``NULL``); the binding then verifies the token,
+checks the params (:mod:`.params`) and decodes them itself.  gRPC and in-process calls are
+unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf.message import Message
+
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
+from buckyos.runtime.binding import DEFAULT_TIMEOUT, Binding
+from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
+from buckyos.runtime.dispatch import CallInfo
+from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.jsonmap import decode_params
+from buckyos.runtime.keys import Ed25519PublicKey, public_key_from_jwk
+from buckyos.runtime.rbac import RbacEnforcer
+from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+
+from .params import check_params
+from .security import Identity, SecurityState
+from .service import SystemConfigService
+from .store import Store
+
+__all__ = ["SystemConfigBinding", "build_binding"]
+
+
+class SystemConfigBinding(Binding):
+    """A :class:`Binding` whose kRPC verbs of ``system_config`` check the token before the
+    params, with upstream's texts for missing params (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._undecoded: dict[str, MethodDescriptor[Any, Any]] = {}
+        self._originals: dict[MethodDescriptor[Any, Any], MethodDescriptor[Any, Any]] = {}
+
+    def lookup(self, api: str, krpc: str) -> MethodDescriptor[Any, Any] | None:
+        method = super().lookup(api, krpc)
+        if method is None or api != SYSTEM_CONFIG.api:
+            return method
+        undecoded = self._undecoded.get(krpc)
+        if undecoded is None:
+            undecoded = dataclasses.replace(method, params_shape=JsonShape.NULL)
+            self._undecoded[krpc] = undecoded
+            self._originals[undecoded] = method
+        return undecoded
+
+    async def call(
+        self, method: MethodDescriptor[Any, Any], message: Message, info: CallInfo
+    ) -> Message:
+        original = self._originals.get(method)
+        if original is None:
+            return await super().call(method, message, info)
+        if info.params is not None:
+            self.authorizer.verify(info.token)  # upstream's order: the token, then params
+            check_params(original.krpc, info.params)
+            message = decode_params(original, info.params)
+        return await super().call(original, message, info)
+
+
+def _public_key(key: Ed25519PublicKey | Mapping[str, Any], what: str) -> Ed25519PublicKey:
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    try:
+        return public_key_from_jwk(key)
+    except ConfigError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+
+
+def build_binding(
+    store: Store,
+    *,
+    owner_key: Ed25519PublicKey | Mapping[str, Any],
+    device_name: str,
+    device_key: Ed25519PublicKey | Mapping[str, Any],
+    owner_did: str | None = None,
+    device_did: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    leeway: float = DEFAULT_LEEWAY,
+    logger: logging.Logger | None = None,
+) -> SystemConfigBinding:
+    """The system_config binding over ``store`` for a zone owner and this device.
+
+    ``owner_key``/``device_key`` are Ed25519 public keys or their JWKs.  The caller keeps
+    ownership of ``store`` (close it after the binding stopped serving).
+    """
+    if not device_name:
+        raise ConfigError("device_name must be a non-empty string (the kid of this device)")
+    identity = Identity(
+        owner_key=_public_key(owner_key, "owner key"),
+        device_name=device_name,
+        device_key=_public_key(device_key, "device key"),
+        owner_did=owner_did,
+        device_did=device_did,
+    )
+    trust = TrustKeyStore()
+    rbac = RbacEnforcer()
+    security = SecurityState(store, identity, trust=trust, rbac=rbac)
+    security.reload()
+    binding = SystemConfigBinding(
+        SYSTEM_CONFIG.api,
+        verifier=TokenVerifier(trust, leeway=leeway),
+        rbac=rbac,
+        timeout=timeout,
+        logger=logger,
+    )
+    binding.add_service(SystemConfigService(store, security))
+    return binding

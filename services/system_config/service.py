@@ -1,0 +1,291 @@
+"""The system_config verbs (upstream ``sys_config_service/src/main.rs``) over a :class:`Store`.
+
+Each verb, in upstream's order: its params (``Failed due to reason: Missing key``...), the
+key (normalised; ``__meta`` reserved; see :mod:`.keys`), the caller's identity (a token
+without ``appid`` is ``Parse Request Error: Missing appid``, as upstream; the runtime would
+otherwise take it for the ``kernel`` app, which skips the user check), RBAC on
+``obj://config/<key>`` with this service's own denial texts
+(``No permission:No read permission``,
+``No permission:No write permission for key: <key>``), then the store.
+
+The token itself (present, trusted kid, signature, expiry, not a refresh token) is checked
+by the binding before any verb runs.  Writes that touch ``boot/config``, ``system/rbac/*``
+or a device document reload trust keys and the policy once committed, and values that
+would break that reload are refused before they are written (see :mod:`.security`).
+
+Verbs are plain ``def``: the binding runs them in its thread pool, and the store is
+synchronous (SQLite) and thread-safe.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from google.protobuf import empty_pb2, struct_pb2
+
+from buckyos.generated import system_config_pb2 as sc
+from buckyos.generated.system_config_rpc import SystemConfigServicer
+from buckyos.runtime.errors import (
+    KeyNotExistError,
+    NoPermissionError,
+    ParseRequestError,
+    ReasonError,
+)
+from buckyos.runtime.request import Request
+
+from .jsonpath import REMOVE, loads_strict
+from .keys import (
+    SCHEDULER_DUMP_PREFIXES,
+    is_meta_key,
+    normalize_key,
+    printable_key,
+    reloads_security,
+    resource_of,
+)
+from .security import SecurityState
+from .store import Check, KeyNotFoundError, OpKind, Store, StoreError, TxOp
+
+__all__ = ["SCHEDULER_APPS", "SystemConfigService"]
+
+SCHEDULER_APPS: Final = ("scheduler", "node-daemon")
+"""The app ids allowed to call ``dump_configs_for_scheduler``."""
+
+_META_RESERVED: Final = "internal metadata key is reserved"
+_VALUE_OPS: Final = {"create": OpKind.CREATE, "update": OpKind.UPDATE, "append": OpKind.APPEND}
+_EXACT_FLOAT_INT: Final = 2**53
+
+
+def _from_struct_value(value: struct_pb2.Value) -> Any:
+    """JSON of a protobuf ``Value``; whole numbers come back as integers.
+
+    Protobuf carries every number as a double: ``1`` would otherwise be stored as ``1.0``.
+    """
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return {k: _from_struct_value(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_from_struct_value(v) for v in value.list_value.values]
+    if kind == "number_value":
+        number = value.number_value
+        if math.isfinite(number) and number.is_integer() and abs(number) <= _EXACT_FLOAT_INT:
+            return int(number)
+        return number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None
+
+
+class SystemConfigService(SystemConfigServicer):
+    """The verbs of api ``system_config``; ``security`` holds its trust keys and policy."""
+
+    def __init__(self, store: Store, security: SecurityState) -> None:
+        self.store = store
+        self.security = security
+
+    # -- shared checks -------------------------------------------------------------------
+
+    @staticmethod
+    def _identity(req: Request) -> tuple[str, str, bool]:
+        """Upstream ``require_session_identity``: ``(user, app, sudo)`` of the token."""
+        claims = req.caller.claims
+        if claims is None:
+            raise NoPermissionError("No session token")
+        if not claims.sub.strip():
+            raise ParseRequestError("Missing userid")
+        if claims.appid is None or not claims.appid.strip():
+            raise ParseRequestError("Missing appid")
+        return claims.sub, claims.appid, claims.sudo
+
+    def _allowed(self, req: Request, key: str, action: str) -> bool:
+        user, app, sudo = self._identity(req)
+        return self.security.rbac.enforce(user, app, resource_of(key), action, sudo=sudo)
+
+    @staticmethod
+    def _key(raw: str, *, allow_root: bool = False) -> str:
+        if not raw:
+            raise ReasonError("Missing key")
+        key = normalize_key(raw, allow_root=allow_root)
+        if is_meta_key(key):
+            raise ReasonError(_META_RESERVED)
+        return key
+
+    def _readable(self, req: Request, raw: str, *, allow_root: bool = False) -> str:
+        key = self._key(raw, allow_root=allow_root)
+        if not self._allowed(req, key, "read"):
+            req.logger.warning("read of %s denied", key)
+            raise NoPermissionError("No read permission")
+        return key
+
+    def _writable(self, req: Request, key: str) -> str:
+        if not self._allowed(req, key, "write"):
+            req.logger.warning("write of %s denied", key)
+            raise NoPermissionError(f"No write permission for key: {key}")
+        return key
+
+    def _commit(self, req: Request, keys: Iterable[str], write: Callable[[Check], object]) -> None:
+        """Run one store write (refusals become ``Failed due to reason:``), then reload
+        trust keys and policy when a security key changed."""
+        touched = list(keys)
+        try:
+            write(self.security.check)
+        except StoreError as exc:
+            raise ReasonError(str(exc)) from None
+        req.logger.info("wrote %s", ", ".join(touched))
+        if any(reloads_security(key) for key in touched):
+            self.security.reload()
+            req.logger.info("trust keys and RBAC policy reloaded")
+
+    # -- verbs ---------------------------------------------------------------------------
+
+    def Get(self, request: sc.KeyRequest, req: Request) -> sc.GetResult:
+        key = self._readable(req, request.key)
+        try:
+            entry = self.store.get(key)
+        except StoreError as exc:
+            raise ReasonError(str(exc)) from None
+        if entry is None:
+            return sc.GetResult()
+        return sc.GetResult(value=entry.value, version=entry.revision)
+
+    def Set(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
+        key = self._writable(req, self._key(request.key))
+        self._commit(req, [key], lambda check: self.store.set(key, request.value, check=check))
+        return empty_pb2.Empty()
+
+    def Create(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
+        key = self._writable(req, self._key(request.key))
+        self._commit(req, [key], lambda check: self.store.create(key, request.value, check=check))
+        return empty_pb2.Empty()
+
+    def Delete(self, request: sc.KeyRequest, req: Request) -> empty_pb2.Empty:
+        key = self._writable(req, self._key(request.key))
+        self._commit(req, [key], lambda check: self.store.delete(key, check=check))
+        return empty_pb2.Empty()
+
+    def Append(self, request: sc.AppendRequest, req: Request) -> empty_pb2.Empty:
+        key = self._writable(req, self._key(request.key))
+
+        def append(check: Check) -> int:
+            try:
+                return self.store.append(key, request.append_value, check=check)
+            except KeyNotFoundError:
+                # Upstream answers KeyNotExist here, with the key as the caller gave it.
+                raise KeyNotExistError(request.key) from None
+
+        self._commit(req, [key], append)
+        return empty_pb2.Empty()
+
+    def SetByJsonPath(self, request: sc.SetByJsonPathRequest, req: Request) -> empty_pb2.Empty:
+        key = self._key(request.key)
+        if not request.value:
+            raise ReasonError("Missing value")
+        try:
+            value = loads_strict(request.value)
+        except (ValueError, RecursionError) as exc:
+            raise ReasonError(
+                f'value must be JSON text (a string is written with quotes: "\\"text\\""): {exc}'
+            ) from None
+        if not request.json_path:
+            raise ReasonError("Missing json_path")
+        self._writable(req, key)
+        path = request.json_path
+        self._commit(
+            req, [key], lambda check: self.store.set_by_path(key, path, value, check=check)
+        )
+        return empty_pb2.Empty()
+
+    def List(self, request: sc.KeyRequest, req: Request) -> sc.ListResult:
+        key = self._readable(req, request.key, allow_root=True)
+        try:
+            children = self.store.list(key)
+        except StoreError as exc:
+            raise ReasonError(str(exc)) from None
+        return sc.ListResult(keys=children)
+
+    def _tx_paths(self, req: Request, raw: str, action: sc.TxAction) -> tuple[tuple[str, Any], ...]:
+        """``all_set`` as ``(path, value)`` pairs; JSON ``null`` removes the path.
+
+        Over kRPC the raw params are used so that numbers keep their exact JSON form.
+        """
+        params = req.params
+        if isinstance(params, dict):
+            all_set = params.get("actions", {}).get(raw, {}).get("all_set")
+            if isinstance(all_set, dict):
+                return tuple((p, REMOVE if v is None else v) for p, v in all_set.items())
+        fields = action.all_set.fields
+        pairs = ((p, _from_struct_value(v)) for p, v in fields.items())
+        return tuple((p, REMOVE if v is None else v) for p, v in pairs)
+
+    def _tx_op(self, req: Request, raw: str, key: str, action: sc.TxAction) -> TxOp:
+        kind = action.action
+        if not kind:
+            raise ReasonError(f"Missing action type for key: {key}")
+        value_op = _VALUE_OPS.get(kind)
+        if value_op is not None:
+            if not action.HasField("value"):
+                raise ReasonError(f"Missing value for {kind}")
+            return TxOp(value_op, action.value)
+        if kind == "set_by_path":
+            if not action.HasField("all_set"):
+                raise ReasonError("Missing all_set for set_by_path")
+            return TxOp(OpKind.SET_PATHS, paths=self._tx_paths(req, raw, action))
+        if kind == "remove":
+            return TxOp(OpKind.REMOVE)
+        raise ReasonError(f"Unknown action type: {kind}")
+
+    def ExecTx(self, request: sc.ExecTxRequest, req: Request) -> empty_pb2.Empty:
+        ops: dict[str, TxOp] = {}
+        named: dict[str, str] = {}
+        # Sorted: a protobuf map has no order, and errors should not depend on the wire.
+        for raw, action in sorted(request.actions.items()):
+            key = normalize_key(raw)
+            if is_meta_key(key):
+                raise ReasonError(f"{_META_RESERVED}: {raw}")
+            if key in named:
+                raise ReasonError(
+                    f"exec_tx names key {key} twice ({printable_key(named[key])} and "
+                    f"{printable_key(raw)}); give each key one action"
+                )
+            named[key] = raw
+            self._writable(req, key)
+            ops[key] = self._tx_op(req, raw, key, action)
+        main_key: tuple[str, int] | None = None
+        if request.HasField("main_key"):
+            if not request.main_key.key:
+                raise ParseRequestError("main_key.key is required")
+            guard = normalize_key(request.main_key.key)
+            if is_meta_key(guard):
+                raise ReasonError(f"{_META_RESERVED}: {request.main_key.key}")
+            # Upstream bumps the guard's revision without asking; we ask for write access.
+            self._writable(req, guard)
+            main_key = (guard, request.main_key.revision)
+        if not ops and main_key is None:
+            return empty_pb2.Empty()
+        written = [*ops, *([main_key[0]] if main_key else [])]
+        self._commit(
+            req,
+            written,
+            lambda check: self.store.transaction(ops, main_key=main_key, check=check),
+        )
+        return empty_pb2.Empty()
+
+    def DumpConfigsForScheduler(
+        self, request: empty_pb2.Empty, req: Request
+    ) -> sc.DumpConfigsResult:
+        _, app, _ = self._identity(req)
+        if app not in SCHEDULER_APPS:
+            raise NoPermissionError("No permission")
+        try:
+            configs = self.store.dump(SCHEDULER_DUMP_PREFIXES)
+        except StoreError as exc:
+            raise ReasonError(str(exc)) from None
+        return sc.DumpConfigsResult(configs=configs)
+
+    def RefreshTrustKeys(self, request: empty_pb2.Empty, req: Request) -> empty_pb2.Empty:
+        self._identity(req)
+        self.security.reload()
+        return empty_pb2.Empty()

@@ -723,7 +723,8 @@ class BuckyOSRuntime:
             username=username,
             password=password_proof(password_hash(username, password), nonce),
             appid=self.app_id,
-            app_instance_id=app_instance_id or self.app_id,
+            # upstream's app_availability form: ``<app_id>@<owner_user_id>``
+            app_instance_id=app_instance_id or f"{self.app_id}@{self.owner_user_id or username}",
             login_nonce=nonce,
         )
 

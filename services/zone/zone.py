@@ -13,7 +13,7 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -184,8 +184,19 @@ def _service_info(ident: ZoneIdentity, started: Started) -> dict[str, Any]:
     return {"selector_type": "random", "node_list": {ident.device_name: node}}
 
 
-def seed(ident: ZoneIdentity, started: Mapping[str, Started]) -> None:
-    """Write the zone's keys into system_config (settings only when missing)."""
+def _policy(ident: ZoneIdentity, apps: Sequence[str], existing: str) -> str:
+    """The zone's RBAC tail: its own lines, each app as ``app``, and what was there."""
+    lines = [f"g, {ident.admin}, admin", f"g, {ident.device_name}, ood", "g, buckycli, kernel"]
+    lines += [f"g, {app}, app" for app in apps]
+    lines += [line.strip() for line in existing.splitlines() if line.strip()]
+    return "\n".join(dict.fromkeys(lines))  # keep order, drop repeats
+
+
+def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str] = ()) -> None:
+    """Write the zone's keys into system_config (settings only when missing).
+
+    ``apps`` are app ids given the ``app`` role (as installing them would).
+    """
     hub = started[VERIFY_HUB]
     boot = {
         "zone_did": ident.zone_did,
@@ -197,14 +208,10 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started]) -> None:
             "public_key": public_key_to_jwk(ident.verify_hub_key.public_key()),
         },
     }
-    policy = "\n".join(
-        [f"g, {ident.admin}, admin", f"g, {ident.device_name}, ood", "g, buckycli, kernel"]
-    )
     writes: dict[str, Any] = {
         "boot/config": boot,
         f"devices/{ident.device_name}/doc": ident.device_doc(),
         f"users/{ident.admin}/doc": ident.owner_doc(),
-        "system/rbac/policy": policy,
         f"services/{SYSTEM_CONFIG}/info": _service_info(ident, started[SYSTEM_CONFIG]),
         f"services/{VERIFY_HUB}/info": _service_info(ident, hub),
     }
@@ -218,6 +225,8 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started]) -> None:
     url = started[SYSTEM_CONFIG].addresses["kRPC"]
     with KrpcTransport(url, token=_root_token(ident)) as transport:
         stub = SystemConfigStub(transport)
+        existing = stub.Get(key="system/rbac/policy")
+        writes["system/rbac/policy"] = _policy(ident, apps, existing.value)
         for key, value in writes.items():
             stub.Set(key=key, value=value if isinstance(value, str) else json.dumps(value))
         if stub.Get(key=f"users/{ident.admin}/settings").HasField("value"):
@@ -288,9 +297,13 @@ def zone_up(
     host: str = "127.0.0.1",
     admin: str = "admin",
     password: str | None = None,
+    apps: Sequence[str] = (),
     timeout: float = 30.0,
 ) -> ZoneInfo:
-    """Create the zone at ``root`` once, start its three services and seed system_config."""
+    """Create the zone at ``root`` once, start its three services and seed system_config.
+
+    ``apps``: app ids to give the ``app`` role (kept across later ``up`` calls).
+    """
     layout = ZoneLayout(root.resolve())
     run = _read_run(layout)
     if run is not None:
@@ -336,7 +349,7 @@ def zone_up(
             timeout=timeout,
         )
         try:
-            seed(ident, started)
+            seed(ident, started, apps)
         except RPCError as err:
             raise ConfigError(
                 f"system_config refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"

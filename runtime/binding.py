@@ -29,7 +29,11 @@ What the AGL binder taught, and how it is kept here:
   ``with_token(token)`` method returning an invoker; without one a subcall is refused
   rather than silently made with the service's credentials.
 
-Events are not here yet; apis keep their ``onevent`` hook so that they can be added.
+- **Events**: ``make_event(name)`` gives ``<api>/<name>``; ``push`` reaches the link
+  connections a verb subscribed (``req.subscribe``), ``broadcast`` every link and every
+  api's ``onevent`` hook.  Both are thread-safe and never wait for a slow reader (see
+  :mod:`~buckyos.runtime.events`); the links themselves are served by the kRPC app
+  (WebSocket) and the gRPC server (a bidirectional stream).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from .errors import (
     TransportError,
     UnknownMethodError,
 )
+from .events import BroadcastResult, Event, EventHub
 from .rbac import RbacEnforcer
 from .request import Caller, Request
 from .servicer import Handler, ServiceBase
@@ -277,6 +282,10 @@ class Binding:
         self._hook_api: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups: dict[Hashable, _JobGroup] = {}
+        self.events = EventHub()
+        """Events, link connections and their subscriptions (the links attach here)."""
+        self.events.on_broadcast = self._schedule_onevent
+        self._hook_tasks: set[asyncio.Task[int]] = set()
 
     def __repr__(self) -> str:
         return f"<Binding {self.name} apis={sorted(self._apis)}>"
@@ -423,6 +432,7 @@ class Binding:
             self,
             seq=info.seq,
             peer=info.peer,
+            link=info.link,
         )
         serial = api.serial
         if serial is None:
@@ -623,12 +633,13 @@ class Binding:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def _owner_api(self, api: str | None) -> _Api:
+    def _owner_api(self, api: str | None, what: str = "require_api") -> _Api:
         name = api or self._hook_api
         if name is None:
             if len(self._apis) != 1:
                 raise ContractError(
-                    f"binding {self.name}: require_api needs api=... (which api requires it?)"
+                    f"binding {self.name} serves {len(self._apis)} apis: "
+                    f"{what} needs api=... to say which one"
                 )
             name = next(iter(self._apis))
         entry = self._apis.get(name)
@@ -788,6 +799,58 @@ class Binding:
             except Exception:
                 self.logger.exception("api %s: onevent(%r) raised", api.name, name)
         return delivered
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def make_event(self, name: str, api: str | None = None) -> Event:
+        """The event ``<api>/<name>`` (the same object when made again).
+
+        ``api`` defaults as in :meth:`require_api`: the api whose hook is running, else the
+        only api served.  Push it from anywhere (handlers, threads, timer tasks).
+        """
+        return self.events.event(self._owner_api(api, "make_event").name, name)
+
+    def broadcast(self, event: Event | str, data: Any = None) -> BroadcastResult:
+        """Send ``event`` (an :class:`Event` or a full ``api/name``) to every link and hook.
+
+        Links get it at once; the ``onevent`` hooks run as a task on the binding's loop
+        (from any thread), so ``hooks`` counts the hooks it was handed to.  Use
+        :meth:`abroadcast` to wait for them.
+        """
+        return self.events.broadcast(self._event_name(event), data)
+
+    async def abroadcast(self, event: Event | str, data: Any = None) -> BroadcastResult:
+        """:meth:`broadcast`, awaiting the hooks; ``hooks`` counts those that did not raise."""
+        name = self._event_name(event)
+        links = self.events.broadcast_links(name, data)
+        return BroadcastResult(links, await self.onevent(name, data))
+
+    def _event_name(self, event: Event | str) -> str:
+        if isinstance(event, Event):
+            if event.hub is not self.events:
+                raise ValueError(f"event {event.name} belongs to another binding")
+            return event.name
+        if not isinstance(event, str) or "/" not in event:
+            raise ValueError(f"broadcast takes an Event or an 'api/name' string, not {event!r}")
+        return event
+
+    def _schedule_onevent(self, name: str, data: Any) -> int:
+        """Hand a broadcast to the ``onevent`` hooks on the binding's loop; how many."""
+        count = sum(1 for api in self._apis.values() if api.onevent is not None)
+        if count == 0:
+            return 0
+        running = _running_loop()
+        loop = self._loop or running
+        if loop is None or loop.is_closed():
+            self.logger.warning("broadcast %s: no event loop yet, onevent hooks skipped", name)
+            return 0
+        if running is loop:
+            task = loop.create_task(self.onevent(name, data))
+            self._hook_tasks.add(task)  # a strong reference until it ran
+            task.add_done_callback(self._hook_tasks.discard)
+        else:
+            asyncio.run_coroutine_threadsafe(self.onevent(name, data), loop)
+        return count
 
     # -- jobs ------------------------------------------------------------------------------------
 

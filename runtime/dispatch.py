@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from google.protobuf.message import Message
 
 from .descriptor import MethodDescriptor, ServiceDescriptor
+from .events import LinkScope
 
 __all__ = ["CallInfo", "Dispatcher"]
 
@@ -25,11 +26,13 @@ class CallInfo:
     token: str | None = None
     trace_id: str | None = None
     transport: str = "inprocess"
-    """``krpc``, ``grpc``, ``ws`` or ``inprocess``."""
+    """``krpc``, ``grpc``, ``ws``, ``grpc-link`` or ``inprocess``."""
     params: Any = None
     """The raw kRPC params when the call came as JSON, else ``None``."""
     peer: str | None = None
     seq: int | None = None
+    link: LinkScope | None = None
+    """The call's connection when it came over a streaming link (for ``req.subscribe``)."""
 
 
 class Dispatcher(Protocol):

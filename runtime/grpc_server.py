@@ -11,7 +11,9 @@ places:
 
 The standard health service (``grpc.health.v1``, SERVING for every api and for ``""``)
 and server reflection (``grpc.reflection.v1alpha``) come with it, so stock tools
-(``grpc_health_probe``, ``grpcurl``) work against a BuckyOS service unchanged.
+(``grpc_health_probe``, ``grpcurl``) work against a BuckyOS service unchanged.  So does
+the streaming link for events, ``buckyos.Link`` (:mod:`~buckyos.runtime.grpc_link`), when
+the dispatcher has an event hub.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from grpc_reflection.v1alpha import reflection as _reflection  # type: ignore[im
 from .descriptor import MethodDescriptor, ServiceDescriptor
 from .dispatch import CallInfo, Dispatcher
 from .errors import InternalError, ParseRequestError, RPCError
+from .events import link_hub
+from .grpc_link import add_link
+from .link import DEFAULT_LIMITS, LinkLimits
 
 __all__ = ["GrpcServer", "add_dispatcher", "method_handlers"]
 
@@ -136,7 +141,9 @@ class GrpcServer:
     """A ``grpc.aio`` server for one dispatcher, with health checking and reflection.
 
     Create and start it inside the event loop that should run it (grpc.aio binds the
-    server to the running loop).
+    server to the running loop).  ``link`` serves the event link ``buckyos.Link``:
+    ``None`` when the dispatcher has an event hub (a Binding), ``True``/``False`` always
+    or never; ``link_limits`` bounds each of its streams.
     """
 
     def __init__(
@@ -146,10 +153,16 @@ class GrpcServer:
         health: bool = True,
         reflection: bool = True,
         options: Sequence[tuple[str, Any]] = (),
+        link: bool | None = None,
+        link_limits: LinkLimits = DEFAULT_LIMITS,
     ) -> None:
         self.dispatcher = dispatcher
         self._health_enabled = health
         self._reflection_enabled = reflection
+        self._link = link
+        self._link_limits = link_limits
+        self.link_service: str | None = None
+        """``buckyos.Link`` once started with the link, else ``None``."""
         # SO_REUSEPORT off: a second server on a taken port must fail, not share it.
         self._options: list[tuple[str, Any]] = [("grpc.so_reuseport", 0), *options]
         self._server: grpc.aio.Server | None = None
@@ -172,6 +185,10 @@ class GrpcServer:
         server = grpc.aio.server(options=self._options)
         self.services = add_dispatcher(server, self.dispatcher)
         names: list[str] = list(self.services)
+        hub = link_hub(self.dispatcher, self._link)
+        if hub is not None:
+            self.link_service = add_link(server, self.dispatcher, hub, self._link_limits)
+            names.append(self.link_service)
         if self._health_enabled:
             self._health = _health.aio.HealthServicer()
             _health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
@@ -190,7 +207,8 @@ class GrpcServer:
         self._server = server
         self.port = bound
         if self._health is not None:
-            for name in ("", *self.services):
+            link = () if self.link_service is None else (self.link_service,)
+            for name in ("", *self.services, *link):
                 await self._health.set(name, _health_pb2.HealthCheckResponse.SERVING)
         return bound
 

@@ -9,7 +9,9 @@ Upstream's wire (``buckyos-protocol.md`` section 1), byte for byte:
   not a request object; the reasons are upstream's serde messages), 413 (over 1 MiB,
   refused from ``content-length`` or while streaming, never read whole), 404 (no such api).
 
-``GET /kapi/<api>/spec`` answers the api's :meth:`ServiceDescriptor.spec` as JSON.
+``GET /kapi/<api>/spec`` answers the api's :meth:`ServiceDescriptor.spec` as JSON, and a
+WebSocket at ``/kapi/link`` is the streaming link (calls and events in the binder's
+frames, :mod:`~buckyos.runtime.ws_link`).
 
 No framework on purpose: the app is benchmarked against a bare ASGI JSON echo, and every
 layer (routing objects, middleware, request wrappers) costs more than the work here.
@@ -29,7 +31,10 @@ from typing import Any, Final
 from .descriptor import ServiceDescriptor
 from .dispatch import CallInfo, Dispatcher
 from .errors import InternalError, RPCError, UnknownMethodError
+from .events import link_hub
 from .jsonmap import decode_params, encode_result
+from .link import DEFAULT_LIMITS, LinkLimits
+from .ws_link import serve_ws_link
 
 __all__ = ["MAX_BODY", "KrpcApp"]
 
@@ -130,15 +135,28 @@ class KrpcApp:
 
     Routes are read from ``dispatcher.services()`` at construction and re-read when a
     path misses, so an api the dispatcher adds later is found without a restart.
+
+    The WebSocket link is served when the dispatcher has an event hub (``events``, as a
+    :class:`~buckyos.runtime.binding.Binding` has) or ``link=True`` (then with a hub of
+    its own); ``link=False`` refuses WebSockets.  ``link_limits`` bounds each connection.
     """
 
-    __slots__ = ("_dispatcher", "_max_body", "_routes", "_specs")
+    __slots__ = ("_dispatcher", "_hub", "_link_limits", "_max_body", "_routes", "_specs")
 
-    def __init__(self, dispatcher: Dispatcher, *, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        max_body: int = MAX_BODY,
+        link: bool | None = None,
+        link_limits: LinkLimits = DEFAULT_LIMITS,
+    ) -> None:
         self._dispatcher = dispatcher
         self._max_body = max_body
         self._routes: dict[str, ServiceDescriptor] = {}
         self._specs: dict[str, bytes] = {}
+        self._hub = link_hub(dispatcher, link)
+        self._link_limits = link_limits
         self._load_routes()
 
     @property
@@ -168,8 +186,13 @@ class KrpcApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            # No streaming link here yet; closing before accept is a clean 403.
-            await send({"type": "websocket.close", "code": 1000})
+            if self._hub is None:
+                # No link served: closing before accept is a clean 403.
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            await serve_ws_link(
+                self._dispatcher, self._hub, scope, receive, send, self._link_limits
+            )
 
     @staticmethod
     async def _lifespan(receive: ASGIReceive, send: ASGISend) -> None:

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from .descriptor import MethodDescriptor
 from .errors import NoPermissionError, ServiceNotValidError
+from .events import Event, LinkScope, no_link_error
 from .session import MAX_LOA, ReleaseHook, SessionStore, loa_of_token
 from .tokens import SessionToken
 
@@ -147,13 +148,16 @@ class Request:
     - ``set_loa(n)``: raise the session's LOA for this api (later calls see it);
     - ``subcall``/``asubcall``: call another verb with the **caller's** token;
       ``call``/``acall``: call it with the **service's own** token;
-    - ``enforce(action, resource)``: an RBAC check for the caller inside a handler.
+    - ``enforce(action, resource)``: an RBAC check for the caller inside a handler;
+    - ``subscribe(event)``/``unsubscribe(event)``: the caller's link connection to an event
+      (before the reply; only over a streaming link, see :mod:`~buckyos.runtime.events`).
     """
 
     __slots__ = (
         "_host",
         "_logger",
         "caller",
+        "link",
         "message",
         "method",
         "params",
@@ -176,6 +180,7 @@ class Request:
         *,
         seq: int | None = None,
         peer: str | None = None,
+        link: LinkScope | None = None,
     ) -> None:
         self.method = method
         self.message = message
@@ -187,6 +192,8 @@ class Request:
         self._host = host
         self.seq = seq
         self.peer = peer
+        self.link = link
+        """The caller's connection when the call came over a streaming link."""
 
     def __repr__(self) -> str:
         return f"<Request {self.api}/{self.verb} {self.caller!r} trace={self.trace_id}>"
@@ -265,6 +272,27 @@ class Request:
         self._served("enforce").check_permission(self.caller, action, resource)
         assert self.caller.user_id is not None and self.caller.app_id is not None
         return self.caller.user_id, self.caller.app_id
+
+    # -- events
+
+    def _link(self) -> LinkScope:
+        link = self.link
+        if link is None:
+            raise no_link_error(self.transport, self.api, self.verb)
+        return link
+
+    def subscribe(self, event: Event) -> bool:
+        """Subscribe the caller's connection to ``event``; ``False`` if it already was.
+
+        Only before the reply, and only over a streaming link (WebSocket or gRPC link):
+        any other request gets a ``ReasonError`` saying so.  The subscription lasts until
+        :meth:`unsubscribe` or until the connection closes.  Thread-safe.
+        """
+        return self._link().subscribe(event, f"{self.api}/{self.verb}")
+
+    def unsubscribe(self, event: Event) -> bool:
+        """Unsubscribe the caller's connection from ``event``; whether it was subscribed."""
+        return self._link().unsubscribe(event, f"{self.api}/{self.verb}")
 
     # -- calling other verbs
 

@@ -1,9 +1,10 @@
 """Serve one dispatcher on every wire at once, in one event loop.
 
-``serve`` runs uvicorn (httptools, with the kRPC ASGI app) and a ``grpc.aio`` server side
-by side in the caller's event loop, registers the dispatcher for in-process calls, and
-stops all three cleanly on SIGTERM/SIGINT or when its task is cancelled.  One loop, not
-one per wire: the binding behind the dispatcher is asyncio code with loop-bound state,
+``serve`` runs uvicorn (httptools, with the kRPC ASGI app and its WebSocket link) and a
+``grpc.aio`` server (with the gRPC link) side by side in the caller's event loop,
+registers the dispatcher for in-process calls, and stops all three cleanly on
+SIGTERM/SIGINT or when its task is cancelled.  One loop, not one per wire: the binding
+behind the dispatcher is asyncio code with loop-bound state,
 and both servers were checked to share a loop (plain asyncio or uvloop, grpcio 1.85).
 
 ``serving`` is the same as an async context manager, for tests and for programs that run
@@ -31,6 +32,7 @@ from . import inprocess
 from .dispatch import Dispatcher
 from .grpc_server import GrpcServer
 from .krpc_server import KrpcApp
+from .link import MAX_FRAME
 
 __all__ = ["ServerInfo", "run", "serve", "serving"]
 
@@ -105,6 +107,8 @@ async def _start_krpc(
     config = uvicorn.Config(
         KrpcApp(dispatcher),
         http=http,
+        # The WebSocket link's frame cap, enforced while reading (close 1009).
+        ws_max_size=MAX_FRAME,
         lifespan="on",
         log_level=log_level,
         access_log=False,

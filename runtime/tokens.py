@@ -113,15 +113,24 @@ def make_user_login_jwt(
     user_id: str,
     app_id: str,
     ttl: int = USER_LOGIN_TTL,
+    jti: str | None = None,
     clock: Clock = time.time,
 ) -> str:
     """The self-signed login JWT of an AppClient holding a user key.
 
-    Claims ``{appid, sub: user, iss: user, exp: now+900}``, no ``kid`` (so the verifier looks
-    the key up as ``root`` or by ``iss``).
+    Claims ``{appid, sub: user, iss: user, exp: now+900, jti}``, no ``kid`` (so the
+    verifier looks the key up as ``root`` or by ``iss``).  Upstream's client sends no
+    ``jti``, but verify-hub's ``login_by_jwt`` requires one (it refuses replays by it), so
+    we add a random one: verifiers that do not read it ignore it.
     """
     now = int(clock())
-    claims = {"appid": app_id, "sub": user_id, "iss": user_id, "exp": now + ttl}
+    claims = {
+        "appid": app_id,
+        "sub": user_id,
+        "iss": user_id,
+        "exp": now + ttl,
+        "jti": jti if jti is not None else secrets.token_urlsafe(16),
+    }
     return sign_token(claims, private_key, kid=None)
 
 

@@ -649,10 +649,16 @@ def test_concurrent_verification(zone: Zone) -> None:
 
 
 def test_user_login_jwt(zone: Zone) -> None:
-    token = make_user_login_jwt(zone.owner, user_id="alice", app_id="buckycli", clock=zone.clock)
+    token = make_user_login_jwt(
+        zone.owner, user_id="alice", app_id="buckycli", jti="j1", clock=zone.clock
+    )
     assert _raw_header(token) == b'{"alg":"EdDSA"}'
     _, claims = decode_unverified(token)
-    assert claims == {"appid": "buckycli", "sub": "alice", "iss": "alice", "exp": NOW + 900}
+    assert claims == {
+        "appid": "buckycli", "sub": "alice", "iss": "alice", "exp": NOW + 900, "jti": "j1"
+    }  # fmt: skip
+    other = make_user_login_jwt(zone.owner, user_id="alice", app_id="buckycli")
+    assert decode_unverified(other)[1]["jti"] != decode_unverified(token)[1]["jti"]
     verified = zone.verifier.verify(token)
     assert verified.app_id == "buckycli" and verified.kid is None
 

@@ -24,7 +24,6 @@ from buckyos.runtime.krpc_client import KrpcTransport
 from buckyos.runtime.tokens import (
     decode_unverified,
     make_service_login_jwt,
-    make_user_login_jwt,
     sign_token,
 )
 from buckyos.services.verify_hub import (
@@ -445,7 +444,8 @@ def test_login_by_jwt_refusals(hub: Hub) -> None:
         "Failed due to reason: Login JWT already used"
     )
     assert (
-        error_of(login, jwt=make_user_login_jwt(zone.alice, user_id="alice", app_id="kernel"))
+        # upstream's AppClient JWT shape, which carries no jti
+        error_of(login, jwt=jwt(zone.alice, iss="alice", sub="alice", appid="kernel", jti=None))
         == "Failed due to reason: Missing jti"
     )
     assert (

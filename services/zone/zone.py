@@ -86,13 +86,12 @@ class ZoneInfo:
         }
 
     def env(self) -> dict[str, str]:
-        """The environment a program (or ``buckyos`` CLI) needs to use this zone."""
-        return {
-            "BUCKYOS_ROOT": self.root,
-            "BUCKYOS_SYSTEM_CONFIG_URL": str(self.services[SYSTEM_CONFIG]["krpc_url"]),
-            "BUCKYOS_VERIFY_HUB_URL": str(self.services[VERIFY_HUB]["krpc_url"]),
-            "BUCKYOS_GATEWAY_URL": str(self.services[GATEWAY]["krpc_url"]),
-        }
+        """The environment that points a program (or the ``buckyos`` CLI) at this zone.
+
+        ``BUCKYOS_ROOT`` for service runtimes; ``BUCKYOS_DEV_HOME`` for AppClients, whose
+        zone DID (``did:web:127.0.0.1%3A<gateway port>``) routes them to the gateway.
+        """
+        return {"BUCKYOS_ROOT": self.root, "BUCKYOS_DEV_HOME": str(Path(self.root) / "etc")}
 
 
 def parse_ports(text: str | None) -> dict[str, int]:
@@ -136,6 +135,12 @@ def _check_free(host: str, ports: Mapping[str, int]) -> None:
                     f"port {port} ({name}) on {host} is in use ({err.strerror}): stop what "
                     f"uses it or choose others, e.g. --ports auto or --ports {name}=<port>"
                 ) from None
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def _read_run(layout: ZoneLayout) -> dict[str, Any] | None:
@@ -315,12 +320,17 @@ def zone_up(
                 + f"): run `buckyos zone down --root {layout.root}` first"
             )
         layout.run_file.unlink()  # a stale record of a zone that died
+    wanted = dict(ports if ports is not None else DEFAULT_PORTS)
+    _check_free(host, wanted)
     if layout.zone_file.exists():
         ident = load_identity(layout)
     else:
-        ident = create_identity(layout, admin=admin, password=password)
-    wanted = dict(ports if ports is not None else DEFAULT_PORTS)
-    _check_free(host, wanted)
+        if wanted["gateway"] == 0:
+            wanted["gateway"] = _free_port(host)
+        # did:web with the gateway's port: an AppClient's "public" route (http, since
+        # machine.json says force_https false) then is this zone's node gateway.
+        zone_host = f"{host}%3A{wanted['gateway']}"
+        ident = create_identity(layout, admin=admin, password=password, zone_host=zone_host)
     started: dict[str, Started] = {}
     with _stop_on_failure(started):
         started[SYSTEM_CONFIG] = start_service(

@@ -19,6 +19,7 @@ everything else lives in modules named for their one job::
     config       where a program's identity and zone come from (upstream's precedence)
     runtime      the program's runtime: login, tokens, service routes; an invoker
     keepalive    the background token renewal and instance records
+    events       binder events; link / ws_link / grpc_link / link_client  the streaming links
     resolve      where a service can be reached;  routing  calls with failover
     krpc_client / grpc_client / inprocess   the three client transports
     krpc_server / grpc_server / serve       the two server wires, on one loop
@@ -50,9 +51,11 @@ from .errors import (
     UnknownMethodError,
     UserNotFoundError,
 )
+from .events import Event
 from .grpc_client import GrpcTransport
 from .inprocess import InProcessTransport
 from .krpc_client import KrpcTransport
+from .link_client import GrpcLink, WsLink
 from .request import Caller, Request
 from .resolve import Endpoint
 from .routing import Router
@@ -112,6 +115,8 @@ __all__ = [
     "ConfigError",
     "ContractError",
     "Endpoint",
+    "Event",
+    "GrpcLink",
     "GrpcTransport",
     "InProcessTransport",
     "InternalError",
@@ -149,6 +154,7 @@ __all__ = [
     "UnaryInvoker",
     "UnknownMethodError",
     "UserNotFoundError",
+    "WsLink",
     "Yes",
     "get_buckyos_api_runtime",
     "init_buckyos_api_runtime",

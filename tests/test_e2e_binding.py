@@ -62,11 +62,15 @@ def test_same_results_and_errors_on_every_wire() -> None:
             krpc_url, grpc_target = info.krpc_url, info.grpc_target
             assert krpc_url is not None and grpc_target is not None
 
+            opened: list[KrpcTransport | GrpcTransport] = []
+
             def make(wire: str, token: str | None) -> AsyncUnaryInvoker:
                 if wire == "krpc":
-                    return KrpcTransport(krpc_url, token=token)
+                    opened.append(KrpcTransport(krpc_url, token=token))
+                    return opened[-1]
                 if wire == "grpc":
-                    return GrpcTransport(grpc_target, token=token)
+                    opened.append(GrpcTransport(grpc_target, token=token))
+                    return opened[-1]
                 return InProcessTransport(binding, token=token)
 
             outcomes: dict[str, list[object]] = {}
@@ -89,6 +93,8 @@ def test_same_results_and_errors_on_every_wire() -> None:
                     except RPCError as exc:
                         seen.append((type(exc).__name__, str(exc)))
                 outcomes[wire] = seen
+            for transport in opened:
+                await transport.aclose()
             assert outcomes["krpc"] == outcomes["grpc"] == outcomes["inprocess"], outcomes
             first = outcomes["krpc"]
             assert first[1] == sc.GetResult(value="v1", version=1)

@@ -20,6 +20,8 @@ RUNTIME_API = {
     "Router", "RuntimeConfig", "RuntimeHealth", "RuntimeType", "ServerInfo",
     "get_buckyos_api_runtime", "init_buckyos_api_runtime", "is_buckyos_api_runtime_set",
     "load_config", "reset_buckyos_api_runtime", "serve", "serving", "set_buckyos_api_runtime",
+    # events and the streaming links that carry them
+    "Event", "GrpcLink", "WsLink",
 }  # fmt: skip
 
 

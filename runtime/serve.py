@@ -34,7 +34,7 @@ from .grpc_server import GrpcServer
 from .krpc_server import KrpcApp
 from .link import MAX_FRAME
 
-__all__ = ["ServerInfo", "run", "serve", "serving"]
+__all__ = ["AsgiServer", "ServerInfo", "run", "serve", "serving"]
 
 _log = logging.getLogger("buckyos.runtime.serve")
 
@@ -100,43 +100,72 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _start_krpc(
-    dispatcher: Dispatcher, host: str, port: int, log_level: str, grace: float
-) -> tuple[_Uvicorn, asyncio.Task[None], int]:
-    http = "httptools" if importlib.util.find_spec("httptools") is not None else "auto"
-    config = uvicorn.Config(
-        KrpcApp(dispatcher),
-        http=http,
-        # The WebSocket link's frame cap, enforced while reading (close 1009).
-        ws_max_size=MAX_FRAME,
-        lifespan="on",
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=math.ceil(grace),
-    )
-    server = _Uvicorn(config)
-    sock = _bind(host, port)
-    bound_port: int = sock.getsockname()[1]
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{bound_port}")
-    bound = asyncio.create_task(server.bound.wait())
-    try:
-        await asyncio.wait((task, bound), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        bound.cancel()
-    if task.done():
-        sock.close()
-        error = task.exception() if not task.cancelled() else None
-        raise RuntimeError(f"kRPC server did not start on {host}:{port}") from error
-    return server, task, bound_port
+class AsgiServer:
+    """Any ASGI app under uvicorn (httptools when installed) in the running loop.
 
+    The kRPC wire and the node gateway both run on it.  ``start`` binds the socket itself
+    (a taken port is a plain ``OSError``, port 0 resolves at once), waits until uvicorn has
+    started (lifespan included) and returns the bound port; ``stop`` lets calls in flight
+    finish for ``grace`` seconds.
+    """
 
-async def _stop_krpc(server: _Uvicorn, task: asyncio.Task[None]) -> None:
-    server.should_exit = True
-    try:
-        await task
-    except SystemExit:  # pragma: no cover - uvicorn's startup failure path
-        pass
+    def __init__(
+        self,
+        app: Any,
+        *,
+        log_level: str = "info",
+        grace: float = 5.0,
+        ws_max_size: int | None = None,
+    ) -> None:
+        http = "httptools" if importlib.util.find_spec("httptools") is not None else "auto"
+        options: dict[str, Any] = {} if ws_max_size is None else {"ws_max_size": ws_max_size}
+        config = uvicorn.Config(
+            app,
+            http=http,
+            lifespan="on",
+            log_level=log_level,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=math.ceil(grace),
+            **options,
+        )
+        self._server = _Uvicorn(config)
+        self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen on ``host:port``; the bound port once uvicorn has started."""
+        if self._task is not None:
+            raise RuntimeError("AsgiServer.start() called twice")
+        sock = _bind(host, port)
+        bound_port: int = sock.getsockname()[1]
+        task = asyncio.create_task(self._server.serve(sockets=[sock]), name=f"uvicorn:{bound_port}")
+        bound = asyncio.create_task(self._server.bound.wait())
+        try:
+            await asyncio.wait((task, bound), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            bound.cancel()
+        if task.done():
+            sock.close()
+            error = task.exception() if not task.cancelled() else None
+            raise RuntimeError(f"ASGI server did not start on {host}:{port}") from error
+        self._task, self._sock = task, sock
+        return bound_port
+
+    async def stop(self) -> None:
+        """Stop serving (calls in flight get the grace period); idempotent."""
+        task, sock = self._task, self._sock
+        if task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await task
+        except SystemExit:  # pragma: no cover - uvicorn's startup failure path
+            pass
+        finally:
+            self._task = self._sock = None
+            if sock is not None:
+                sock.close()
 
 
 @contextlib.asynccontextmanager
@@ -149,33 +178,41 @@ async def serving(
     log_level: str = "info",
     grace: float = 5.0,
     info: ServerInfo | None = None,
+    register: bool = True,
 ) -> AsyncIterator[ServerInfo]:
     """Run the servers while the block runs; ``None`` turns a wire off, 0 picks a port.
 
     ``info`` (or a new :class:`ServerInfo`) is filled with the bound ports and yielded.
-    On exit the in-process registration goes first, then both servers stop together,
-    giving calls in flight ``grace`` seconds.
+    ``register=False`` keeps the dispatcher out of the in-process registry (a second
+    instance of an api in one process, as tests of failover need).  On exit the
+    in-process registration goes first, then both servers stop together, giving calls in
+    flight ``grace`` seconds.
     """
     info = info if info is not None else ServerInfo()
     info.host = host
     info.apis = tuple(service.api for service in dispatcher.services())
     grpc_server: GrpcServer | None = None
-    krpc: tuple[_Uvicorn, asyncio.Task[None], int] | None = None
+    krpc: AsgiServer | None = None
     registered = False
     try:
         if grpc_port is not None:
             grpc_server = GrpcServer(dispatcher)
             info.grpc_port = await grpc_server.start(host, grpc_port)
         if krpc_port is not None:
-            krpc = await _start_krpc(dispatcher, host, krpc_port, log_level, grace)
-            info.krpc_port = krpc[2]
-        inprocess.register(dispatcher)
-        registered = True
+            # The WebSocket link's frame cap is enforced while reading (close 1009).
+            krpc = AsgiServer(
+                KrpcApp(dispatcher), log_level=log_level, grace=grace, ws_max_size=MAX_FRAME
+            )
+            info.krpc_port = await krpc.start(host, krpc_port)
+        if register:
+            inprocess.register(dispatcher)
+            registered = True
         _log.info(
-            "serving %s: kRPC %s, gRPC %s, in-process",
+            "serving %s: kRPC %s, gRPC %s, in-process %s",
             ", ".join(info.apis),
             info.krpc_url or "off",
             info.grpc_target or "off",
+            "on" if registered else "off",
         )
         yield info
     finally:
@@ -183,7 +220,7 @@ async def serving(
             inprocess.unregister(dispatcher)
         stops: list[Any] = []
         if krpc is not None:
-            stops.append(_stop_krpc(krpc[0], krpc[1]))
+            stops.append(krpc.stop())
         if grpc_server is not None:
             stops.append(grpc_server.stop(grace))
         if stops:

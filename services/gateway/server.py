@@ -1,21 +1,18 @@
-"""Run the gateway app under uvicorn (httptools when installed) on one listening socket.
+"""Run the gateway app with the runtime's :class:`~buckyos.runtime.serve.AsgiServer`.
 
-``gateway_serving`` is an async context manager for tests and embedding: it binds the
-socket itself (so a port in use is a plain ``OSError`` and port 0 resolves at once), waits
-until uvicorn has started (lifespan included), yields the base URL and stops uvicorn on
-exit, which closes the app's connections and instance pool through the lifespan.
+``gateway_serving`` is an async context manager for tests and embedding: it listens on
+``host:port`` (a port in use is a plain ``OSError``, port 0 resolves at once), waits until
+uvicorn has started (lifespan included), yields the base URL and stops on exit, which
+closes the app's connections and instance pool through the lifespan.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib.util
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
-import uvicorn
+from buckyos.runtime.serve import AsgiServer
 
 __all__ = ["DEFAULT_PORT", "gateway_serving"]
 
@@ -23,36 +20,6 @@ DEFAULT_PORT: Final = 3180
 """The node gateway's port (``buckyos-protocol.md`` section 4)."""
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling (the caller owns signals) and with an event
-    set once it listens."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.listening = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.listening.set()
-
-
-def _listen_socket(host: str, port: int) -> socket.socket:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
 
 
 def _url(host: str, port: int) -> str:
@@ -73,33 +40,9 @@ async def gateway_serving(
     """Serve ``app`` (a ``GatewayApp``, or any ASGI app) on ``host:port`` (0 picks a port)
     while the block runs; yields ``http://host:port``.  Raises ``OSError`` when the port is
     taken."""
-    http = "httptools" if importlib.util.find_spec("httptools") is not None else "auto"
-    config = uvicorn.Config(
-        app,
-        http=http,
-        lifespan="on",
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=grace,
-    )
-    server = _Server(config)
-    sock = _listen_socket(host, port)
-    bound: int = sock.getsockname()[1]
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"gateway:{bound}")
-    listening = asyncio.create_task(server.listening.wait())
-    try:
-        await asyncio.wait((task, listening), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        listening.cancel()
-    if task.done():
-        sock.close()
-        error = None if task.cancelled() else task.exception()
-        raise RuntimeError(f"the gateway did not start on {host}:{port}") from error
+    server = AsgiServer(app, log_level=log_level, grace=grace)
+    bound = await server.start(host, port)
     try:
         yield _url(host, bound)
     finally:
-        server.should_exit = True
-        with contextlib.suppress(SystemExit):
-            await task
-        sock.close()
+        await server.stop()

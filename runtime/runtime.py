@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from google.protobuf.message import Message
 
+from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated import verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
 from buckyos.generated.verify_hub_rpc import AsyncVerifyHubStub, VerifyHubStub
@@ -60,7 +61,7 @@ from buckyos.generated.verify_hub_rpc import AsyncVerifyHubStub, VerifyHubStub
 from . import inprocess
 from .config import RuntimeConfig, RuntimeType, load_config
 from .descriptor import MethodDescriptor
-from .errors import BuckyOSError, ConfigError, ReasonError, RPCError
+from .errors import BuckyOSError, ConfigError, NoPermissionError, ReasonError, RPCError
 from .keys import public_key_from_doc
 from .rbac import RbacEnforcer
 from .resolve import (
@@ -590,6 +591,12 @@ class BuckyOSRuntime:
                 keys.append(f"devices/{device.name}/doc")
         return keys
 
+    @staticmethod
+    def _optional_login_key(key: str) -> bool:
+        """This device's doc only adds a trust key: a role that may not read ``devices/``
+        (a frame or app service) logs in without it."""
+        return key.startswith("devices/")
+
     def _finish_login(
         self,
         claims: SessionToken,
@@ -674,8 +681,16 @@ class BuckyOSRuntime:
             pair = VerifyHubStub(self).LoginByJwt(jwt=claims.token)
             self.set_tokens(pair.session_token, pair.refresh_token, source="verify-hub")
         stub = SystemConfigStub(self)
-        texts = [stub.Get(key=key) for key in self._login_keys()]
-        self._finish_login(claims, *(r.value if r.HasField("value") else None for r in texts))
+        texts: list[str | None] = []
+        for key in self._login_keys():
+            try:
+                found = stub.Get(key=key)
+            except NoPermissionError:
+                if not self._optional_login_key(key):
+                    raise
+                found = sc.GetResult()
+            texts.append(found.value if found.HasField("value") else None)
+        self._finish_login(claims, *texts)
 
     async def _alogin_once(self) -> None:
         claims, trade = self._prepare_login()
@@ -683,8 +698,16 @@ class BuckyOSRuntime:
             pair = await AsyncVerifyHubStub(self).LoginByJwt(jwt=claims.token)
             self.set_tokens(pair.session_token, pair.refresh_token, source="verify-hub")
         stub = AsyncSystemConfigStub(self)
-        texts = [await stub.Get(key=key) for key in self._login_keys()]
-        self._finish_login(claims, *(r.value if r.HasField("value") else None for r in texts))
+        texts: list[str | None] = []
+        for key in self._login_keys():
+            try:
+                found = await stub.Get(key=key)
+            except NoPermissionError:
+                if not self._optional_login_key(key):
+                    raise
+                found = sc.GetResult()
+            texts.append(found.value if found.HasField("value") else None)
+        self._finish_login(claims, *texts)
 
     def login(self) -> None:
         """Log in (see the module docstring); retried on retryable errors (upstream:

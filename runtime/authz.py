@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from google.protobuf.message import Message
 
@@ -83,6 +83,15 @@ class _Plan:
         self.tree = not isinstance(method.auth, Yes | Token)
 
 
+class _CachedCaller(NamedTuple):
+    claims: SessionToken
+    base_loa: int
+    caller: Caller
+
+
+_MAX_CALLERS: Final = 4096
+
+
 class Authorizer:
     """Token verification, LOA and RBAC for a server; thread-safe, cheap per call.
 
@@ -91,12 +100,13 @@ class Authorizer:
     (does it need a token, which LOA) is computed once per descriptor.
     """
 
-    __slots__ = ("_plans", "rbac", "verifier")
+    __slots__ = ("_callers", "_plans", "rbac", "verifier")
 
     def __init__(self, verifier: TokenVerifier, rbac: RbacEnforcer) -> None:
         self.verifier = verifier
         self.rbac = rbac
         self._plans: dict[MethodDescriptor[Any, Any], _Plan] = {}
+        self._callers: dict[tuple[str, str], _CachedCaller] = {}
 
     # -- upstream enforce ------------------------------------------------------------------
 
@@ -128,14 +138,31 @@ class Authorizer:
 
     # -- binder verbs ----------------------------------------------------------------------
 
-    @staticmethod
-    def caller_of(claims: SessionToken, api: str, session_loa: SessionLoa | None = None) -> Caller:
-        """The :class:`Caller` of a verified token for ``api`` (LOA raised by the session)."""
+    def caller_of(
+        self, claims: SessionToken, api: str, session_loa: SessionLoa | None = None
+    ) -> Caller:
+        """The :class:`Caller` of a verified token for ``api`` (LOA raised by the session).
+
+        Callers are cached per (verified token, api) and reused while their LOA holds, so a
+        repeat call builds nothing.
+        """
+        cache_key = (claims.token, api)
+        cached = self._callers.get(cache_key)
+        if cached is not None and cached.claims is claims:
+            loa = cached.base_loa
+            if session_loa is not None and loa < 3:
+                loa = max(loa, session_loa(cached.caller.session or "", api))
+            if loa == cached.caller.loa:
+                return cached.caller
         key = session_key_of(claims)
-        loa = loa_of_token(claims)
+        base = loa = loa_of_token(claims)
         if session_loa is not None and loa < 3:
             loa = max(loa, session_loa(key, api))
-        return Caller(claims.sub, claims.app_id, key, loa, claims.token, claims)
+        caller = Caller(claims.sub, claims.app_id, key, loa, claims.token, claims)
+        if len(self._callers) >= _MAX_CALLERS:
+            self._callers.clear()  # bounded; the verifier's cache is the real one
+        self._callers[cache_key] = _CachedCaller(claims, base, caller)
+        return caller
 
     def _plan(self, method: MethodDescriptor[Any, Any]) -> _Plan:
         plan = self._plans.get(method)

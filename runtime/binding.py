@@ -52,6 +52,7 @@ from typing import Any, Final, TypeVar, cast, overload
 from google.protobuf.message import Message
 
 from .authz import Authorizer
+from .deadlines import Deadlines
 from .descriptor import MethodDescriptor, ServiceDescriptor
 from .dispatch import CallInfo
 from .errors import (
@@ -282,6 +283,7 @@ class Binding:
         self._hook_api: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups: dict[Hashable, _JobGroup] = {}
+        self._deadlines: Deadlines | None = None
         self.events = EventHub()
         """Events, link connections and their subscriptions (the links attach here)."""
         self.events.on_broadcast = self._schedule_onevent
@@ -462,30 +464,44 @@ class Binding:
     async def _handle(self, verb: _Verb, req: Request) -> Message:
         method = verb.method
         timeout = verb.timeout
-        scope = asyncio.timeout(timeout)
+        task = asyncio.current_task() if timeout is not None else None
+        deadlines: Deadlines | None = None
+        call = object()
+        if task is not None:
+            assert timeout is not None
+            loop = task.get_loop()
+            deadlines = self._deadlines
+            if deadlines is None or deadlines.loop is not loop:
+                deadlines = self._deadlines = Deadlines(loop)
+            cancelling = task.cancelling()
+            deadlines.add(call, task, timeout)
         try:
-            async with scope:
-                if verb.is_async:
-                    result: Any = await cast(Awaitable[Message], verb.handler(req.message, req))
-                else:
-                    loop = asyncio.get_running_loop()
-                    context = contextvars.copy_context()
-                    result = await loop.run_in_executor(
-                        self._pool(), context.run, verb.handler, req.message, req
-                    )
-                    if inspect.isawaitable(result):
-                        result = await result
+            if verb.is_async:
+                result: Any = await cast(Awaitable[Message], verb.handler(req.message, req))
+            else:
+                loop = asyncio.get_running_loop()
+                context = contextvars.copy_context()
+                result = await loop.run_in_executor(
+                    self._pool(), context.run, verb.handler, req.message, req
+                )
+                if inspect.isawaitable(result):
+                    result = await result
         except RPCError:
             raise
-        except TimeoutError as exc:
-            if scope.expired():
-                req.logger.warning("timed out after %gs", timeout)
-                raise InternalError(
-                    f"{method.api}/{method.krpc} timed out after {timeout:g}s"
-                ) from None
-            raise self._internal(req, exc) from None
+        except asyncio.CancelledError:
+            # Our deadline cancelled the task, and nobody else did too: a timeout.
+            if deadlines is not None and deadlines.done(call) and task is not None:
+                if task.uncancel() <= cancelling:
+                    req.logger.warning("timed out after %gs", timeout)
+                    raise InternalError(
+                        f"{method.api}/{method.krpc} timed out after {timeout:g}s"
+                    ) from None
+            raise
         except Exception as exc:
             raise self._internal(req, exc) from None
+        finally:
+            if deadlines is not None:
+                deadlines.done(call)
         if not isinstance(result, method.response_type):
             req.logger.error(
                 "handler returned %s, expected %s",

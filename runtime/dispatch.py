@@ -19,7 +19,7 @@ from .events import LinkScope
 __all__ = ["CallInfo", "Dispatcher"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us more per call to build
 class CallInfo:
     """What the wire knows about a call besides its message."""
 

@@ -206,14 +206,18 @@ class InProcessTransport:
         message = type(request)()
         message.CopyFrom(request)
         info = CallInfo(token=token, trace_id=self.trace_id, transport="inprocess")
-        deadline = asyncio.timeout(timeout)
+        # No scope at all without a timeout: entering one costs more than the call itself.
+        deadline = asyncio.timeout(timeout) if timeout is not None else None
         try:
-            async with deadline:
+            if deadline is None:
                 response = await dispatcher.call(served, message, info)
+            else:
+                async with deadline:
+                    response = await dispatcher.call(served, message, info)
         except RPCError:
             raise
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired():
+            if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired():
                 raise TransportError(
                     f"timeout: {method.api}/{method.krpc} took over {timeout}s"
                 ) from None

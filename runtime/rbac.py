@@ -447,6 +447,11 @@ class RbacEnforcer:
 
         ``False`` if any value holds a control character, or the request size is wrong.
         """
+        # The hot path: a decision made before, read without the lock (a dict read is atomic
+        # under the GIL).  Requests with control characters are never cached.
+        cached = self._cache.get(request)
+        if cached is not None:
+            return cached
         if any(_CONTROL_CHARS.search(value) for value in request):
             return False
         with self._lock:

@@ -196,6 +196,8 @@ class SessionStore:
 
     def get_loa(self, session: str, api: str) -> int:
         """The LOA raised for the api in ``session`` (0 when never set)."""
+        if session not in self._sessions:  # the common case, without the lock
+            return 0
         with self._lock:
             slot = self._find(session, api)
             return 0 if slot is None else slot.loa

@@ -440,7 +440,7 @@ def direct_endpoints(
     *,
     this_node: str | None,
     host: str = "127.0.0.1",
-    prefer: Literal["grpc", "krpc"] = "grpc",
+    prefer: Literal["grpc", "krpc"] = "krpc",
     this_node_did: str | None = None,
     node_host: Callable[[ServiceNode], str | None] | None = None,
 ) -> list[Endpoint]:
@@ -494,7 +494,7 @@ def kernel_candidates(
     host: str = "127.0.0.1",
     gateway_port: int = DEFAULT_GATEWAY_PORT,
     in_process: bool = False,
-    prefer: Literal["grpc", "krpc"] = "grpc",
+    prefer: Literal["grpc", "krpc"] = "krpc",
     this_node_did: str | None = None,
     node_host: Callable[[ServiceNode], str | None] | None = None,
 ) -> list[Endpoint]:

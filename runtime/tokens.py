@@ -459,8 +459,9 @@ class TrustKeyStore:
 
     @property
     def generation(self) -> int:
-        with self._lock:
-            return self._generation
+        """Bumped on every change; read on every cached verification, so without the lock
+        (an int attribute read is atomic)."""
+        return self._generation
 
     def kids(self) -> frozenset[str]:
         with self._lock:

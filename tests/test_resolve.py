@@ -200,13 +200,14 @@ def test_direct_endpoints_started_only_this_node_first() -> None:
             }
         ),
     )
+    # kRPC first by default (the benchmarks' evidence), the other wire next for failover
     assert direct_endpoints("notes", info, this_node="ood1") == [
-        Endpoint("grpc", "127.0.0.1:4200", "direct", "ood1"),
         Endpoint("krpc", "http://127.0.0.1:4100/kapi/notes", "direct", "ood1"),
+        Endpoint("grpc", "127.0.0.1:4200", "direct", "ood1"),
     ]
-    assert direct_endpoints("notes", info, this_node="ood1", prefer="krpc", host="10.0.0.2") == [
-        Endpoint("krpc", "http://10.0.0.2:4100/kapi/notes", "direct", "ood1"),
+    assert direct_endpoints("notes", info, this_node="ood1", prefer="grpc", host="10.0.0.2") == [
         Endpoint("grpc", "10.0.0.2:4200", "direct", "ood1"),
+        Endpoint("krpc", "http://10.0.0.2:4100/kapi/notes", "direct", "ood1"),
     ]
     # upstream also checks the node's DID; another device with our name is not us
     assert direct_endpoints("notes", info, this_node="ood1", this_node_did="did:dev:x") == []

@@ -32,7 +32,7 @@ from typing import TypeAlias
 
 from buckyos.runtime.errors import BuckyOSError
 
-from . import serve
+from . import call, login, serve, sys_config, token, zone
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
 
 __all__ = ["COMMANDS", "Register", "Subparsers", "build_parser", "main"]
@@ -41,7 +41,14 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Register: TypeAlias = Callable[[Subparsers, argparse.ArgumentParser], None]
 """``register(subparsers, common)``: add one subcommand's parser."""
 
-COMMANDS: tuple[Register, ...] = (serve.register,)
+COMMANDS: tuple[Register, ...] = (
+    zone.register,
+    login.register,
+    sys_config.register,
+    call.register,
+    token.register,
+    serve.register,
+)
 """Every subcommand's ``register``, in the order ``--help`` lists them."""
 
 # Interrupted by Ctrl-C outside a command's own handling: the shell's convention.

@@ -154,6 +154,10 @@ class KrpcTransport:
     def _encode(
         self, method: MethodDescriptor[ReqT, Any], request: ReqT, token: str | None
     ) -> tuple[int, bytes]:
+        return self._encode_raw(method.krpc, encode_params(method, request), token)
+
+    def _encode_raw(self, krpc: str, params: Any, token: str | None) -> tuple[int, bytes]:
+        """The next seq and the body for method name ``krpc`` with JSON ``params``."""
         seq = next(self._seq)
         trace_id = self.trace_id
         sys: list[Any] = [seq]
@@ -161,13 +165,17 @@ class KrpcTransport:
             sys.append(token)
             if trace_id is not None:
                 sys.append(trace_id)
-        body = {"method": method.krpc, "params": encode_params(method, request), "sys": sys}
+        body = {"method": krpc, "params": params, "sys": sys}
         return seq, _encode_json(body).encode("utf-8")
 
     def decode_response(
         self, method: MethodDescriptor[Any, RespT], seq: int, status: int, body: bytes, url: str
     ) -> RespT:
         """The response message, or the error the server (or the HTTP layer) sent."""
+        return decode_result(method, self._decode_raw(seq, status, body, url))
+
+    def _decode_raw(self, seq: int, status: int, body: bytes, url: str) -> Any:
+        """The ``result`` JSON of a response, or the error the server (or HTTP) sent."""
         if not 200 <= status < 300:
             raise _http_error(status, body, url)
         try:
@@ -194,7 +202,7 @@ class KrpcTransport:
             raise error_from_text(error)
         if "result" not in payload:
             raise ParseResponseError("missing field `result`")
-        return decode_result(method, payload["result"])
+        return payload["result"]
 
     # --- sync --------------------------------------------------------------------------
 
@@ -220,8 +228,33 @@ class KrpcTransport:
         alone, so threads calling with different tokens share the transport safely)."""
         seq, body = self._encode(method, request, token)
         path = self.path_for(method)
-        status, data = self._post(path, body, self.timeout if timeout is None else timeout, method)
+        seconds = self.timeout if timeout is None else timeout
+        status, data = self._post(path, body, seconds, method.idempotent)
         return self.decode_response(method, seq, status, data, self._origin + path)
+
+    def call_json(
+        self,
+        api: str,
+        method: str,
+        params: Any,
+        *,
+        token: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Call kRPC method ``method`` of ``api`` with raw JSON ``params``; the raw JSON
+        result.
+
+        For tools (``buckyos call``) that speak to verbs without a contract: the same
+        body, seq check and error mapping as :meth:`invoke`.  ``token`` defaults to
+        ``self.token``; the call is treated as not idempotent (never resent).
+        """
+        if not api or "/" in api:
+            raise ValueError(f"api must be a service name without '/': {api!r}")
+        seq, body = self._encode_raw(method, params, self.token if token is None else token)
+        path = self._endpoint if self._endpoint is not None else self._prefix + api
+        seconds = self.timeout if timeout is None else timeout
+        status, data = self._post(path, body, seconds, False)
+        return self._decode_raw(seq, status, data, self._origin + path)
 
     def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
@@ -246,9 +279,7 @@ class KrpcTransport:
         sock.settimeout(timeout)
         return conn, True
 
-    def _post(
-        self, path: str, body: bytes, timeout: float, method: MethodDescriptor[Any, Any]
-    ) -> tuple[int, bytes]:
+    def _post(self, path: str, body: bytes, timeout: float, idempotent: bool) -> tuple[int, bytes]:
         url = self._origin + path
         for attempt in (1, 2):
             conn, reused = self._connection(timeout)
@@ -265,7 +296,7 @@ class KrpcTransport:
                 stale = isinstance(
                     exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
                 )
-                if attempt == 1 and reused and stale and (not sent or method.idempotent):
+                if attempt == 1 and reused and stale and (not sent or idempotent):
                     continue
                 raise _transport_error(exc, url, timeout) from exc
         raise AssertionError("unreachable")  # pragma: no cover

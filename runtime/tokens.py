@@ -667,9 +667,7 @@ class TokenVerifier:
             result = entry.token
         else:
             token = _check_shape(token)
-            result = self._from_cache(token)
-            if result is None:
-                result = self._verify_fresh(token)
+            result = self._from_cache(token) or self._verify_fresh(token)
         if result.aud and not allow_refresh:
             raise InvalidTokenError("refresh token cannot be used as session token")
         return result

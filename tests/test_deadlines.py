@@ -29,10 +29,12 @@ def test_only_overdue_calls_expire_and_the_timer_rearms() -> None:
     async def run() -> None:
         deadlines = Deadlines(asyncio.get_running_loop())
         long, short, quick = object(), object(), object()
-        results = await asyncio.gather(
-            _sleeper(deadlines, long, 0.3, 0.15),  # finishes before its deadline
-            _sleeper(deadlines, short, 0.05, 1.0),  # armed later but earlier: re-arms
-            _sleeper(deadlines, quick, 0.2, 1.0),  # expires on the re-armed timer
+        results = list(
+            await asyncio.gather(
+                _sleeper(deadlines, long, 0.3, 0.15),  # finishes before its deadline
+                _sleeper(deadlines, short, 0.05, 1.0),  # armed later but earlier: re-arms
+                _sleeper(deadlines, quick, 0.2, 1.0),  # expires on the re-armed timer
+            )
         )
         assert results == ["finished", "expired", "expired"]
         assert len(deadlines) == 0

@@ -1,0 +1,98 @@
+"""``buckyos call SERVICE METHOD '<json params>'``: one raw kRPC call with the session.
+
+The call goes to ``<zone URL>/kapi/SERVICE`` (or the ``--url`` pin) as upstream's
+``{"method": METHOD, "params": PARAMS, "sys": [seq, token]}``; the JSON ``result`` is
+printed, indented (``--json``: one compact line).  ``PARAMS`` defaults to ``{}``; ``-``
+reads it from stdin, ``@FILE`` from a file.  ``--no-token`` sends no session token (for
+verbs that need none, e.g. ``verify-hub login_by_password``), and no login is needed.
+
+Exit codes: 0 the result was printed; 1 the service answered an error (printed with
+upstream's text, e.g. ``Unknown method: x``) or could not be reached; 2 PARAMS is not
+JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from .output import EXIT_OK, EXIT_USAGE, CliError, emit
+from .session import connect, service_url, zone_options
+from .sys_config import read_text_arg
+
+if TYPE_CHECKING:
+    from buckyos.runtime.runtime import BuckyOSRuntime
+
+__all__ = ["register", "run"]
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add ``call`` to the ``buckyos`` parser."""
+    parser = subparsers.add_parser(
+        "call",
+        parents=[common, zone_options()],
+        help="call a kRPC method with raw JSON params",
+        description=(
+            "Send one kRPC call to SERVICE with the session of `buckyos login` and print\n"
+            "the JSON result; an error answer prints upstream's text and exits 1."
+        ),
+        epilog=(
+            "examples:\n"
+            '  buckyos call system_config sys_config_get \'{"key": "boot/config"}\'\n'
+            "  buckyos call verify-hub verify_token @params.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("service", metavar="SERVICE", help="e.g. system_config, verify-hub")
+    parser.add_argument("method", metavar="METHOD", help="the kRPC method, e.g. sys_config_get")
+    parser.add_argument(
+        "params",
+        metavar="PARAMS",
+        nargs="?",
+        default="{}",
+        help="JSON params ({}); '-' reads stdin, @FILE a file",
+    )
+    parser.add_argument(
+        "--no-token", action="store_true", help="send no session token (no login needed)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=15.0, metavar="S", help="seconds to wait (15)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result on one line")
+    parser.set_defaults(command=run, command_name="call")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``call`` command."""
+    from buckyos.runtime.krpc_client import KrpcTransport
+
+    service: str = args.service
+    if not service or "/" in service or any(ch.isspace() for ch in service):
+        raise CliError(f"SERVICE {service!r} is not a service name", EXIT_USAGE)
+    if args.timeout <= 0:
+        raise CliError("--timeout must be > 0", EXIT_USAGE)
+    text = read_text_arg(args.params, "PARAMS")
+    try:
+        params = json.loads(text)
+    except ValueError as exc:
+        raise CliError(
+            f'PARAMS is not JSON ({exc}); quote it for the shell: \'{{"key": "x"}}\'',
+            EXIT_USAGE,
+        ) from None
+    with connect(args, apis=(service,), need_session=not args.no_token) as conn:
+        url = service_url(conn.runtime, service, conn.urls)
+
+        def action(rt: BuckyOSRuntime) -> Any:
+            token = None if args.no_token else rt.session_token
+            with KrpcTransport(url, timeout=args.timeout) as transport:
+                return transport.call_json(service, args.method, params, token=token)
+
+        # Without a token there is no session to renew; with one, an expired session is
+        # renewed and the call resent, and any other error keeps its upstream text.
+        result = action(conn.runtime) if args.no_token else conn.call(action, explain=False)
+    emit(result, as_json=args.json, text=lambda r: json.dumps(r, indent=2, ensure_ascii=False))
+    return EXIT_OK

@@ -1,0 +1,170 @@
+"""``buckyos login``: log in at verify-hub and save the session for later commands.
+
+By password (``--password-stdin``, ``-p``, or a prompt on a terminal): verify-hub's
+nonce scheme, the password itself never travels.  Without a password, when the
+configuration directory holds ``user_config.json`` and ``user_private_key.pem``: a
+self-signed user login JWT traded at verify-hub, as ``rt.login()`` does.  The pair is
+saved in ``<configuration directory>/buckyos-cli-session.json`` (mode 0600), see
+:mod:`buckyos.cli.session`.
+
+Exit codes: 0 logged in; 1 refused (``Invalid password``, ``User Not Found:...``), the
+zone unreachable, no configuration; 2 the command line (both ``-p`` and
+``--password-stdin``, no user name for a password, no password and no key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from .output import EXIT_OK, EXIT_USAGE, CliError, emit
+from .session import DEFAULT_APP, Session, SessionStore, open_runtime, zone_options
+
+__all__ = ["read_password", "register", "run"]
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add ``login`` to the ``buckyos`` parser."""
+    parser = subparsers.add_parser(
+        "login",
+        parents=[common, zone_options()],
+        help="log in at verify-hub and save the session",
+        description=(
+            "Log in at the zone's verify-hub, by password or with the user key of the\n"
+            "configuration directory, and save the session/refresh pair in\n"
+            "<configuration directory>/buckyos-cli-session.json (mode 0600) for later\n"
+            "commands, which refresh it when it nears expiry."
+        ),
+        epilog=(
+            "examples:\n"
+            "  buckyos zone up --root ./zone     # prints the admin password\n"
+            '  echo "$PASSWORD" | buckyos login --root ./zone -u admin --password-stdin\n'
+            "  buckyos login                     # with the user key in $BUCKYOS_DEV_HOME"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-u",
+        "--user",
+        metavar="USER",
+        help="user name (default: the configuration's user_config.json name)",
+    )
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
+    how.add_argument(
+        "-p",
+        "--password",
+        metavar="PASSWORD",
+        help="the password (visible to other users in the process list: prefer --password-stdin)",
+    )
+    parser.add_argument(
+        "--app",
+        default=DEFAULT_APP,
+        metavar="APP_ID",
+        help=f"the app id the session is for ({DEFAULT_APP})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    parser.set_defaults(command=run, command_name="login")
+
+
+def read_password(args: argparse.Namespace, *, has_key: bool) -> str | None:
+    """The password from the command line, stdin or a terminal prompt; ``None`` for a
+    login with the user key."""
+    if args.password is not None:
+        return str(args.password)
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise CliError("--password-stdin read an empty password; pipe the password in")
+        return password
+    if has_key:
+        return None
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"password for {args.user or 'the user'}: ")
+    raise CliError(
+        "no password given and no user key in the configuration directory: give "
+        "--password-stdin (or -p PASSWORD)",
+        EXIT_USAGE,
+    )
+
+
+def _describe(result: dict[str, Any]) -> str:
+    minutes = max(0, int(result["expires_in"])) // 60
+    return (
+        f"logged in to {result['zone_did']} as {result['user_id']}"
+        + (f" ({result['user_type']})" if result.get("user_type") else "")
+        + f" for app {result['app_id']}; session expires in {minutes} min, refreshed as "
+        f"needed; saved in {result['session_file']}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``login`` command."""
+    from buckyos.runtime.errors import InvalidPasswordError, UserNotFoundError
+
+    urls: list[str] = list(args.url or [])
+    rt = open_runtime(args, app_id=args.app, user=args.user, urls=urls)
+    try:
+        folder = rt.config.config_dir
+        if folder is None:
+            raise CliError(
+                "no configuration directory to save the session in: pass --root "
+                "ZONE_ROOT, set BUCKYOS_DEV_HOME, or create ~/.buckycli"
+            )
+        has_key = rt.config.user_private_key is not None and bool(rt.user_id)
+        password = read_password(args, has_key=has_key)
+        user_type = ""
+        if password is not None:
+            user = args.user or rt.user_id
+            if not user:
+                raise CliError(
+                    "which user? give -u USER (no user_config.json names one)", EXIT_USAGE
+                )
+            try:
+                result = rt.login_by_password(user, password)
+            except (InvalidPasswordError, UserNotFoundError) as exc:
+                raise CliError(f"{exc}; check the user name and password") from exc
+            user_type = result.user_info.user_type
+        else:
+            rt.login()
+        info = rt.token_info()
+        session_token = rt.session_token
+        if info is None or session_token is None:
+            raise CliError("verify-hub answered without a session token; try again")
+        store = SessionStore(folder)
+        store.save(
+            Session(
+                app_id=args.app,
+                user_id=info.sub,
+                zone_did=rt.zone_did,
+                session_token=session_token,
+                refresh_token=rt.refresh_token,
+                urls=tuple(urls),
+                saved_at=int(time.time()),
+            )
+        )
+        result_json: dict[str, Any] = {
+            "user_id": info.sub,
+            "user_type": user_type or None,
+            "app_id": args.app,
+            "zone_did": rt.zone_did,
+            "session_file": str(store.path),
+            "expires_at": info.exp,
+            "expires_in": int(info.expires_in(time.time())),
+        }
+    finally:
+        rt.close()
+    emit(result_json, as_json=args.json, text=_describe)
+    return EXIT_OK

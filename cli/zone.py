@@ -1,0 +1,189 @@
+"""``buckyos zone up|down|status``: a local BuckyOS zone on loopback.
+
+``up`` creates the zone under ROOT the first time (owner, device and verify-hub keys, an
+admin user with a generated password), starts system_config, verify-hub and the node
+gateway as separate processes, seeds system_config, and prints each service's kRPC URL
+and gRPC address, the admin's name and password, and the ``export`` lines that point a
+program (or ``buckyos login``) at the zone.  ``--json`` prints one object instead:
+``{"root", "zone_did", "device_name", "admin": {"username", "password"}, "services":
+{name: {"krpc_url", "grpc_target"?, "pid", "log"}}, "env": {...}}``.
+
+ROOT defaults to ``$BUCKYOS_ZONE_ROOT``, else ``./.buckyos-zone``.  Ports: upstream's
+(3200/3201, 3300/3301, 3180) by default, ``--ports auto`` for free ones, or
+``--ports gateway=8080,verify_hub=0`` (0 picks a free one).
+
+Exit codes: ``up``/``down`` 0 done, 1 refused (already running, a port in use, a
+half-written root, a service that would not start, no zone to stop), 2 a malformed
+``--ports``; ``status`` 0 when every service runs, 1 when none is known or one died.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any, Final
+
+from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, print_error
+
+__all__ = ["DEFAULT_ROOT", "ROOT_ENV", "default_root", "register", "run"]
+
+ROOT_ENV: Final = "BUCKYOS_ZONE_ROOT"
+DEFAULT_ROOT: Final = ".buckyos-zone"
+
+
+def default_root() -> Path:
+    """``$BUCKYOS_ZONE_ROOT``, else ``./.buckyos-zone``."""
+    return Path(os.environ.get(ROOT_ENV, "").strip() or DEFAULT_ROOT)
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add ``zone`` and its subcommands to the ``buckyos`` parser."""
+    parser = subparsers.add_parser(
+        "zone",
+        parents=[common],
+        help="run a local zone (system_config, verify-hub, node gateway)",
+        description="Start, stop and check a local BuckyOS zone on loopback.",
+    )
+    verbs = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
+    verbs.required = True
+    root_help = f"the zone's folder (${ROOT_ENV}, else ./{DEFAULT_ROOT})"
+
+    up = verbs.add_parser(
+        "up",
+        parents=[common],
+        help="create (once) and start the zone",
+        description=(
+            "Create the zone under ROOT (first time only), start its three services as\n"
+            "separate processes and print how to reach them and log in."
+        ),
+        epilog=(
+            "examples:\n  buckyos zone up --ports auto\n"
+            "  eval \"$(buckyos zone up --root ./zone | grep '^export ')\""
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    up.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    up.add_argument(
+        "--ports",
+        metavar="auto|NAME=PORT,...",
+        help="'auto' for free ports, or NAME=PORT for system_config, system_config_grpc, "
+        "verify_hub, verify_hub_grpc, gateway (default: upstream's 3200, 3201, 3300, "
+        "3301, 3180)",
+    )
+    up.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="APP_ID",
+        help="give APP_ID the app role in the zone's RBAC policy; repeatable",
+    )
+    up.add_argument("--json", action="store_true", help="print one JSON object")
+    up.set_defaults(command=run, command_name="zone up", verb="up")
+
+    down = verbs.add_parser(
+        "down", parents=[common], help="stop the zone", description="Stop the zone's services."
+    )
+    down.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    down.set_defaults(command=run, command_name="zone down", verb="down")
+
+    status = verbs.add_parser(
+        "status",
+        parents=[common],
+        help="is the zone running?",
+        description="Show the zone's services; exit 0 when all run, 1 otherwise.",
+    )
+    status.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(command=run, command_name="zone status", verb="status")
+
+
+def _up_text(data: dict[str, Any]) -> str:
+    lines = [f"zone {data['zone_did']} is up at {data['root']} (device {data['device_name']})"]
+    for name, service in data["services"].items():
+        grpc = f"  gRPC {service['grpc_target']}" if service.get("grpc_target") else ""
+        lines.append(f"  {name:<14} kRPC {service['krpc_url']}{grpc}  (pid {service['pid']})")
+    admin = data["admin"]
+    lines.append(f"admin user: {admin['username']}  password: {admin['password']}")
+    lines.append("point a program at this zone:")
+    lines += [f"export {key}={value}" for key, value in data["env"].items()]
+    lines.append(
+        f"log in: buckyos login --root {data['root']} -u {admin['username']} --password-stdin"
+    )
+    lines.append(f"stop:   buckyos zone down --root {data['root']}")
+    return "\n".join(lines)
+
+
+def _up(args: argparse.Namespace, root: Path) -> int:
+    from buckyos.runtime.errors import ConfigError
+    from buckyos.services.zone import parse_ports, zone_up
+
+    try:
+        ports = parse_ports(args.ports)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    apps: list[str] = args.app
+    for app in apps:
+        if not app or any(ch.isspace() or ch in ",/" for ch in app):
+            raise CliError(f"--app {app!r} is not an app id", EXIT_USAGE)
+    info = zone_up(root, ports=ports, apps=apps)
+    emit(info.to_json(), as_json=args.json, text=_up_text)
+    return EXIT_OK
+
+
+def _down(root: Path) -> int:
+    from buckyos.services.zone import zone_down
+
+    stopped = zone_down(root)
+    names = [name for name, ran in stopped.items() if ran]
+    gone = [name for name, ran in stopped.items() if not ran]
+    line = f"stopped {', '.join(names)}" if names else "nothing was running"
+    if gone:
+        line += f" ({', '.join(gone)} had already exited)"
+    emit(f"{line} at {root.resolve()}", as_json=False)
+    return EXIT_OK
+
+
+def _status_text(data: dict[str, Any]) -> str:
+    head = "running" if data["running"] else "not running"
+    lines = [f"zone at {data['root']}: {head}"]
+    for name, service in data["services"].items():
+        state = "up" if service["alive"] else "DEAD"
+        lines.append(f"  {name:<14} {state:<4} pid {service['pid']}  {service.get('krpc_url', '')}")
+    return "\n".join(lines)
+
+
+def _status(args: argparse.Namespace, root: Path) -> int:
+    from buckyos.services.zone import zone_status
+
+    data = zone_status(root)
+    if data["services"] or args.json:
+        emit(data, as_json=args.json, text=_status_text)
+    if data["running"]:
+        return EXIT_OK
+    where = data["root"]
+    if not data["services"]:
+        message = f"no zone is running at {where}; start it with `buckyos zone up --root {where}`"
+    else:
+        dead = [name for name, service in data["services"].items() if not service["alive"]]
+        message = (
+            f"the zone at {where} is partly dead ({', '.join(dead)} not running, see "
+            f"{where}/logs); restart it: `buckyos zone down --root {where}` then "
+            f"`buckyos zone up --root {where}`"
+        )
+    print_error(message, command=args.command_name)
+    return EXIT_ERROR
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``zone`` subcommands."""
+    root: Path = args.root if args.root is not None else default_root()
+    verb: str = args.verb
+    if verb == "up":
+        return _up(args, root)
+    if verb == "down":
+        return _down(root)
+    return _status(args, root)

@@ -25,12 +25,12 @@ everything else lives in modules named for their one job::
     krpc_server / grpc_server / serve       the two server wires, on one loop
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any, Final
 
 from .auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
-from .authz import Authorizer
-from .binding import Binding
-from .config import RuntimeConfig, RuntimeType, load_config
 from .descriptor import JsonShape, MethodDescriptor, ServiceDescriptor, SessionFlags
 from .errors import (
     BuckyOSError,
@@ -51,22 +51,22 @@ from .errors import (
     UnknownMethodError,
     UserNotFoundError,
 )
-from .events import Event
-from .grpc_client import GrpcTransport
-from .inprocess import InProcessTransport
-from .krpc_client import KrpcTransport
-from .link_client import GrpcLink, WsLink
-from .request import Caller, Request
-from .resolve import Endpoint
-from .routing import Router
-from .serve import ServerInfo, serve, serving
-from .servicer import ServiceBase
-from .session import SessionStore
 from .stub import AsyncStub, Stub
 from .transport import AsyncUnaryInvoker, UnaryInvoker
 
 if TYPE_CHECKING:
+    from .authz import Authorizer
+    from .binding import Binding
+    from .config import RuntimeConfig, RuntimeType, load_config
+    from .events import Event
+    from .grpc_client import GrpcTransport
+    from .inprocess import InProcessTransport
     from .keepalive import RuntimeHealth
+    from .krpc_client import KrpcTransport
+    from .link_client import GrpcLink, WsLink
+    from .request import Caller, Request
+    from .resolve import Endpoint
+    from .routing import Router
     from .runtime import (
         BuckyOSRuntime,
         get_buckyos_api_runtime,
@@ -75,31 +75,56 @@ if TYPE_CHECKING:
         reset_buckyos_api_runtime,
         set_buckyos_api_runtime,
     )
+    from .serve import ServerInfo, serve, serving
+    from .servicer import ServiceBase
+    from .session import SessionStore
 
-# ``runtime`` and ``keepalive`` build on the generated stubs, and generated code imports
-# this package: importing them here eagerly would make ``import buckyos.generated.x_rpc``
-# circular, so their names load on first use (PEP 562).
-_LAZY: Final = frozenset(
-    {
-        "RuntimeHealth",
-        "BuckyOSRuntime",
-        "get_buckyos_api_runtime",
-        "init_buckyos_api_runtime",
-        "is_buckyos_api_runtime_set",
-        "reset_buckyos_api_runtime",
-        "set_buckyos_api_runtime",
-    }
-)
+# Everything else loads on first use (PEP 562): importing the package (which generated
+# code does) stays cheap, a client never pulls in the server's uvicorn or gRPC health and
+# reflection (the `server` extra), and `runtime`, which builds on generated stubs, cannot
+# make `import buckyos.generated.x_rpc` circular.
+_LAZY: Final[dict[str, str]] = {
+    "Authorizer": ".authz",
+    "Binding": ".binding",
+    "RuntimeConfig": ".config",
+    "RuntimeType": ".config",
+    "load_config": ".config",
+    "Event": ".events",
+    "GrpcTransport": ".grpc_client",
+    "InProcessTransport": ".inprocess",
+    "RuntimeHealth": ".keepalive",
+    "KrpcTransport": ".krpc_client",
+    "GrpcLink": ".link_client",
+    "WsLink": ".link_client",
+    "Caller": ".request",
+    "Request": ".request",
+    "Endpoint": ".resolve",
+    "Router": ".routing",
+    "BuckyOSRuntime": ".runtime",
+    "get_buckyos_api_runtime": ".runtime",
+    "init_buckyos_api_runtime": ".runtime",
+    "is_buckyos_api_runtime_set": ".runtime",
+    "reset_buckyos_api_runtime": ".runtime",
+    "set_buckyos_api_runtime": ".runtime",
+    "ServerInfo": ".serve",
+    "serve": ".serve",
+    "serving": ".serve",
+    "ServiceBase": ".servicer",
+    "SessionStore": ".session",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import keepalive, runtime
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-        value = getattr(keepalive if name == "RuntimeHealth" else runtime, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -56,3 +56,18 @@ def test_generated_modules_import_first() -> None:
         code = f"import buckyos.generated.{module}; import buckyos.runtime as r; r.BuckyOSRuntime"
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+
+
+def test_importing_the_package_pulls_in_no_server_or_wire_library() -> None:
+    """A client needs no `server` extra, and `buckyos --help` starts quickly."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, buckyos.runtime, buckyos.generated.system_config_rpc;"
+        "heavy = ('uvicorn', 'grpc_health', 'grpc_reflection', 'aiohttp', 'grpc', 'casbin');"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

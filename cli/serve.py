@@ -36,7 +36,6 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
-import json
 import logging
 import os
 import sys
@@ -300,45 +299,13 @@ def load_public_key_file(path: Path) -> Ed25519PublicKey:
 
     A file holding a private key is refused: a trust key is the public half.
     """
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.keys import public_key_from_doc, public_key_from_jwk
+    from buckyos.runtime.keys import load_public_key
 
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read trust key {path}: {exc.strerror or exc}") from exc
-    text = data.decode("utf-8", "replace").strip()
-    if "PRIVATE KEY-----" in text:
-        raise CliError(
-            f"trust key {path} holds a private key; give the public half "
-            "(PEM 'PUBLIC KEY', a JWK or a DID document)"
-        )
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(data)
-        except ValueError as exc:
-            raise CliError(f"trust key {path} is not a valid PEM public key ({exc})") from exc
-        if not isinstance(key, Ed25519PublicKey):
-            raise CliError(
-                f"trust key {path} is a {type(key).__name__}; BuckyOS tokens are signed "
-                "with Ed25519 keys"
-            )
-        return key
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        raise CliError(
-            f"trust key {path} is neither a PEM public key nor JSON (a JWK or a DID document)"
-        ) from None
-    try:
-        if isinstance(doc, dict) and "kty" in doc:
-            return public_key_from_jwk(doc)
-        return public_key_from_doc(doc, what=f"trust key {path}")
+        return load_public_key(path, what="trust key", allow_private=False)
     except ConfigError as exc:
-        raise CliError(f"trust key {path}: {exc}") from exc
+        raise CliError(str(exc)) from exc
 
 
 def binding_for_servicer(

@@ -154,50 +154,22 @@ def _token_arg(text: str) -> str:
     return token
 
 
-def _public_of_private_pem(data: bytes, where: str) -> Ed25519PublicKey:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.keys import private_key_from_pem
-
-    try:
-        key: Ed25519PrivateKey = private_key_from_pem(data, source=where)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from exc
-    return key.public_key()
-
-
 def load_verify_key(text: str) -> Ed25519PublicKey:
     """An Ed25519 public key from a file (PEM public or private, JWK, DID document) or
     from JWK/document JSON given inline."""
     from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.keys import public_key_from_doc, public_key_from_jwk
-
-    from .serve import load_public_key_file
+    from buckyos.runtime.keys import load_public_key
 
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            doc = json.loads(stripped)
+            json.loads(stripped)
         except ValueError as exc:
             raise CliError(f"--key JSON is not valid ({exc})", EXIT_USAGE) from None
-        try:
-            if isinstance(doc, dict) and "kty" in doc:
-                return public_key_from_jwk(doc)
-            return public_key_from_doc(doc, what="--key")
-        except ConfigError as exc:
-            raise CliError(f"--key: {exc}") from exc
-    path = Path(text).expanduser()
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CliError(
-            f"cannot read --key {path}: {exc.strerror or exc} (give a key file, or the "
-            "JWK / DID document JSON itself)"
-        ) from exc
-    if b"PRIVATE KEY-----" in data:
-        return _public_of_private_pem(data, f"--key {path}")
-    return load_public_key_file(path)
+        return load_public_key(stripped, what="--key")
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _inspect_data(token: str) -> dict[str, Any]:

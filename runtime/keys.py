@@ -36,6 +36,7 @@ __all__ = [
     "generate_key_pair",
     "generate_private_key",
     "load_private_key_file",
+    "load_public_key",
     "private_key_from_pem",
     "private_key_to_pem",
     "public_key_from_doc",
@@ -263,3 +264,53 @@ def public_key_from_doc(
         f"{what} carries no Ed25519 key: expected verificationMethod[0].publicKeyJwk "
         "or a public_key JWK"
     )
+
+
+def load_public_key(
+    value: str | Path, *, what: str = "public key", allow_private: bool = True
+) -> Ed25519PublicKey:
+    """An Ed25519 public key as command lines and config files give one.
+
+    ``value`` is JWK or DID-document JSON given inline (it starts with ``{``), or a path to
+    a file holding a JWK, a DID document (``node_identity.json`` too), a ``PUBLIC KEY`` PEM
+    or, unless ``allow_private`` is false, a private key PEM (its public half is used).
+    ``what`` names the value in errors (``--owner-key``); every failure is a
+    :class:`ConfigError` saying what was wrong.
+    """
+    text = str(value).strip()
+    source = what
+    if not text.startswith("{"):
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            raise ConfigError(
+                f"{what}: cannot read {path} ({reason}); give a key file or the JWK JSON itself"
+            ) from None
+        source = f"{what} {path}"
+    if "PRIVATE KEY-----" in text:
+        if not allow_private:
+            raise ConfigError(
+                f"{source} holds a private key; give the public half "
+                "(PEM 'PUBLIC KEY', a JWK or a DID document)"
+            )
+        return private_key_from_pem(text, source=source).public_key()
+    if text.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(text.encode("ascii"))
+        except (ValueError, UnicodeEncodeError, UnsupportedAlgorithm) as err:
+            raise ConfigError(f"{source}: not a readable public key PEM ({err})") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ConfigError(f"{source}: a {type(key).__name__}; BuckyOS keys are Ed25519")
+        return key
+    try:
+        parsed = json.loads(text)
+    except ValueError as err:
+        raise ConfigError(f"{source}: expected a JWK, a DID document or a PEM ({err})") from None
+    if isinstance(parsed, Mapping) and "kty" in parsed:
+        try:
+            return public_key_from_jwk(parsed)
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from None
+    return public_key_from_doc(parsed, what=source)

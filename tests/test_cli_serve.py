@@ -560,10 +560,14 @@ def test_trust_key_files_must_hold_an_ed25519_public_key(
             "(PEM 'PUBLIC KEY', a JWK or a DID document)"
         ),
         garbage: (
-            f"trust key {garbage} is neither a PEM public key nor JSON (a JWK or a DID document)"
+            f"trust key {garbage}: expected a JWK, a DID document or a PEM "
+            "(Expecting value: line 1 column 1 (char 0))"
         ),
         bad_jwk: f"trust key {bad_jwk}: public key JWK: kty must be 'OKP', got 'RSA'",
-        missing: f"cannot read trust key {missing}: No such file or directory",
+        missing: (
+            f"trust key: cannot read {missing} (No such file or directory); "
+            "give a key file or the JWK JSON itself"
+        ),
     }
     for path, message in expected.items():
         code, _, err = run_main(

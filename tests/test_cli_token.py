@@ -212,4 +212,7 @@ def test_command_line_errors(keys: Keys, tmp_path: Path) -> None:
     assert neither.returncode == 2
     unreadable = buckyos("token", "verify", "a.b.c", "--key", str(tmp_path / "none.jwk"))
     assert unreadable.returncode == 1
-    assert "cannot read --key" in unreadable.stderr
+    assert "--key: cannot read " in unreadable.stderr
+    assert "(No such file or directory); give a key file or the JWK JSON itself" in (
+        unreadable.stderr
+    )

@@ -60,3 +60,35 @@ def test_flat_node_identity_form() -> None:
 def test_doc_errors_say_what_is_wrong(doc: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         public_key_from_doc(doc, what="device doc")
+
+
+def test_load_public_key_every_form(tmp_path: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from buckyos.runtime.keys import generate_private_key, load_public_key, private_key_to_pem
+
+    private = generate_private_key()
+    public = private.public_key()
+    raw = public_key_to_raw(public)
+    jwk = json.dumps(public_key_to_jwk(public))
+    files = {
+        "key.jwk": jwk,
+        "doc.json": json.dumps(did_document("did:dev:x", public)),
+        "identity.json": json.dumps({"owner_public_key": public_key_to_jwk(public)}),
+        "public.pem": public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode(),
+        "private.pem": private_key_to_pem(private),
+    }
+    assert public_key_to_raw(load_public_key(jwk, what="--key")) == raw  # inline
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        assert public_key_to_raw(load_public_key(path)) == raw, name
+    with pytest.raises(ConfigError, match=r"^--key .*private\.pem holds a private key; give"):
+        load_public_key(tmp_path / "private.pem", what="--key", allow_private=False)
+    with pytest.raises(ConfigError, match=r"^--key: cannot read .*nothing \(No such file"):
+        load_public_key(tmp_path / "nothing", what="--key")
+    (tmp_path / "junk").write_text("junk")
+    with pytest.raises(ConfigError, match="expected a JWK, a DID document or a PEM"):
+        load_public_key(tmp_path / "junk", what="--key")

@@ -153,8 +153,8 @@ def test_bad_options_exit_2_with_a_reason(tmp_path: Path) -> None:
                 "--device-key",
                 device_jwk,
             ],
-            f"python -m buckyos.services.system_config: --owner-key: cannot read {tmp_path / 'missing.jwk'}: "
-            f"[Errno 2] No such file or directory: '{tmp_path / 'missing.jwk'}'\n",
+            f"python -m buckyos.services.system_config: --owner-key: cannot read {tmp_path / 'missing.jwk'} "
+            "(No such file or directory); give a key file or the JWK JSON itself\n",
         ),
     ]
     for extra, text in cases:

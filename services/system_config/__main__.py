@@ -21,61 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
-from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
 
 from buckyos.runtime.errors import BuckyOSError, ConfigError
-from buckyos.runtime.keys import (
-    Ed25519PublicKey,
-    private_key_from_pem,
-    public_key_from_doc,
-    public_key_from_jwk,
-)
+from buckyos.runtime.keys import load_public_key
 from buckyos.runtime.serve import ServerInfo, serve
 
 from .app import build_binding
 from .store import SqliteStore, StoreError
 
-__all__ = ["load_public_key", "main"]
+__all__ = ["main"]
 
 _PROG = "python -m buckyos.services.system_config"
-
-
-def load_public_key(text: str, what: str) -> Ed25519PublicKey:
-    """An Ed25519 public key from JWK text or a file (JWK, DID document or PEM)."""
-    source = what
-    if not text.lstrip().startswith("{"):
-        path = Path(text)
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{what}: cannot read {path}: {exc}") from None
-        source = f"{what} ({path})"
-    stripped = text.strip()
-    if stripped.startswith("-----BEGIN PUBLIC KEY-----"):
-        try:
-            key = serialization.load_pem_public_key(stripped.encode("ascii"))
-        except (ValueError, UnicodeEncodeError) as exc:
-            raise ConfigError(f"{source}: not a readable public key PEM ({exc})") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise ConfigError(f"{source}: expected an Ed25519 key, got {type(key).__name__}")
-        return key
-    if stripped.startswith("-----BEGIN"):
-        return private_key_from_pem(stripped, source=source).public_key()
-    try:
-        parsed = json.loads(stripped)
-    except ValueError as exc:
-        raise ConfigError(f"{source}: expected a JWK, a DID document or a PEM ({exc})") from None
-    if isinstance(parsed, dict) and "kty" in parsed:
-        try:
-            return public_key_from_jwk(parsed)
-        except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
-    return public_key_from_doc(parsed, what=source)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    owner_key = load_public_key(args.owner_key, "--owner-key")
-    device_key = load_public_key(args.device_key, "--device-key")
+    owner_key = load_public_key(args.owner_key, what="--owner-key")
+    device_key = load_public_key(args.device_key, what="--device-key")
     store = SqliteStore(args.db)
     binding = None
     try:

@@ -17,14 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-
 from buckyos.runtime.errors import ConfigError, RPCError
 from buckyos.runtime.keys import (
     Ed25519PublicKey,
     load_private_key_file,
-    public_key_from_doc,
-    public_key_from_jwk,
+    load_public_key,
     public_key_to_jwk,
 )
 from buckyos.runtime.krpc_client import KrpcTransport
@@ -34,7 +31,7 @@ from .app import build_binding
 from .directory import DeviceCredentials, SystemConfigDirectory
 from .state import SessionState
 
-__all__ = ["load_public_key", "main", "parse_args"]
+__all__ = ["main", "parse_args"]
 
 _log = logging.getLogger("buckyos.verify_hub")
 
@@ -86,36 +83,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_public_key(value: str) -> Ed25519PublicKey:
-    """A public key from a JWK (inline JSON) or a file (JWK, DID document, PEM)."""
-    text = value.strip()
-    source = "--owner-key"
-    if not text.startswith("{"):
-        path = Path(value)
-        try:
-            text = path.read_text(encoding="utf-8").strip()
-        except OSError as err:
-            raise ConfigError(
-                f"--owner-key {value}: not a JWK and not a readable file ({err.strerror or err})"
-            ) from None
-        source = f"--owner-key {path}"
-        if text.startswith("-----BEGIN"):
-            try:
-                key = serialization.load_pem_public_key(text.encode("ascii"))
-            except (ValueError, UnicodeEncodeError) as err:
-                raise ConfigError(f"{source}: not a PEM public key ({err})") from None
-            if not isinstance(key, Ed25519PublicKey):
-                raise ConfigError(f"{source}: expected an Ed25519 key, got {type(key).__name__}")
-            return key
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise ConfigError(f"{source}: not JSON ({err})") from None
-    if isinstance(data, dict) and "kty" in data:
-        return public_key_from_jwk(data)
-    return public_key_from_doc(data, what=source)
-
-
 async def _check_boot_config(directory: SystemConfigDirectory, key: Ed25519PublicKey) -> None:
     """Warn when boot/config names another verify-hub key: every token we sign would be
     refused by the zone's other services."""
@@ -142,7 +109,7 @@ async def _check_boot_config(directory: SystemConfigDirectory, key: Ed25519Publi
 async def _main(args: argparse.Namespace) -> int:
     signing_key = load_private_key_file(args.key)
     device_key = load_private_key_file(args.device_key)
-    owner_key = load_public_key(args.owner_key)
+    owner_key = load_public_key(args.owner_key, what="--owner-key")
     state = SessionState(args.state)
     try:
         transport = KrpcTransport(args.system_config)

@@ -21,54 +21,23 @@ All three run on uvloop when it is installed, as ``serve.run`` does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import json
-import math
 import signal
-import socket
 import sys
-from collections.abc import Awaitable, Callable, Generator, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import uvicorn
-
-from buckyos.runtime.serve import serving
+from buckyos.runtime.serve import AsgiServer, serving
 
 from .fixture import build_binding, values
 
-__all__ = ["connect_app", "echo_app", "main", "uvicorn_config"]
+__all__ = ["connect_app", "echo_app", "main"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-
-def uvicorn_config(app: Any, *, log_level: str = "warning", grace: float = 5.0) -> uvicorn.Config:
-    """The uvicorn settings ``runtime/serve.py`` (``_start_krpc``) gives the kRPC app.
-
-    Copied, not imported (it is private there): a baseline must run under exactly the
-    settings of the thing it is compared with; keep the two in step.
-    """
-    http = "httptools" if importlib.util.find_spec("httptools") is not None else "auto"
-    return uvicorn.Config(
-        app,
-        http=http,
-        lifespan="on",
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=math.ceil(grace),
-    )
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling (this process owns SIGTERM)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -150,31 +119,20 @@ def connect_app() -> Any:
     )
 
 
-def _bind() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def _ready(**info: Any) -> None:
     print(json.dumps({"ready": True, **info}), flush=True)
 
 
 async def _serve_asgi(app: Any, stop: asyncio.Event) -> None:
-    server = _Server(uvicorn_config(app))
-    sock = _bind()
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = asyncio.get_running_loop().time() + 20
-    while not server.started:
-        if task.done() or asyncio.get_running_loop().time() > deadline:
-            await task
-            raise RuntimeError("uvicorn did not start")
-        await asyncio.sleep(0.01)
-    _ready(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
-    await stop.wait()
-    server.should_exit = True
-    await task
+    # The runtime's own AsgiServer: a baseline runs under exactly the uvicorn settings of
+    # the kRPC wire it is compared with.
+    server = AsgiServer(app, log_level="warning")
+    port = await server.start("127.0.0.1", 0)
+    try:
+        _ready(url=f"http://127.0.0.1:{port}")
+        await stop.wait()
+    finally:
+        await server.stop()
 
 
 async def _main(kind: str, config: dict[str, Any]) -> None:

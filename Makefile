@@ -13,7 +13,7 @@ TEST_PROTOS := $(wildcard tests/proto/buckyos_test/*.proto)
 EXAMPLES := $(patsubst examples/%/proto,%,$(wildcard examples/*/proto))
 PY_DIRS := runtime codegen generated services cli tests $(wildcard examples bench)
 
-.PHONY: all venv codegen codegen-check lint test wheel-check demo bench bench-quick clean
+.PHONY: all venv codegen codegen-check lint test wheel-check demo bench bench-quick fuzz soak docs-tables clean
 
 all: test
 
@@ -60,6 +60,17 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick
+
+# The long budgets of the suites `make test` runs short (docs/reliability.md).
+fuzz: $(STAMP)
+	BUCKYOS_FUZZ_BUDGET=long $(PY) -m pytest -q tests/test_fuzz_krpc.py tests/test_fuzz_ws.py
+
+soak: $(STAMP)
+	$(PY) -m tests.soak --seconds 120
+
+# Rewrite the tables of docs/security.md and docs/reliability.md from a fresh test run.
+docs-tables: $(STAMP)
+	$(PY) -m tests.security_table --run
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -23,8 +23,9 @@ candidates follow upstream's mode per runtime type (``buckyos-protocol.md`` sect
 - ``system_config`` holds the service records, so it is reached at its known place:
   port 3200 (then the gateway) on a node, the public URL from an AppClient.
 - ``service_urls={"verify-hub": "http://127.0.0.1:PORT"}`` pins an api to one URL
-  (``grpc://host:port`` for gRPC); ``prefer="krpc"|"grpc"`` forces the wire of direct
-  instances (no in-process short cut then).
+  (``grpc://host:port`` for gRPC); ``gateway_url="http://127.0.0.1:PORT"`` moves the
+  node gateway off 3180 (a local zone on free ports); ``prefer="krpc"|"grpc"`` forces the
+  wire of direct instances (no in-process short cut then).
 
 Login per type (upstream ``login_once``): a token from the environment is used as is;
 otherwise an AppClient with a user key signs a user login JWT (no kid) and any other
@@ -210,6 +211,15 @@ def _endpoint_for_url(api: str, url: str) -> Endpoint:
     return Endpoint("krpc", url, "direct")
 
 
+def _gateway_base(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ConfigError(
+            f"gateway_url {url!r}: expected http(s)://host:port, the node gateway's address"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class BuckyOSRuntime:
     """One program's identity, session and service routes; an invoker for stubs.
 
@@ -223,6 +233,7 @@ class BuckyOSRuntime:
         *,
         system_config_url: str | None = None,
         service_urls: Mapping[str, str] | None = None,
+        gateway_url: str | None = None,
         prefer: Literal["krpc", "grpc"] | None = None,
         inprocess: bool = True,
         timeout: float = 15.0,
@@ -258,6 +269,7 @@ class BuckyOSRuntime:
             self._service_urls[SYSTEM_CONFIG_API] = _endpoint_for_url(
                 SYSTEM_CONFIG_API, system_config_url
             )
+        self._gateway_url = _gateway_base(gateway_url) if gateway_url is not None else None
         self._info = ServiceInfoCache(self._fetch_info, ttl=info_ttl)
         self._router = Router(
             self._candidates,
@@ -402,6 +414,13 @@ class BuckyOSRuntime:
         """How this program reaches its node: the host gateway from a container."""
         return self.config.host_gateway if self.runtime_type.in_container else "127.0.0.1"
 
+    def _gateway(self, api: str) -> Endpoint:
+        """The node gateway's route to ``api``: port 3180 of this node, or ``gateway_url``."""
+        base = self._gateway_url
+        if base is not None:
+            return Endpoint("krpc", f"{base}/kapi/{api}", "gateway")
+        return gateway_endpoint(api, host=self.local_host, port=NODE_GATEWAY_PORT)
+
     def _in_process(self, api: str) -> bool:
         return self.prefer is None and self.use_inprocess and inprocess.lookup(api) is not None
 
@@ -430,7 +449,7 @@ class BuckyOSRuntime:
             host = self.local_host
             if not self.runtime_type.in_container:
                 routes.append(Endpoint("krpc", f"http://{host}:{SYSTEM_CONFIG_PORT}", "direct"))
-            routes.append(gateway_endpoint(api, host=host, port=NODE_GATEWAY_PORT))
+            routes.append(self._gateway(api))
             return routes
         return None
 
@@ -451,7 +470,7 @@ class BuckyOSRuntime:
             if self.prefer is not None:
                 found = [e for e in found if e.kind == self.prefer]
             routes.extend(found)
-        routes.append(gateway_endpoint(api, host=self.local_host, port=NODE_GATEWAY_PORT))
+        routes.append(self._gateway(api))
         return routes
 
     def _candidates(self, api: str) -> Sequence[Endpoint]:
@@ -857,6 +876,7 @@ def init_buckyos_api_runtime(
     *,
     system_config_url: str | None = None,
     service_urls: Mapping[str, str] | None = None,
+    gateway_url: str | None = None,
     prefer: Literal["krpc", "grpc"] | None = None,
     inprocess: bool = True,
     timeout: float = 15.0,
@@ -881,6 +901,7 @@ def init_buckyos_api_runtime(
         config,
         system_config_url=system_config_url,
         service_urls=service_urls,
+        gateway_url=gateway_url,
         prefer=prefer,
         inprocess=inprocess,
         timeout=timeout,

@@ -126,3 +126,23 @@ def test_service_type_without_a_token_names_the_keys_tried(zone: ZoneInfo) -> No
             "scheduler", None, RuntimeType.KERNEL_SERVICE, environ=_environ(zone)
         )
         rt.login()
+
+
+def test_gateway_url_moves_the_gateway_route(zone: ZoneInfo) -> None:
+    gateway = zone.services["gateway"]["krpc_url"]
+    rt = init_buckyos_api_runtime(
+        "node-daemon", None, RuntimeType.KERNEL, environ=_environ(zone), gateway_url=gateway
+    )
+    try:
+        route = rt._gateway("verify-hub")
+        assert (route.kind, route.address, route.via) == (
+            "krpc",
+            f"{gateway}/kapi/verify-hub",
+            "gateway",
+        )
+    finally:
+        rt.close()
+    with pytest.raises(ConfigError, match="gateway_url 'ftp://x': expected http"):
+        init_buckyos_api_runtime(
+            "node-daemon", None, RuntimeType.KERNEL, environ=_environ(zone), gateway_url="ftp://x"
+        )

@@ -82,6 +82,10 @@ def test_normalize_key(raw: str, key: str) -> None:
             'Failed due to reason: invalid key "obj://config/": it names the root, not an entry (a key looks like users/alice/settings)',
         ),
         (
+            "a" * 300 + "\x00",
+            f'Failed due to reason: invalid key "{"a" * 256}"... (301 characters): control character \\x00 at position 300 is not allowed in a key',
+        ),
+        (
             "users/\ud800",
             'Failed due to reason: invalid key "users/\\ud800": a key must be valid UTF-8 text (it holds a lone surrogate)',
         ),

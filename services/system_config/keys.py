@@ -50,11 +50,19 @@ _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _META_NAME: Final = "__meta"
 
 
+_SHOWN: Final = 256
+"""How much of a key an error text quotes: a 1 MiB key must not come back as 4 MiB."""
+
+
 def printable_key(raw: str) -> str:
-    """``raw`` quoted, with control characters and lone surrogates escaped (safe to log)."""
+    """``raw`` quoted, with control characters and lone surrogates escaped (safe to log);
+    a key longer than 256 characters is cut, saying how long it was."""
+    more = ""
+    if len(raw) > _SHOWN:
+        raw, more = raw[:_SHOWN], f"... ({len(raw)} characters)"
     escaped = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", raw)
     escaped = escaped.encode("utf-8", "backslashreplace").decode("utf-8")
-    return f'"{escaped}"'
+    return f'"{escaped}"{more}'
 
 
 def _invalid(raw: str, rule: str) -> ReasonError:

@@ -454,19 +454,16 @@ class Binding:
             serial.release(owner)
 
     async def _run(self, verb: _Verb, req: Request) -> Message:
-        """Run the handler under the timeout; then apply CLOSE (whatever the outcome)."""
-        try:
-            return await self._handle(verb, req)
-        finally:
-            if verb.method.session.close and req.caller.session is not None:
-                self.sessions.close(req.caller.session, verb.method.api)
+        """Run the handler under the timeout; then apply CLOSE (whatever the outcome).
 
-    async def _handle(self, verb: _Verb, req: Request) -> Message:
+        One coroutine for both (each frame costs on every call); the request object is
+        the call's key among the running deadlines.
+        """
         method = verb.method
         timeout = verb.timeout
         task = asyncio.current_task() if timeout is not None else None
         deadlines: Deadlines | None = None
-        call = object()
+        call = req
         if task is not None:
             assert timeout is not None
             loop = task.get_loop()
@@ -502,6 +499,8 @@ class Binding:
         finally:
             if deadlines is not None:
                 deadlines.done(call)
+            if method.session.close and req.caller.session is not None:
+                self.sessions.close(req.caller.session, method.api)
         if not isinstance(result, method.response_type):
             req.logger.error(
                 "handler returned %s, expected %s",

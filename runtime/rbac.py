@@ -172,6 +172,10 @@ _CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f]")
 # --------------------------------------------------------------------------- functions
 
 
+_MAX_CACHED_REQUEST: Final = 1024
+"""Characters of a request (subject, resource, action together) worth caching."""
+
+
 @functools.lru_cache(maxsize=2048)
 def _compile(pattern: str) -> re.Pattern[str] | None:
     """Compile once; ``None`` for a pattern Python cannot compile (casbin-rs would panic)."""
@@ -463,7 +467,9 @@ class RbacEnforcer:
             if len(request) != compiled.request_size:
                 return False
             decision = compiled.evaluate(request)
-            if self._cache_size:
+            # Requests carry caller-chosen resources: a bound on entries alone would let
+            # a client park up to cache_size x 1 MiB here.  Long ones are not cached.
+            if self._cache_size and sum(map(len, request)) <= _MAX_CACHED_REQUEST:
                 self._cache[request] = decision
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)

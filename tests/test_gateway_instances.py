@@ -220,6 +220,23 @@ def test_pool_errors_are_cached_briefly_and_named() -> None:
     asyncio.run(run())
 
 
+def test_random_service_names_cannot_grow_the_table() -> None:
+    """Names come from request paths; failed lookups stop being kept once it is full."""
+    source, clock = _Source(), _Clock()
+    source.table["notes"] = (A,)
+    pool = InstancePool(source, clock=clock)
+
+    async def run() -> None:
+        for index in range(1500):
+            with pytest.raises(ServiceNotValidError):
+                await pool.instances(f"no-such-{index}")
+        assert len(pool._entries) == 1024  # white-box: the bound held
+        assert await pool.instances("notes") == (A,)  # a real service is still cached
+        assert len(pool._entries) == 1025
+
+    asyncio.run(run())
+
+
 def test_pool_refresh_after_failure_has_a_minimum_gap() -> None:
     source, clock = _Source(), _Clock()
     source.table["notes"] = (A,)

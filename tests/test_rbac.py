@@ -384,6 +384,18 @@ def test_cache_is_bounded() -> None:
     assert len(enforcer._cache) == 3  # white-box: the bound holds
 
 
+def test_long_requests_are_decided_but_not_cached() -> None:
+    """Resources come from callers: caching 1 MiB keys would hold cache_size MiB."""
+    enforcer = RbacEnforcer()
+    long_key = "obj://config/users/alice/" + "x" * 2000
+    assert enforcer.enforce("alice", "buckycli", long_key, "read") is False  # alice: no role
+    assert enforcer.enforce("root", "kernel", long_key, "read") is True
+    assert enforcer.enforce("root", "kernel", long_key, "read") is True  # decided again
+    assert len(enforcer._cache) == 0  # white-box: nothing of it was kept
+    assert enforcer.enforce("root", "kernel", "obj://config/x", "read") is True
+    assert len(enforcer._cache) == 1
+
+
 def test_decisions_stay_consistent_while_the_tail_changes() -> None:
     enforcer = RbacEnforcer(tail="g, bob, users")
     errors: list[str] = []

@@ -27,6 +27,9 @@ from .instances import Instance, InstanceSource
 
 __all__ = ["DEFAULT_DEAD_FOR", "DEFAULT_TTL", "InstancePool"]
 
+_MAX_ENTRIES: Final = 1024
+"""Services whose lookup failed are cached only while the table holds fewer entries."""
+
 DEFAULT_TTL: Final = 5.0
 """Seconds a looked-up instance list is fresh."""
 DEFAULT_DEAD_FOR: Final = 3.0
@@ -112,7 +115,10 @@ class InstancePool:
     async def _run_lookup(self, service: str) -> _Entry:
         try:
             entry = await self._fetch(service, self._entries.get(service))
-            self._entries[service] = entry
+            # Service names come from request paths: an answer for a name that does not
+            # exist is not kept once the table is full, so random paths cannot grow it.
+            if entry.error is None or service in self._entries or len(self._entries) < _MAX_ENTRIES:
+                self._entries[service] = entry
             return entry
         finally:
             self._lookups.pop(service, None)

@@ -19,6 +19,7 @@ httpx's rate), aiohttp for asyncio (about 25x httpx.AsyncClient at 64 concurrent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import itertools
 import json
@@ -32,6 +33,7 @@ import urllib.parse
 from typing import Any, Final, TypeVar
 
 import aiohttp
+import yarl
 from google.protobuf.message import Message
 
 from .descriptor import MethodDescriptor
@@ -135,6 +137,8 @@ class KrpcTransport:
         self._lock = threading.Lock()
         self._connections: list[http.client.HTTPConnection] = []
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._targets: dict[str, yarl.URL] = {}
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def __repr__(self) -> str:
         return f"<KrpcTransport {self.base_url}>"
@@ -302,12 +306,25 @@ class KrpcTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        """Close every thread's connection (they reopen on the next call)."""
+        """Close every thread's connection (they reopen on the next call), and the aiohttp
+        sessions of event loops that have closed (a running loop's needs :meth:`aclose`)."""
         with self._lock:
             connections, self._connections = self._connections, []
         for conn in connections:
             conn.close()
         self._local = threading.local()
+        self._drop_dead_sessions()
+
+    def _drop_dead_sessions(self) -> None:
+        """Sessions of loops that have closed cannot be awaited shut any more: detach and
+        close their connectors directly, so nothing is left for the GC to warn about."""
+        for loop in [loop for loop in self._sessions if loop.is_closed()]:
+            session = self._sessions.pop(loop)
+            connector = session.connector
+            session.detach()
+            if connector is not None:
+                with contextlib.suppress(Exception):  # its transports' loop is gone
+                    connector._close()  # the synchronous half of close()
 
     def __enter__(self) -> KrpcTransport:
         return self
@@ -321,9 +338,7 @@ class KrpcTransport:
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
         if session is None or session.closed:
-            # Sessions of loops that have closed can no longer be closed; drop them.
-            for old in [old for old in self._sessions if old.is_closed()]:
-                del self._sessions[old]
+            self._drop_dead_sessions()
             connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
             session = aiohttp.ClientSession(connector=connector)
             self._sessions[loop] = session
@@ -349,13 +364,21 @@ class KrpcTransport:
     ) -> RespT:
         """:meth:`ainvoke` carrying ``token`` for this call only."""
         seq, body = self._encode(method, request, token)
-        url = self._origin + self.path_for(method)
+        path = self.path_for(method)
+        target = self._targets.get(path)
+        if target is None:
+            # yarl parses a URL string on every request; a parsed one is reused as is.
+            target = self._targets[path] = yarl.URL(self._origin + path, encoded=True)
+        url = self._origin + path
         seconds = self.timeout if timeout is None else timeout
+        limit = self._timeouts.get(seconds)
+        if limit is None:
+            if len(self._timeouts) >= 16:  # callers may vary timeouts: stay small
+                self._timeouts.clear()
+            limit = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
         session = self._session()
         try:
-            async with session.post(
-                url, data=body, headers=_HEADERS, timeout=aiohttp.ClientTimeout(total=seconds)
-            ) as response:
+            async with session.post(target, data=body, headers=_HEADERS, timeout=limit) as response:
                 status = response.status
                 data = await response.read()
         except TimeoutError as exc:

@@ -410,3 +410,36 @@ def test_grpc_metadata_carries_token_and_trace(live: tuple[ServerInfo, FakeDispa
         krpc.invoke(KITCHEN_SINK_ECHO, ks.EchoRequest(owner="o", name="n"))
     name, seen = dispatcher.calls[-1]
     assert (seen.transport, seen.token, seen.trace_id) == ("krpc", GOOD_TOKEN, "tr-k")
+
+
+def test_async_session_of_a_finished_loop_is_closed_by_close() -> None:
+    """asyncio.run() ends before anyone awaited aclose(): close() must still release the
+    aiohttp session, or the GC warns "Unclosed client session" at exit."""
+    import subprocess
+    import sys
+
+    code = """
+import asyncio, gc
+from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
+from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.serve import serving
+from tests.wire_fixtures import GOOD_TOKEN, FakeDispatcher
+
+holder = []
+async def main():
+    async with serving(FakeDispatcher(), krpc_port=0, grpc_port=None, log_level="warning") as info:
+        transport = KrpcTransport(info.krpc_url, token=GOOD_TOKEN)
+        holder.append(transport)
+        await AsyncSystemConfigStub(transport).Get(key="a")
+asyncio.run(main())
+holder[0].close()
+holder.clear()
+gc.collect()
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert "Unclosed" not in done.stderr, done.stderr

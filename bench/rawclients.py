@@ -39,8 +39,15 @@ class HttpClientPost:
         self.body = body
 
     def __call__(self) -> Any:
-        self.conn.request("POST", self.path, self.body, _HEADERS)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request("POST", self.path, self.body, _HEADERS)
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle kept-alive connection between rounds (uvicorn's
+            # keep-alive timeout): reconnect once, as any real client does.
+            self.conn.close()
+            self.conn.request("POST", self.path, self.body, _HEADERS)
+            response = self.conn.getresponse()
         return _check(response.status, response.read())
 
     def close(self) -> None:

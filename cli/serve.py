@@ -66,6 +66,8 @@ __all__ = [
     "run",
 ]
 
+# runtime.serve.LOG_LEVELS, spelled out: importing that module (uvicorn) here would slow
+# every `buckyos` command's start.
 LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug")
 
 _log: Final = logging.getLogger("buckyos.cli.serve")
@@ -388,10 +390,8 @@ def _announce(info: ServerInfo, as_json: bool) -> None:
             as_json=True,
         )
         return
-    if info.krpc_url is not None:
-        emit(f"kRPC listening on {info.krpc_url}", as_json=False)
-    if info.grpc_target is not None:
-        emit(f"gRPC listening on {info.grpc_target}", as_json=False)
+    for line in info.listening_lines():
+        emit(line, as_json=False)
 
 
 async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: bool) -> None:

@@ -14,6 +14,7 @@ other things next to the servers; ``run`` is the blocking entry point for a serv
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import importlib.util
@@ -24,7 +25,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import uvicorn
 
@@ -34,7 +35,17 @@ from .grpc_server import GrpcServer
 from .krpc_server import KrpcApp
 from .link import MAX_FRAME
 
-__all__ = ["AsgiServer", "ServerInfo", "run", "serve", "serving"]
+__all__ = [
+    "LOG_LEVELS",
+    "AsgiServer",
+    "ServerInfo",
+    "add_server_options",
+    "run",
+    "serve",
+    "serving",
+]
+
+LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug")
 
 _log = logging.getLogger("buckyos.runtime.serve")
 
@@ -61,6 +72,32 @@ class ServerInfo:
         if self.grpc_port is None:
             return None
         return f"{_url_host(self.host)}:{self.grpc_port}"
+
+    def listening_lines(self) -> list[str]:
+        """``kRPC listening on <url>`` / ``gRPC listening on <target>``: what a service
+        process prints once ready, and what a supervisor (``buckyos zone``) reads back."""
+        lines = []
+        if self.krpc_url is not None:
+            lines.append(f"kRPC listening on {self.krpc_url}")
+        if self.grpc_target is not None:
+            lines.append(f"gRPC listening on {self.grpc_target}")
+        return lines
+
+
+def add_server_options(parser: argparse.ArgumentParser, *, krpc_port: int) -> None:
+    """The options every service process takes: ``--host``, ``--krpc-port`` (default
+    ``krpc_port``), ``--grpc-port`` (default 0: a free one) or ``--no-grpc``,
+    ``--log-level``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--krpc-port", type=int, default=krpc_port, help=f"kRPC port ({krpc_port}; 0: any free)"
+    )
+    grpc = parser.add_mutually_exclusive_group()
+    grpc.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: any free)")
+    grpc.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
+    parser.add_argument(
+        "--log-level", default="info", choices=LOG_LEVELS, help="log level (logs go to stderr)"
+    )
 
 
 def _url_host(host: str) -> str:

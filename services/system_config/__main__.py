@@ -26,7 +26,7 @@ import sys
 
 from buckyos.runtime.errors import BuckyOSError, ConfigError
 from buckyos.runtime.keys import load_public_key
-from buckyos.runtime.serve import ServerInfo, serve
+from buckyos.runtime.serve import ServerInfo, add_server_options, serve
 
 from .app import build_binding
 from .store import SqliteStore, StoreError
@@ -51,17 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         "--device-key", required=True, help="this device's public key: JWK text or a file"
     )
     parser.add_argument("--device-did", help="this device's DID (also a kid of its key)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--krpc-port", type=int, default=3200, help="kRPC port (0: any free)")
-    grpc = parser.add_mutually_exclusive_group()
-    grpc.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: any free)")
-    grpc.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
-    parser.add_argument(
-        "--log-level",
-        default="info",
-        choices=("critical", "error", "warning", "info", "debug"),
-        help="log level (logs go to stderr)",
-    )
+    add_server_options(parser, krpc_port=3200)
     return parser
 
 
@@ -98,9 +88,7 @@ async def _serve(args: argparse.Namespace) -> int:
         finally:
             waiter.cancel()
         if ready.is_set():
-            print(f"kRPC listening on {info.krpc_url}", flush=True)
-            if info.grpc_target is not None:
-                print(f"gRPC listening on {info.grpc_target}", flush=True)
+            print("\n".join(info.listening_lines()), flush=True)
         await task
         return 0
     finally:

@@ -25,7 +25,7 @@ from buckyos.runtime.keys import (
     public_key_to_jwk,
 )
 from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.serve import ServerInfo, serve
+from buckyos.runtime.serve import ServerInfo, add_server_options, serve
 
 from .app import build_binding
 from .directory import DeviceCredentials, SystemConfigDirectory
@@ -70,16 +70,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the zone owner's public key: a JWK, or a file holding a JWK, a DID document, "
         "node_identity.json or a PEM public key",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--krpc-port", type=int, default=3300, help="kRPC port (0: any free)")
-    grpc = parser.add_mutually_exclusive_group()
-    grpc.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: any free)")
-    grpc.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
-    parser.add_argument(
-        "--log-level",
-        default="info",
-        choices=["critical", "error", "warning", "info", "debug"],
-    )
+    add_server_options(parser, krpc_port=3300)
     return parser.parse_args(argv)
 
 
@@ -126,9 +117,7 @@ async def _main(args: argparse.Namespace) -> int:
 
     async def announce() -> None:
         await ready.wait()
-        print(f"kRPC listening on {info.krpc_url}", flush=True)
-        if info.grpc_target is not None:
-            print(f"gRPC listening on {info.grpc_target}", flush=True)
+        print("\n".join(info.listening_lines()), flush=True)
         await _check_boot_config(directory, signing_key.public_key())
 
     announcer = asyncio.create_task(announce())

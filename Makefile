@@ -64,6 +64,9 @@ bench-quick: $(STAMP)
 # The long budgets of the suites `make test` runs short (docs/reliability.md).
 fuzz: $(STAMP)
 	BUCKYOS_FUZZ_BUDGET=long $(PY) -m pytest -q tests/test_fuzz_krpc.py tests/test_fuzz_ws.py
+	mkdir -p tests/.results/atheris-corpus && cp -n tests/fuzz/seeds/* tests/.results/atheris-corpus/
+	PYTHONPATH=. $(PY) -m tests.fuzz.atheris_targets -atheris_runs=2000000 -max_total_time=600 \
+		tests/.results/atheris-corpus
 
 soak: $(STAMP)
 	$(PY) -m tests.soak --seconds 120

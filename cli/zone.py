@@ -114,6 +114,7 @@ def _up_text(data: dict[str, Any]) -> str:
         f"log in: buckyos login --root {data['root']} -u {admin['username']} --password-stdin"
     )
     lines.append(f"stop:   buckyos zone down --root {data['root']}")
+    lines += [f"warning: {warning}" for warning in data.get("warnings", [])]
     return "\n".join(lines)
 
 

@@ -74,9 +74,11 @@ class ZoneInfo:
     admin_user: str
     admin_password: str
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "warnings": self.warnings,
             "root": self.root,
             "zone_did": self.zone_did,
             "device_name": self.device_name,
@@ -135,6 +137,12 @@ def _check_free(host: str, ports: Mapping[str, int]) -> None:
                     f"port {port} ({name}) on {host} is in use ({err.strerror}): stop what "
                     f"uses it or choose others, e.g. --ports auto or --ports {name}=<port>"
                 ) from None
+
+
+def _did_port(zone_host: str) -> int | None:
+    """The port in a local zone's ``did:web`` host (``127.0.0.1%3A3180``), if any."""
+    _, sep, port = zone_host.rpartition("%3A")
+    return int(port) if sep and port.isdigit() else None
 
 
 def _free_port(host: str) -> int:
@@ -322,8 +330,20 @@ def zone_up(
         layout.run_file.unlink()  # a stale record of a zone that died
     wanted = dict(ports if ports is not None else DEFAULT_PORTS)
     _check_free(host, wanted)
+    warnings: list[str] = []
     if layout.zone_file.exists():
         ident = load_identity(layout)
+        did_port = _did_port(ident.zone_host)
+        if did_port is not None and wanted["gateway"] == 0:
+            # The zone DID routes AppClients to this port: keep the gateway there.
+            wanted["gateway"] = did_port
+            _check_free(host, {"gateway": did_port})
+        elif did_port is not None and wanted["gateway"] != did_port:
+            warnings.append(
+                f"the zone DID {ident.zone_did} names gateway port {did_port}, but the "
+                f"gateway now listens on {wanted['gateway']}: AppClients need "
+                "service_urls (or start the zone with that port)"
+            )
     else:
         if wanted["gateway"] == 0:
             wanted["gateway"] = _free_port(host)
@@ -365,6 +385,7 @@ def zone_up(
                 f"system_config refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
             ) from err
         info = _info(ident, started)
+        info.warnings = warnings
         _write_json(
             layout.run_file,
             {

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import http.client
 import itertools
-import json
 import re
 import select
 import socket
@@ -36,6 +35,7 @@ import aiohttp
 import yarl
 from google.protobuf.message import Message
 
+from . import jsontext
 from .descriptor import MethodDescriptor
 from .errors import (
     NoPermissionError,
@@ -59,7 +59,6 @@ DEFAULT_TIMEOUT: Final = 15.0
 
 _ENDPOINT = re.compile(r"/kapi/[^/]+$")
 _HEADERS: Final = {"Content-Type": "application/json"}
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _seq_start() -> int:
@@ -170,7 +169,7 @@ class KrpcTransport:
             if trace_id is not None:
                 sys.append(trace_id)
         body = {"method": krpc, "params": params, "sys": sys}
-        return seq, _encode_json(body).encode("utf-8")
+        return seq, jsontext.dumps(body)
 
     def decode_response(
         self, method: MethodDescriptor[Any, RespT], seq: int, status: int, body: bytes, url: str
@@ -183,7 +182,7 @@ class KrpcTransport:
         if not 200 <= status < 300:
             raise _http_error(status, body, url)
         try:
-            payload = json.loads(body.decode("utf-8"))
+            payload = jsontext.loads(body)
         except (ValueError, RecursionError) as exc:
             raise ParseResponseError(f"response is not UTF-8 JSON: {exc}") from None
         if type(payload) is not dict:

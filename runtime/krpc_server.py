@@ -28,6 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
+from . import jsontext
 from .descriptor import ServiceDescriptor
 from .dispatch import CallInfo, Dispatcher
 from .errors import InternalError, RPCError, UnknownMethodError
@@ -64,6 +65,20 @@ _decode_json = _decoder.decode
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
 
 
+def _parse_body(body: bytes) -> Any:
+    """The request body's JSON value, or the 400 refusal saying why it is not JSON."""
+    try:
+        return jsontext.fast_loads(body)
+    except ValueError:
+        pass  # the stdlib decides what is refused, and words the 400 (the same verdicts)
+    try:
+        return _loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _RefusedError(400, f"Bad Request: body is not UTF-8: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise _RefusedError(400, f"Bad Request: body is not JSON: {exc}") from None
+
+
 def _loads(text: str) -> Any:
     """``json.loads`` without its per-call overhead for the common, well-formed body.
 
@@ -79,38 +94,11 @@ def _loads(text: str) -> Any:
     return value
 
 
-def _encoder(ascii_only: bool) -> Callable[[Any], str]:
-    """A compact JSON encoder, serde_json's shape (no spaces, raw UTF-8).
-
-    ``JSONEncoder.encode`` builds a C encoder on every call; building it once halves the
-    cost of encoding a small response.
-    """
-    escape = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
-    fallback = json.JSONEncoder(separators=(",", ":"), ensure_ascii=ascii_only)
-    make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-    if make_encoder is None:  # pragma: no cover - CPython always has _json
-        return fallback.encode
-    iterencode = make_encoder(None, fallback.default, escape, None, ":", ",", False, False, True)
-
-    def encode(value: Any) -> str:
-        return "".join(iterencode(value, 0))
-
-    return encode
-
-
-_encode_json = _encoder(False)
-# Only for strings that cannot be UTF-8 (lone surrogates from a ``\\ud800`` escape).
-_encode_json_ascii = _encoder(True)
-
 _JSON_HEADERS: Final = (b"content-type", b"application/json")
 _TEXT_HEADERS: Final = (b"content-type", b"text/plain; charset=utf-8")
 
 
-def _json_bytes(value: Any) -> bytes:
-    try:
-        return _encode_json(value).encode("utf-8")
-    except UnicodeEncodeError:
-        return _encode_json_ascii(value).encode("ascii")
+_json_bytes: Final = jsontext.dumps
 
 
 class _RefusedError(Exception):
@@ -298,12 +286,7 @@ class KrpcApp:
         self, service: ServiceDescriptor, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
     ) -> None:
         body = await self._read_body(scope, receive)
-        try:
-            request = _loads(body.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise _RefusedError(400, f"Bad Request: body is not UTF-8: {exc}") from None
-        except (ValueError, RecursionError) as exc:
-            raise _RefusedError(400, f"Bad Request: body is not JSON: {exc}") from None
+        request = _parse_body(body)
         name, params, seq, token, trace_id = _parse_request(request)
 
         sys_out: list[Any] = [seq] if trace_id is None else [seq, trace_id]

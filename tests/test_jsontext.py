@@ -1,0 +1,42 @@
+"""Wire JSON text: serde_json's compact shape whichever encoder ran."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from buckyos.runtime.jsontext import dumps, loads
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"result": {"value": "s" * 100, "version": 1}, "sys": [1795316427000003, "trace"]},
+        {"method": "sys_config_get", "params": {"key": "users/ä/设置"}, "sys": [1, None]},
+        {"error": 'No permission:"quoted"\n\tand\\slashed\x01', "sys": [0]},
+        [True, False, None, 0, -5, 1.5, "", [], {}],
+    ],
+)
+def test_compact_utf8_like_serde(value: Any) -> None:
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert dumps(value) == expected
+    assert loads(dumps(value)) == value
+
+
+def test_what_the_fast_encoder_refuses_still_encodes() -> None:
+    assert dumps({"n": 2**70}) == b'{"n":1180591620717411303424}'
+    assert dumps({"s": "a\ud800b"}) == b'{"s":"a\\ud800b"}'  # a lone surrogate, escaped
+    assert dumps({"x": float("nan"), "y": [float("inf")]}) == b'{"x":null,"y":[null]}'
+    assert dumps({"x": float("nan"), "n": 2**70}) == b'{"x":null,"n":1180591620717411303424}'
+
+
+def test_loads_errors_carry_the_stdlib_message() -> None:
+    with pytest.raises(ValueError, match=r"Expecting ',' delimiter: line 1 column 9"):
+        loads(b'{"a": 1 "b": 2}')
+    with pytest.raises(UnicodeDecodeError):
+        loads(b'{"a": "\xff"}')
+    # beyond 64 bits a number is a float, as serde_json (without arbitrary_precision) has it
+    assert loads(b'{"n": 123456789012345678901234567890}') == {"n": 1.2345678901234568e29}
+    assert loads(b'{"n": 18446744073709551615}') == {"n": 2**64 - 1}

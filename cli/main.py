@@ -32,7 +32,7 @@ from typing import TypeAlias
 
 from buckyos.runtime.errors import BuckyOSError
 
-from . import call, login, serve, sys_config, token, zone
+from . import call, login, logout, serve, sys_config, token, zone
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
 
 __all__ = ["COMMANDS", "Register", "Subparsers", "build_parser", "main"]
@@ -44,6 +44,7 @@ Register: TypeAlias = Callable[[Subparsers, argparse.ArgumentParser], None]
 COMMANDS: tuple[Register, ...] = (
     zone.register,
     login.register,
+    logout.register,
     sys_config.register,
     call.register,
     token.register,

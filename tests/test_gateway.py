@@ -313,6 +313,44 @@ def test_a_stopped_instance_is_skipped_and_calls_keep_working() -> None:
     run(main())
 
 
+def test_spec_is_forwarded_from_a_live_instance() -> None:
+    keys = make_keys()
+
+    async def main() -> None:
+        nodes = Instances(keys)
+        try:
+            await nodes.start("a")
+            await nodes.start("b")
+            a, b = nodes.instance("a"), nodes.instance("b")
+            pool = InstancePool(MutableSource({"notes": [a, b]}), rng=random.Random(1))
+            async with (
+                running_gateway(GatewayApp(pool)) as gw,
+                aiohttp.ClientSession() as session,
+            ):
+                async with session.get(f"{nodes.urls['b']}/kapi/notes/spec") as r:
+                    direct = await r.read()
+                await nodes.stop("a")  # a dead instance is passed over for a read
+                async with session.get(f"{gw}/kapi/notes/spec") as r:
+                    assert (r.status, await r.read()) == (200, direct)
+                assert json.loads(direct)["api"] == "notes"
+                await nodes.stop("b")
+                async with session.get(f"{gw}/kapi/notes/spec") as r:
+                    text = await r.text()
+                    assert r.status == 503
+                    assert text.startswith(
+                        "Service not valid: no instance of notes gave its spec ("
+                    )
+                async with session.get(f"{gw}/kapi/nothing/spec") as r:
+                    assert (r.status, await r.text()) == (
+                        503,
+                        "Service not valid: service info not found",
+                    )
+        finally:
+            await nodes.stop_all()
+
+    run(main())
+
+
 def test_no_instance_alive_answers_service_not_valid_with_seq_echoed() -> None:
     keys = make_keys()
 

@@ -56,6 +56,7 @@ _KEEPALIVE: Final = 3.0
 _CONNECTIONS: Final = 256
 
 _PREFIX: Final = "/kapi/"
+_SPEC: Final = "/spec"
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _U64_MAX: Final = 2**64 - 1
 _JSON: Final = b"application/json"
@@ -200,8 +201,14 @@ class GatewayApp:
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
         if kind == "http":
+            path: str = scope["path"]
+            if path.endswith(_SPEC) and scope["method"] == "GET":
+                spec_of = self._service_of(path[: -len(_SPEC)])
+                if spec_of is not None:
+                    await self._forward_spec(spec_of, send)
+                    return
             try:
-                service = self._service_of(scope["path"])
+                service = self._service_of(path)
                 if service is None:
                     raise _RefusedError(
                         404, f"Not Found: the gateway forwards /kapi/<service>, not {scope['path']}"
@@ -309,6 +316,35 @@ class GatewayApp:
         detail = "; ".join(tried) if tried else f"none, no node of {service} is started"
         text = ServiceNotValidError(f"no started instance of {service} (tried {detail})").text
         await _send(send, 200, _JSON, _error_body(body, text))
+
+    async def _forward_spec(self, service: str, send: ASGISend) -> None:
+        """``GET /kapi/<service>/spec`` from the first instance that answers (a read:
+        any failure moves on); ``503`` with the reason when none does."""
+        pool = self._pool
+        try:
+            instances = await pool.instances(service)
+        except ServiceNotValidError as exc:
+            await _send(send, 503, _TEXT_HEADERS[1], exc.text.encode("utf-8"))
+            return
+        tried: list[str] = []
+        session = self._session
+        if session is None or session.closed:
+            session = self._open_session()
+        for instance in pool.order(instances, skip=set()):
+            try:
+                async with session.get(
+                    instance.url + _SPEC, timeout=self._client_timeout
+                ) as response:
+                    data = await response.read()
+                    if response.status == 200:
+                        await _send(send, 200, _JSON, data)
+                        return
+                    tried.append(f"{instance.describe()}: HTTP {response.status}")
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                tried.append(f"{instance.describe()}: {type(exc).__name__}")
+        detail = "; ".join(tried) if tried else f"no node of {service} is started"
+        text = ServiceNotValidError(f"no instance of {service} gave its spec ({detail})").text
+        await _send(send, 503, _TEXT_HEADERS[1], text.encode("utf-8"))
 
     async def _post(
         self, instance: Instance, body: bytes, headers: dict[str, str]

@@ -166,7 +166,7 @@ async def served(world: World) -> AsyncIterator[ServerInfo]:
 
 
 async def wait_until(
-    predicate: Callable[[], bool], timeout: float = 3.0, what: str = "condition"
+    predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition"
 ) -> None:
     """Poll ``predicate`` every 10 ms until it holds; ``AssertionError`` after ``timeout``."""
     deadline = time.monotonic() + timeout

@@ -524,9 +524,9 @@ async def test_timeout_is_an_internal_error_and_the_server_keeps_serving() -> No
         assert str(error) == "Failed due to reason: tools/slow_async timed out after 0.2s"
         assert (await world.call(WHOAMI, echo())).text == "None/None/0"
         started = time.monotonic()
-        error = await world.fails(SLOW_SYNC, echo(count=600))
+        error = await world.fails(SLOW_SYNC, echo(count=3000))
         assert str(error) == "Failed due to reason: tools/slow_sync timed out after 0.2s"
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 2.0  # the 3 s worker was not waited for
         # The abandoned worker thread does not block the next call.
         assert (await world.call(WHOAMI, echo())).text == "None/None/0"
         assert (await world.call(SLOW_SYNC, echo(count=1))).text == "late"
@@ -764,7 +764,6 @@ async def test_queue_job_runs_a_group_in_order() -> None:
 
         return run
 
-    started = time.monotonic()
     tasks: list[asyncio.Task[str]] = []
     for i in range(6):
         delay = 0.03 - 0.005 * i  # earlier jobs take longer, sync and async interleaved
@@ -774,11 +773,12 @@ async def test_queue_job_runs_a_group_in_order() -> None:
             tasks.append(binding.queue_job(async_job(f"g{i}", delay), group="g"))
         tasks.append(binding.queue_job(async_job(f"h{i}", delay), group="h"))
     results = await asyncio.gather(*tasks)
-    elapsed = time.monotonic() - started
     assert [r for r in results if r.startswith("g")] == [f"g{i}" for i in range(6)]
     assert [t for t in order if t.startswith("g")] == [f"g{i}" for i in range(6)]
     assert [t for t in order if t.startswith("h")] == [f"h{i}" for i in range(6)]
-    assert elapsed < 0.105 * 2  # the two groups ran side by side (0.105 s each in series)
+    # The two groups ran side by side: each finished a job before the other was done
+    # (in series, one group's six jobs would all come before the other's first).
+    assert order.index("h0") < order.index("g5") and order.index("g0") < order.index("h5")
     # A job without a group runs at once, whatever the groups do.
     assert await binding.queue_job(lambda: "free") == "free"
     # From a worker thread.

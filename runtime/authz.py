@@ -210,6 +210,19 @@ class Authorizer:
         session_loa: SessionLoa | None,
     ) -> Caller:
         plan = self._plan(method)
+        caller = self._caller(plan, method, token, session_loa)
+        if plan.tree:
+            self.check_tree(method, message, caller)
+        return caller
+
+    def _caller(
+        self,
+        plan: _Plan,
+        method: MethodDescriptor[Any, Any],
+        token: str | None,
+        session_loa: SessionLoa | None,
+    ) -> Caller:
+        """Steps 1 and 2 of :meth:`authorize`: the token, then the LOA."""
         if plan.needs_token:
             caller = self.caller_of(self.verify(token), method.api, session_loa)
         elif token is None:
@@ -223,9 +236,29 @@ class Authorizer:
             raise NoPermissionError(
                 f"{method.krpc} needs LOA {plan.loa}, the session has LOA {caller.loa}"
             )
-        if plan.tree:
-            self.check_tree(method, message, caller)
         return caller
+
+    def authenticate(
+        self,
+        method: MethodDescriptor[Any, Any],
+        token: str | None,
+        *,
+        session_loa: SessionLoa | None = None,
+    ) -> None:
+        """The token and LOA checks of ``method`` alone, before its message exists.
+
+        A wire whose params do not decode asks this first: the binder checks the token
+        before the verb reads its arguments, so a call without a valid token hears about
+        the token, not about its params.  (The auth tree needs the message: not here.)
+        """
+        try:
+            self._caller(self._plan(method), method, token, session_loa)
+        except RPCError:
+            raise
+        except Exception as exc:
+            raise NoPermissionError(
+                f"{method.krpc}: cannot check the caller ({type(exc).__name__})"
+            ) from None
 
     def check_tree(
         self, method: MethodDescriptor[Any, Any], message: Message, caller: Caller

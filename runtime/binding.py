@@ -404,6 +404,10 @@ class Binding:
         verb = entry.verbs.get(krpc)
         return None if verb is None else verb.method
 
+    def authenticate(self, method: MethodDescriptor[Any, Any], token: str | None) -> None:
+        """The token and LOA checks of ``method`` alone (see :class:`Dispatcher`)."""
+        self.authorizer.authenticate(method, token, session_loa=self.sessions.get_loa)
+
     async def call(
         self, method: MethodDescriptor[Any, Any], message: Message, info: CallInfo
     ) -> Message:

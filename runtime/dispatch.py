@@ -14,9 +14,11 @@ from typing import Any, Protocol
 from google.protobuf.message import Message
 
 from .descriptor import MethodDescriptor, ServiceDescriptor
+from .errors import RPCError
 from .events import LinkScope
+from .jsonmap import decode_params
 
-__all__ = ["CallInfo", "Dispatcher"]
+__all__ = ["CallInfo", "Dispatcher", "decode_checked"]
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us more per call to build
@@ -51,3 +53,20 @@ class Dispatcher(Protocol):
     ) -> Message:
         """Authenticate, authorise and run one verb; raise ``RPCError`` on failure."""
         ...
+
+
+def decode_checked(
+    dispatcher: Dispatcher, method: MethodDescriptor[Any, Any], params: Any, token: str | None
+) -> Message:
+    """The request message of kRPC ``params``; when they do not decode, a dispatcher that
+    can (``authenticate(method, token)``, as :class:`~buckyos.runtime.binding.Binding`
+    does) first refuses a missing or bad token: the binder checks the token before the
+    verb reads its arguments."""
+    try:
+        message: Message = decode_params(method, params)
+    except RPCError:
+        authenticate = getattr(dispatcher, "authenticate", None)
+        if authenticate is not None:
+            authenticate(method, token)
+        raise
+    return message

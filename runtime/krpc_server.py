@@ -30,10 +30,10 @@ from typing import Any, Final
 
 from . import jsontext
 from .descriptor import ServiceDescriptor
-from .dispatch import CallInfo, Dispatcher
+from .dispatch import CallInfo, Dispatcher, decode_checked
 from .errors import InternalError, RPCError, UnknownMethodError
 from .events import link_hub
-from .jsonmap import decode_params, encode_result
+from .jsonmap import encode_result
 from .link import DEFAULT_LIMITS, LinkLimits
 from .ws_link import serve_ws_link
 
@@ -297,7 +297,7 @@ class KrpcApp:
             error = UnknownMethodError(name)
         else:
             try:
-                message = decode_params(method, params)
+                message = decode_checked(dispatcher, method, params, token)
                 client = scope.get("client")
                 info = CallInfo(
                     token=token,

@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-from .dispatch import CallInfo, Dispatcher
+from .dispatch import CallInfo, Dispatcher, decode_checked
 from .errors import InternalError, ParseRequestError, RPCError, UnknownMethodError
 from .events import (
     GRPC_LINK_METHOD,
@@ -40,7 +40,7 @@ from .events import (
     LinkScope,
     dumps,
 )
-from .jsonmap import decode_params, encode_result
+from .jsonmap import encode_result
 
 __all__ = [
     "CALL",
@@ -456,9 +456,10 @@ class LinkSession:
             if any(service.api == frame.api for service in dispatcher.services()):
                 raise UnknownMethodError(frame.verb)  # kRPC's text for a verb of an api
             raise UnknownMethodError(f"{frame.api}/{frame.verb}")
-        message = decode_params(method, frame.args)
+        token = self.token if frame.token is None else frame.token
+        message = decode_checked(dispatcher, method, frame.args, token)
         info = CallInfo(
-            token=self.token if frame.token is None else frame.token,
+            token=token,
             transport=self.transport,
             params=frame.args,
             peer=self.peer,

@@ -108,3 +108,44 @@ def test_same_results_and_errors_on_every_wire() -> None:
 
     asyncio.run(run())
     assert issubclass(NoPermissionError, RPCError)
+
+
+def test_token_is_checked_before_the_params() -> None:
+    """The binder's order: the token, then the verb reads its arguments."""
+    import json
+    import urllib.request
+
+    private, public = generate_key_pair()
+    trust = TrustKeyStore()
+    trust.set_owner_key(public)
+    binding = Binding("system_config", verifier=TokenVerifier(trust), rbac=RbacEnforcer())
+    binding.add_service(Config())
+    root = sign_token(
+        {"sub": "root", "appid": "kernel", "exp": int(time.time()) + 600}, private, kid=None
+    )
+
+    def post(url: str, token: str | None) -> object:
+        sys: list[object] = [7] if token is None else [7, token]
+        body = json.dumps({"method": "sys_config_get", "params": {"key": 5}, "sys": sys})
+        request = urllib.request.Request(
+            url + "/kapi/system_config", body.encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    async def run() -> None:
+        async with serving(binding, krpc_port=0, grpc_port=None, log_level="warning") as info:
+            url = info.krpc_url
+            assert url is not None
+            no_token = await asyncio.to_thread(post, url, None)
+            assert no_token == {"error": "No permission:No session token", "sys": [7]}
+            forged = await asyncio.to_thread(post, url, "not.a.token")
+            assert isinstance(forged, dict) and forged["error"].startswith("Invalid token: ")
+            with_token = await asyncio.to_thread(post, url, root)
+            assert with_token == {
+                "error": "Parse Request Error: field `key`: expected string, got number",
+                "sys": [7],
+            }
+
+    asyncio.run(run())
+    binding.close()

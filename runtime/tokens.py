@@ -46,6 +46,7 @@ __all__ = [
     "USER_LOGIN_TTL",
     "VERIFY_HUB_KID",
     "Clock",
+    "DeviceTokenSource",
     "PublicKeyLike",
     "SessionToken",
     "TokenVerifier",
@@ -157,6 +158,56 @@ def make_service_login_jwt(
         "exp": now + ttl,
     }
     return sign_token(claims, device_private_key, kid=device_name)
+
+
+class DeviceTokenSource:
+    """This node's own credentials: a device-signed service login JWT
+    (:func:`make_service_login_jwt`; ``subject`` defaults to the device name), signed anew
+    once less than ``renew_before`` seconds of its ``ttl`` remain, so that no call carries
+    a token about to lapse in flight.  Thread-safe.
+    """
+
+    def __init__(
+        self,
+        device_key: Ed25519PrivateKey,
+        device_name: str,
+        *,
+        app_id: str,
+        subject: str | None = None,
+        ttl: int = SERVICE_LOGIN_TTL,
+        renew_before: int = 120,
+        clock: Clock = time.time,
+    ) -> None:
+        if not device_name:
+            raise ValueError("device_name must name this node's device (the token's kid)")
+        if not 0 <= renew_before < ttl:
+            raise ValueError(f"renew_before ({renew_before}) must be below ttl ({ttl})")
+        self.device_key = device_key
+        self.device_name = device_name
+        self.app_id = app_id
+        self.subject = subject if subject is not None else device_name
+        self.ttl = ttl
+        self.renew_before = renew_before
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._exp = 0.0
+
+    def token(self) -> str:
+        """A token valid for at least ``renew_before`` seconds more."""
+        with self._lock:
+            now = self._clock()
+            if self._token is None or self._exp - now < self.renew_before:
+                self._token = make_service_login_jwt(
+                    self.device_key,
+                    device_name=self.device_name,
+                    subject=self.subject,
+                    app_id=self.app_id,
+                    ttl=self.ttl,
+                    clock=lambda: now,
+                )
+                self._exp = int(now) + self.ttl
+            return self._token
 
 
 # --------------------------------------------------------------------------- parsing

@@ -691,3 +691,28 @@ def test_b64url_helpers() -> None:
         with pytest.raises(ValueError):
             b64url_decode(bad)
     assert base64.urlsafe_b64decode("-_8=") == b"\xfb\xff"
+
+
+def test_device_token_source_renews_before_expiry() -> None:
+    from buckyos.runtime.tokens import DeviceTokenSource
+
+    key = generate_private_key()
+    now = [1_700_000_000.0]
+    source = DeviceTokenSource(
+        key, "ood1", app_id="node-daemon", ttl=1200, renew_before=100, clock=lambda: now[0]
+    )
+    first = source.token()
+    header, claims = decode_unverified(first)
+    assert header == {"alg": "EdDSA", "kid": "ood1"}
+    assert (claims["sub"], claims["iss"], claims["appid"]) == ("ood1", "ood1", "node-daemon")
+    assert claims["exp"] == 1_700_001_200
+    now[0] += 1099  # 101 s left: kept
+    assert source.token() == first
+    now[0] += 2  # 99 s left: signed anew
+    assert decode_unverified(source.token())[1]["exp"] == 1_700_002_301
+    other = DeviceTokenSource(key, "ood1", app_id="x", subject="kernel")
+    assert decode_unverified(other.token())[1]["sub"] == "kernel"
+    with pytest.raises(ValueError, match="device_name"):
+        DeviceTokenSource(key, "", app_id="x")
+    with pytest.raises(ValueError, match=r"renew_before \(1200\) must be below ttl \(1200\)"):
+        DeviceTokenSource(key, "ood1", app_id="x", ttl=1200, renew_before=1200)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.message import Message
 
 from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, make_service_login_jwt
+from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource
 from buckyos.runtime.transport import AsyncUnaryInvoker
 
 __all__ = ["GATEWAY_APP_ID", "GATEWAY_SUBJECT", "DeviceTokenInvoker", "TokenCarrier"]
@@ -58,19 +58,16 @@ class DeviceTokenInvoker:
         renew_before: int = 300,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not device_name:
-            raise ValueError("device_name must name this node's device (the token's kid)")
-        if not 0 <= renew_before < ttl:
-            raise ValueError(f"renew_before ({renew_before}) must be below ttl ({ttl})")
         self._transport = transport
-        self._key = device_key
-        self._device = device_name
-        self._app_id = app_id
-        self._subject = subject
-        self._ttl = ttl
-        self._renew_before = renew_before
-        self._clock = clock
-        self._expires_at = 0.0
+        self._source = DeviceTokenSource(
+            device_key,
+            device_name,
+            app_id=app_id,
+            subject=subject,
+            ttl=ttl,
+            renew_before=renew_before,
+            clock=clock,
+        )
 
     @property
     def transport(self) -> TokenCarrier:
@@ -78,19 +75,8 @@ class DeviceTokenInvoker:
 
     def token(self) -> str:
         """The current token, signed anew when it is missing or close to expiry."""
-        now: float = self._clock()
-        current = self._transport.token
-        if current is None or now >= self._expires_at - self._renew_before:
-            current = make_service_login_jwt(
-                self._key,
-                device_name=self._device,
-                subject=self._subject,
-                app_id=self._app_id,
-                ttl=self._ttl,
-                clock=lambda: now,
-            )
-            self._transport.token = current
-            self._expires_at = int(now) + self._ttl
+        current = self._source.token()
+        self._transport.token = current
         return current
 
     async def ainvoke(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any, Final, Protocol
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
 from buckyos.runtime.errors import ConfigError, InvalidTokenError, ReasonError
 from buckyos.runtime.keys import Ed25519PrivateKey, Ed25519PublicKey
-from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, decode_unverified, make_service_login_jwt
+from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, decode_unverified
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = [
@@ -191,12 +190,12 @@ class MemoryDirectory:
         return self.device_docs.get(name)
 
 
-class DeviceCredentials:
+class DeviceCredentials(DeviceTokenSource):
     """This node's identity towards system_config: a token signed by the device key.
 
-    Claims ``{sub: device, appid, iss: device, jti, exp: now+ttl}``, kid = device name
-    (:func:`~buckyos.runtime.tokens.make_service_login_jwt`), re-signed once less than
-    ``renew_before`` seconds remain.  Thread-safe.
+    Claims ``{sub: device, appid, iss: device, jti, exp: now+ttl}``, kid = device name,
+    re-signed once less than ``renew_before`` seconds remain (the runtime's
+    :class:`~buckyos.runtime.tokens.DeviceTokenSource`, with verify-hub's app id).
     """
 
     def __init__(
@@ -211,33 +210,9 @@ class DeviceCredentials:
     ) -> None:
         if not device_name:
             raise ConfigError("device name must not be empty")
-        if renew_before >= ttl:
-            raise ValueError("renew_before must be shorter than ttl")
-        self.device_key = device_key
-        self.device_name = device_name
-        self.app_id = app_id
-        self.ttl = ttl
-        self.renew_before = renew_before
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._exp = 0.0
-
-    def token(self) -> str:
-        """A valid token, re-signed when close to expiry."""
-        with self._lock:
-            now = self._clock()
-            if self._token is None or self._exp - now < self.renew_before:
-                self._token = make_service_login_jwt(
-                    self.device_key,
-                    device_name=self.device_name,
-                    subject=self.device_name,
-                    app_id=self.app_id,
-                    ttl=self.ttl,
-                    clock=self._clock,
-                )
-                self._exp = int(now) + self.ttl
-            return self._token
+        super().__init__(
+            device_key, device_name, app_id=app_id, ttl=ttl, renew_before=renew_before, clock=clock
+        )
 
 
 class _TokenCarrier(Protocol):

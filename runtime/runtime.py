@@ -40,8 +40,6 @@ since system_config only trusts the owner's key for a token without kid.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 import logging
 import random
@@ -64,6 +62,7 @@ from .config import RuntimeConfig, RuntimeType, load_config
 from .descriptor import MethodDescriptor
 from .errors import BuckyOSError, ConfigError, NoPermissionError, ReasonError, RPCError
 from .keys import public_key_from_doc
+from .passwords import password_hash, password_proof
 from .rbac import RbacEnforcer
 from .resolve import (
     Endpoint,
@@ -143,21 +142,6 @@ LOGIN_RETRY: Final = RetryPolicy(3, 0.25, 2.0, 0.25)
 def is_retryable(error: BaseException) -> bool:
     """Upstream ``is_retryable_error``: a configuration error never is."""
     return isinstance(error, RPCError) and bool(error.retryable)
-
-
-# --------------------------------------------------------------------------- passwords
-
-
-def password_hash(username: str, password: str) -> str:
-    """What verify-hub stores: ``base64(sha256(password + username + ".buckyos"))``."""
-    digest = hashlib.sha256(f"{password}{username}.buckyos".encode()).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def password_proof(stored_hash: str, nonce_ms: int) -> str:
-    """What the client sends: ``base64(sha256(stored + str(nonce_ms)))``."""
-    digest = hashlib.sha256(f"{stored_hash}{nonce_ms}".encode()).digest()
-    return base64.b64encode(digest).decode("ascii")
 
 
 # --------------------------------------------------------------------------- the runtime

@@ -10,19 +10,19 @@ import pytest
 
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.keys import public_key_from_doc, public_key_to_raw
+from buckyos.runtime.passwords import password_hash
 from buckyos.services.zone import (
     ZoneLayout,
     create_identity,
     load_identity,
     parse_ports,
-    stored_password,
 )
 from buckyos.services.zone.zone import _check_free
 
 
-def test_stored_password_is_upstreams_formula() -> None:
+def test_the_zone_stores_upstreams_password_formula() -> None:
     # base64(sha256("secret" + "alice" + ".buckyos")), computed independently
-    assert stored_password("alice", "secret") == "gQCBWe80s6UjLNR3Whuy4PCjpffV9XE+OyLc/mgt5Rw="
+    assert password_hash("alice", "secret") == "gQCBWe80s6UjLNR3Whuy4PCjpffV9XE+OyLc/mgt5Rw="
 
 
 def test_create_then_load_round_trip(tmp_path: Path) -> None:

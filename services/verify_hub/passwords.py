@@ -1,4 +1,5 @@
-"""Upstream's password scheme, both halves (``verify_hub/src/main.rs``).
+"""Upstream's password scheme, both halves (``verify_hub/src/main.rs``); the two formulas
+are the runtime's (:mod:`buckyos.runtime.passwords`), which clients use too.
 
 - Stored in ``users/<user>/settings`` ``password``: ``base64(sha256(password + username +
   ".buckyos"))``, standard base64 with padding.
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 from typing import Final
 
 from buckyos.runtime.errors import ReasonError
+from buckyos.runtime.passwords import password_hash as stored_password_hash
+from buckyos.runtime.passwords import password_proof as login_password_hash
 
 __all__ = [
     "NONCE_WINDOW_MS",
@@ -31,18 +33,6 @@ NONCE_WINDOW_MS: Final = 28_800
 its code compares milliseconds against the seconds constant; we keep what the code does)."""
 
 _SHA256_BYTES: Final = 32
-
-
-def stored_password_hash(username: str, password: str) -> str:
-    """The form kept in ``users/<username>/settings`` ``password``."""
-    digest = hashlib.sha256((password + username + ".buckyos").encode("utf-8")).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def login_password_hash(stored: str, login_nonce: int) -> str:
-    """What a client sends for one login: ``base64(sha256(stored + str(login_nonce)))``."""
-    digest = hashlib.sha256(f"{stored}{login_nonce}".encode()).digest()
-    return base64.b64encode(digest).decode("ascii")
 
 
 def check_login_password(sent: str, stored: str, login_nonce: int) -> bool:
@@ -61,7 +51,7 @@ def check_login_password(sent: str, stored: str, login_nonce: int) -> bool:
         raise ReasonError(
             f"password must be base64 of a 32-byte SHA-256 digest, got {len(given)} bytes"
         )
-    expected = hashlib.sha256(f"{stored}{login_nonce}".encode()).digest()
+    expected = base64.b64decode(login_password_hash(stored, login_nonce))
     return hmac.compare_digest(given, expected)
 
 

@@ -6,7 +6,7 @@ verify-hub and the node gateway, and seeds system_config; ``zone_down(root)`` st
 these.
 """
 
-from .identity import ZoneIdentity, create_identity, load_identity, stored_password
+from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
 from .zone import (
     DEFAULT_PORTS,
@@ -27,7 +27,6 @@ __all__ = [
     "create_identity",
     "load_identity",
     "parse_ports",
-    "stored_password",
     "zone_down",
     "zone_status",
     "zone_up",

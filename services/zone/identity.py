@@ -8,8 +8,6 @@ patched up.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import secrets
@@ -32,15 +30,9 @@ from buckyos.runtime.keys import (
 
 from .layout import ZoneLayout
 
-__all__ = ["ZoneIdentity", "create_identity", "load_identity", "stored_password"]
+__all__ = ["ZoneIdentity", "create_identity", "load_identity"]
 
 _MARKER_VERSION = 1
-
-
-def stored_password(username: str, password: str) -> str:
-    """verify-hub's stored form: ``base64(sha256(password + username + ".buckyos"))``."""
-    digest = hashlib.sha256((password + username + ".buckyos").encode()).digest()
-    return base64.b64encode(digest).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

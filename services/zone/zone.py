@@ -22,9 +22,10 @@ from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime.errors import ConfigError, RPCError
 from buckyos.runtime.keys import public_key_to_jwk
 from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.passwords import password_hash
 from buckyos.runtime.tokens import sign_token
 
-from .identity import ZoneIdentity, create_identity, load_identity, stored_password
+from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
 from .supervisor import Started, alive, start_service, stop_pid
 
@@ -233,7 +234,7 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
         "show_name": ident.admin,
         "type": "admin",
         "state": "active",
-        "password": stored_password(ident.admin, ident.admin_password),
+        "password": password_hash(ident.admin, ident.admin_password),
     }
     url = started[SYSTEM_CONFIG].addresses["kRPC"]
     with KrpcTransport(url, token=_root_token(ident)) as transport:

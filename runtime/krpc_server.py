@@ -25,10 +25,20 @@ import json
 import json.encoder
 import json.scanner
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any, Final
 
 from . import jsontext
+from .asgi import (
+    ASGIReceive,
+    ASGIScope,
+    ASGISend,
+    DisconnectedError,
+    RefusedError,
+    lifespan,
+    read_body,
+    refuse,
+)
 from .descriptor import ServiceDescriptor
 from .dispatch import CallInfo, Dispatcher, decode_checked
 from .errors import InternalError, RPCError, UnknownMethodError
@@ -38,11 +48,6 @@ from .link import DEFAULT_LIMITS, LinkLimits
 from .ws_link import serve_ws_link
 
 __all__ = ["MAX_BODY", "KrpcApp"]
-
-ASGIScope = MutableMapping[str, Any]
-ASGIMessage = MutableMapping[str, Any]
-ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
-ASGISend = Callable[[ASGIMessage], Awaitable[None]]
 
 MAX_BODY: Final = 1024 * 1024
 """Upstream's body cap (1 MiB); a larger request is answered 413."""
@@ -74,9 +79,9 @@ def _parse_body(body: bytes) -> Any:
     try:
         return _loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise _RefusedError(400, f"Bad Request: body is not UTF-8: {exc}") from None
+        raise RefusedError(400, f"Bad Request: body is not UTF-8: {exc}") from None
     except (ValueError, RecursionError) as exc:
-        raise _RefusedError(400, f"Bad Request: body is not JSON: {exc}") from None
+        raise RefusedError(400, f"Bad Request: body is not JSON: {exc}") from None
 
 
 def _loads(text: str) -> Any:
@@ -95,27 +100,9 @@ def _loads(text: str) -> Any:
 
 
 _JSON_HEADERS: Final = (b"content-type", b"application/json")
-_TEXT_HEADERS: Final = (b"content-type", b"text/plain; charset=utf-8")
 
 
 _json_bytes: Final = jsontext.dumps
-
-
-class _RefusedError(Exception):
-    """A transport-level refusal: answered with ``status`` and a text body."""
-
-    def __init__(
-        self, status: int, text: str, *, close: bool = False, allow: bytes | None = None
-    ) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
-        self.close = close
-        self.allow = allow
-
-
-class _DisconnectedError(Exception):
-    """The client went away before its body arrived; nothing to answer."""
 
 
 class KrpcApp:
@@ -165,14 +152,14 @@ class KrpcApp:
                 # The hot path, kept flat: every call and frame here is measured.
                 try:
                     await self._rpc(service, scope, receive, send)
-                except _RefusedError as refused:
-                    await self._refuse(send, refused)
-                except _DisconnectedError:
+                except RefusedError as refused:
+                    await refuse(send, refused)
+                except DisconnectedError:
                     pass
                 return
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await lifespan(receive, send)
         elif kind == "websocket":
             if self._hub is None:
                 # No link served: closing before accept is a clean 403.
@@ -182,16 +169,6 @@ class KrpcApp:
                 self._dispatcher, self._hub, scope, receive, send, self._link_limits
             )
 
-    @staticmethod
-    async def _lifespan(receive: ASGIReceive, send: ASGISend) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
     async def _http(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         path: str = scope["path"]
         service = self._routes.get(path)
@@ -200,18 +177,18 @@ class KrpcApp:
             service, spec = self._slow_route(path)
         try:
             if service is None:
-                raise _RefusedError(404, f"Not Found: no api at {path}")
+                raise RefusedError(404, f"Not Found: no api at {path}")
             if spec:
                 if scope["method"] != "GET":
-                    raise _RefusedError(405, "Method Not Allowed: the spec takes GET", allow=b"GET")
+                    raise RefusedError(405, "Method Not Allowed: the spec takes GET", allow=b"GET")
                 await self._spec(service, send)
             elif scope["method"] != "POST":
-                raise _RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
+                raise RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
             else:
                 await self._rpc(service, scope, receive, send)
-        except _RefusedError as refused:
-            await self._refuse(send, refused)
-        except _DisconnectedError:
+        except RefusedError as refused:
+            await refuse(send, refused)
+        except DisconnectedError:
             return
 
     def _slow_route(self, path: str) -> tuple[ServiceDescriptor | None, bool]:
@@ -229,63 +206,16 @@ class KrpcApp:
             service = self._routes.get(path)
         return service
 
-    @staticmethod
-    async def _refuse(send: ASGISend, refused: _RefusedError) -> None:
-        body = refused.text.encode("utf-8")
-        headers = [_TEXT_HEADERS, (b"content-length", str(len(body)).encode("ascii"))]
-        if refused.allow is not None:
-            headers.append((b"allow", refused.allow))
-        if refused.close:
-            # The unread rest of the body must not be parsed as the next request.
-            headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": refused.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
     async def _spec(self, service: ServiceDescriptor, send: ASGISend) -> None:
         body = self._specs.get(service.api)
         if body is None:
             body = self._specs[service.api] = _json_bytes(service.spec())
         await _send_json(send, body)
 
-    async def _read_body(self, scope: ASGIScope, receive: ASGIReceive) -> bytes:
-        limit = self._max_body
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    raise _RefusedError(
-                        400, "Bad Request: invalid content-length", close=True
-                    ) from None
-                if length > limit:
-                    raise _RefusedError(413, _too_large(limit), close=True)
-                break
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _DisconnectedError
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body", False):
-            if len(body) > limit:
-                raise _RefusedError(413, _too_large(limit), close=True)
-            return body
-        chunks = [body]
-        size = len(body)
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise _DisconnectedError
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _RefusedError(413, _too_large(limit), close=True)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
     async def _rpc(
         self, service: ServiceDescriptor, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
     ) -> None:
-        body = await self._read_body(scope, receive)
+        body = await read_body(scope, receive, self._max_body)
         request = _parse_body(body)
         name, params, seq, token, trace_id = _parse_request(request)
 
@@ -334,21 +264,17 @@ class KrpcApp:
         await _send_json(send, _json_bytes({"error": error.text, "sys": sys_out}))
 
 
-def _too_large(limit: int) -> str:
-    return f"Payload Too Large: the body is over {limit} bytes"
-
-
 def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]:
     """Upstream's ``RPCRequest`` deserializer: the same checks, the same messages."""
     if type(request) is not dict:
-        raise _RefusedError(400, "Bad Request: the body is not a kRPC request object")
+        raise RefusedError(400, "Bad Request: the body is not a kRPC request object")
     name = request.get("method")
     if name is None and "method" not in request:
-        raise _RefusedError(400, "Bad Request: missing field `method`")
+        raise RefusedError(400, "Bad Request: missing field `method`")
     if type(name) is not str:
-        raise _RefusedError(400, "Bad Request: method is not string")
+        raise RefusedError(400, "Bad Request: method is not string")
     if "params" not in request:
-        raise _RefusedError(400, "Bad Request: missing field `params`")
+        raise RefusedError(400, "Bad Request: missing field `params`")
     params = request["params"]
     seq = 0
     token: str | None = None
@@ -356,20 +282,20 @@ def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]
     if "sys" in request:
         sys = request["sys"]
         if type(sys) is not list:
-            raise _RefusedError(400, "Bad Request: sys is not array")
+            raise RefusedError(400, "Bad Request: sys is not array")
         count = len(sys)
         if count > 0:
             seq = sys[0]
             if type(seq) is not int or not 0 <= seq <= _U64_MAX:
-                raise _RefusedError(400, "Bad Request: sys[0] seq is not u64")
+                raise RefusedError(400, "Bad Request: sys[0] seq is not u64")
         if count > 1:
             token = sys[1]
             if token is not None and type(token) is not str:
-                raise _RefusedError(400, "Bad Request: sys[1] token is not string")
+                raise RefusedError(400, "Bad Request: sys[1] token is not string")
         if count > 2:
             trace_id = sys[2]
             if trace_id is not None and type(trace_id) is not str:
-                raise _RefusedError(400, "Bad Request: sys[2] trace_id is not string")
+                raise RefusedError(400, "Bad Request: sys[2] trace_id is not string")
     return name, params, seq, token, trace_id
 
 

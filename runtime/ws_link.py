@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Final
+from typing import Final
 
+from .asgi import ASGIReceive, ASGIScope, ASGISend
 from .dispatch import Dispatcher
 from .errors import ParseRequestError
 from .events import WS_LINK_PATH, WS_SUBPROTOCOL, EventHub
@@ -38,11 +38,6 @@ from .link import (
 )
 
 __all__ = ["serve_ws_link"]
-
-ASGIScope = MutableMapping[str, Any]
-ASGIMessage = MutableMapping[str, Any]
-ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
-ASGISend = Callable[[ASGIMessage], Awaitable[None]]
 
 _log: Final = logging.getLogger("buckyos.runtime.ws_link")
 

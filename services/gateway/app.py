@@ -28,12 +28,23 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
 
+from buckyos.runtime import jsontext
+from buckyos.runtime.asgi import (
+    TEXT_HEADER,
+    ASGIReceive,
+    ASGIScope,
+    ASGISend,
+    DisconnectedError,
+    RefusedError,
+    lifespan,
+    read_body,
+    refuse,
+)
 from buckyos.runtime.errors import ReasonError, ServiceNotValidError
 from buckyos.runtime.krpc_server import MAX_BODY
 
@@ -41,11 +52,6 @@ from .instances import Instance
 from .pool import InstancePool
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_TIMEOUT", "GatewayApp", "echo_sys"]
-
-ASGIScope = MutableMapping[str, Any]
-ASGIMessage = MutableMapping[str, Any]
-ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
-ASGISend = Callable[[ASGIMessage], Awaitable[None]]
 
 DEFAULT_TIMEOUT: Final = 14.0
 """Seconds an instance has to answer; below upstream clients' 15 s, so the client gets
@@ -60,27 +66,8 @@ _SPEC: Final = "/spec"
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _U64_MAX: Final = 2**64 - 1
 _JSON: Final = b"application/json"
-_TEXT_HEADERS: Final = (b"content-type", b"text/plain; charset=utf-8")
 
 _log = logging.getLogger("buckyos.services.gateway.app")
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-class _RefusedError(Exception):
-    """A transport-level refusal, answered with ``status`` and a text body."""
-
-    def __init__(
-        self, status: int, text: str, *, close: bool = False, allow: bytes | None = None
-    ) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
-        self.close = close
-        self.allow = allow
-
-
-class _DisconnectedError(Exception):
-    """The client went away before its body arrived."""
 
 
 @dataclass(slots=True)
@@ -123,16 +110,8 @@ def echo_sys(body: bytes) -> list[Any]:
 
 
 def _error_body(body: bytes, text: str) -> bytes:
-    answer = {"error": text, "sys": echo_sys(body)}
-    try:
-        return _encode_json(answer).encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate (from a \ud800 escape in the trace id) cannot be UTF-8.
-        return json.dumps(answer, separators=(",", ":")).encode("ascii")
-
-
-def _too_large(limit: int) -> str:
-    return f"Payload Too Large: the body is over {limit} bytes"
+    # jsontext escapes a lone surrogate (from a \ud800 escape in the trace id) as ASCII.
+    return jsontext.dumps({"error": text, "sys": echo_sys(body)})
 
 
 class GatewayApp:
@@ -185,17 +164,6 @@ class GatewayApp:
             await session.close()
         await self._pool.aclose()
 
-    async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._open_session()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
     # --- ASGI ---------------------------------------------------------------------------
 
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
@@ -210,20 +178,20 @@ class GatewayApp:
             try:
                 service = self._service_of(path)
                 if service is None:
-                    raise _RefusedError(
+                    raise RefusedError(
                         404, f"Not Found: the gateway forwards /kapi/<service>, not {scope['path']}"
                     )
                 if scope["method"] != "POST":
-                    raise _RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
-                body = await self._read_body(scope, receive)
-            except _RefusedError as refused:
-                await _refuse(send, refused)
+                    raise RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
+                body = await read_body(scope, receive, self._max_body)
+            except RefusedError as refused:
+                await refuse(send, refused)
                 return
-            except _DisconnectedError:
+            except DisconnectedError:
                 return
             await self._forward(service, scope, body, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await lifespan(receive, send, startup=self._open_session, shutdown=self.aclose)
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
 
@@ -238,33 +206,6 @@ class GatewayApp:
                 self._services[path] = name
             service = name
         return service
-
-    async def _read_body(self, scope: ASGIScope, receive: ASGIReceive) -> bytes:
-        limit = self._max_body
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    raise _RefusedError(
-                        400, "Bad Request: invalid content-length", close=True
-                    ) from None
-                if length > limit:
-                    raise _RefusedError(413, _too_large(limit), close=True)
-                break
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise _DisconnectedError
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _RefusedError(413, _too_large(limit), close=True)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # --- forwarding ---------------------------------------------------------------------
 
@@ -324,7 +265,7 @@ class GatewayApp:
         try:
             instances = await pool.instances(service)
         except ServiceNotValidError as exc:
-            await _send(send, 503, _TEXT_HEADERS[1], exc.text.encode("utf-8"))
+            await _send(send, 503, TEXT_HEADER[1], exc.text.encode("utf-8"))
             return
         tried: list[str] = []
         session = self._session
@@ -344,7 +285,7 @@ class GatewayApp:
                 tried.append(f"{instance.describe()}: {type(exc).__name__}")
         detail = "; ".join(tried) if tried else f"no node of {service} is started"
         text = ServiceNotValidError(f"no instance of {service} gave its spec ({detail})").text
-        await _send(send, 503, _TEXT_HEADERS[1], text.encode("utf-8"))
+        await _send(send, 503, TEXT_HEADER[1], text.encode("utf-8"))
 
     async def _post(
         self, instance: Instance, body: bytes, headers: dict[str, str]
@@ -385,16 +326,4 @@ async def _send(send: ASGISend, status: int, content_type: bytes, body: bytes) -
             "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))],
         }
     )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _refuse(send: ASGISend, refused: _RefusedError) -> None:
-    body = refused.text.encode("utf-8")
-    headers = [_TEXT_HEADERS, (b"content-length", b"%d" % len(body))]
-    if refused.allow is not None:
-        headers.append((b"allow", refused.allow))
-    if refused.close:
-        # The unread rest of the body must not be parsed as the next request.
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

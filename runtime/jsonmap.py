@@ -39,6 +39,7 @@ __all__ = [
     "decode_result",
     "encode_params",
     "encode_result",
+    "json_type_name",
 ]
 
 M = TypeVar("M", bound=Message)
@@ -62,24 +63,30 @@ class _InvalidError(Exception):
     """A decoding problem; turned into the caller's error kind with the field path."""
 
 
-def _type_name(value: Any) -> str:
+def json_type_name(value: Any, *, article: bool = False) -> str:
+    """The JSON kind of a parsed value for error texts: ``string``, or with ``article``
+    ``a string`` (``null`` either way)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+        name = "boolean"
+    elif isinstance(value, int | float):
+        name = "number"
+    elif isinstance(value, str):
+        name = "string"
+    elif isinstance(value, list):
+        name = "array"
+    elif isinstance(value, dict):
+        name = "object"
+    else:
+        return type(value).__name__
+    if not article:
+        return name
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
 def _expect(what: str, value: Any, path: str) -> _InvalidError:
-    return _InvalidError(f"field `{path}`: expected {what}, got {_type_name(value)}")
+    return _InvalidError(f"field `{path}`: expected {what}, got {json_type_name(value)}")
 
 
 def _json_options(field: Any) -> tuple[str, bool]:
@@ -483,7 +490,7 @@ def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
     if shape is JsonShape.TRUE:
         if value is not True:
             raise _InvalidError(
-                f"expected true, got {_type_name(value) if value is not False else 'false'}"
+                f"expected true, got {json_type_name(value) if value is not False else 'false'}"
             )
         return cls()
     if shape is JsonShape.NULLABLE:

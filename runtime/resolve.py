@@ -19,6 +19,7 @@ failover upstream lacks); :class:`~buckyos.runtime.routing.Router` calls through
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from .errors import ConfigError, ServiceNotValidError
+from .jsonmap import json_type_name
 
 __all__ = [
     "DEFAULT_GATEWAY_PORT",
@@ -46,6 +48,8 @@ __all__ = [
     "service_info_key",
     "zone_host",
 ]
+
+_json_type: Final = functools.partial(json_type_name, article=True)
 
 DEFAULT_GATEWAY_PORT: Final = 3180
 """The node gateway (cyfs-gateway) port every BuckyOS node listens on."""
@@ -227,20 +231,6 @@ def _load_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _string(obj: Mapping[str, Any], key: str, what: str, *, optional: bool = False) -> str | None:
     if key not in obj or obj[key] is None:
         if optional:
@@ -272,7 +262,10 @@ def _ports(obj: Mapping[str, Any], key: str, what: str) -> dict[str, int]:
         raise _malformed(what, f"{key} is missing")
     value = obj[key]
     if type(value) is not dict:
-        raise _malformed(what, f"{key} must be an object of name: port, got {_json_type(value)}")
+        raise _malformed(
+            what,
+            f"{key} must be an object of name: port, got {_json_type(value)}",
+        )
     ports: dict[str, int] = {}
     for name, port in value.items():
         if type(port) is not int or not 0 < port < 65536:

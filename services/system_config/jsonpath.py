@@ -14,10 +14,15 @@ silently does nothing when the parent of the last segment is not one; here both 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from typing import Any, Final
 
+from buckyos.runtime.jsonmap import json_type_name
+
 __all__ = ["REMOVE", "JsonPathError", "dumps_compact", "loads_strict", "set_by_path", "split_path"]
+
+_kind: Final = functools.partial(json_type_name, article=True)
 
 
 class _Remove:
@@ -60,20 +65,6 @@ def split_path(path: str) -> list[str]:
     if current:
         parts.append("".join(current).strip())
     return [part for part in parts if part]
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def set_by_path(document: Any, path: str, value: Any) -> Any:

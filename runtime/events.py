@@ -20,12 +20,12 @@ a clear ``TypeError``/``ValueError`` for the pusher and nobody gets half of it.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple, Protocol
 
+from . import jsontext
 from .errors import ReasonError
 
 __all__ = [
@@ -52,24 +52,8 @@ GRPC_LINK_METHOD: Final = "/buckyos.Link/Connect"
 
 _EVENT_NAME: Final = re.compile(r"[A-Za-z0-9_.:-][A-Za-z0-9_.:/-]*")
 
-_encode: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-_encode_ascii: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON text that is always valid UTF-8 (serde_json's shape).
-
-    Raises ``TypeError`` for a value JSON cannot hold and ``ValueError`` for NaN or
-    infinities (upstream's serde_json refuses them too).
-    """
-    text = _encode(value)
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: only the escaped form is valid UTF-8
-        return _encode_ascii(value)
-    return text
+dumps: Final = jsontext.dumps_text
+"""Event data and link frames: compact UTF-8 JSON text, NaN refused (serde's rules)."""
 
 
 def no_link_error(transport: str, api: str, verb: str) -> ReasonError:

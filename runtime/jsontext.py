@@ -7,18 +7,23 @@ beyond 64 bits, lone surrogates from a ``\\ud800`` escape: written ``\\ud800`` a
 ASCII) and the source of parse error messages, so answers never depend on which one ran.
 The output is serde_json's shape: no spaces, raw UTF-8, ``NaN``/infinities as ``null``;
 parsing, like serde_json's, reads an integer beyond 64 bits as a float.
+
+``loads_strict`` and ``dumps_text`` are the stdlib-only, text-level pair for what must
+refuse rather than repair: ``NaN``/``Infinity`` are errors both ways (serde_json refuses
+them), and parse errors carry the stdlib's exact messages (the wire's 400 texts).
 """
 
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
 from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
 
-__all__ = ["dumps", "fast_loads", "loads"]
+__all__ = ["dumps", "dumps_text", "fast_loads", "loads", "loads_strict"]
 
 
 def _stdlib_encoder(ascii_only: bool) -> Callable[[Any], str]:
@@ -74,3 +79,48 @@ def loads(data: bytes | str) -> Any:
     except orjson.JSONDecodeError:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         return _stdlib_loads(text)  # raises with the message callers expect
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_strict: Final = json.JSONDecoder(parse_constant=_reject_constant)
+# json.scanner.make_scanner is the C scanner when available; typeshed types it oddly.
+_scan_once: Final[Callable[[str, int], tuple[Any, int]]] = json.scanner.make_scanner(_strict)  # type: ignore[arg-type]
+
+
+def loads_strict(text: str) -> Any:
+    """The value of JSON ``text``; ``NaN``/``Infinity`` refused.  ``ValueError`` with the
+    stdlib's message when malformed (``RecursionError`` when nested too deeply).
+
+    The scanner is what ``JSONDecoder.decode`` runs after skipping whitespace; anything
+    unusual (leading whitespace, an error) takes the full decoder for its exact message.
+    """
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return _strict.decode(text)
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        return _strict.decode(text)
+    return value
+
+
+_text: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_text_ascii: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def dumps_text(value: Any) -> str:
+    """Compact JSON text that is always valid UTF-8 (serde_json's shape).
+
+    Raises ``TypeError`` for a value JSON cannot hold and ``ValueError`` for NaN or
+    infinities (upstream's serde_json refuses them too).
+    """
+    text = _text(value)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: only the escaped form is valid UTF-8
+        return _text_ascii(value)
+    return text

@@ -21,11 +21,7 @@ small and the HTTP server dominates the cost of a call.
 
 from __future__ import annotations
 
-import json
-import json.encoder
-import json.scanner
 import logging
-from collections.abc import Callable
 from typing import Any, Final
 
 from . import jsontext
@@ -58,18 +54,6 @@ _PREFIX: Final = "/kapi/"
 _log = logging.getLogger("buckyos.runtime.krpc_server")
 
 
-def _reject_constant(name: str) -> Any:
-    # serde_json refuses NaN/Infinity; so do we, so that a request accepted here is one
-    # upstream would accept.
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_decoder = json.JSONDecoder(parse_constant=_reject_constant)
-_decode_json = _decoder.decode
-# json.scanner.make_scanner is the C scanner when available; typeshed types it oddly.
-_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
-
-
 def _parse_body(body: bytes) -> Any:
     """The request body's JSON value, or the 400 refusal saying why it is not JSON."""
     try:
@@ -77,26 +61,11 @@ def _parse_body(body: bytes) -> Any:
     except ValueError:
         pass  # the stdlib decides what is refused, and words the 400 (the same verdicts)
     try:
-        return _loads(body.decode("utf-8"))
+        return jsontext.loads_strict(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RefusedError(400, f"Bad Request: body is not UTF-8: {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise RefusedError(400, f"Bad Request: body is not JSON: {exc}") from None
-
-
-def _loads(text: str) -> Any:
-    """``json.loads`` without its per-call overhead for the common, well-formed body.
-
-    The scanner is what ``JSONDecoder.decode`` runs after skipping whitespace; anything
-    unusual (leading whitespace, an error) takes the full decoder for its exact message.
-    """
-    try:
-        value, end = _scan_once(text, 0)
-    except StopIteration:
-        return _decode_json(text)
-    if end != len(text) and text[end:].strip(" \t\n\r"):
-        return _decode_json(text)
-    return value
 
 
 _JSON_HEADERS: Final = (b"content-type", b"application/json")

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
+from . import jsontext
 from .dispatch import CallInfo, Dispatcher, decode_checked
 from .errors import InternalError, ParseRequestError, RPCError, UnknownMethodError
 from .events import (
@@ -144,17 +144,10 @@ def frame_too_large(limit: int) -> ParseRequestError:
     return ParseRequestError(f"the frame is over {limit} bytes")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_decoder: Final = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 def loads(text: str) -> Any:
     """Strict JSON (no NaN/Infinity, as serde_json); ``ValueError`` otherwise."""
     try:
-        return _decoder.decode(text)
+        return jsontext.loads_strict(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
 

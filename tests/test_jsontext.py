@@ -40,3 +40,18 @@ def test_loads_errors_carry_the_stdlib_message() -> None:
     # beyond 64 bits a number is a float, as serde_json (without arbitrary_precision) has it
     assert loads(b'{"n": 123456789012345678901234567890}') == {"n": 1.2345678901234568e29}
     assert loads(b'{"n": 18446744073709551615}') == {"n": 2**64 - 1}
+
+
+def test_the_strict_text_pair_refuses_what_json_lacks() -> None:
+    from buckyos.runtime.jsontext import dumps_text, loads_strict
+
+    assert loads_strict('{"a": [1, "x"]}') == {"a": [1, "x"]}
+    assert loads_strict(' {"a": 1} ') == {"a": 1}  # the full decoder's path
+    with pytest.raises(ValueError, match="NaN is not valid JSON"):
+        loads_strict('{"a": NaN}')
+    with pytest.raises(ValueError, match=r"Extra data: line 1 column 5 \(char 4\)"):
+        loads_strict("[1] x")
+    assert dumps_text({"k": "ä", "n": [1, None]}) == '{"k":"ä","n":[1,null]}'
+    assert dumps_text({"s": "a\ud800b"}) == '{"s":"a\\\\ud800b"}'
+    with pytest.raises(ValueError):
+        dumps_text({"x": float("nan")})

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 from typing import Any, Final
 
+from buckyos.runtime import jsontext
 from buckyos.runtime.jsonmap import json_type_name
 
 __all__ = ["REMOVE", "JsonPathError", "dumps_compact", "loads_strict", "set_by_path", "split_path"]
@@ -93,15 +93,8 @@ def set_by_path(document: Any, path: str, value: Any) -> Any:
     return result
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def loads_strict(text: str) -> Any:
-    """``json.loads`` refusing NaN and Infinity (which JSON does not have)."""
-    return json.loads(text, parse_constant=_refuse_constant)
-
-
-def dumps_compact(value: Any) -> str:
-    """Compact JSON, UTF-8 kept as is (serde_json's ``to_vec`` form)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+loads_strict: Final = jsontext.loads_strict
+"""JSON text to a value, refusing NaN and Infinity (which JSON does not have)."""
+dumps_compact: Final = jsontext.dumps_text
+"""Compact JSON, UTF-8 kept as is (serde_json's ``to_vec`` form); a lone surrogate is
+written escaped, the only form SQLite can store."""

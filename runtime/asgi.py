@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
 __all__ = [
+    "JSON",
     "TEXT_HEADER",
     "ASGIMessage",
     "ASGIReceive",
@@ -24,6 +25,7 @@ __all__ = [
     "lifespan",
     "read_body",
     "refuse",
+    "respond",
     "too_large",
 ]
 
@@ -33,6 +35,7 @@ ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
 ASGISend = Callable[[ASGIMessage], Awaitable[None]]
 
 TEXT_HEADER: Final = (b"content-type", b"text/plain; charset=utf-8")
+JSON: Final = b"application/json"
 
 
 class RefusedError(Exception):
@@ -88,6 +91,18 @@ async def read_body(scope: ASGIScope, receive: ASGIReceive, limit: int) -> bytes
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def respond(send: ASGISend, status: int, content_type: bytes, body: bytes) -> None:
+    """A whole response: ``status``, ``Content-Type``, ``Content-Length`` and ``body``."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def refuse(send: ASGISend, refused: RefusedError) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from . import jsontext
 from .asgi import (
+    JSON,
     ASGIReceive,
     ASGIScope,
     ASGISend,
@@ -34,6 +35,7 @@ from .asgi import (
     lifespan,
     read_body,
     refuse,
+    respond,
 )
 from .descriptor import ServiceDescriptor
 from .dispatch import CallInfo, Dispatcher, decode_checked
@@ -179,7 +181,7 @@ class KrpcApp:
         body = self._specs.get(service.api)
         if body is None:
             body = self._specs[service.api] = _json_bytes(service.spec())
-        await _send_json(send, body)
+        await respond(send, 200, JSON, body)
 
     async def _rpc(
         self, service: ServiceDescriptor, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
@@ -230,7 +232,7 @@ class KrpcApp:
                 )
                 await send({"type": "http.response.body", "body": out})
                 return
-        await _send_json(send, _json_bytes({"error": error.text, "sys": sys_out}))
+        await respond(send, 200, JSON, _json_bytes({"error": error.text, "sys": sys_out}))
 
 
 def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]:
@@ -266,14 +268,3 @@ def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]
             if trace_id is not None and type(trace_id) is not str:
                 raise RefusedError(400, "Bad Request: sys[2] trace_id is not string")
     return name, params, seq, token, trace_id
-
-
-async def _send_json(send: ASGISend, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [_JSON_HEADERS, (b"content-length", b"%d" % len(body))],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -35,6 +35,7 @@ import aiohttp
 
 from buckyos.runtime import jsontext
 from buckyos.runtime.asgi import (
+    JSON,
     TEXT_HEADER,
     ASGIReceive,
     ASGIScope,
@@ -44,6 +45,7 @@ from buckyos.runtime.asgi import (
     lifespan,
     read_body,
     refuse,
+    respond,
 )
 from buckyos.runtime.errors import ReasonError, ServiceNotValidError
 from buckyos.runtime.krpc_server import MAX_BODY
@@ -65,7 +67,6 @@ _PREFIX: Final = "/kapi/"
 _SPEC: Final = "/spec"
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _U64_MAX: Final = 2**64 - 1
-_JSON: Final = b"application/json"
 
 _log = logging.getLogger("buckyos.services.gateway.app")
 
@@ -214,9 +215,9 @@ class GatewayApp:
         try:
             instances = await pool.instances(service)
         except ServiceNotValidError as exc:
-            await _send(send, 200, _JSON, _error_body(body, exc.text))
+            await respond(send, 200, JSON, _error_body(body, exc.text))
             return
-        content_type = _JSON
+        content_type = JSON
         for name, value in scope["headers"]:
             if name == b"content-type":
                 content_type = value
@@ -230,14 +231,14 @@ class GatewayApp:
                 sent_to.add(instance.url)
                 outcome = await self._post(instance, body, headers)
                 if isinstance(outcome, _Answer):
-                    await _send(send, outcome.status, outcome.content_type, outcome.body)
+                    await respond(send, outcome.status, outcome.content_type, outcome.body)
                     return
                 if isinstance(outcome, _Lost):
                     text = ReasonError(
                         f"{outcome.reason}: {service} instance {instance.describe()} got the "
                         "call and gave no answer; not retried elsewhere because it may have run"
                     ).text
-                    await _send(send, 200, _JSON, _error_body(body, text))
+                    await respond(send, 200, JSON, _error_body(body, text))
                     return
                 pool.mark_dead(instance)
                 tried.append(f"{instance.describe()}: {outcome.reason}")
@@ -256,7 +257,7 @@ class GatewayApp:
                 tried.append(f"{instance.describe()}: skipped, refused a connection recently")
         detail = "; ".join(tried) if tried else f"none, no node of {service} is started"
         text = ServiceNotValidError(f"no started instance of {service} (tried {detail})").text
-        await _send(send, 200, _JSON, _error_body(body, text))
+        await respond(send, 200, JSON, _error_body(body, text))
 
     async def _forward_spec(self, service: str, send: ASGISend) -> None:
         """``GET /kapi/<service>/spec`` from the first instance that answers (a read:
@@ -265,7 +266,7 @@ class GatewayApp:
         try:
             instances = await pool.instances(service)
         except ServiceNotValidError as exc:
-            await _send(send, 503, TEXT_HEADER[1], exc.text.encode("utf-8"))
+            await respond(send, 503, TEXT_HEADER[1], exc.text.encode("utf-8"))
             return
         tried: list[str] = []
         session = self._session
@@ -278,14 +279,14 @@ class GatewayApp:
                 ) as response:
                     data = await response.read()
                     if response.status == 200:
-                        await _send(send, 200, _JSON, data)
+                        await respond(send, 200, JSON, data)
                         return
                     tried.append(f"{instance.describe()}: HTTP {response.status}")
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 tried.append(f"{instance.describe()}: {type(exc).__name__}")
         detail = "; ".join(tried) if tried else f"no node of {service} is started"
         text = ServiceNotValidError(f"no instance of {service} gave its spec ({detail})").text
-        await _send(send, 503, TEXT_HEADER[1], text.encode("utf-8"))
+        await respond(send, 503, TEXT_HEADER[1], text.encode("utf-8"))
 
     async def _post(
         self, instance: Instance, body: bytes, headers: dict[str, str]
@@ -301,7 +302,7 @@ class GatewayApp:
                 content_type = response.headers.get("Content-Type")
                 return _Answer(
                     response.status,
-                    content_type.encode("latin-1") if content_type is not None else _JSON,
+                    content_type.encode("latin-1") if content_type is not None else JSON,
                     data,
                 )
         except aiohttp.ClientConnectorError as exc:
@@ -316,14 +317,3 @@ class GatewayApp:
             return _Lost("eof")
         except (aiohttp.ClientError, OSError) as exc:
             return _Lost(f"connection reset ({type(exc).__name__}: {exc})")
-
-
-async def _send(send: ASGISend, status: int, content_type: bytes, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -30,6 +30,7 @@ from .errors import ConfigError
 __all__ = [
     "Ed25519PrivateKey",
     "Ed25519PublicKey",
+    "as_public_key",
     "b64url_decode",
     "b64url_encode",
     "did_document",
@@ -314,3 +315,15 @@ def load_public_key(
         except ConfigError as err:
             raise ConfigError(f"{source}: {err}") from None
     return public_key_from_doc(parsed, what=source)
+
+
+def as_public_key(key: Ed25519PublicKey | Mapping[str, Any], what: str) -> Ed25519PublicKey:
+    """``key`` itself, or the key of its JWK; a ``ConfigError`` naming ``what`` otherwise."""
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    if isinstance(key, Mapping):
+        try:
+            return public_key_from_jwk(key)
+        except ConfigError as err:
+            raise ConfigError(f"{what}: {err}") from err
+    raise ConfigError(f"{what}: expected an Ed25519 public key or JWK, got {type(key).__name__}")

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from .errors import ConfigError, InvalidTokenError, NoPermissionError, TokenExpiredError
-from .keys import b64url_decode, public_key_from_jwk
+from .keys import as_public_key, b64url_decode
 
 __all__ = [
     "ALGORITHM",
@@ -470,17 +470,6 @@ def is_expiry_error(error: BaseException) -> bool:
 # --------------------------------------------------------------------------- trust keys
 
 
-def _as_public_key(key: PublicKeyLike, what: str) -> Ed25519PublicKey:
-    if isinstance(key, Ed25519PublicKey):
-        return key
-    if isinstance(key, Mapping):
-        try:
-            return public_key_from_jwk(key)
-        except ConfigError as err:
-            raise ConfigError(f"{what}: {err}") from err
-    raise ConfigError(f"{what}: expected an Ed25519 public key or JWK, got {type(key).__name__}")
-
-
 def _check_kid(kid: object, what: str) -> str:
     if not isinstance(kid, str) or not kid:
         raise ConfigError(f"{what} must be a non-empty string")
@@ -553,7 +542,7 @@ class TrustKeyStore:
 
     def set_owner_key(self, key: PublicKeyLike, owner_did: str | None = None) -> None:
         """The zone owner key, under ``root``, ``$default`` and ``owner_did``."""
-        public = _as_public_key(key, "owner public key")
+        public = as_public_key(key, "owner public key")
         kids: tuple[str, ...] = OWNER_KIDS
         if owner_did is not None:
             kids = (*kids, _check_kid(owner_did, "owner DID"))
@@ -567,7 +556,7 @@ class TrustKeyStore:
     def add_device(self, name: str, key: PublicKeyLike, did: str | None = None) -> None:
         """A device key, under the device name and (when given) its DID."""
         _check_kid(name, "device name")
-        public = _as_public_key(key, f"device {name} public key")
+        public = as_public_key(key, f"device {name} public key")
         kids: tuple[str, ...] = (name,)
         if did is not None:
             kids = (name, _check_kid(did, "device DID"))
@@ -580,7 +569,7 @@ class TrustKeyStore:
 
     def set_verify_hub_key(self, key: PublicKeyLike) -> None:
         """verify-hub's key (kid ``verify-hub``)."""
-        public = _as_public_key(key, "verify-hub public key")
+        public = as_public_key(key, "verify-hub public key")
         with self._lock:
             self._keys[VERIFY_HUB_KID] = public
             self._changed()
@@ -606,7 +595,7 @@ class TrustKeyStore:
     def add_key(self, kid: str, key: PublicKeyLike) -> None:
         """Trust ``key`` under an arbitrary ``kid`` (replacing what was there)."""
         _check_kid(kid, "kid")
-        public = _as_public_key(key, f"public key for kid {kid}")
+        public = as_public_key(key, f"public key for kid {kid}")
         with self._lock:
             self._keys[kid] = public
             self._changed()

@@ -29,7 +29,7 @@ from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
 from buckyos.runtime.dispatch import CallInfo
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.jsonmap import decode_params
-from buckyos.runtime.keys import Ed25519PublicKey, public_key_from_jwk
+from buckyos.runtime.keys import Ed25519PublicKey, as_public_key
 from buckyos.runtime.rbac import RbacEnforcer
 from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
 
@@ -74,15 +74,6 @@ class SystemConfigBinding(Binding):
         return await super().call(original, message, info)
 
 
-def _public_key(key: Ed25519PublicKey | Mapping[str, Any], what: str) -> Ed25519PublicKey:
-    if isinstance(key, Ed25519PublicKey):
-        return key
-    try:
-        return public_key_from_jwk(key)
-    except ConfigError as exc:
-        raise ConfigError(f"{what}: {exc}") from None
-
-
 def build_binding(
     store: Store,
     *,
@@ -103,9 +94,9 @@ def build_binding(
     if not device_name:
         raise ConfigError("device_name must be a non-empty string (the kid of this device)")
     identity = Identity(
-        owner_key=_public_key(owner_key, "owner key"),
+        owner_key=as_public_key(owner_key, "owner key"),
         device_name=device_name,
-        device_key=_public_key(device_key, "device key"),
+        device_key=as_public_key(device_key, "device key"),
         owner_did=owner_did,
         device_did=device_did,
     )

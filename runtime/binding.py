@@ -439,6 +439,7 @@ class Binding:
             seq=info.seq,
             peer=info.peer,
             link=info.link,
+            forwarded_client=info.forwarded_client,
         )
         serial = api.serial
         if serial is None:

@@ -18,7 +18,13 @@ from .errors import RPCError
 from .events import LinkScope
 from .jsonmap import decode_params
 
-__all__ = ["CallInfo", "Dispatcher", "decode_checked"]
+__all__ = ["FORWARDED_CLIENT_HEADER", "CallInfo", "Dispatcher", "decode_checked"]
+
+FORWARDED_CLIENT_HEADER = "x-buckyos-client"
+"""The HTTP header (and gRPC metadata key) in which a node gateway names the client it
+forwards a call for: a compact EdDSA JWT signed by the gateway's device key, claims
+``{iss, sub: <device>, client_addr, iat, exp}``.  The wires pass it on raw
+(:attr:`CallInfo.forwarded_client`); whoever uses it must verify it."""
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us more per call to build
@@ -35,6 +41,10 @@ class CallInfo:
     seq: int | None = None
     link: LinkScope | None = None
     """The call's connection when it came over a streaming link (for ``req.subscribe``)."""
+    forwarded_client: str | None = None
+    """The raw ``x-buckyos-client`` header (gRPC metadata) a node gateway adds: a JWT
+    naming the client's address, signed by the gateway's device key.  Not checked here:
+    only a service that cares (verify-hub's login throttle) verifies and believes it."""
 
 
 class Dispatcher(Protocol):

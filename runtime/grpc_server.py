@@ -31,7 +31,7 @@ from grpc_health.v1 import health_pb2_grpc as _health_pb2_grpc
 from grpc_reflection.v1alpha import reflection as _reflection  # type: ignore[import-untyped]
 
 from .descriptor import MethodDescriptor, ServiceDescriptor
-from .dispatch import CallInfo, Dispatcher
+from .dispatch import FORWARDED_CLIENT_HEADER, CallInfo, Dispatcher
 from .errors import InternalError, ParseRequestError, RPCError
 from .events import link_hub
 from .grpc_link import add_link
@@ -50,9 +50,11 @@ _STATUS: dict[str, grpc.StatusCode] = {code.name: code for code in grpc.StatusCo
 _Context: TypeAlias = "grpc.aio.ServicerContext[bytes, Message]"
 
 
-def _read_metadata(context: _Context) -> tuple[str | None, str | None]:
+def _read_metadata(context: _Context) -> tuple[str | None, str | None, str | None]:
+    """``(token, trace_id, forwarded_client)`` from the call's metadata (raw, unchecked)."""
     token: str | None = None
     trace_id: str | None = None
+    forwarded: str | None = None
     metadata = context.invocation_metadata()
     if metadata:
         for key, value in metadata:
@@ -61,7 +63,9 @@ def _read_metadata(context: _Context) -> tuple[str | None, str | None]:
                     token = value[7:].strip() or None
             elif key == _TRACE and isinstance(value, str):
                 trace_id = value
-    return token, trace_id
+            elif key == FORWARDED_CLIENT_HEADER and isinstance(value, str):
+                forwarded = value  # the last one wins, as on the kRPC wire
+    return token, trace_id, forwarded
 
 
 def _handler(
@@ -72,7 +76,7 @@ def _handler(
     where = f"{method.api}/{method.krpc}"
 
     async def handle(data: bytes, context: _Context) -> Message:
-        token, trace_id = _read_metadata(context)
+        token, trace_id, forwarded = _read_metadata(context)
         trailing = ((_TRACE, trace_id),) if trace_id is not None else ()
         error: RPCError
         try:
@@ -82,7 +86,13 @@ def _handler(
         except DecodeError as exc:
             error = ParseRequestError(f"{request_type.DESCRIPTOR.full_name}: {exc}")
         else:
-            info = CallInfo(token=token, trace_id=trace_id, transport="grpc", peer=context.peer())
+            info = CallInfo(
+                token=token,
+                trace_id=trace_id,
+                transport="grpc",
+                peer=context.peer(),
+                forwarded_client=forwarded,
+            )
             try:
                 response = await dispatcher.call(method, request, info)
             except RPCError as exc:

@@ -38,7 +38,7 @@ from .asgi import (
     respond,
 )
 from .descriptor import ServiceDescriptor
-from .dispatch import CallInfo, Dispatcher, decode_checked
+from .dispatch import FORWARDED_CLIENT_HEADER, CallInfo, Dispatcher, decode_checked
 from .errors import InternalError, RPCError, UnknownMethodError
 from .events import link_hub
 from .jsonmap import encode_result
@@ -207,6 +207,7 @@ class KrpcApp:
                     params=params,
                     peer=f"{client[0]}:{client[1]}" if client else None,
                     seq=seq,
+                    forwarded_client=_forwarded_client(scope),
                 )
                 response = await dispatcher.call(method, message, info)
                 if not isinstance(response, method.response_type):
@@ -233,6 +234,21 @@ class KrpcApp:
                 await send({"type": "http.response.body", "body": out})
                 return
         await respond(send, 200, JSON, _json_bytes({"error": error.text, "sys": sys_out}))
+
+
+_FORWARDED: Final = FORWARDED_CLIENT_HEADER.encode("ascii")
+
+
+def _forwarded_client(scope: ASGIScope) -> str | None:
+    """The raw ``x-buckyos-client`` header, unparsed (the last one when repeated: a proxy
+    appends its own after whatever the client sent).  Only a service that needs the
+    client's address verifies it, so the hot path pays one scan of the header list."""
+    found: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        if name == _FORWARDED:  # ASGI servers give header names lowercased
+            found = value
+    # latin-1 never fails: HTTP header bytes are not necessarily UTF-8.
+    return None if found is None else found.decode("latin-1")
 
 
 def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]:

@@ -143,6 +143,8 @@ class Request:
       the call did not come as JSON);
     - ``caller``: :class:`Caller`; ``trace_id``; ``transport`` (``krpc``, ``grpc``, ...);
       ``seq`` (the kRPC request seq, else ``None``) and ``peer`` (the client address);
+    - ``forwarded_client``: the raw ``x-buckyos-client`` header a node gateway adds (a JWT
+      naming the client's address, signed by its device key), unverified, else ``None``;
     - ``logger``: a :class:`RequestLogger` (made on first use);
     - ``context_get/context_set/context_clear``: this api's context in the caller's session;
     - ``set_loa(n)``: raise the session's LOA for this api (later calls see it);
@@ -157,6 +159,7 @@ class Request:
         "_host",
         "_logger",
         "caller",
+        "forwarded_client",
         "link",
         "message",
         "method",
@@ -181,6 +184,7 @@ class Request:
         seq: int | None = None,
         peer: str | None = None,
         link: LinkScope | None = None,
+        forwarded_client: str | None = None,
     ) -> None:
         self.method = method
         self.message = message
@@ -194,6 +198,9 @@ class Request:
         self.peer = peer
         self.link = link
         """The caller's connection when the call came over a streaming link."""
+        self.forwarded_client = forwarded_client
+        """The raw ``x-buckyos-client`` value, unverified: never trust it without checking
+        its signature against a zone device's key."""
 
     def __repr__(self) -> str:
         return f"<Request {self.api}/{self.verb} {self.caller!r} trace={self.trace_id}>"

@@ -32,12 +32,14 @@ import uvicorn
 from . import inprocess
 from .dispatch import Dispatcher
 from .grpc_server import GrpcServer
+from .http_limits import HttpLimits, protocol_class, sweep_heads
 from .krpc_server import KrpcApp
 from .link import MAX_FRAME
 
 __all__ = [
     "LOG_LEVELS",
     "AsgiServer",
+    "HttpLimits",
     "ServerInfo",
     "add_server_options",
     "run",
@@ -105,12 +107,23 @@ def _url_host(host: str) -> str:
 
 
 class _Uvicorn(uvicorn.Server):
-    """uvicorn without its signal capture (``serve`` owns the signals) and with a
-    startup event, so the bound port is known before anyone is told we are ready."""
+    """uvicorn without its signal capture (``serve`` owns the signals), with a startup
+    event, so the bound port is known before anyone is told we are ready, and with the
+    sweep that closes connections whose request head took too long (``http_limits``)."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, limits: HttpLimits) -> None:
         super().__init__(config)
         self.bound = asyncio.Event()
+        self._head_timeout = limits.head_timeout
+        # uvicorn ticks every 0.1 s; sweeping once per fifth of the timeout (at most once a
+        # second) closes a late head within 20% of the timeout.
+        self._sweep_every = max(1, min(10, int(limits.head_timeout / 0.5)))
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % self._sweep_every == 0:
+            now = asyncio.get_running_loop().time()
+            sweep_heads(self.server_state.connections, now, self._head_timeout)
+        return await super().on_tick(counter)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -144,6 +157,14 @@ class AsgiServer:
     (a taken port is a plain ``OSError``, port 0 resolves at once), waits until uvicorn has
     started (lifespan included) and returns the bound port; ``stop`` lets calls in flight
     finish for ``grace`` seconds.
+
+    ``limits`` bounds what a client may make the server hold (:class:`HttpLimits`: 64 KiB
+    and 100 header lines per request head, answered 431 beyond; 10 s to send a head;
+    1,024 open connections, one more answered 503).  ``http`` picks uvicorn's parser,
+    ``"httptools"`` (the default when installed) or ``"h11"``.
+
+    ``X-Forwarded-For`` is not trusted (uvicorn trusts it from 127.0.0.1 by default): a
+    client on the same host could otherwise choose the address the app sees.
     """
 
     def __init__(
@@ -153,12 +174,16 @@ class AsgiServer:
         log_level: str = "info",
         grace: float = 5.0,
         ws_max_size: int | None = None,
+        limits: HttpLimits | None = None,
+        http: str | None = None,
     ) -> None:
-        http = "httptools" if importlib.util.find_spec("httptools") is not None else "auto"
+        limits = limits if limits is not None else HttpLimits()
         options: dict[str, Any] = {} if ws_max_size is None else {"ws_max_size": ws_max_size}
         config = uvicorn.Config(
             app,
-            http=http,
+            http=protocol_class(limits, http),
+            h11_max_incomplete_event_size=limits.max_head_bytes,
+            proxy_headers=False,
             lifespan="on",
             log_level=log_level,
             access_log=False,
@@ -166,7 +191,7 @@ class AsgiServer:
             timeout_graceful_shutdown=math.ceil(grace),
             **options,
         )
-        self._server = _Uvicorn(config)
+        self._server = _Uvicorn(config, limits)
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
 

@@ -7,7 +7,8 @@ Two entry points, one set of rules:
   must be trusted (``No permission:kid <kid> not found``), its signature and ``exp`` must
   hold (``Invalid token: JWT decode error:...``), a token with ``aud`` (a refresh token) is
   refused, the user is ``sub``, the app is ``appid`` else ``kernel``, a sudo token is
-  checked as ``su_<user>``, and a denial reads
+  checked as ``su_<user>``, the app ``kernel`` skips the user check only in a zone-trusted
+  token (:attr:`~.tokens.SessionToken.zone_trusted`; upstream: in any), and a denial reads
   ``No permission:enforce failed,userid:..,appid:..,resource:..,action:..``.
 - :meth:`Authorizer.authorize` checks a verb the way the AGL binder does, in its order:
   the token (when any session flag or a ``Token``/``Permission`` node needs one), then the
@@ -121,8 +122,16 @@ class Authorizer:
         return self.verifier.verify(token)
 
     def check(self, claims: SessionToken, action: str, resource: str) -> None:
-        """RBAC for a verified token (sudo as ``su_<user>``); upstream's denial text."""
-        self.rbac.check(claims.sub, claims.app_id, resource, action, sudo=claims.sudo)
+        """RBAC for a verified token (sudo as ``su_<user>``; app ``kernel`` exempt from the
+        user check only when the token is zone-trusted); upstream's denial text."""
+        self.rbac.check(
+            claims.sub,
+            claims.app_id,
+            resource,
+            action,
+            sudo=claims.sudo,
+            trusted=claims.zone_trusted,
+        )
 
     def enforce(self, token: str | None, action: str, resource: str) -> tuple[str, str]:
         """Upstream ``enforce``: ``(user_id, app_id)`` when allowed, else raise."""

@@ -11,6 +11,14 @@ the user is allowed too::
         return r_app
     return r_app and E(user_subject, resource, action)   # su_<user> when sudo
 
+Upstream takes that ``kernel`` app id from any token, a user's own password login
+included: any user could skip the user check by logging in "as" app ``kernel``.  Here the
+exemption needs ``trusted=True``, which callers pass only for a zone-trusted token
+(:attr:`~buckyos.runtime.tokens.SessionToken.zone_trusted`: signed by the zone owner or a
+zone device, or a verify-hub session of a device or service).  Any other token with app
+id ``kernel`` passes the app check (role ``kernel``) and then the user check, so it gets
+exactly its user's rights.  Upstream's own test vectors are replayed with ``trusted=True``.
+
 pycasbin is close to casbin-rs, but not identical.  This module closes the gaps:
 
 * ``keyGet3`` is not registered by pycasbin: the default model would fail with
@@ -56,7 +64,8 @@ __all__ = [
     "sudo_user_id",
 ]
 
-#: The app id that skips the user check (the literal string, not the ``kernel`` role).
+#: The app id that skips the user check (the literal string, not the ``kernel`` role), in a
+#: zone-trusted token only (``enforce(..., trusted=True)``).
 KERNEL_APP_ID: Final = "kernel"
 
 #: Prefix of the sudo subject (upstream ``RPCSessionToken::get_default_sudo_userid``).
@@ -444,6 +453,16 @@ class RbacEnforcer:
             self._cache.clear()
             self._generation += 1
 
+    def roles_of(self, subject: str) -> frozenset[str]:
+        """Every role ``subject`` holds through ``g`` rules, directly or by inheritance."""
+        with self._lock:
+            try:
+                roles = self._compiled.enforcer.get_implicit_roles_for_user(subject)
+            except Exception as exc:  # a model without roles, a broken role manager
+                _log.warning("RBAC roles of %r: %r", subject, exc)
+                return frozenset()
+            return frozenset(str(role) for role in roles)
+
     # -- decisions -----------------------------------------------------------------------
 
     def enforce_raw(self, *request: str) -> bool:
@@ -483,14 +502,19 @@ class RbacEnforcer:
         action: str,
         *,
         sudo: bool = False,
+        trusted: bool = False,
     ) -> bool:
-        """Upstream ``rbac::enforce``: the app must be allowed and, unless ``app_id`` is
-        the literal ``"kernel"`` (``None`` means ``"kernel"``), the user too; a sudo
-        session is checked as ``su_<user>``."""
+        """Upstream ``rbac::enforce``: the app must be allowed and the user too; a sudo
+        session is checked as ``su_<user>``.
+
+        The literal app id ``"kernel"`` (``None`` means ``"kernel"``) skips the user check
+        only when ``trusted`` (the caller's token is zone-trusted); otherwise the user
+        check applies to it as to any app.  ``trusted`` changes nothing else.
+        """
         app = KERNEL_APP_ID if app_id is None else app_id
         if not self.enforce_raw(app, resource, action):
             return False
-        if app == KERNEL_APP_ID:
+        if trusted and app == KERNEL_APP_ID:
             return True
         subject = sudo_user_id(user_id) if sudo else user_id
         return self.enforce_raw(subject, resource, action)
@@ -503,9 +527,10 @@ class RbacEnforcer:
         action: str,
         *,
         sudo: bool = False,
+        trusted: bool = False,
     ) -> None:
         """Like :meth:`enforce` but raises upstream's :class:`NoPermissionError` on denial."""
-        if self.enforce(user_id, app_id, resource, action, sudo=sudo):
+        if self.enforce(user_id, app_id, resource, action, sudo=sudo, trusted=trusted):
             return
         app = KERNEL_APP_ID if app_id is None else app_id
         raise NoPermissionError(
@@ -530,12 +555,14 @@ def is_allowed(
     action: str,
     *,
     sudo: bool = False,
+    trusted: bool = False,
     policy_tail: str = "",
 ) -> bool:
-    """One decision under the default model and policy plus ``policy_tail``.
+    """One decision under the default model and policy plus ``policy_tail``
+    (``trusted``: see :meth:`RbacEnforcer.enforce`).
 
     Enforcers are shared per tail (a few are kept), so repeated calls are cheap.
     """
     return _default_enforcer(policy_tail.strip()).enforce(
-        user_id, app_id, resource, action, sudo=sudo
+        user_id, app_id, resource, action, sudo=sudo, trusted=trusted
     )

@@ -10,12 +10,17 @@ Wire facts (upstream ``buckyos-api`` / ``verify_hub``):
   ``No permission:kid <kid> not found``; decode failures are ``Invalid token: JWT decode
   error:<kind>`` (``ExpiredSignature``, ``InvalidSignature``...), 60 s leeway.
 
-We do better than upstream on one point: upstream verifies with the algorithm the token
-names; we accept **EdDSA only** and refuse anything else before any key is touched.
+We do better than upstream on two points: upstream verifies with the algorithm the token
+names; we accept **EdDSA only** and refuse anything else before any key is touched.  And
+upstream calls a token "zone-trusted" when its ``iss`` claim is not ``verify-hub``, which
+the signer chooses; here it depends on the key that verified it (:class:`KeyKind`, recorded
+on the token as :attr:`SessionToken.signer`): trust beyond the user is proven, never
+declared.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import secrets
@@ -45,8 +50,10 @@ __all__ = [
     "SERVICE_LOGIN_TTL",
     "USER_LOGIN_TTL",
     "VERIFY_HUB_KID",
+    "ZONE_TRUSTED_PRINCIPAL_KINDS",
     "Clock",
     "DeviceTokenSource",
+    "KeyKind",
     "PublicKeyLike",
     "SessionToken",
     "TokenVerifier",
@@ -67,6 +74,25 @@ REFRESH_AUDIENCE: Final = "verify-hub"
 OWNER_KIDS: Final = ("root", "$default")
 USER_LOGIN_TTL: Final = 900
 SERVICE_LOGIN_TTL: Final = 1200
+ZONE_TRUSTED_PRINCIPAL_KINDS: Final = frozenset({"device", "service"})
+"""The ``principal_kind`` values that make a verify-hub token zone-trusted (upstream's
+``app_availability.rs``): verify-hub issued it for a device, or for a service a device
+vouched for; ``user`` (a login) never is."""
+
+
+class KeyKind(enum.Enum):
+    """Which kind of trusted key a kid names, so which kind verified a token."""
+
+    OWNER = "owner"
+    """The zone owner's key (``root``, ``$default``, the owner DID)."""
+    DEVICE = "device"
+    """A zone device's key (its name, its DID)."""
+    VERIFY_HUB = "verify-hub"
+    """verify-hub's signing key: it signs users' sessions as well as services'."""
+    OTHER = "other"
+    """A key trusted under an arbitrary kid (:meth:`TrustKeyStore.add_key`): it may verify
+    tokens, but vouches for nothing beyond their user."""
+
 
 Clock: TypeAlias = Callable[[], float]
 PublicKeyLike: TypeAlias = Ed25519PublicKey | Mapping[str, Any]
@@ -394,12 +420,21 @@ class SessionToken:
     app_owner_user_id: str | None
     kid: str | None
     claims: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+    signer: KeyKind | None = None
+    """The kind of key that verified the signature (:class:`TokenVerifier`); ``None`` for a
+    token that was only parsed (:func:`parse_unverified`)."""
 
     @classmethod
     def from_parts(
-        cls, token: str, header: Mapping[str, Any], claims: Mapping[str, Any]
+        cls,
+        token: str,
+        header: Mapping[str, Any],
+        claims: Mapping[str, Any],
+        *,
+        signer: KeyKind | None = None,
     ) -> SessionToken:
-        """Build from a decoded header and claims (no signature or time check here)."""
+        """Build from a decoded header and claims (no signature or time check here);
+        ``signer`` is the kind of key that verified it, when one did."""
         exp = _opt_time(claims, "exp")
         if exp is None:
             raise InvalidTokenError(f"{_DECODE}Missing required claim: exp")
@@ -421,6 +456,7 @@ class SessionToken:
             app_owner_user_id=_opt_str(claims, "app_owner_user_id"),
             kid=kid if isinstance(kid, str) else None,
             claims=MappingProxyType(dict(claims)),
+            signer=signer,
         )
 
     @property
@@ -444,6 +480,23 @@ class SessionToken:
     @property
     def issued_by_verify_hub(self) -> bool:
         return self.iss == VERIFY_HUB_KID
+
+    @property
+    def zone_trusted(self) -> bool:
+        """Whether the token speaks for the zone itself, not just for its user.
+
+        True when the zone owner's key or a zone device's key verified it, or verify-hub's
+        key did and the session is a device's or a service's (``principal_kind``).  Upstream
+        (``task_manager`` ``is_zone_trusted``) trusts any token whose ``iss`` claim is not
+        ``verify-hub``; a claim is what the signer says, so here the verifying key decides:
+        a user's session (``principal_kind: user``) is never zone-trusted, whatever app id
+        or ``iss`` it claims, nor is a token only parsed or verified by a key of kind
+        :attr:`KeyKind.OTHER`.
+        """
+        signer = self.signer
+        if signer is KeyKind.OWNER or signer is KeyKind.DEVICE:
+            return True
+        return signer is KeyKind.VERIFY_HUB and self.principal_kind in ZONE_TRUSTED_PRINCIPAL_KINDS
 
     def expires_in(self, now: float) -> float:
         """Seconds until ``exp`` (negative once past)."""
@@ -482,7 +535,11 @@ class TrustKeyStore:
     - ``root``, ``$default`` and the owner DID give the zone owner key;
     - a device's name and its DID give the device key;
     - ``verify-hub`` gives verify-hub's key (``boot/config`` ``verify_hub_info.public_key``);
-    - any other kid may be added explicitly.
+    - any other kid may be added explicitly (:meth:`add_key`, kind ``OTHER``).
+
+    Each kid remembers the :class:`KeyKind` it was added as, which the verifier records on
+    the tokens it verifies (:attr:`SessionToken.signer`).  The owner's kids and
+    ``verify-hub`` are reserved for their setters: a device may not be named after them.
 
     A missing kid (``None``) means ``root``. Every change bumps :attr:`generation`,
     which :class:`TokenVerifier` watches to drop its cache.
@@ -491,6 +548,7 @@ class TrustKeyStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._keys: dict[str, Ed25519PublicKey] = {}
+        self._kinds: dict[str, KeyKind] = {}
         self._owner_kids: tuple[str, ...] = ()
         self._devices: dict[str, tuple[str, ...]] = {}  # device name -> its kids
         self._generation = 0
@@ -524,12 +582,22 @@ class TrustKeyStore:
 
     def lookup_with_generation(self, kid: str | None) -> tuple[Ed25519PublicKey, int]:
         """The key and the generation it was read at, atomically."""
+        key, _, generation = self.lookup_entry(kid)
+        return key, generation
+
+    def lookup_entry(self, kid: str | None) -> tuple[Ed25519PublicKey, KeyKind, int]:
+        """The key, the kind it was added as, and the generation read, atomically."""
         name = "root" if kid is None else kid
         with self._lock:
             key = self._keys.get(name)
             if key is None:
                 raise NoPermissionError(f"kid {name} not found")
-            return key, self._generation
+            return key, self._kinds[name], self._generation
+
+    def kind_of(self, kid: str | None) -> KeyKind | None:
+        """The kind of key ``kid`` names (None means ``root``), or ``None`` if untrusted."""
+        with self._lock:
+            return self._kinds.get("root" if kid is None else kid)
 
     # -- writing
 
@@ -539,6 +607,11 @@ class TrustKeyStore:
     def _drop(self, kids: Iterable[str]) -> None:
         for kid in kids:
             self._keys.pop(kid, None)
+            self._kinds.pop(kid, None)
+
+    def _put(self, kid: str, key: Ed25519PublicKey, kind: KeyKind) -> None:
+        self._keys[kid] = key
+        self._kinds[kid] = kind
 
     def set_owner_key(self, key: PublicKeyLike, owner_did: str | None = None) -> None:
         """The zone owner key, under ``root``, ``$default`` and ``owner_did``."""
@@ -550,28 +623,38 @@ class TrustKeyStore:
             self._drop(self._owner_kids)
             self._owner_kids = kids
             for kid in kids:
-                self._keys[kid] = public
+                self._put(kid, public, KeyKind.OWNER)
             self._changed()
 
     def add_device(self, name: str, key: PublicKeyLike, did: str | None = None) -> None:
-        """A device key, under the device name and (when given) its DID."""
+        """A device key, under the device name and (when given) its DID.
+
+        A device named like an owner kid or ``verify-hub`` is refused (``ConfigError``): its
+        tokens would be zone-trusted under a name that promises something else.
+        """
         _check_kid(name, "device name")
         public = as_public_key(key, f"device {name} public key")
         kids: tuple[str, ...] = (name,)
         if did is not None:
             kids = (name, _check_kid(did, "device DID"))
         with self._lock:
+            for kid in kids:
+                if kid == VERIFY_HUB_KID or kid in OWNER_KIDS or kid in self._owner_kids:
+                    raise ConfigError(
+                        f"device {name}: {kid!r} is a reserved kid (the zone owner's or "
+                        "verify-hub's); give the device its own name"
+                    )
             self._drop(self._devices.pop(name, ()))
             self._devices[name] = kids
             for kid in kids:
-                self._keys[kid] = public
+                self._put(kid, public, KeyKind.DEVICE)
             self._changed()
 
     def set_verify_hub_key(self, key: PublicKeyLike) -> None:
         """verify-hub's key (kid ``verify-hub``)."""
         public = as_public_key(key, "verify-hub public key")
         with self._lock:
-            self._keys[VERIFY_HUB_KID] = public
+            self._put(VERIFY_HUB_KID, public, KeyKind.VERIFY_HUB)
             self._changed()
 
     def set_verify_hub_key_from_boot_config(self, boot_config: Mapping[str, Any] | str) -> None:
@@ -593,11 +676,14 @@ class TrustKeyStore:
         self.set_verify_hub_key(jwk)
 
     def add_key(self, kid: str, key: PublicKeyLike) -> None:
-        """Trust ``key`` under an arbitrary ``kid`` (replacing what was there)."""
+        """Trust ``key`` under an arbitrary ``kid`` (replacing what was there), as kind
+        :attr:`KeyKind.OTHER`: tokens it verifies are valid but not zone-trusted, even under
+        kid ``root`` or ``verify-hub`` (use :meth:`set_owner_key`, :meth:`add_device` or
+        :meth:`set_verify_hub_key` for those)."""
         _check_kid(kid, "kid")
         public = as_public_key(key, f"public key for kid {kid}")
         with self._lock:
-            self._keys[kid] = public
+            self._put(kid, public, KeyKind.OTHER)
             self._changed()
 
     def remove(self, kid: str) -> bool:
@@ -622,6 +708,7 @@ class TrustKeyStore:
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()
+            self._kinds.clear()
             self._owner_kids = ()
             self._devices.clear()
             self._changed()
@@ -743,7 +830,7 @@ class TokenVerifier:
                 f"{_DECODE}InvalidAlgorithm: algorithm {alg!r} is not allowed (EdDSA only)"
             )
         kid = header.get("kid")
-        key, generation = self.trust.lookup_with_generation(kid)
+        key, kind, generation = self.trust.lookup_entry(kid)
         with self._lock:
             self._signature_checks += 1
         try:
@@ -761,7 +848,7 @@ class TokenVerifier:
             claims = _load_json_object(payload)
         except ValueError as err:
             raise InvalidTokenError(f"{_DECODE}{err}") from err
-        session = SessionToken.from_parts(token, header, claims)
+        session = SessionToken.from_parts(token, header, claims, signer=kind)
         now = self._clock()
         self._check_times(session, now)
         self._remember(token, session, generation, now)

@@ -119,9 +119,57 @@ def denied(
 
 def test_enforce_allows_and_names_user_and_app(zone: Zone, authz: Authorizer) -> None:
     assert authz.enforce(zone.user_token(), "read", "obj://sink/bob/x") == ("bob", "demo")
-    # No appid: the app is "kernel", which skips the user check (user has no role at all).
-    token = zone.user_token(sub="mallory", appid=None)
+    # No appid: the app is "kernel", which in a device-signed token skips the user check
+    # (the user has no role at all).
+    token = zone.device_token(sub="mallory", appid=None)
     assert authz.enforce(token, "write", "obj://config/security/x") == ("mallory", "kernel")
+
+
+def test_kernel_app_skips_the_user_check_only_for_zone_trusted_tokens(
+    zone: Zone, authz: Authorizer
+) -> None:
+    resource = "obj://config/security/x"
+    owner = sign_token(
+        {"sub": "mallory", "appid": "kernel", "exp": NOW + 60}, zone.owner, kid="root"
+    )
+    trusted = {
+        "owner": owner,
+        "device": zone.device_token(sub="mallory", appid="kernel"),
+        "verify-hub service": zone.user_token(
+            sub="mallory", appid="kernel", principal_kind="service"
+        ),
+        "verify-hub device": zone.user_token(
+            sub="mallory", appid="kernel", principal_kind="device"
+        ),
+    }
+    for name, token in trusted.items():
+        assert zone.verifier.verify(token).zone_trusted, name
+        assert authz.enforce(token, "write", resource) == ("mallory", "kernel"), name
+    # A user's session claiming app kernel (or no app), and a token whose claims say
+    # iss "ood1" but which verify-hub's key signed: the user check applies.
+    zone.trust.add_key("other", zone.stranger.public_key())
+    untrusted = {
+        "user session": zone.user_token(sub="mallory", appid="kernel"),
+        "user session, no appid": zone.user_token(sub="mallory", appid=None),
+        "no principal_kind": zone.user_token(sub="mallory", appid="kernel", principal_kind=None),
+        "iss claims a device": zone.user_token(sub="mallory", appid="kernel", iss="ood1"),
+        "kind other": sign_token(
+            {"sub": "mallory", "appid": "kernel", "exp": NOW + 60}, zone.stranger, kid="other"
+        ),
+    }
+    for name, token in untrusted.items():
+        assert not zone.verifier.verify(token).zone_trusted, name
+        with pytest.raises(NoPermissionError) as info:
+            authz.enforce(token, "write", resource)
+        assert str(info.value) == (
+            "No permission:enforce failed,userid:mallory,appid:kernel,"
+            "resource:obj://config/security/x,action:write"
+        ), name
+    # ...and a user's session for app kernel still has that user's own rights.
+    assert authz.enforce(zone.user_token(appid="kernel"), "read", "obj://sink/bob/x") == (
+        "bob",
+        "kernel",
+    )
 
 
 def test_enforce_refusals_carry_upstream_texts(zone: Zone, authz: Authorizer) -> None:

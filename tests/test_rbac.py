@@ -125,7 +125,10 @@ def test_upstream_vector(group_index: int, case_index: int) -> None:
     sudo = case["sudo"] is not None
     if sudo:
         assert case["sudo"] == sudo_user_id(case["user"])
-    got = enforcer.enforce(case["user"], case["app"], case["res"], case["act"], sudo=sudo)
+    # Upstream's semantics: app "kernel" skips the user check whoever signed the token.
+    got = enforcer.enforce(
+        case["user"], case["app"], case["res"], case["act"], sudo=sudo, trusted=True
+    )
     assert got is case["expect"], case["note"]
 
 
@@ -251,10 +254,11 @@ def test_regex_action_is_unanchored_in_the_enforcer() -> None:
 def test_key_match3_placeholders_in_the_enforcer() -> None:
     policy = "p, kernel, obj://a/{}/b, read, allow\np, kernel, obj://t/{p}_{q}, read, allow"
     enforcer = RbacEnforcer(DEFAULT_RBAC_MODEL, policy)
-    assert enforcer.enforce("root", "kernel", "obj://a/x/b", "read") is True
-    assert enforcer.enforce("root", "kernel", "obj://a/x/y/b", "read") is False
-    assert enforcer.enforce("root", "kernel", "obj://t/x_", "read") is True
-    assert enforcer.enforce("root", "kernel", "obj://t/x/y", "read") is False
+    check = functools.partial(enforcer.enforce, "root", "kernel", action="read", trusted=True)
+    assert check(resource="obj://a/x/b") is True
+    assert check(resource="obj://a/x/y/b") is False
+    assert check(resource="obj://t/x_") is True
+    assert check(resource="obj://t/x/y") is False
 
 
 @pytest.mark.parametrize(
@@ -284,19 +288,38 @@ def test_control_characters_in_action_and_subject_are_refused() -> None:
 def test_first_matching_rule_decides() -> None:
     deny_first = "p, kernel, obj://s/*, all, deny\np, kernel, obj://*, all, allow"
     allow_first = "p, kernel, obj://*, all, allow\np, kernel, obj://s/*, all, deny"
-    assert RbacEnforcer(policy=deny_first).enforce("u", None, "obj://s/key", "read") is False
-    assert RbacEnforcer(policy=deny_first).enforce("u", None, "obj://t/key", "read") is True
-    assert RbacEnforcer(policy=allow_first).enforce("u", None, "obj://s/key", "read") is True
+    first, then = RbacEnforcer(policy=deny_first), RbacEnforcer(policy=allow_first)
+    assert first.enforce("u", None, "obj://s/key", "read", trusted=True) is False
+    assert first.enforce("u", None, "obj://t/key", "read", trusted=True) is True
+    assert then.enforce("u", None, "obj://s/key", "read", trusted=True) is True
     # Nothing matching denies.
-    assert RbacEnforcer(policy=deny_first).enforce("u", None, "dfs://x", "read") is False
+    assert first.enforce("u", None, "dfs://x", "read", trusted=True) is False
 
 
-def test_literal_kernel_skips_the_user_check_but_kernel_group_members_do_not() -> None:
-    enforcer = RbacEnforcer()
+def test_literal_kernel_skips_the_user_check_only_when_trusted() -> None:
+    enforcer = RbacEnforcer(tail="g, bob, users")
     resource = "obj://config/system/verify-hub/key"
-    # "nobody" has no rule at all.
-    assert enforcer.enforce("nobody", KERNEL_APP_ID, resource, "write") is True
-    assert enforcer.enforce("nobody", None, resource, "write") is True  # None means kernel
+    # "nobody" has no rule at all: a zone-trusted token for app kernel needs none.
+    assert enforcer.enforce("nobody", KERNEL_APP_ID, resource, "write", trusted=True) is True
+    assert enforcer.enforce("nobody", None, resource, "write", trusted=True) is True  # None: kernel
+    # Any other token claiming app kernel (the default) gets its user's rights, no more.
+    assert enforcer.enforce("nobody", KERNEL_APP_ID, resource, "write") is False
+    assert enforcer.enforce("nobody", None, resource, "write") is False
+    assert enforcer.enforce("bob", KERNEL_APP_ID, resource, "write") is False
+    assert (
+        enforcer.enforce("bob", KERNEL_APP_ID, "obj://config/users/alice/settings", "read") is False
+    )
+    assert enforcer.enforce("bob", KERNEL_APP_ID, "obj://config/users/bob/profile", "write") is True
+    with pytest.raises(NoPermissionError, match="userid:bob,appid:kernel,"):
+        enforcer.check("bob", KERNEL_APP_ID, resource, "write")
+    enforcer.check("bob", KERNEL_APP_ID, resource, "write", trusted=True)
+    # trusted changes nothing for any other app, and never lifts the app check.
+    assert (
+        enforcer.enforce("bob", "notes", "obj://config/users/bob/profile", "write", trusted=True)
+        is False
+    )
+    assert enforcer.enforce("root", "kernel", "obj://config/x", "read", trusted=True) is True
+    assert enforcer.enforce("nobody", "gallery", "obj://config/x", "read", trusted=True) is False
     # node-daemon is in the kernel group: the app side passes, the user side still runs.
     assert enforcer.enforce_raw("node-daemon", resource, "write") is True
     assert enforcer.enforce("nobody", "node-daemon", resource, "write") is False
@@ -380,7 +403,7 @@ def test_cache_is_bounded() -> None:
     for index in range(20):
         expected = index % 2 == 0
         resource = f"obj://config/{index}" if expected else f"dfs://{index}"
-        assert enforcer.enforce("nobody", "kernel", resource, "read") is expected
+        assert enforcer.enforce("nobody", "kernel", resource, "read", trusted=True) is expected
     assert len(enforcer._cache) == 3  # white-box: the bound holds
 
 
@@ -389,10 +412,10 @@ def test_long_requests_are_decided_but_not_cached() -> None:
     enforcer = RbacEnforcer()
     long_key = "obj://config/users/alice/" + "x" * 2000
     assert enforcer.enforce("alice", "buckycli", long_key, "read") is False  # alice: no role
-    assert enforcer.enforce("root", "kernel", long_key, "read") is True
-    assert enforcer.enforce("root", "kernel", long_key, "read") is True  # decided again
+    assert enforcer.enforce("root", "kernel", long_key, "read", trusted=True) is True
+    assert enforcer.enforce("root", "kernel", long_key, "read", trusted=True) is True  # again
     assert len(enforcer._cache) == 0  # white-box: nothing of it was kept
-    assert enforcer.enforce("root", "kernel", "obj://config/x", "read") is True
+    assert enforcer.enforce("root", "kernel", "obj://config/x", "read", trusted=True) is True
     assert len(enforcer._cache) == 1
 
 
@@ -424,7 +447,8 @@ def test_is_allowed_uses_the_default_policy_plus_tail() -> None:
     resource = "obj://config/users/bob/profile"
     assert is_allowed("bob", "buckycli", resource, "write", policy_tail="g, bob, users") is True
     assert is_allowed("bob", "buckycli", resource, "write") is False
-    assert is_allowed("bob", "kernel", resource, "write") is True
+    assert is_allowed("bob", "kernel", resource, "write") is False  # bob has no role
+    assert is_allowed("bob", "kernel", resource, "write", trusted=True) is True
 
 
 # --------------------------------------------------------------------------- malformed input
@@ -460,7 +484,8 @@ def test_grouping_rule_without_role_definition_is_refused() -> None:
     model = model.replace("[role_definition]\n", "").replace(
         "(g(r.sub, p.sub) || r.sub == p.sub)", "r.sub == p.sub"
     )
-    assert RbacEnforcer(model, "p, kernel, obj://*, all, allow").enforce("u", None, "obj://a", "r")
+    enforcer = RbacEnforcer(model, "p, kernel, obj://*, all, allow")
+    assert enforcer.enforce("u", None, "obj://a", "r", trusted=True)
     with pytest.raises(ContractError, match="line 1"):
         RbacEnforcer(model, "g, a, b")
 
@@ -473,8 +498,8 @@ def test_malformed_model_is_a_contract_error() -> None:
 def test_comments_blank_lines_and_spacing_are_ignored() -> None:
     policy = "\r\n  # a comment\r\n\t p ,kernel,  obj://c/* ,read ,allow  \r\n\n   \n"
     enforcer = RbacEnforcer(policy=policy)
-    assert enforcer.enforce("u", None, "obj://c/x", "read") is True
-    assert enforcer.enforce("u", None, "obj://c/x", "write") is False
+    assert enforcer.enforce("u", None, "obj://c/x", "read", trusted=True) is True
+    assert enforcer.enforce("u", None, "obj://c/x", "write", trusted=True) is False
 
 
 def test_an_evaluation_error_denies() -> None:
@@ -483,3 +508,12 @@ def test_an_evaluation_error_denies() -> None:
     enforcer = RbacEnforcer(model, "p, kernel, obj://*, all, allow")
     assert enforcer.enforce("root", "kernel", "obj://x", "read") is False
     assert RbacEnforcer().enforce("root", "kernel", "obj://x", "read") is True
+
+
+def test_roles_of_follows_groups_and_the_tail() -> None:
+    enforcer = RbacEnforcer(tail="g, myhub, kernel\ng, bob, users")
+    assert enforcer.roles_of("verify-hub") == {"kernel"}
+    assert enforcer.roles_of("myhub") == {"kernel"}
+    assert enforcer.roles_of("control-panel") == {"system"}
+    assert enforcer.roles_of("bob") == {"users"}
+    assert enforcer.roles_of("nobody") == frozenset()

@@ -39,6 +39,7 @@ from buckyos.runtime.keys import (
 )
 from buckyos.runtime.tokens import (
     MAX_TOKEN_BYTES,
+    KeyKind,
     SessionToken,
     TokenVerifier,
     TrustKeyStore,
@@ -351,6 +352,68 @@ def test_trust_store_config_errors(zone: Zone) -> None:
         zone.trust.set_verify_hub_key({"kty": "OKP", "crv": "Ed448", "x": "AAAA"})
     with pytest.raises(ConfigError, match="device name"):
         zone.trust.add_device("", zone.device_pub)
+
+
+def test_zone_trusted_follows_the_key_that_verified(zone: Zone) -> None:
+    """Trust beyond the user is proven by the verifying key, never declared by a claim."""
+    verify = zone.verifier.verify
+    owner = sign_token({"sub": "root", "appid": "kernel", "exp": NOW + 60}, zone.owner, kid=None)
+    device = sign_token({"sub": "x", "exp": NOW + 60}, zone.device, kid="did:dev:ood1key")
+    cases: list[tuple[str, KeyKind, bool]] = [
+        (owner, KeyKind.OWNER, True),
+        (device, KeyKind.DEVICE, True),
+        (zone.hub_token(principal_kind="service"), KeyKind.VERIFY_HUB, True),
+        (zone.hub_token(principal_kind="device"), KeyKind.VERIFY_HUB, True),
+        (zone.hub_token(), KeyKind.VERIFY_HUB, False),  # principal_kind user
+        (zone.hub_token(principal_kind=None), KeyKind.VERIFY_HUB, False),
+        (zone.hub_token(principal_kind="Service"), KeyKind.VERIFY_HUB, False),
+        # upstream's rule ("iss is not verify-hub") would trust these two:
+        (zone.hub_token(iss="ood1"), KeyKind.VERIFY_HUB, False),
+        (zone.hub_token(iss=None, appid="kernel"), KeyKind.VERIFY_HUB, False),
+    ]
+    for token, kind, trusted in cases:
+        verified = verify(token)
+        assert (verified.signer, verified.zone_trusted) == (kind, trusted), dict(verified.claims)
+    # A key added under an arbitrary kid verifies, but vouches for nothing beyond its user,
+    # even when its kid is an owner's or verify-hub's name.
+    for kid in ("custom", "root", "verify-hub"):
+        trust = TrustKeyStore()
+        trust.add_key(kid, zone.stranger_pub)
+        claims = {"sub": "x", "appid": "kernel", "exp": NOW + 60, "principal_kind": "service"}
+        verified = TokenVerifier(trust, clock=zone.clock).verify(
+            sign_token(claims, zone.stranger, kid=kid)
+        )
+        assert verified.signer is KeyKind.OTHER and not verified.zone_trusted
+    # Only parsed, never verified: no signer, not trusted.
+    parsed = parse_unverified(owner)
+    assert parsed.signer is None and not parsed.zone_trusted
+    assert zone.trust.kind_of(None) is KeyKind.OWNER and zone.trust.kind_of("nope") is None
+
+
+def test_a_cached_token_keeps_its_signer_and_a_key_change_drops_it(zone: Zone) -> None:
+    token = sign_token({"sub": "x", "exp": NOW + 60}, zone.device, kid="ood1")
+    assert zone.verifier.verify(token).zone_trusted
+    assert zone.verifier.verify(token).signer is KeyKind.DEVICE  # from the cache
+    # The same key re-added under the same kid as an arbitrary key: no longer trusted.
+    zone.trust.remove("ood1")
+    zone.trust.add_key("ood1", zone.device_pub)
+    assert zone.verifier.verify(token).signer is KeyKind.OTHER
+    assert not zone.verifier.verify(token).zone_trusted
+
+
+def test_a_device_cannot_take_an_owner_or_verify_hub_kid(zone: Zone) -> None:
+    for name, did in (
+        ("root", None),
+        ("$default", None),
+        ("verify-hub", None),
+        ("x", "did:bns:alice"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            zone.trust.add_device(name, zone.stranger_pub, did=did)
+        assert "is a reserved kid" in str(info.value)
+    assert zone.trust.kind_of("root") is KeyKind.OWNER
+    assert zone.trust.kind_of("verify-hub") is KeyKind.VERIFY_HUB
+    assert "x" not in zone.trust
 
 
 def test_generation_changes_on_every_change(zone: Zone) -> None:

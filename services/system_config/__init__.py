@@ -11,44 +11,61 @@ error texts, RBAC per key on ``obj://config/<key>``, revisions, atomic ``exec_tx
   :class:`SqliteStore` is the default (WAL, ``synchronous=FULL``: acknowledged writes
   survive ``kill -9``).
 - :func:`normalize_key` is the key rule (prefixes stripped, ``.``/``..`` resolved, control
-  characters and ``..`` above the root refused).
+  characters and ``..`` above the root refused); :func:`is_plain_name` the user-name rule.
+- Callers whose token is not zone-trusted are held to per-user quotas
+  (:data:`DEFAULT_USER_QUOTA_BYTES`, :data:`DEFAULT_USER_QUOTA_KEYS`), to the store's
+  reserve (``SqliteStore(max_bytes=...)``), and write routing records only for their own
+  apps, never for :data:`SYSTEM_SERVICE_NAMES`.
 
 See ``docs/system-config.md``.
 """
 
 from .app import SystemConfigBinding, build_binding
-from .keys import normalize_key, resource_of
+from .keys import is_plain_name, normalize_key, resource_of
+from .ownership import SYSTEM_SERVICE_NAMES
 from .security import Identity, SecurityState
-from .service import SystemConfigService
+from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS, SystemConfigService
 from .store import (
     Entry,
     InvalidValueError,
     KeyExistsError,
     KeyNotFoundError,
     OpKind,
+    Quota,
+    QuotaExceededError,
     RevisionMismatchError,
     SqliteStore,
     Store,
     StoreError,
+    StoreFullError,
     TxOp,
+    Usage,
 )
 
 __all__ = [
+    "DEFAULT_USER_QUOTA_BYTES",
+    "DEFAULT_USER_QUOTA_KEYS",
+    "SYSTEM_SERVICE_NAMES",
     "Entry",
     "Identity",
     "InvalidValueError",
     "KeyExistsError",
     "KeyNotFoundError",
     "OpKind",
+    "Quota",
+    "QuotaExceededError",
     "RevisionMismatchError",
     "SecurityState",
     "SqliteStore",
     "Store",
     "StoreError",
+    "StoreFullError",
     "SystemConfigBinding",
     "SystemConfigService",
     "TxOp",
+    "Usage",
     "build_binding",
+    "is_plain_name",
     "normalize_key",
     "resource_of",
 ]

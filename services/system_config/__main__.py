@@ -3,7 +3,8 @@
     python -m buckyos.services.system_config --db PATH --owner-key JWK_OR_PATH
         [--owner-did DID] --device-name NAME --device-key JWK_OR_PATH [--device-did DID]
         [--host 127.0.0.1] [--krpc-port 3200] [--grpc-port N | --no-grpc]
-        [--log-level info]
+        [--user-quota-bytes 64MiB] [--user-quota-keys 10000]
+        [--max-db-bytes SIZE [--db-reserve-bytes SIZE]] [--log-level info]
 
 A key is given as JWK text (``{"kty":"OKP",...}``) or as the path of a file holding a JWK,
 a DID document (key at ``verificationMethod[0].publicKeyJwk``), a public key PEM or a
@@ -29,11 +30,40 @@ from buckyos.runtime.keys import load_public_key
 from buckyos.runtime.serve import ServerInfo, add_server_options, serve
 
 from .app import build_binding
+from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS
 from .store import SqliteStore, StoreError
 
 __all__ = ["main"]
 
 _PROG = "python -m buckyos.services.system_config"
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20,
+          "g": 1 << 30, "gib": 1 << 30}  # fmt: skip
+
+
+def _size(text: str) -> int:
+    """A positive size: bytes, or a number with KiB/MiB/GiB (also k, m, g)."""
+    raw = text.strip().lower().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number) :]
+    try:
+        size = int(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size (bytes, or a whole number with KiB, MiB or GiB)"
+        ) from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size must be above 0")
+    return size
+
+
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if count <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be above 0")
+    return count
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +81,30 @@ def _parser() -> argparse.ArgumentParser:
         "--device-key", required=True, help="this device's public key: JWK text or a file"
     )
     parser.add_argument("--device-did", help="this device's DID (also a kid of its key)")
+    parser.add_argument(
+        "--user-quota-bytes",
+        type=_size,
+        default=DEFAULT_USER_QUOTA_BYTES,
+        help="what each user's writes may hold, keys + values (default 64MiB); "
+        "zone services are not held to it",
+    )
+    parser.add_argument(
+        "--user-quota-keys",
+        type=_count,
+        default=DEFAULT_USER_QUOTA_KEYS,
+        help="how many keys each user's writes may hold (default 10000)",
+    )
+    parser.add_argument(
+        "--max-db-bytes",
+        type=_size,
+        help="cap the store file at this size (default: no cap, the disk is the limit)",
+    )
+    parser.add_argument(
+        "--db-reserve-bytes",
+        type=_size,
+        help="with --max-db-bytes: the last bytes kept for deletes and zone services "
+        "(default: a tenth of the cap)",
+    )
     add_server_options(parser, krpc_port=3200)
     return parser
 
@@ -58,7 +112,11 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve(args: argparse.Namespace) -> int:
     owner_key = load_public_key(args.owner_key, what="--owner-key")
     device_key = load_public_key(args.device_key, what="--device-key")
-    store = SqliteStore(args.db)
+    if args.db_reserve_bytes is not None and (
+        args.max_db_bytes is None or args.db_reserve_bytes >= args.max_db_bytes
+    ):
+        raise ConfigError("--db-reserve-bytes needs --max-db-bytes, and must be below it")
+    store = SqliteStore(args.db, max_bytes=args.max_db_bytes, reserve_bytes=args.db_reserve_bytes)
     binding = None
     try:
         binding = build_binding(
@@ -68,6 +126,8 @@ async def _serve(args: argparse.Namespace) -> int:
             device_name=args.device_name,
             device_key=device_key,
             device_did=args.device_did,
+            user_quota_bytes=args.user_quota_bytes,
+            user_quota_keys=args.user_quota_keys,
         )
         ready = asyncio.Event()
         info = ServerInfo()

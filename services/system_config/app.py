@@ -35,7 +35,7 @@ from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
 
 from .params import check_params
 from .security import Identity, SecurityState
-from .service import SystemConfigService
+from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS, SystemConfigService
 from .store import Store
 
 __all__ = ["SystemConfigBinding", "build_binding"]
@@ -85,11 +85,15 @@ def build_binding(
     timeout: float | None = DEFAULT_TIMEOUT,
     leeway: float = DEFAULT_LEEWAY,
     logger: logging.Logger | None = None,
+    user_quota_bytes: int = DEFAULT_USER_QUOTA_BYTES,
+    user_quota_keys: int = DEFAULT_USER_QUOTA_KEYS,
 ) -> SystemConfigBinding:
     """The system_config binding over ``store`` for a zone owner and this device.
 
     ``owner_key``/``device_key`` are Ed25519 public keys or their JWKs.  The caller keeps
     ownership of ``store`` (close it after the binding stopped serving).
+    ``user_quota_bytes``/``user_quota_keys`` bound what each user's writes may hold
+    (zone-trusted callers are not held to them; see ``docs/system-config.md``).
     """
     if not device_name:
         raise ConfigError("device_name must be a non-empty string (the kid of this device)")
@@ -111,5 +115,9 @@ def build_binding(
         timeout=timeout,
         logger=logger,
     )
-    binding.add_service(SystemConfigService(store, security))
+    binding.add_service(
+        SystemConfigService(
+            store, security, user_quota_bytes=user_quota_bytes, user_quota_keys=user_quota_keys
+        )
+    )
     return binding

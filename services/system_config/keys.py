@@ -26,13 +26,18 @@ from buckyos.runtime.errors import ReasonError
 __all__ = [
     "CONFIG_RESOURCE_PREFIX",
     "META_PREFIX",
+    "PLAIN_NAME_RULE",
     "SCHEDULER_DUMP_PREFIXES",
+    "USERS_PREFIX",
+    "check_user_name",
     "device_of_doc_key",
     "is_meta_key",
+    "is_plain_name",
     "normalize_key",
     "printable_key",
     "reloads_security",
     "resource_of",
+    "user_account_of",
 ]
 
 CONFIG_RESOURCE_PREFIX: Final = "obj://config/"
@@ -43,6 +48,18 @@ META_PREFIX: Final = "__meta/"
 
 SCHEDULER_DUMP_PREFIXES: Final = ("boot/", "devices/", "users/", "services/", "system/", "nodes/")
 """What ``dump_configs_for_scheduler`` returns, upstream's list."""
+
+USERS_PREFIX: Final = "users/"
+"""Each user's subtree is ``users/<name>/``: the unit of quotas."""
+
+PLAIN_NAME_RULE: Final = (
+    "letters, digits, '_', '-' and '.', not starting with '.', at most 64 characters"
+)
+"""What a user name in a key may be, in words (the texts of refusals quote it)."""
+
+# ASCII only: a name is a key segment, a casbin subject and a login name at verify-hub;
+# look-alike letters or invisible characters would make two names that read the same.
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}\Z")
 
 _CLASSIC_PREFIX: Final = "kv://"
 _CONFIG_PATH_PREFIX: Final = "/config/"
@@ -143,3 +160,35 @@ def device_of_doc_key(key: str) -> str | None:
     if len(parts) == 3 and parts[0] == "devices" and parts[2] == "doc" and parts[1]:
         return parts[1]
     return None
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` is a plain name (:data:`PLAIN_NAME_RULE`)."""
+    return _PLAIN_NAME.match(name) is not None
+
+
+def _user_segment(key: str) -> str | None:
+    if not key.startswith(USERS_PREFIX):
+        return None
+    name = key[len(USERS_PREFIX) :].split("/", 1)[0]
+    return name or None
+
+
+def check_user_name(key: str) -> None:
+    """Refuse (``ReasonError``) a write under ``users/<name>/`` whose name is not plain.
+
+    A user's name is a key segment, an RBAC subject and a login name: one that is not
+    plain (a space, a ``:``, a leading dot, look-alike letters...) is refused where the
+    user's keys would be created, whoever writes them.  Deletes are not checked, so old
+    keys under such a name can still be cleaned up.
+    """
+    name = _user_segment(key)
+    if name is not None and not is_plain_name(name):
+        rule = f"user name {printable_key(name)} is not a plain name ({PLAIN_NAME_RULE})"
+        raise _invalid(key, rule)
+
+
+def user_account_of(key: str) -> str | None:
+    """The quota account of a key under ``users/<name>/`` (``"users/<name>/"``), else None."""
+    name = _user_segment(key)
+    return None if name is None else f"{USERS_PREFIX}{name}/"

@@ -8,6 +8,13 @@ otherwise take it for the ``kernel`` app, which skips the user check), RBAC on
 (``No permission:No read permission``,
 ``No permission:No write permission for key: <key>``), then the store.
 
+Beyond RBAC, for a caller whose token is not zone-trusted (a user's session, whatever app
+id it claims): the app id ``kernel`` does not skip the user check; routing records
+(``services/<svc>/info|instances/...``) are written only for the caller's own app
+(:mod:`.ownership`); writes are held to the caller's quota and the store's reserve
+(:class:`~.store.Quota`); and ``dump_configs_for_scheduler`` is refused.  Whoever writes, a
+user name in a ``users/<name>/`` key must be plain (:func:`~.keys.check_user_name`).
+
 The token itself (present, trusted kid, signature, expiry, not a refresh token) is checked
 by the binding before any verb runs.  Writes that touch ``boot/config``, ``system/rbac/*``
 or a device document reload trust keys and the policy once committed, and values that
@@ -38,19 +45,38 @@ from buckyos.runtime.request import Request
 from .jsonpath import REMOVE, loads_strict
 from .keys import (
     SCHEDULER_DUMP_PREFIXES,
+    USERS_PREFIX,
+    check_user_name,
     is_meta_key,
     normalize_key,
     printable_key,
     reloads_security,
     resource_of,
 )
+from .ownership import RoutingGuard
 from .security import SecurityState
-from .store import Check, KeyNotFoundError, OpKind, Store, StoreError, TxOp
+from .store import Check, KeyNotFoundError, OpKind, Quota, Store, StoreError, TxOp
 
-__all__ = ["SCHEDULER_APPS", "SystemConfigService"]
+__all__ = [
+    "DEFAULT_USER_QUOTA_BYTES",
+    "DEFAULT_USER_QUOTA_KEYS",
+    "SCHEDULER_APPS",
+    "SystemConfigService",
+]
 
 SCHEDULER_APPS: Final = ("scheduler", "node-daemon")
-"""The app ids allowed to call ``dump_configs_for_scheduler``."""
+"""The app ids allowed to call ``dump_configs_for_scheduler`` (in a zone-trusted token)."""
+
+DEFAULT_USER_QUOTA_BYTES: Final = 64 * 1024 * 1024
+"""What a user's writes may hold (keys + values, UTF-8): 64 MiB."""
+DEFAULT_USER_QUOTA_KEYS: Final = 10_000
+"""How many live keys a user's writes may hold."""
+
+_DUMP_REFUSAL: Final = (
+    "dump_configs_for_scheduler needs a zone-trusted token (signed by the zone owner or a "
+    "zone device, or a verify-hub session of a device or service), not a user's session"
+)
+WriteFn = Callable[[Check, Quota | None], object]
 
 _META_RESERVED: Final = "internal metadata key is reserved"
 _VALUE_OPS: Final = {"create": OpKind.CREATE, "update": OpKind.UPDATE, "append": OpKind.APPEND}
@@ -82,9 +108,23 @@ def _from_struct_value(value: struct_pb2.Value) -> Any:
 class SystemConfigService(SystemConfigServicer):
     """The verbs of api ``system_config``; ``security`` holds its trust keys and policy."""
 
-    def __init__(self, store: Store, security: SecurityState) -> None:
+    def __init__(
+        self,
+        store: Store,
+        security: SecurityState,
+        *,
+        user_quota_bytes: int = DEFAULT_USER_QUOTA_BYTES,
+        user_quota_keys: int = DEFAULT_USER_QUOTA_KEYS,
+    ) -> None:
+        if user_quota_bytes <= 0 or user_quota_keys <= 0:
+            raise ValueError(
+                f"user quotas must be positive (bytes {user_quota_bytes}, keys {user_quota_keys})"
+            )
         self.store = store
         self.security = security
+        self.user_quota_bytes = user_quota_bytes
+        self.user_quota_keys = user_quota_keys
+        self.routing = RoutingGuard(store, security.rbac)
 
     # -- shared checks -------------------------------------------------------------------
 
@@ -100,9 +140,24 @@ class SystemConfigService(SystemConfigServicer):
             raise ParseRequestError("Missing appid")
         return claims.sub, claims.appid, claims.sudo
 
+    @staticmethod
+    def _trusted(req: Request) -> bool:
+        """Whether the caller's token is zone-trusted (see ``SessionToken.zone_trusted``)."""
+        claims = req.caller.claims
+        return claims is not None and claims.zone_trusted
+
     def _allowed(self, req: Request, key: str, action: str) -> bool:
         user, app, sudo = self._identity(req)
-        return self.security.rbac.enforce(user, app, resource_of(key), action, sudo=sudo)
+        return self.security.rbac.enforce(
+            user, app, resource_of(key), action, sudo=sudo, trusted=self._trusted(req)
+        )
+
+    def _quota(self, req: Request) -> Quota | None:
+        """The limits of this caller's writes: none for a zone-trusted one."""
+        if self._trusted(req):
+            return None
+        user, _, _ = self._identity(req)
+        return Quota(f"{USERS_PREFIX}{user}/", self.user_quota_bytes, self.user_quota_keys)
 
     @staticmethod
     def _key(raw: str, *, allow_root: bool = False) -> str:
@@ -120,19 +175,28 @@ class SystemConfigService(SystemConfigServicer):
             raise NoPermissionError("No read permission")
         return key
 
-    def _writable(self, req: Request, key: str) -> str:
+    def _writable(self, req: Request, key: str, *, removes: bool = False) -> str:
+        """``key`` if the caller may write it (``removes``: only delete it), else raise."""
+        if not removes:
+            check_user_name(key)
         if not self._allowed(req, key, "write"):
             req.logger.warning("write of %s denied", key)
             raise NoPermissionError(f"No write permission for key: {key}")
+        user, _, _ = self._identity(req)
+        why = self.routing.refusal(key, user, trusted=self._trusted(req))
+        if why is not None:
+            req.logger.warning("write of %s by %s denied: %s", key, user, why)
+            raise NoPermissionError(f"No write permission for key: {key} ({why})")
         return key
 
-    def _commit(self, req: Request, keys: Iterable[str], write: Callable[[Check], object]) -> None:
-        """Run one store write (refusals become ``Failed due to reason:``), then reload
-        trust keys and policy when a security key changed."""
+    def _commit(self, req: Request, keys: Iterable[str], write: WriteFn) -> None:
+        """Run one store write (refusals become ``Failed due to reason:``) held to the
+        caller's quota, then reload trust keys and policy when a security key changed."""
         touched = list(keys)
         try:
-            write(self.security.check)
+            write(self.security.check, self._quota(req))
         except StoreError as exc:
+            req.logger.warning("write of %s refused: %s", ", ".join(touched), exc)
             raise ReasonError(str(exc)) from None
         req.logger.info("wrote %s", ", ".join(touched))
         if any(reloads_security(key) for key in touched):
@@ -153,25 +217,35 @@ class SystemConfigService(SystemConfigServicer):
 
     def Set(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
         key = self._writable(req, self._key(request.key))
-        self._commit(req, [key], lambda check: self.store.set(key, request.value, check=check))
+        self._commit(
+            req,
+            [key],
+            lambda check, quota: self.store.set(key, request.value, check=check, quota=quota),
+        )
         return empty_pb2.Empty()
 
     def Create(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
         key = self._writable(req, self._key(request.key))
-        self._commit(req, [key], lambda check: self.store.create(key, request.value, check=check))
+        self._commit(
+            req,
+            [key],
+            lambda check, quota: self.store.create(key, request.value, check=check, quota=quota),
+        )
         return empty_pb2.Empty()
 
     def Delete(self, request: sc.KeyRequest, req: Request) -> empty_pb2.Empty:
-        key = self._writable(req, self._key(request.key))
-        self._commit(req, [key], lambda check: self.store.delete(key, check=check))
+        key = self._writable(req, self._key(request.key), removes=True)
+        self._commit(
+            req, [key], lambda check, quota: self.store.delete(key, check=check, quota=quota)
+        )
         return empty_pb2.Empty()
 
     def Append(self, request: sc.AppendRequest, req: Request) -> empty_pb2.Empty:
         key = self._writable(req, self._key(request.key))
 
-        def append(check: Check) -> int:
+        def append(check: Check, quota: Quota | None) -> int:
             try:
-                return self.store.append(key, request.append_value, check=check)
+                return self.store.append(key, request.append_value, check=check, quota=quota)
             except KeyNotFoundError:
                 # Upstream answers KeyNotExist here, with the key as the caller gave it.
                 raise KeyNotExistError(request.key) from None
@@ -194,7 +268,9 @@ class SystemConfigService(SystemConfigServicer):
         self._writable(req, key)
         path = request.json_path
         self._commit(
-            req, [key], lambda check: self.store.set_by_path(key, path, value, check=check)
+            req,
+            [key],
+            lambda check, quota: self.store.set_by_path(key, path, value, check=check, quota=quota),
         )
         return empty_pb2.Empty()
 
@@ -251,7 +327,7 @@ class SystemConfigService(SystemConfigServicer):
                     f"{printable_key(raw)}); give each key one action"
                 )
             named[key] = raw
-            self._writable(req, key)
+            self._writable(req, key, removes=action.action == "remove")
             ops[key] = self._tx_op(req, raw, key, action)
         main_key: tuple[str, int] | None = None
         if request.HasField("main_key"):
@@ -269,16 +345,23 @@ class SystemConfigService(SystemConfigServicer):
         self._commit(
             req,
             written,
-            lambda check: self.store.transaction(ops, main_key=main_key, check=check),
+            lambda check, quota: self.store.transaction(
+                ops, main_key=main_key, check=check, quota=quota
+            ),
         )
         return empty_pb2.Empty()
 
     def DumpConfigsForScheduler(
         self, request: empty_pb2.Empty, req: Request
     ) -> sc.DumpConfigsResult:
-        _, app, _ = self._identity(req)
+        user, app, _ = self._identity(req)
         if app not in SCHEDULER_APPS:
             raise NoPermissionError("No permission")
+        # Upstream checks only the app id, which a user's own login may claim: the dump
+        # holds every user's password hash.
+        if not self._trusted(req):
+            req.logger.warning("dump_configs_for_scheduler by %s (app %s) denied", user, app)
+            raise NoPermissionError(_DUMP_REFUSAL)
         try:
             configs = self.store.dump(SCHEDULER_DUMP_PREFIXES)
         except StoreError as exc:

@@ -87,6 +87,36 @@ def test_instances_from_info_and_records() -> None:
     assert found[1].describe() == "ood2@10.0.0.2:4002"
 
 
+def test_records_cannot_route_the_gateway_anywhere_unsafe() -> None:
+    """Records are written by node-daemons but also by whoever RBAC lets write
+    ``services/<svc>/instances/<node>``: the host is never theirs to choose (only the
+    gateway's ``host_of``), ports are 1-65535 integers, node names plain names."""
+    metadata = _record(port=5001)
+    assert isinstance(metadata, dict)
+    metadata.update(host="169.254.169.254", url="http://169.254.169.254/", node_id="evil")
+    placed = _node(port=4003)
+    placed.update(node_net_id="169.254.169.254", host="10.9.9.9")
+    info = _info(ood3=placed, **{"evil.example:80@": _node(port=4004)})
+    records: dict[str, object] = {
+        "ood1": metadata,
+        "ood2": _record(port=0),
+        "ood4": _record(port=65536),
+        "ood5": _record(port=True),
+        "ood7": _record(port="127.0.0.1:22"),
+        "ood8": _record(port=-1),
+        "ood9": _record(port=80.0),
+        "10.0.0.9:22/": _record(port=5009),
+        "a" * 65: _record(port=5010),
+        "ood10": _record(port=65535),
+    }
+    found = instances_from_config("notes", info, records, now=NOW, host_of=_hosts)
+    assert found == (
+        Instance("ood1", "http://127.0.0.1:5001/kapi/notes", 100),
+        Instance("ood10", "http://127.0.0.1:65535/kapi/notes", 100),
+        Instance("ood3", "http://127.0.0.1:4003/kapi/notes", 100),
+    )
+
+
 def test_info_without_node_list_is_refused_with_what_to_fix() -> None:
     with pytest.raises(ServiceNotValidError) as caught:
         instances_from_config("notes", {"selector_type": "random"}, {}, now=NOW, host_of=_hosts)

@@ -10,7 +10,8 @@ Modules, one job each:
 instances    ``Instance``, the ``InstanceSource`` protocol, a static source and one that
              reads ``services/<svc>/info`` and ``services/<svc>/instances/*``
 pool         cached instance lists (background refresh), dead marks, weighted order
-credentials  the gateway's device-signed token for system_config, re-signed in time
+credentials  the gateway's device-signed token for system_config, re-signed in time, and
+             the signed client address it adds to calls for verify-hub
 app          the ASGI app: routing, body cap, forwarding, failover, error answers
 server       ``gateway_serving()``: the app under uvicorn on one socket
 __main__     ``python -m buckyos.services.gateway --system-config URL ...``
@@ -21,7 +22,7 @@ See ``docs/gateway.md``.
 from __future__ import annotations
 
 from .app import GatewayApp
-from .credentials import DeviceTokenInvoker
+from .credentials import ClientAddressSigner, DeviceTokenInvoker
 from .instances import (
     Instance,
     InstanceSource,
@@ -33,6 +34,7 @@ from .server import DEFAULT_PORT, gateway_serving
 
 __all__ = [
     "DEFAULT_PORT",
+    "ClientAddressSigner",
     "DeviceTokenInvoker",
     "GatewayApp",
     "Instance",

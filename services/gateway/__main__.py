@@ -26,7 +26,7 @@ from buckyos.runtime.keys import load_private_key_file
 from buckyos.runtime.krpc_client import KrpcTransport
 
 from .app import DEFAULT_TIMEOUT, GatewayApp
-from .credentials import DeviceTokenInvoker
+from .credentials import ClientAddressSigner, DeviceTokenInvoker
 from .instances import SystemConfigInstanceSource
 from .pool import DEFAULT_TTL, InstancePool
 from .server import DEFAULT_PORT, gateway_serving
@@ -111,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = SystemConfigInstanceSource(
         invoker, system_config_url=args.system_config, node_hosts=dict(args.node_host)
     )
-    app = GatewayApp(InstancePool(source, ttl=args.ttl), timeout=args.timeout)
+    app = GatewayApp(
+        InstancePool(source, ttl=args.ttl),
+        timeout=args.timeout,
+        client_signer=ClientAddressSigner(key, args.device_name),
+    )
     factory = None
     if importlib.util.find_spec("uvloop") is not None:
         import uvloop

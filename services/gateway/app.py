@@ -14,7 +14,18 @@ What a client sees (``buckyos-protocol.md`` sections 1 and 4):
   idempotent: it answers ``Failed due to reason: timeout: ...`` / ``eof: ...`` and the
   client, which knows the verb, decides;
 * plain-text 404 (not ``/kapi/<service>``), 405 (not POST), 413 (over 1 MiB, refused
-  without reading it all) and 400 (bad ``content-length``), like ``runtime/krpc_server``.
+  without reading it all) and 400 (bad ``content-length``), like ``runtime/krpc_server``;
+* a plain-text 502 when an instance answers a redirect (3xx): redirects are never
+  followed, by any request the gateway makes, or an instance (anyone who can write its
+  record) could make the gateway fetch any URL for the client, or re-post the client's
+  body (its token) elsewhere with a 307/308.
+
+What is forwarded is the body and its content type, nothing else the client sent.  The
+gateway adds two headers: ``x-buckyos-gateway`` (a gateway receiving it answers an error
+instead of forwarding again, so an instance record pointing at the gateway itself cannot
+loop), and for ``verify-hub`` ``x-buckyos-client``, the client's address signed by this
+node's device key (``credentials.ClientAddressSigner``), which verify-hub's per-address
+login throttle believes; a client-sent ``x-buckyos-client`` never reaches an instance.
 
 Only a refused connection (the request never left) fails over to the next instance; that
 instance is then skipped for a few seconds (``pool.InstancePool``).  Connections to
@@ -47,13 +58,22 @@ from buckyos.runtime.asgi import (
     refuse,
     respond,
 )
+from buckyos.runtime.dispatch import FORWARDED_CLIENT_HEADER
 from buckyos.runtime.errors import ReasonError, ServiceNotValidError
 from buckyos.runtime.krpc_server import MAX_BODY
 
+from .credentials import ClientAddressSigner
 from .instances import Instance
 from .pool import InstancePool
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_TIMEOUT", "GatewayApp", "echo_sys"]
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "HOP_HEADER",
+    "VERIFY_HUB_API",
+    "GatewayApp",
+    "echo_sys",
+]
 
 DEFAULT_TIMEOUT: Final = 14.0
 """Seconds an instance has to answer; below upstream clients' 15 s, so the client gets
@@ -68,6 +88,12 @@ _SPEC: Final = "/spec"
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _U64_MAX: Final = 2**64 - 1
 
+HOP_HEADER: Final = "x-buckyos-gateway"
+"""Added to every call the gateway forwards; a call arriving with it is not forwarded."""
+_HOP: Final = HOP_HEADER.encode("ascii")
+VERIFY_HUB_API: Final = "verify-hub"
+"""The service whose calls carry the client's signed address (``x-buckyos-client``)."""
+
 _log = logging.getLogger("buckyos.services.gateway.app")
 
 
@@ -76,6 +102,14 @@ class _Answer:
     status: int
     content_type: bytes
     body: bytes
+
+
+@dataclass(slots=True)
+class _Redirected:
+    """The instance answered a redirect, which is not followed."""
+
+    status: int
+    location: str
 
 
 @dataclass(slots=True)
@@ -119,7 +153,9 @@ class GatewayApp:
     """ASGI app forwarding ``POST /kapi/<service>`` to the instances ``pool`` knows.
 
     The aiohttp session is opened at lifespan startup (or on first use) and closed, with
-    the pool, at lifespan shutdown or :meth:`aclose`.
+    the pool, at lifespan shutdown or :meth:`aclose`.  ``client_signer`` (this node's
+    device key) signs the ``x-buckyos-client`` header of calls to verify-hub; without one
+    they carry none, and verify-hub counts the gateway's own address.
     """
 
     def __init__(
@@ -130,8 +166,10 @@ class GatewayApp:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         keepalive: float = _KEEPALIVE,
         max_body: int = MAX_BODY,
+        client_signer: ClientAddressSigner | None = None,
     ) -> None:
         self._pool = pool
+        self._signer = client_signer
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
         self._keepalive = keepalive
@@ -174,7 +212,7 @@ class GatewayApp:
             if path.endswith(_SPEC) and scope["method"] == "GET":
                 spec_of = self._service_of(path[: -len(_SPEC)])
                 if spec_of is not None:
-                    await self._forward_spec(spec_of, send)
+                    await self._forward_spec(spec_of, scope, send)
                     return
             try:
                 service = self._service_of(path)
@@ -211,18 +249,32 @@ class GatewayApp:
     # --- forwarding ---------------------------------------------------------------------
 
     async def _forward(self, service: str, scope: ASGIScope, body: bytes, send: ASGISend) -> None:
+        content_type = JSON
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == _HOP:
+                # Sent by a gateway (this one, most likely): forwarding again could loop.
+                text = ServiceNotValidError(
+                    f"the gateway was given a call another gateway forwarded; an instance "
+                    f"record of {service} points at a gateway"
+                ).text
+                await respond(send, 200, JSON, _error_body(body, text))
+                return
         pool = self._pool
         try:
             instances = await pool.instances(service)
         except ServiceNotValidError as exc:
             await respond(send, 200, JSON, _error_body(body, exc.text))
             return
-        content_type = JSON
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-                break
-        headers = {"Content-Type": content_type.decode("latin-1")}
+        # Built here, from nothing the client sent but its content type: a client's own
+        # x-buckyos-client (or any other header) never reaches the instance.
+        headers = {"Content-Type": content_type.decode("latin-1"), HOP_HEADER: "1"}
+        signer = self._signer
+        if signer is not None and service == VERIFY_HUB_API:
+            client = scope.get("client")
+            if client:
+                headers[FORWARDED_CLIENT_HEADER] = signer.header(client[0])
         tried: list[str] = []
         sent_to: set[str] = set()
         refreshed = False
@@ -232,6 +284,15 @@ class GatewayApp:
                 outcome = await self._post(instance, body, headers)
                 if isinstance(outcome, _Answer):
                     await respond(send, outcome.status, outcome.content_type, outcome.body)
+                    return
+                if isinstance(outcome, _Redirected):
+                    text = (
+                        f"Bad Gateway: {service} instance {instance.describe()} answered "
+                        f"HTTP {outcome.status}, a redirect to {outcome.location[:200]!r}; "
+                        "the gateway does not follow redirects"
+                    )
+                    _log.warning("%s", text)
+                    await respond(send, 502, TEXT_HEADER[1], text.encode("utf-8"))
                     return
                 if isinstance(outcome, _Lost):
                     text = ReasonError(
@@ -259,9 +320,16 @@ class GatewayApp:
         text = ServiceNotValidError(f"no started instance of {service} (tried {detail})").text
         await respond(send, 200, JSON, _error_body(body, text))
 
-    async def _forward_spec(self, service: str, send: ASGISend) -> None:
+    async def _forward_spec(self, service: str, scope: ASGIScope, send: ASGISend) -> None:
         """``GET /kapi/<service>/spec`` from the first instance that answers (a read:
         any failure moves on); ``503`` with the reason when none does."""
+        if any(name == _HOP for name, _ in scope["headers"]):
+            text = ServiceNotValidError(
+                f"the gateway was asked for a spec another gateway forwarded; an instance "
+                f"record of {service} points at a gateway"
+            ).text
+            await respond(send, 503, TEXT_HEADER[1], text.encode("utf-8"))
+            return
         pool = self._pool
         try:
             instances = await pool.instances(service)
@@ -275,13 +343,24 @@ class GatewayApp:
         for instance in pool.order(instances, skip=set()):
             try:
                 async with session.get(
-                    instance.url + _SPEC, timeout=self._client_timeout
+                    instance.url + _SPEC,
+                    headers={HOP_HEADER: "1"},
+                    timeout=self._client_timeout,
+                    allow_redirects=False,
                 ) as response:
                     data = await response.read()
                     if response.status == 200:
                         await respond(send, 200, JSON, data)
                         return
-                    tried.append(f"{instance.describe()}: HTTP {response.status}")
+                    if 300 <= response.status < 400:
+                        tried.append(
+                            f"{instance.describe()}: HTTP {response.status}, a redirect "
+                            "(not followed)"
+                        )
+                    else:
+                        said = data[:160].decode("utf-8", "replace").strip()
+                        said = f" ({said})" if said else ""
+                        tried.append(f"{instance.describe()}: HTTP {response.status}{said}")
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 tried.append(f"{instance.describe()}: {type(exc).__name__}")
         detail = "; ".join(tried) if tried else f"no node of {service} is started"
@@ -290,14 +369,21 @@ class GatewayApp:
 
     async def _post(
         self, instance: Instance, body: bytes, headers: dict[str, str]
-    ) -> _Answer | _NotSent | _Lost:
+    ) -> _Answer | _Redirected | _NotSent | _Lost:
         session = self._session
         if session is None or session.closed:
             session = self._open_session()
         try:
             async with session.post(
-                instance.url, data=body, headers=headers, timeout=self._client_timeout
+                instance.url,
+                data=body,
+                headers=headers,
+                timeout=self._client_timeout,
+                allow_redirects=False,
             ) as response:
+                if 300 <= response.status < 400:
+                    # Not read: whatever a redirecting instance sends is not passed on.
+                    return _Redirected(response.status, response.headers.get("Location", ""))
                 data = await response.read()
                 content_type = response.headers.get("Content-Type")
                 return _Answer(

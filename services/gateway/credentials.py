@@ -6,6 +6,10 @@ its boot token: claims ``{sub: "kernel", appid: "cyfs-gateway", iss: <device>, j
 with ``kid`` = the device name (``tokens.make_service_login_jwt``).  system_config trusts
 the device key by that kid.  :class:`DeviceTokenInvoker` wraps a transport and re-signs
 the token before it expires, so the gateway never needs verify-hub.
+
+The same key vouches for the clients whose calls the gateway forwards to verify-hub
+(:class:`ClientAddressSigner`): verify-hub throttles logins per client address, and
+behind the gateway every call comes from the gateway's own address.
 """
 
 from __future__ import annotations
@@ -18,15 +22,29 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.message import Message
 
 from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource
+from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
 from buckyos.runtime.transport import AsyncUnaryInvoker
 
-__all__ = ["GATEWAY_APP_ID", "GATEWAY_SUBJECT", "DeviceTokenInvoker", "TokenCarrier"]
+__all__ = [
+    "CLIENT_TOKEN_RENEW",
+    "CLIENT_TOKEN_TTL",
+    "GATEWAY_APP_ID",
+    "GATEWAY_SUBJECT",
+    "ClientAddressSigner",
+    "DeviceTokenInvoker",
+    "TokenCarrier",
+]
 
 GATEWAY_APP_ID: Final = "cyfs-gateway"
 """The gateway's app id: a member of the ``kernel`` RBAC group."""
 GATEWAY_SUBJECT: Final = "kernel"
 """The subject node-daemon's device-signed tokens carry (the ``kernel`` role)."""
+
+CLIENT_TOKEN_TTL: Final = 120
+"""Seconds an ``x-buckyos-client`` token lives: a captured one is not good for long."""
+CLIENT_TOKEN_RENEW: Final = 60
+"""A cached ``x-buckyos-client`` token is signed anew once fewer seconds than this remain."""
+_CLIENT_CACHE: Final = 4096
 
 ReqT = TypeVar("ReqT", bound=Message)
 RespT = TypeVar("RespT", bound=Message)
@@ -95,3 +113,64 @@ class DeviceTokenInvoker:
         close = getattr(self._transport, "aclose", None)
         if close is not None:
             await close()
+
+
+class ClientAddressSigner:
+    """The ``x-buckyos-client`` header value for a client address: a compact EdDSA JWT
+    signed by this node's device key, header ``kid`` = the device name, claims ``{"iss":
+    <device>, "sub": <device>, "client_addr": <ip>, "iat": now, "exp": now + ttl}``.
+
+    Signing costs about as much as forwarding a call, so tokens are cached per address
+    and signed anew once fewer than ``renew_before`` seconds remain; the cache holds at
+    most ``max_entries`` addresses (the oldest entry goes first), so clients spraying
+    addresses cannot grow it.  Used from the gateway's event loop only (no lock).
+    """
+
+    def __init__(
+        self,
+        device_key: Ed25519PrivateKey,
+        device_name: str,
+        *,
+        ttl: int = CLIENT_TOKEN_TTL,
+        renew_before: int = CLIENT_TOKEN_RENEW,
+        max_entries: int = _CLIENT_CACHE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not device_name:
+            raise ValueError("device_name must name this node's device (the token's kid)")
+        if not 0 <= renew_before < ttl:
+            raise ValueError(f"renew_before ({renew_before}) must be below ttl ({ttl})")
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._key = device_key
+        self._name = device_name
+        self._ttl = ttl
+        self._renew_before = renew_before
+        self._max_entries = max_entries
+        self._clock = clock
+        self._cache: dict[str, tuple[str, int]] = {}
+
+    @property
+    def device_name(self) -> str:
+        return self._name
+
+    def header(self, client_addr: str) -> str:
+        """The token naming ``client_addr``, valid for at least ``renew_before`` seconds."""
+        now = self._clock()
+        cache = self._cache
+        cached = cache.pop(client_addr, None)
+        if cached is not None and cached[1] - now >= self._renew_before:
+            cache[client_addr] = cached  # back in, as the youngest entry
+            return cached[0]
+        iat = int(now)
+        exp = iat + self._ttl
+        name = self._name
+        claims = {"iss": name, "sub": name, "client_addr": client_addr, "iat": iat, "exp": exp}
+        token = sign_token(claims, self._key, kid=name)
+        if len(cache) >= self._max_entries:
+            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest
+        cache[client_addr] = (token, exp)
+        return token
+
+    def __len__(self) -> int:
+        return len(self._cache)

@@ -22,6 +22,14 @@ Two are here:
   record but no placement entry is used too (a service that registered itself).  A
   missing info is upstream's ``Service not valid: service info not found``.
 
+  What a record may route to is bounded (records are written by node-daemons, but also
+  by anyone RBAC lets write ``services/<svc>/instances/<node>``): the host is never taken
+  from a record or a placement, only from the gateway's own configuration (``node_hosts``,
+  else ``default_host``, loopback); the port must be an integer 1-65535; the node name
+  must be a plain name (letters, digits, ``-``, ``_``, ``.``; 64 at most).  Anything else is
+  skipped with a warning.  A record pointing at the gateway itself is caught by the app
+  (its hop header), not here.
+
 Service ``system_config`` is the exception: its info lives in itself, so it is reached at
 the URL the gateway was configured with.
 """
@@ -31,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -62,6 +71,8 @@ _STARTED: Final = "started"
 _WWW: Final = "www"
 _DEFAULT_WEIGHT: Final = 100
 _READ_TIMEOUT: Final = 5.0
+_NODE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+"""A node name the gateway routes to: it picks the host (``host_of``) and shows in errors."""
 
 _log = logging.getLogger("buckyos.services.gateway.instances")
 
@@ -164,6 +175,13 @@ def _record_port(record: object, now: float) -> int | None:
     return _port(record.get("service_ports"))
 
 
+def _plain_node(service: str, node: object) -> bool:
+    if isinstance(node, str) and _NODE_NAME.fullmatch(node) is not None:
+        return True
+    _log.warning("services/%s: node name %.80r is not a plain name: skipped", service, node)
+    return False
+
+
 def instances_from_config(
     service: str,
     info: Mapping[str, Any],
@@ -186,6 +204,8 @@ def instances_from_config(
     for node, entry in node_list.items():
         if not isinstance(entry, Mapping) or entry.get("state") != _STARTED:
             continue
+        if not _plain_node(service, node):
+            continue
         port = _port(entry.get("service_port"))
         if port is None:
             continue
@@ -195,7 +215,7 @@ def instances_from_config(
                 continue
         ports[node] = (port, _weight(entry))
     for node, record in records.items():
-        if node not in ports and node not in node_list:
+        if node not in ports and node not in node_list and _plain_node(service, node):
             port = _record_port(record, now)
             if port is not None:
                 ports[node] = (port, _DEFAULT_WEIGHT)

@@ -1,0 +1,135 @@
+"""verify-hub's half of revocation: publish what it revoked, so every service refuses it.
+
+verify-hub alone knows which sessions ended early (``logout``, a replayed refresh token);
+each service checks tokens by signature alone and would accept a session token of such a
+session until it expires (15 minutes).  So verify-hub writes the list
+(:mod:`buckyos.runtime.revocation`) to system_config under
+:data:`~buckyos.runtime.revocation.REVOCATIONS_KEY`, right after each revocation and again
+every ``interval`` seconds with the users who are no longer active (suspended, banned,
+deleted: read from their settings, as a login reads them).  system_config applies the key
+as soon as it is written; other services poll it.
+
+A revoked session stays listed until every session token it could have issued before the
+revocation expired: ``revoked_at + token life + leeway``.  A failed write is retried on
+the next tick; the service's answer to ``logout`` does not wait for the write to succeed
+(the session is already dead at verify-hub itself, and ``verify_token`` says so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
+
+from buckyos.runtime.revocation import POLL_INTERVAL, Revocations
+
+__all__ = ["RevocationPublisher"]
+
+_log: Final = logging.getLogger("buckyos.services.verify_hub.revocations")
+
+
+class RevocationPublisher:
+    """Keeps the published list in step with verify-hub's state.
+
+    ``revoked_since(t)`` returns ``{session_key: revoked_at}`` for sessions revoked at or
+    after unix time ``t`` (read from the state file, so a restart republishes them);
+    ``user_states()`` the users whose state is not ``active`` (``None``: not scanned);
+    ``write(text)`` stores the value in system_config.  ``listed_for`` is how long after
+    its revocation a session stays listed (the session token life plus leeway).
+    """
+
+    def __init__(
+        self,
+        *,
+        revoked_since: Callable[[int], Mapping[str, int]],
+        write: Callable[[str], Awaitable[None]],
+        listed_for: int,
+        user_states: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
+        interval: float = POLL_INTERVAL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be > 0")
+        self._revoked_since = revoked_since
+        self._write = write
+        self._listed_for = listed_for
+        self._user_states = user_states
+        self._interval = interval
+        self._clock = clock
+        self._users: Mapping[str, str] = {}
+        self._published: str | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failing = False
+
+    def current(self) -> Revocations:
+        """The list as it should be published now."""
+        now = int(self._clock())
+        revoked = self._revoked_since(now - self._listed_for)
+        sessions = {key: at + self._listed_for for key, at in revoked.items()}
+        return Revocations(sessions, dict(self._users), now)
+
+    async def publish(self) -> bool:
+        """Write the list if it changed since the last write; whether it is published."""
+        async with self._lock:
+            listed = await asyncio.to_thread(self.current)
+            text = listed.to_json()
+            # updated_at alone changing is not worth a write
+            unchanged = self._published is not None and _same(self._published, listed)
+            if unchanged:
+                return True
+            try:
+                await self._write(text)
+            except Exception as err:  # retried on the next tick
+                if not self._failing:
+                    _log.warning("cannot publish revocations (retrying): %s", err)
+                self._failing = True
+                return False
+            if self._failing:
+                _log.info("revocations published again")
+            self._failing = False
+            self._published = text
+            return True
+
+    def notify(self) -> None:
+        """A session was just revoked: publish without waiting for the next tick."""
+        self._wake.set()
+
+    async def _scan_users(self) -> None:
+        if self._user_states is None:
+            return
+        try:
+            self._users = dict(await self._user_states())
+        except Exception as err:  # keep the last known states
+            _log.warning("cannot read user states for revocations: %s", err)
+
+    async def _run(self) -> None:
+        while True:
+            await self._scan_users()
+            await self.publish()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+
+    def start(self) -> None:
+        """Publish from the running loop until :meth:`stop`."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="revocation-publisher"
+            )
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _same(published: str, listed: Revocations) -> bool:
+    old = Revocations.from_json(published)
+    return dict(old.sessions) == dict(listed.sessions) and dict(old.users) == dict(listed.users)

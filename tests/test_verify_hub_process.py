@@ -1,6 +1,7 @@
 """verify-hub as a real process: a restart (kill -9 or SIGTERM) keeps every session
-refreshable, a used login JWT stays used, and reuse of a rotated refresh token still
-revokes the session across restarts."""
+refreshable, a used login JWT stays used, a refresh whose answer was lost can be retried
+after a restart (same pair), and reuse of an older refresh token still revokes the session
+across restarts."""
 
 from __future__ import annotations
 
@@ -169,12 +170,20 @@ def test_restart_keeps_sessions_and_replay_memory(
     stub, transport = _stub(third.url)
     try:
         stub.VerifyToken(session_token=pair2.session_token)
-        # The pre-restart refresh token, already rotated: reuse revokes the session.
+        # pair1's refresh token again, within 30 s of its trade (say the answer was lost
+        # when the verify-hub went down): the same pair, re-made after the restart.
+        again = stub.RefreshToken(refresh_token=pair1.refresh_token)
+        assert (again.session_token, again.refresh_token) == (
+            pair2.session_token,
+            pair2.refresh_token,
+        )
+        pair3 = stub.RefreshToken(refresh_token=pair2.refresh_token)
+        # pair1's is two rotations old now: reuse revokes the session.
         with pytest.raises(RPCError) as reuse:
             stub.RefreshToken(refresh_token=pair1.refresh_token)
         assert str(reuse.value) == "Failed due to reason: Invalid refresh token jti"
         with pytest.raises(RPCError) as revoked:
-            stub.RefreshToken(refresh_token=pair2.refresh_token)
+            stub.RefreshToken(refresh_token=pair3.refresh_token)
         assert str(revoked.value) == (
             "Failed due to reason: Refresh token not found or already invalidated"
         )

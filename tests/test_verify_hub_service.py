@@ -1,6 +1,7 @@
 """verify-hub over real sockets: every verb, every refusal text, replays, refresh rotation,
-sudo lifetime.  Users and devices come from a fake system_config served over kRPC, read
-with verify-hub's own device credentials."""
+sudo lifetime, what a user's own login may claim, the login JWT lifetime cap and whose
+``x-buckyos-client`` header is believed.  Users and devices come from a fake system_config
+served over kRPC, read with verify-hub's own device credentials."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ from buckyos.services.verify_hub import (
     DeviceCredentials,
     SessionState,
     SystemConfigDirectory,
+    VerifyHubService,
     build_binding,
+    service_of,
 )
 from tests.verify_hub_fakes import (
     Clock,
@@ -51,6 +54,7 @@ class Hub:
     clock: Clock
     config: FakeConfig
     state: SessionState
+    service: VerifyHubService
     krpc_url: str
     grpc_target: str
     stub: VerifyHubStub
@@ -86,6 +90,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                     clock=clock,
                     config=config,
                     state=state,
+                    service=service_of(binding),
                     krpc_url=info.krpc_url,
                     grpc_target=info.grpc_target,
                     stub=VerifyHubStub(krpc),
@@ -103,6 +108,7 @@ def _reset_clock(hub: Hub) -> Iterator[None]:
     hub.clock.offset = 0.0
     yield
     hub.clock.offset = 0.0
+    hub.service.throttle.clear()  # each test's wrong passwords are its own
 
 
 # --------------------------------------------------------------------------- helpers
@@ -498,6 +504,191 @@ def test_login_by_jwt_refusals(hub: Hub) -> None:
     )
 
 
+# --------------------------------------------------------------------------- what a login may claim
+
+RESERVED_APP = (
+    "No permission:app id {!r} is for zone-trusted services (devices) only: a user's own "
+    "login may not claim kernel, node-daemon or scheduler"
+)
+
+
+def test_user_logins_may_not_claim_kernel_app_ids(hub: Hub) -> None:
+    zone = hub.zone
+    for app in ("kernel", "scheduler", "node-daemon", "Kernel"):
+        assert error_of(
+            password_login, hub.stub, appid=app, instance=f"{app}@alice"
+        ) == RESERVED_APP.format(app)
+        nonce = now_ms()
+        assert error_of(
+            hub.stub.SudoByPassword,
+            username="alice",
+            password=login_hash("alice", "alice-pw", nonce),
+            appid=app,
+            app_instance_id=f"{app}@alice",
+            login_nonce=nonce,
+        ) == RESERVED_APP.format(app)
+        own = jwt(zone.alice, iss="alice", sub="alice", appid=app)
+        assert error_of(hub.stub.LoginByJwt, jwt=own) == RESERVED_APP.format(app)
+    # Refused before the password is looked at: a wrong one gets the same answer.
+    assert error_of(
+        password_login, hub.stub, password="wrong", appid="kernel", instance="kernel@alice"
+    ) == RESERVED_APP.format("kernel")
+    # Any other app id, kernel-group ones included, works as before.
+    for app in ("buckycli", "verify-hub", "notes"):
+        assert claims(password_login(hub.stub, appid=app, instance=f"{app}@alice").session_token)
+    # The zone owner and the zone's devices may name the reserved ones.
+    by_owner = hub.stub.LoginByJwt(jwt=jwt(zone.owner, iss="root", sub="alice", appid="kernel"))
+    assert claims(by_owner.session_token)["appid"] == "kernel"
+    by_device = make_service_login_jwt(
+        zone.ood2, device_name="ood2", subject="alice", app_id="scheduler"
+    )
+    assert claims(hub.stub.LoginByJwt(jwt=by_device).session_token)["appid"] == "scheduler"
+
+
+RESERVED_NAME = (
+    "No permission:{!r} is a reserved RBAC name (a role, a system app id or a sudo subject), "
+    "not a user name: verify-hub issues no user session for it"
+)
+
+
+def test_a_user_signs_login_jwts_only_for_itself(hub: Hub) -> None:
+    zone = hub.zone
+    for sub in ("dave", "ood1", "kernel", "admin"):
+        assert error_of(
+            hub.stub.LoginByJwt, jwt=jwt(zone.alice, iss="alice", sub=sub, appid="notes")
+        ) == (
+            f"No permission:a user signs login JWTs only for itself: 'alice' cannot sign for "
+            f"{sub!r} (only the zone owner or a zone device signs for another subject)"
+        )
+    # No user session for a reserved RBAC name, whoever signs.
+    for sub in ("kernel", "Users", "su_alice", "node-daemon", "ood"):
+        token = jwt(zone.owner, iss="root", sub=sub, appid="notes")
+        assert error_of(hub.stub.LoginByJwt, jwt=token) == RESERVED_NAME.format(sub)
+    # A device signing for a service subject is not a user session: allowed.
+    token = make_service_login_jwt(zone.device, device_name="ood1", subject="kernel", app_id="x")
+    assert claims(hub.stub.LoginByJwt(jwt=token).session_token)["principal_kind"] == "service"
+    # Nor is there a password login for an account named so.
+    hub.zone.data["users/users/settings"] = hub.zone.data["users/dave/settings"]
+    try:
+        assert error_of(
+            password_login, hub.stub, user="users", password="dave-pw"
+        ) == RESERVED_NAME.format("users")
+    finally:
+        del hub.zone.data["users/users/settings"]
+
+
+def test_a_user_is_spelt_one_way(hub: Hub) -> None:
+    # users/dave/settings naming another user_id: the name is not dave's only spelling.
+    saved = hub.zone.data["users/dave/settings"]
+    hub.zone.data["users/dave/settings"] = saved.replace('"user_id": "dave"', '"user_id": "Dave"')
+    try:
+        assert error_of(password_login, hub.stub, user="dave", password="dave-pw") == (
+            "Failed due to reason: users/dave/settings names user_id 'Dave', not 'dave': a "
+            "user's settings must carry its own name as user_id; fix the settings"
+        )
+    finally:
+        hub.zone.data["users/dave/settings"] = saved
+    for name in ("dave\\", "\\dave", "x\\..\\dave", "dave "):
+        assert error_of(password_login, hub.stub, user=name, password="dave-pw").startswith(
+            f"Failed due to reason: invalid user name {name!r}: a name is one key segment"
+        )
+    # A signer's name is checked the same way (users/alice\/doc would read alice's key).
+    signer = jwt(hub.zone.alice, iss="alice\\", sub="alice\\", appid="notes")
+    assert error_of(hub.stub.LoginByJwt, jwt=signer).startswith(
+        "Failed due to reason: invalid login JWT issuer name 'alice\\\\'"
+    )
+
+
+FAR = (
+    "Failed due to reason: login JWT expires too far ahead: its exp is more than 3600 s after "
+    "verify-hub's clock; sign login JWTs that expire within 1 hour (upstream signs them for "
+    "900 s, 1200 s for a service)"
+)
+
+
+def test_login_jwt_lifetime_is_capped(hub: Hub) -> None:
+    zone = hub.zone
+    now = int(time.time())
+    for exp in (2**63, 2**80, now + 100 * 365 * 86400, now + 3700):
+        token = jwt(zone.alice, iss="alice", sub="alice", appid="notes", exp=exp)
+        assert error_of(hub.stub.LoginByJwt, jwt=token) == FAR
+    device = jwt(zone.device, iss="ood1", sub="ood1", appid="node-daemon", exp=now + 7200)
+    assert error_of(hub.stub.LoginByJwt, jwt=device) == FAR
+    ok = jwt(zone.alice, iss="alice", sub="alice", appid="notes", exp=now + 3500)
+    assert claims(hub.stub.LoginByJwt(jwt=ok).session_token)
+    # The used-once row lives until exp + leeway, so an hour at most.
+    assert hub.state.counts()["used_once"] > 0
+
+
+def _header(key: Ed25519PrivateKey, **claims_: Any) -> str:
+    now = int(time.time())
+    body = {"iss": "ood1", "sub": "ood1", "client_addr": "10.7.7.7", "iat": now, "exp": now + 120}
+    body.update(claims_)
+    kid = str(body.pop("kid", body["iss"]))
+    return sign_token({k: v for k, v in body.items() if v is not None}, key, kid=kid)
+
+
+def _login_with(hub: Hub, header: str | None, password: str = "dave-pw") -> dict[str, Any]:
+    nonce = now_ms()
+    params = {
+        "username": "dave",
+        "password": login_hash("dave", password, nonce),
+        "appid": "notes",
+        "app_instance_id": "notes@dave",
+        "login_nonce": nonce,
+    }
+    parts = urllib.parse.urlsplit(hub.krpc_url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if header is not None:
+        headers["x-buckyos-client"] = header
+    try:
+        body = {"method": "login_by_password", "params": params, "sys": [1]}
+        conn.request("POST", "/kapi/verify-hub", json.dumps(body).encode(), headers)
+        answer: dict[str, Any] = json.loads(conn.getresponse().read())
+        return answer
+    finally:
+        conn.close()
+
+
+def test_forwarded_client_is_believed_only_from_a_device(hub: Hub) -> None:
+    zone = hub.zone
+    genuine = _header(zone.device)
+    # 10.7.7.7 (as ood1 vouches) guesses 5 times; dave's count is cleared each time below.
+    for _ in range(5):
+        assert _login_with(hub, genuine, "wrong")["error"] == "Invalid password"
+        hub.service.throttle.users.clear()
+    throttled = "Failed due to reason: too many failed logins from 10.7.7.7; retry in 1 s"
+    assert _login_with(hub, genuine)["error"] == throttled
+    # Another device of the zone vouching for the same address: believed too.
+    assert _login_with(hub, _header(zone.ood2, iss="ood2", sub="ood2"))["error"] == throttled
+    # Not believed (the peer, 127.0.0.1, is counted instead, and is not throttled):
+    untrusted = {
+        "a key that is no device's": _header(generate_private_key()),
+        "a user's key (alice)": _header(zone.alice, iss="alice", sub="alice"),
+        "kid of another device": _header(zone.device, kid="ood2"),
+        "sub not the device": _header(zone.device, sub="alice"),
+        "expired": _header(zone.device, exp=int(time.time()) - 61),
+        "valid for an hour": _header(zone.device, exp=int(time.time()) + 3600),
+        "no client_addr": _header(zone.device, client_addr=None),
+        "client_addr not an address": _header(zone.device, client_addr="evil.example"),
+        "not a JWT": "10.7.7.8",
+        "alg none": "eyJhbGciOiJub25lIn0.eyJpc3MiOiJvb2QxIn0.",
+    }
+    for what, header in untrusted.items():
+        answer = _login_with(hub, header)
+        assert "result" in answer, f"{what}: {answer}"
+    # An IPv6 client counts by its /64.
+    v6 = _header(zone.device, client_addr="2001:db8:5:6::1")
+    for _ in range(5):
+        assert _login_with(hub, v6, "wrong")["error"] == "Invalid password"
+        hub.service.throttle.users.clear()
+    other_host = _header(zone.device, client_addr="2001:db8:5:6:ffff::9")
+    assert _login_with(hub, other_host)["error"] == (
+        "Failed due to reason: too many failed logins from 2001:db8:5:6::/64; retry in 1 s"
+    )
+
+
 def test_directory_reads_system_config_as_this_device(hub: Hub) -> None:
     assert hub.config.callers, "verify-hub never asked system_config"
     assert set(hub.config.callers) == {("ood1", "verify-hub")}
@@ -684,9 +875,13 @@ def test_grpc_gives_the_same_answers(hub: Hub) -> None:
     pair = password_login(hub.grpc)
     new = hub.grpc.RefreshToken(refresh_token=pair.refresh_token)
     hub.grpc.VerifyToken(session_token=new.session_token, appid="control-panel")
+    again = hub.grpc.RefreshToken(refresh_token=pair.refresh_token)  # a retry: same pair
+    assert (again.session_token, again.refresh_token) == (new.session_token, new.refresh_token)
+    hub.clock.offset = 31.0  # past the retry window: a reuse
     assert error_of(hub.grpc.RefreshToken, refresh_token=pair.refresh_token) == (
         "Failed due to reason: Invalid refresh token jti"
     )
+    hub.clock.offset = 0.0
     assert error_of(hub.grpc.VerifyToken, session_token=new.refresh_token) == (
         "Invalid token: refresh token cannot be used as session token"
     )

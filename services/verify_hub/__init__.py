@@ -6,6 +6,7 @@ restart keeps every session refreshable::
     passwords   upstream's password hashing and nonce window
     state       SQLite state: sessions and refresh generations, used jtis and nonces
     directory   where users and devices come from (system_config, or a dict for tests)
+    throttle    failed password logins slow down per user and per client address
     service     the servicer: login_by_jwt, login_by_password, sudo_by_password,
                 refresh_token, logout, verify_token
     app         build_binding(): the Binding serving it
@@ -14,7 +15,7 @@ restart keeps every session refreshable::
 See ``docs/verify-hub.md``.
 """
 
-from .app import build_binding
+from .app import build_binding, service_of
 from .directory import (
     DeviceCredentials,
     Directory,
@@ -24,17 +25,21 @@ from .directory import (
 )
 from .passwords import login_password_hash, stored_password_hash
 from .service import VerifyHubService
-from .state import SessionState
+from .state import SessionState, StateError
+from .throttle import LoginThrottle
 
 __all__ = [
     "DeviceCredentials",
     "Directory",
+    "LoginThrottle",
     "MemoryDirectory",
     "SessionState",
+    "StateError",
     "SystemConfigDirectory",
     "UserSettings",
     "VerifyHubService",
     "build_binding",
     "login_password_hash",
+    "service_of",
     "stored_password_hash",
 ]

@@ -4,6 +4,7 @@ programs that run verify-hub in process, and for tests."""
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +16,13 @@ from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
 from .directory import Directory
 from .service import VerifyHubService
 from .state import SessionState
+from .throttle import LoginThrottle
 
-__all__ = ["build_binding"]
+__all__ = ["build_binding", "service_of"]
+
+# Which servicer each built binding serves, so that its owner (a test, an embedding
+# program) can reach the state and the login throttle.  Weak: a binding dropped is forgotten.
+_SERVICES: weakref.WeakKeyDictionary[Binding, VerifyHubService] = weakref.WeakKeyDictionary()
 
 
 def build_binding(
@@ -26,13 +32,15 @@ def build_binding(
     directory: Directory,
     clock: Callable[[], float] = time.time,
     timeout: float | None = 20.0,
+    throttle: LoginThrottle | None = None,
 ) -> Binding:
     """A Binding serving the ``verify-hub`` api.
 
     ``signing_key`` is verify-hub's Ed25519 private key; ``state`` an open
     :class:`SessionState` (yours to close) or the path of its SQLite file (opened here and
     kept open for the life of the process; every change is committed as it is answered, so
-    nothing depends on closing it); ``directory`` where users and devices are read.
+    nothing depends on closing it); ``directory`` where users and devices are read;
+    ``throttle`` the failed-login counters (default: a new one on ``clock``).
 
     Every verb is ``auth: yes`` (credentials travel in the params), so the binding's own
     token check only has verify-hub's key to know: a caller that sends one of our session
@@ -47,7 +55,17 @@ def build_binding(
         rbac=RbacEnforcer(),
         timeout=timeout,
     )
-    binding.add_service(
-        VerifyHubService(signing_key=signing_key, state=store, directory=directory, clock=clock)
+    service = VerifyHubService(
+        signing_key=signing_key, state=store, directory=directory, clock=clock, throttle=throttle
     )
+    binding.add_service(service)
+    _SERVICES[binding] = service
     return binding
+
+
+def service_of(binding: Binding) -> VerifyHubService:
+    """The :class:`VerifyHubService` a binding from :func:`build_binding` serves."""
+    try:
+        return _SERVICES[binding]
+    except KeyError:
+        raise ValueError(f"{binding!r} was not built by verify_hub.build_binding") from None

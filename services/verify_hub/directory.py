@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -34,6 +35,7 @@ from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, decode_
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = [
+    "NAME_MAX",
     "USER_STATES",
     "USER_TYPES",
     "DeviceCredentials",
@@ -102,17 +104,36 @@ def parse_user_settings(name: str, raw: str | Mapping[str, Any]) -> UserSettings
     return UserSettings(user_id=user_id, user_type=user_type, password=password, state=state)
 
 
+NAME_MAX: Final = 128
+"""The longest user or device name accepted (a name is one key segment)."""
+
+
+def _bad_name_char(ch: str) -> bool:
+    # '/' splits a key and system_config reads a backslash as '/' too; whitespace, control,
+    # format (zero-width) and surrogate characters make names that look alike or forge
+    # log lines.
+    return ch in "/\\" or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Cs")
+
+
 def check_name(name: str, what: str) -> str:
-    """A user or device name must be one key segment: it is pasted into ``users/<name>/...``."""
+    """A user or device name must be one key segment, spelt one way only: it is pasted into
+    ``users/<name>/...``, and system_config normalises keys (``\\`` is ``/``, ``.`` and
+    ``..`` are resolved, empty segments dropped), so ``bob\\``, ``\\bob`` or ``x\\..\\bob``
+    would each read bob's records under another spelling (and replay his login proofs
+    under a name never used before).  Refused: ``/``, ``\\``, whitespace, control, format
+    and surrogate characters, ``.``, ``..``, the empty name, over :data:`NAME_MAX` characters.
+    """
     if (
         not name
+        or len(name) > NAME_MAX
         or name in (".", "..")
-        or "/" in name
-        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name)
+        or any(_bad_name_char(ch) for ch in name)
     ):
+        shown = repr(name[:NAME_MAX]) + ("..." if len(name) > NAME_MAX else "")
         raise ReasonError(
-            f"invalid {what} name {name!r}: it must be one non-empty key segment "
-            "(no '/', no control characters, not '.' or '..')"
+            f"invalid {what} name {shown}: a name is one key segment of at most {NAME_MAX} "
+            "characters, without '/', '\\', whitespace or control characters, and not "
+            "'.' or '..'"
         )
     return name
 

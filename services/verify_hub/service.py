@@ -19,13 +19,24 @@ Where we differ from upstream, on purpose (each is in ``docs/verify-hub.md``):
 - ``verify_token`` refuses the session tokens of a logged-out or revoked session;
 - ``logout`` needs no session token in ``sys`` (upstream's takes only the refresh token);
 - app availability policies (``services/control_panel/app_availability``) are not
-  consulted: an ``app_instance_id`` must name the login's ``appid``, nothing more.
+  consulted: an ``app_instance_id`` must name the login's ``appid``, nothing more;
+- a user's own login (password, sudo, a JWT signed by ``users/<iss>/doc``) may not claim
+  the app ids of :data:`RESERVED_APP_IDS`, a user signs login JWTs only for itself, and no
+  user session is issued for a reserved RBAC name (:data:`RESERVED_SUBJECTS`);
+- user names are one key segment spelt one way (:func:`.directory.check_name`), and a
+  user's ``settings.user_id`` must be its name: nonces, sessions and the throttle are keyed
+  by that one spelling;
+- failed password logins are throttled per user and per client address (:mod:`.throttle`);
+- a login JWT may not expire more than :data:`MAX_LOGIN_JWT_LIFETIME` ahead;
+- a refresh token traded less than :data:`REFRESH_RETRY_WINDOW` seconds ago may be
+  presented again (the answer was lost): it gets the same pair, not a revoked session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import ipaddress
 import re
 import secrets
 import time
@@ -44,9 +55,11 @@ from buckyos.runtime.errors import (
     NoPermissionError,
     ParseRequestError,
     ReasonError,
+    RPCError,
     UserNotFoundError,
 )
 from buckyos.runtime.keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_from_doc
+from buckyos.runtime.rbac import DEFAULT_RBAC_POLICY
 from buckyos.runtime.request import Request
 from buckyos.runtime.tokens import (
     ALGORITHM,
@@ -60,12 +73,19 @@ from buckyos.runtime.tokens import (
     sign_token,
 )
 
-from .directory import Directory, UserSettings
+from .directory import Directory, UserSettings, check_name
 from .passwords import NONCE_WINDOW_MS, check_login_password, nonce_is_fresh
-from .state import Check, SessionState
+from .state import Check, Reissue, SessionState, Verdict
+from .throttle import LoginThrottle, address_key, client_address
 
 __all__ = [
+    "FORWARDED_MAX_LIFETIME",
+    "MAX_LOGIN_JWT_LIFETIME",
+    "REFRESH_RETRY_WINDOW",
     "REFRESH_TOKEN_TTL",
+    "RESERVED_APP_IDS",
+    "RESERVED_SUBJECTS",
+    "RESERVED_SUBJECT_PREFIX",
     "SESSION_TOKEN_TTL",
     "SUDO_TOKEN_TTL",
     "SYSTEM_APP_OWNER",
@@ -83,6 +103,52 @@ SYSTEM_APP_OWNER: Final = "system"
 _ROOT_REFUSED: Final = "verify-hub does not issue session tokens for root"
 _SEQ_IN_MICROS: Final = 10_000_000_000_000  # a kRPC seq above this counts microseconds
 _ID_PART: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+RESERVED_APP_IDS: Final = frozenset({"kernel", "node-daemon", "scheduler"})
+"""App ids a user's own login (password, sudo, a JWT signed by ``users/<iss>/doc``) may not
+claim: ``kernel`` skips system_config's user check, ``node-daemon`` and ``scheduler`` may
+dump the whole config.  Only a login JWT signed by the zone owner (``iss: root``) or a
+zone device (``devices/<iss>/doc``) names them.  Other kernel-group apps (``buckycli``,
+``verify-hub``, ...) are checked by RBAC against the user as well, so they stay open."""
+
+RESERVED_SUBJECT_PREFIX: Final = "su_"
+"""Sudo subjects (``su_<user>``, ``su_admin`` may do anything) are no user names."""
+
+
+def _rbac_names(policy: str) -> frozenset[str]:
+    """Every subject of a ``p`` line and both names of a ``g`` line of ``policy``."""
+    names: set[str] = set()
+    for line in policy.splitlines():
+        parts = [part.strip() for part in line.split(",")]
+        if parts[0] == "p" and len(parts) > 1:
+            names.add(parts[1])
+        elif parts[0] == "g" and len(parts) > 2:
+            names.update(parts[1:3])
+    return frozenset(name.casefold() for name in names if name)
+
+
+RESERVED_SUBJECTS: Final = _rbac_names(DEFAULT_RBAC_POLICY) - {"admin"}
+"""Names no user session may carry as its subject: the roles and app ids of upstream's
+default RBAC policy (``kernel``, ``ood``, ``root``, ``system``, ``frame``, ``app``,
+``agent``, ``users``, ``node-daemon``, ``buckycli``, ``control-panel``, ``aicc``, ...),
+compared case-insensitively, plus any ``su_`` name.  A user called ``kernel`` or
+``node-daemon`` would *be* that role to casbin (``g, node-daemon, kernel``) without any
+policy line naming the user.  ``admin`` stays a user name: a zone's first user is
+commonly called ``admin`` (ours is), and the ``admin`` role's rules are scoped to
+``{admin}``, the user's own subtree."""
+
+MAX_LOGIN_JWT_LIFETIME: Final = 3600
+"""How far ahead of verify-hub's clock a login JWT's ``exp`` may be, in seconds.  Upstream
+signs them for 900 s (a user) or 1200 s (a service); an hour leaves room for clock skew.
+A further ``exp`` would keep its used-once row that long (or overflow SQLite's integers)."""
+
+REFRESH_RETRY_WINDOW: Final = 30
+"""Seconds after a refresh during which the traded refresh token, presented again, gets
+the same new pair (the answer was lost) instead of revoking the session as a theft."""
+
+FORWARDED_MAX_LIFETIME: Final = 300
+"""A gateway's ``x-buckyos-client`` JWT must expire within this many seconds (it signs them
+for 120 s): a captured one is not good for long."""
 
 
 class Principal(enum.Enum):
@@ -132,6 +198,29 @@ def _reject_root(user_id: str) -> None:
         raise NoPermissionError(_ROOT_REFUSED)
 
 
+def _check_user_subject(sub: str) -> None:
+    """A user session's subject may not be a reserved RBAC name (:data:`RESERVED_SUBJECTS`)."""
+    folded = sub.casefold()
+    if folded in RESERVED_SUBJECTS or folded.startswith(RESERVED_SUBJECT_PREFIX):
+        raise NoPermissionError(
+            f"{sub!r} is a reserved RBAC name (a role, a system app id or a sudo subject), "
+            "not a user name: verify-hub issues no user session for it"
+        )
+
+
+def _check_user_app(appid: str) -> None:
+    """A user's own login may not claim an app id of :data:`RESERVED_APP_IDS`."""
+    if appid.casefold() in RESERVED_APP_IDS:
+        raise NoPermissionError(
+            f"app id {appid!r} is for zone-trusted services (devices) only: a user's own "
+            "login may not claim kernel, node-daemon or scheduler"
+        )
+
+
+def _nonce_key(user_id: str, nonce: int) -> str:
+    return f"{user_id}/{nonce}"
+
+
 def _session_key(sub: str, scope: str, session_id: str) -> str:
     """Upstream's session key: ``<user>_<app_instance_id or appid>_<session id>``."""
     return f"{sub}_{scope}_{session_id}"
@@ -163,6 +252,15 @@ def _instance_claim(token: SessionToken) -> str:
     return token.app_instance_id
 
 
+def _unverified_jti(token: str, header: dict[str, Any], claims: dict[str, Any]) -> str | None:
+    """The ``jti`` (or classic ``nonce``) a login JWT claims, before it is verified: only
+    to look it up among the used ones, never to accept anything."""
+    try:
+        return SessionToken.from_parts(token, header, claims).jti
+    except InvalidTokenError:
+        return None
+
+
 class _Verified:
     """A verify-hub token that passed signature, time and shape checks."""
 
@@ -182,6 +280,17 @@ class _Verified:
         self.key = _session_key(token.sub, scope, self.session_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _Issued:
+    """A new token pair and what the state keeps of it."""
+
+    pair: pb.TokenPair
+    refresh_jti: str
+    refresh_exp: int
+    session_jti: str
+    issued_at: int
+
+
 class VerifyHubService(VerifyHubServicer):
     """verify-hub: logins, token pairs, refresh, logout, verification.
 
@@ -189,7 +298,8 @@ class VerifyHubService(VerifyHubServicer):
     ``verify_hub_info.public_key``); ``state`` the persisted session state; ``directory``
     where users and devices are read; ``clock`` unix seconds (injectable for tests);
     ``key_cache_ttl`` how long an issuer's public key is reused before it is read again
-    (a signature that fails with a cached key always re-reads it once, as upstream does).
+    (a signature that fails with a cached key always re-reads it once, as upstream does);
+    ``throttle`` the failed-login counters (default: a :class:`LoginThrottle` on ``clock``).
     """
 
     def __init__(
@@ -201,6 +311,7 @@ class VerifyHubService(VerifyHubServicer):
         clock: Callable[[], float] = time.time,
         leeway: int = DEFAULT_LEEWAY,
         key_cache_ttl: float = 30.0,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self._key = signing_key
         self._public = signing_key.public_key()
@@ -210,6 +321,7 @@ class VerifyHubService(VerifyHubServicer):
         self._leeway = leeway
         self._key_cache_ttl = key_cache_ttl
         self._issuers: dict[str, tuple[Ed25519PublicKey, _Issuer, float]] = {}
+        self.throttle = throttle if throttle is not None else LoginThrottle(clock=clock)
 
     # -- token plumbing ------------------------------------------------------------------------
 
@@ -256,10 +368,12 @@ class VerifyHubService(VerifyHubServicer):
         now: int,
         aud: str | None = None,
         sudo: bool = False,
+        jti: str | None = None,
     ) -> tuple[str, str, int]:
-        """``(jwt, jti, exp)`` of a new token."""
+        """``(jwt, jti, exp)`` of a new token (``jti`` given: the same token again)."""
         _reject_root(sub)
-        jti = str(secrets.randbits(64))
+        if jti is None:
+            jti = str(secrets.randbits(64))
         exp = now + ttl
         claims: dict[str, Any] = {
             "appid": appid,
@@ -281,10 +395,17 @@ class VerifyHubService(VerifyHubServicer):
         return sign_token(claims, self._key, kid=ISSUER), jti, exp
 
     def _pair(
-        self, appid: str, sub: str, session_id: str, principal: Principal, scope: AppScope | None
-    ) -> tuple[pb.TokenPair, str, int]:
-        """A token pair; also the refresh token's ``jti`` and ``exp`` for the state."""
-        now = int(self._clock())
+        self,
+        appid: str,
+        sub: str,
+        session_id: str,
+        principal: Principal,
+        scope: AppScope | None,
+        again: Reissue | None = None,
+    ) -> _Issued:
+        """A new token pair, or with ``again`` the pair issued then, byte for byte (same
+        claims, and Ed25519 signatures are deterministic)."""
+        now = int(self._clock()) if again is None else again.issued_at
         common: dict[str, Any] = {
             "appid": appid,
             "sub": sub,
@@ -293,11 +414,22 @@ class VerifyHubService(VerifyHubServicer):
             "scope": scope,
             "now": now,
         }
-        session, _, _ = self._sign(ttl=SESSION_TOKEN_TTL, **common)
-        refresh, refresh_jti, refresh_exp = self._sign(
-            ttl=REFRESH_TOKEN_TTL, aud=REFRESH_AUDIENCE, **common
+        session, session_jti, _ = self._sign(
+            ttl=SESSION_TOKEN_TTL, jti=None if again is None else again.session_jti, **common
         )
-        return pb.TokenPair(session_token=session, refresh_token=refresh), refresh_jti, refresh_exp
+        refresh, refresh_jti, refresh_exp = self._sign(
+            ttl=REFRESH_TOKEN_TTL,
+            aud=REFRESH_AUDIENCE,
+            jti=None if again is None else again.refresh_jti,
+            **common,
+        )
+        return _Issued(
+            pb.TokenPair(session_token=session, refresh_token=refresh),
+            refresh_jti,
+            refresh_exp,
+            session_jti,
+            now,
+        )
 
     # -- directory ---------------------------------------------------------------------------
 
@@ -333,6 +465,26 @@ class VerifyHubService(VerifyHubServicer):
             self._issuers.pop(next(iter(self._issuers)))
         return key, kind, False
 
+    async def _device_key(self, name: str) -> Ed25519PublicKey:
+        """The key of device ``name`` (``devices/<name>/doc``), cached like issuers' keys."""
+        check_name(name, "device")
+        now = self._clock()
+        cache_key = f"devices/{name}"
+        cached = self._issuers.get(cache_key)
+        if cached is not None and now - cached[2] < self._key_cache_ttl:
+            return cached[0]
+        doc = await self.directory.device_doc(name)
+        if doc is None:
+            raise ReasonError(f"device {name} not found: devices/{name}/doc is missing")
+        try:
+            key = public_key_from_doc(doc, what=f"devices/{name}/doc")
+        except ConfigError as err:
+            raise ReasonError(f"Device public key not found: {err}") from None
+        self._issuers[cache_key] = (key, _Issuer.DEVICE, now)
+        if len(self._issuers) > 4096:
+            self._issuers.pop(next(iter(self._issuers)))
+        return key
+
     async def _user(self, name: str) -> UserSettings:
         settings = await self.directory.user_settings(name)
         if settings is None:
@@ -344,8 +496,19 @@ class VerifyHubService(VerifyHubServicer):
         _reject_root(settings.user_id)
         if settings.user_type == "root":
             raise NoPermissionError(_ROOT_REFUSED)
+        _check_user_subject(settings.user_id)
         if not settings.active:
             raise NoPermissionError(f"user '{settings.user_id}' is not active")
+
+    @staticmethod
+    def _canonical(name: str, settings: UserSettings) -> str:
+        """The one spelling of a user: its name, which its settings must repeat."""
+        if settings.user_id != name:
+            raise ReasonError(
+                f"users/{name}/settings names user_id {settings.user_id!r}, not {name!r}: "
+                "a user's settings must carry its own name as user_id; fix the settings"
+            )
+        return name
 
     @staticmethod
     def _scope(appid: str, app_instance_id: str) -> AppScope:
@@ -355,9 +518,55 @@ class VerifyHubService(VerifyHubServicer):
             raise NoPermissionError("AppAccessDenied")
         return AppScope(app_instance_id.strip(), None if owner == SYSTEM_APP_OWNER else owner)
 
-    async def _state(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _state(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         # SQLite commits fsync (synchronous=FULL): keep them off the event loop.
-        return await asyncio.to_thread(fn, *args)
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # -- the client's address ---------------------------------------------------------------
+
+    async def _client_address(self, req: Request) -> str:
+        """Who is logging in, for the throttle: the address a zone device's gateway vouches
+        for in ``x-buckyos-client``, else the TCP peer."""
+        peer = client_address(req.peer)
+        forwarded = req.forwarded_client
+        if forwarded is None:
+            return peer
+        try:
+            return await self._forwarded_address(forwarded)
+        except RPCError as err:
+            # Not believed: whoever sent it is counted by the connection it came on.
+            req.logger.warning(
+                "x-buckyos-client not believed (%s); counting the peer %s", err.detail, peer
+            )
+            return peer
+
+    async def _forwarded_address(self, value: str) -> str:
+        """``client_addr`` of a gateway's JWT, if it verifies with a zone device's key."""
+        if len(value) > 4096:
+            raise ReasonError("x-buckyos-client is over 4096 characters")
+        header, claims = self._parse(value)
+        iss = claims.get("iss")
+        if not isinstance(iss, str) or not iss:
+            raise ReasonError("x-buckyos-client has no iss (the gateway's device name)")
+        kid = header.get("kid")
+        if kid is not None and kid != iss:
+            raise ReasonError(f"x-buckyos-client kid {kid!r} is not its iss {iss!r}")
+        token = self._verify_with(value, iss, await self._device_key(iss))
+        if token.sub != iss:
+            raise ReasonError("x-buckyos-client sub is not its iss (a device speaks for itself)")
+        if token.exp - self._clock() > FORWARDED_MAX_LIFETIME:
+            raise ReasonError(
+                f"x-buckyos-client expires more than {FORWARDED_MAX_LIFETIME} s ahead"
+            )
+        addr = token.claims.get("client_addr")
+        if not isinstance(addr, str):
+            raise ReasonError("x-buckyos-client has no client_addr")
+        try:
+            return address_key(str(ipaddress.ip_address(addr)))
+        except ValueError:
+            raise ReasonError(
+                f"x-buckyos-client client_addr {addr[:64]!r} is not an IP address"
+            ) from None
 
     # -- verbs -------------------------------------------------------------------------------
 
@@ -368,6 +577,13 @@ class VerifyHubService(VerifyHubServicer):
         iss = claims.get("iss")
         if not isinstance(iss, str) or not iss:
             raise ReasonError("Missing iss: a login JWT names its signer (root, a user, a device)")
+        if iss != "root":
+            check_name(iss, "login JWT issuer")
+        # A replay is refused before the directory is read: it costs system_config nothing,
+        # and the answer stays "already used" even once the signer's key is gone.
+        jti = _unverified_jti(request.jwt, header, claims)
+        if jti is not None and await self._state(self.state.is_used, "jti", f"{iss}/{jti}"):
+            raise ReasonError("Login JWT already used")
         key, kind, cached = await self._issuer(iss, fresh=False)
         try:
             token = self._verify_with(request.jwt, header.get("kid"), key)
@@ -384,24 +600,36 @@ class VerifyHubService(VerifyHubServicer):
         if token.jti is None:
             raise ReasonError("Missing jti")
         appid = token.appid
+        if token.exp - self._clock() > MAX_LOGIN_JWT_LIFETIME:
+            raise ReasonError(
+                "login JWT expires too far ahead: its exp is more than "
+                f"{MAX_LOGIN_JWT_LIFETIME} s after verify-hub's clock; sign login JWTs that "
+                "expire within 1 hour (upstream signs them for 900 s, 1200 s for a service)"
+            )
+        if kind is _Issuer.USER:
+            if sub != iss:
+                raise NoPermissionError(
+                    f"a user signs login JWTs only for itself: {iss!r} cannot sign for "
+                    f"{sub!r} (only the zone owner or a zone device signs for another subject)"
+                )
+            _check_user_app(appid)
         if kind is _Issuer.DEVICE:
             principal = Principal.DEVICE if iss == sub else Principal.SERVICE
         else:
             principal = Principal.USER
         scope = None
         if principal is Principal.USER:
+            _check_user_subject(sub)
             # The login param wins, then the JWT's claim, then the app's system instance.
             instance = request.app_instance_id.strip()
             if not instance:
                 instance = token.app_instance_id or f"{appid}@{SYSTEM_APP_OWNER}"
             scope = self._scope(appid, instance)
         used_key = f"{iss}/{token.jti}"
-        if await self._state(self.state.is_used, "jti", used_key):
-            raise ReasonError("Login JWT already used")
         session_id = str(secrets.randbits(64))
         scope_name = scope.app_instance_id if scope is not None else appid
         session_key = _session_key(sub, scope_name, session_id)
-        pair, refresh_jti, refresh_exp = self._pair(appid, sub, session_id, principal, scope)
+        issued = self._pair(appid, sub, session_id, principal, scope)
         used_until = token.exp + self._leeway + 1
         opened = await self._state(
             self.state.claim_and_open,
@@ -409,13 +637,13 @@ class VerifyHubService(VerifyHubServicer):
             used_key,
             used_until,
             session_key,
-            refresh_jti,
-            refresh_exp,
+            issued.refresh_jti,
+            issued.refresh_exp,
         )
         if not opened:  # a replay raced us between the check and here
             raise ReasonError("Login JWT already used")
         req.logger.info("login_by_jwt: %s (%s) session %s", sub, principal.value, session_key)
-        return pair
+        return issued.pair
 
     def _login_nonce(self, request: Any, req: Request) -> int:
         if request.HasField("login_nonce"):
@@ -428,20 +656,43 @@ class VerifyHubService(VerifyHubServicer):
         return seq // 1000 if seq > _SEQ_IN_MICROS else seq
 
     async def _password_login(
-        self, username: str, password: str, appid: str, app_instance_id: str, nonce: int
+        self,
+        username: str,
+        password: str,
+        appid: str,
+        app_instance_id: str,
+        nonce: int,
+        req: Request,
     ) -> tuple[UserSettings, AppScope, str]:
         """Upstream ``validate_password_login`` and the checks around it; the nonce key."""
         _reject_root(username)
+        check_name(username, "user")
+        _check_user_subject(username)
+        _check_user_app(appid)
         if not nonce_is_fresh(nonce, int(self._clock() * 1000)):
             raise ParseRequestError("Invalid nonce")
-        nonce_key = f"{username}/{nonce}"
-        if await self._state(self.state.is_used, "nonce", nonce_key):
+        # A replay is refused before anything else is read (the name is the user's only
+        # spelling: check_name above, _canonical below).
+        if await self._state(self.state.is_used, "nonce", _nonce_key(username, nonce)):
             raise ReasonError("Login nonce already used")
-        settings = await self._user(username)
+        address = await self._client_address(req)
+        throttle = self.throttle
+        throttle.check_address(address)  # refused fast, before system_config is read
+        settings = await self.directory.user_settings(username)
+        # No await from here to the count: concurrent guesses are each checked against the
+        # failures of those answered before them.
+        throttle.check_address(address)
+        if settings is None:
+            throttle.failed(address, None)
+            raise UserNotFoundError(username)
+        user_id = self._canonical(username, settings)
+        throttle.check_user(user_id)
         if not check_login_password(password, settings.password, nonce):
+            throttle.failed(address, user_id)
             raise InvalidPasswordError()
+        throttle.succeeded(user_id)
         self._check_user(settings)
-        return settings, self._scope(appid, app_instance_id), nonce_key
+        return settings, self._scope(appid, app_instance_id), _nonce_key(user_id, nonce)
 
     @staticmethod
     def _nonce_used_until(nonce: int) -> int:
@@ -453,28 +704,26 @@ class VerifyHubService(VerifyHubServicer):
         if request.HasField("type") and request.type != "password":
             raise ParseRequestError("login type must be password")
         nonce = self._login_nonce(request, req)
-        username = request.username
         settings, scope, nonce_key = await self._password_login(
-            username, request.password, request.appid, request.app_instance_id, nonce
+            request.username, request.password, request.appid, request.app_instance_id, nonce, req
         )
+        user_id = settings.user_id
         # Upstream's session id for a password login is the nonce itself.
         session_id = str(nonce)
-        pair, refresh_jti, refresh_exp = self._pair(
-            request.appid, username, session_id, Principal.USER, scope
-        )
-        session_key = _session_key(username, scope.app_instance_id, session_id)
+        issued = self._pair(request.appid, user_id, session_id, Principal.USER, scope)
+        session_key = _session_key(user_id, scope.app_instance_id, session_id)
         opened = await self._state(
             self.state.claim_and_open,
             "nonce",
             nonce_key,
             self._nonce_used_until(nonce),
             session_key,
-            refresh_jti,
-            refresh_exp,
+            issued.refresh_jti,
+            issued.refresh_exp,
         )
         if not opened:
             raise ReasonError("Login nonce already used")
-        req.logger.info("login_by_password: %s session %s", username, session_key)
+        req.logger.info("login_by_password: %s session %s", user_id, session_key)
         return pb.LoginByPasswordResult(
             user_info=pb.UserInfo(
                 show_name=settings.user_id,
@@ -482,17 +731,16 @@ class VerifyHubService(VerifyHubServicer):
                 state=settings.state,
                 user_type=settings.user_type,
             ),
-            session_token=pair.session_token,
-            refresh_token=pair.refresh_token,
+            session_token=issued.pair.session_token,
+            refresh_token=issued.pair.refresh_token,
         )
 
     async def SudoByPassword(
         self, request: pb.SudoByPasswordRequest, req: Request
     ) -> pb.SudoByPasswordResult:
         nonce = self._login_nonce(request, req)
-        username = request.username
-        _, scope, nonce_key = await self._password_login(
-            username, request.password, request.appid, request.app_instance_id, nonce
+        settings, scope, nonce_key = await self._password_login(
+            request.username, request.password, request.appid, request.app_instance_id, nonce, req
         )
         if not await self._state(
             self.state.claim, "nonce", nonce_key, self._nonce_used_until(nonce)
@@ -500,7 +748,7 @@ class VerifyHubService(VerifyHubServicer):
             raise ReasonError("Login nonce already used")
         token, _, _ = self._sign(
             appid=request.appid,
-            sub=username,
+            sub=settings.user_id,
             session_id=str(nonce),
             principal=Principal.USER,
             scope=scope,
@@ -509,33 +757,37 @@ class VerifyHubService(VerifyHubServicer):
             aud=request.aud if request.HasField("aud") else None,
             sudo=True,
         )
-        req.logger.info("sudo_by_password: %s", username)
+        req.logger.info("sudo_by_password: %s", settings.user_id)
         return pb.SudoByPasswordResult(session_token=token)
 
-    async def _live_refresh(self, refresh_token: str) -> _Verified:
+    async def _live_refresh(self, refresh_token: str) -> tuple[_Verified, Verdict]:
         """A refresh token that is its session's current one (upstream
-        ``validate_active_refresh_token``); a reused one revokes the session."""
+        ``validate_active_refresh_token``), or the one traded within the retry window
+        (``RETRY``); an older one revokes the session."""
         verified = self._verify_own(refresh_token)
         if not verified.token.is_refresh:
             raise ReasonError(
                 "not a refresh token: pass the refresh_token of the pair (aud verify-hub), "
                 "not the session token"
             )
-        verdict = await self._state(self.state.check_refresh, verified.key, verified.jti)
+        verdict = await self._state(
+            self.state.check_refresh, verified.key, verified.jti, window=REFRESH_RETRY_WINDOW
+        )
         self._refuse(verdict)
-        return verified
+        return verified, verdict
 
     @staticmethod
-    def _refuse(verdict: Check) -> None:
-        if verdict is Check.REUSED:
+    def _refuse(verdict: Verdict) -> None:
+        if verdict.check is Check.REUSED:
             raise ReasonError("Invalid refresh token jti")
-        if verdict is not Check.CURRENT:
+        if verdict.check not in (Check.CURRENT, Check.RETRY):
             raise ReasonError("Refresh token not found or already invalidated")
 
     async def _check_principal(self, verified: _Verified) -> AppScope | None:
         """Upstream ``validate_refresh_principal`` and the app scope of a user session."""
         sub = verified.token.sub
         if verified.principal is Principal.USER:
+            _check_user_subject(sub)
             self._check_user(await self._user(sub))
             return self._scope(verified.appid, _instance_claim(verified.token))
         if verified.principal is Principal.DEVICE and await self.directory.device_doc(sub) is None:
@@ -543,18 +795,32 @@ class VerifyHubService(VerifyHubServicer):
         return None
 
     async def RefreshToken(self, request: pb.RefreshTokenRequest, req: Request) -> pb.TokenPair:
-        old = await self._live_refresh(request.refresh_token)
+        old, verdict = await self._live_refresh(request.refresh_token)
         scope = await self._check_principal(old)
-        pair, refresh_jti, refresh_exp = self._pair(
-            old.appid, old.token.sub, old.session_id, old.principal, scope
-        )
-        verdict = await self._state(self.state.rotate, old.key, old.jti, refresh_jti, refresh_exp)
-        self._refuse(verdict)  # another refresh with the same token won the race
-        req.logger.info("refresh_token: session %s rotated", old.key)
-        return pair
+        sub = old.token.sub
+        if verdict.reissue is None:
+            issued = self._pair(old.appid, sub, old.session_id, old.principal, scope)
+            verdict = await self._state(
+                self.state.rotate,
+                old.key,
+                old.jti,
+                issued.refresh_jti,
+                issued.refresh_exp,
+                session_jti=issued.session_jti,
+                issued_at=issued.issued_at,
+                window=REFRESH_RETRY_WINDOW,
+            )
+            self._refuse(verdict)
+            if verdict.reissue is None:
+                req.logger.info("refresh_token: session %s rotated", old.key)
+                return issued.pair
+            # A concurrent refresh with the same token won the rotation: its pair is ours.
+        again = self._pair(old.appid, sub, old.session_id, old.principal, scope, verdict.reissue)
+        req.logger.info("refresh_token: session %s, retry answered with the same pair", old.key)
+        return again.pair
 
     async def Logout(self, request: pb.RefreshTokenRequest, req: Request) -> empty_pb2.Empty:
-        verified = await self._live_refresh(request.refresh_token)
+        verified, _ = await self._live_refresh(request.refresh_token)
         await self._state(self.state.revoke, verified.key)
         req.logger.info("logout: session %s revoked", verified.key)
         return empty_pb2.Empty()

@@ -9,16 +9,24 @@ Upstream keeps all of this in memory, so a verify-hub restart breaks every refre
   form) holding the ``jti`` of the one refresh token that may still be used, its generation
   (bumped by each rotation) and expiry, and ``revoked_at`` once logged out or caught reusing
   an old refresh token.  A row is kept until its refresh token would have expired anyway.
+  The last rotation is remembered too (``prev_jti``, ``rotated_at`` and the new pair's
+  session-token ``session_jti``) so that a client whose refresh answer was lost can retry
+  the same refresh token within a short window and get the same pair again
+  (:class:`Reissue`): verify-hub re-signs it from these values, Ed25519 signatures being
+  deterministic, so no token is ever stored.
 - ``used_once``: login JWT ids (``kind='jti'``) and password nonces (``kind='nonce'``),
   each kept until the thing it protects could no longer be accepted.
 
 Every method is atomic and thread-safe (one connection behind a lock); callers on an event
-loop run them in a worker thread.
+loop run them in a worker thread.  A failing SQLite call (a full disk, an I/O error) is a
+:class:`StateError` saying so; a write that fails leaves nothing half-written (its
+transaction is rolled back, and the rollback never hides the first error).
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import sqlite3
 import threading
 import time
@@ -27,13 +35,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.errors import ConfigError, ReasonError
 
-__all__ = ["Check", "SessionRow", "SessionState"]
+__all__ = ["Check", "Reissue", "SessionRow", "SessionState", "StateError", "Verdict"]
 
 T = TypeVar("T")
 
-_SCHEMA_VERSION: Final = "1"
+_log = logging.getLogger("buckyos.services.verify_hub.state")
+
+_SCHEMA_VERSION: Final = "2"
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS sessions (
@@ -41,7 +51,10 @@ _SCHEMA: Final = (
         refresh_jti TEXT NOT NULL,
         generation INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
-        revoked_at INTEGER
+        revoked_at INTEGER,
+        prev_jti TEXT,
+        rotated_at INTEGER,
+        session_jti TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at)""",
     """CREATE TABLE IF NOT EXISTS used_once (
@@ -52,7 +65,26 @@ _SCHEMA: Final = (
     )""",
     """CREATE INDEX IF NOT EXISTS used_once_expiry ON used_once (expires_at)""",
 )
+# Version 1 (before the refresh retry window) lacks the last rotation's columns; a row
+# migrated from it has NULLs there, which simply means "no retry possible".
+_MIGRATE_FROM_1: Final = (
+    "ALTER TABLE sessions ADD COLUMN prev_jti TEXT",
+    "ALTER TABLE sessions ADD COLUMN rotated_at INTEGER",
+    "ALTER TABLE sessions ADD COLUMN session_jti TEXT",
+)
 _PRUNE_EVERY: Final = 60.0  # seconds between prunes triggered by writes
+
+
+class StateError(ReasonError):
+    """SQLite could not read or write the state (disk full, I/O error, locked too long).
+
+    The text names what failed and SQLite's reason, and says that nothing was changed:
+    a failed write is rolled back whole."""
+
+    def __init__(self, doing: str, err: sqlite3.Error) -> None:
+        super().__init__(
+            f"verify-hub cannot {doing} its state ({err}): nothing was changed; retry later"
+        )
 
 
 class Check(enum.Enum):
@@ -66,6 +98,27 @@ class Check(enum.Enum):
     """The session was logged out or revoked for reuse."""
     REUSED = "reused"
     """An older refresh token of a live session: the session is revoked now."""
+    RETRY = "retry"
+    """The refresh token traded last, presented again within the retry window: the
+    caller lost the answer; it gets the same pair again (:attr:`Verdict.reissue`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reissue:
+    """What re-signs the pair of the last rotation, byte for byte: the new refresh and
+    session tokens' ``jti`` and the time they were issued (their ``exp`` follows)."""
+
+    refresh_jti: str
+    session_jti: str
+    issued_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A refresh token judged: :class:`Check`, and the pair to re-sign for ``RETRY``."""
+
+    check: Check
+    reissue: Reissue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +178,19 @@ class SessionState:
             row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
             if row is None:
                 conn.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+            elif row[0] == "1":
+                for statement in _MIGRATE_FROM_1:
+                    conn.execute(statement)
+                conn.execute("UPDATE meta SET value=? WHERE name='schema'", (_SCHEMA_VERSION,))
+                _log.info("verify-hub state %s migrated from schema 1 to 2", self.path)
             elif row[0] != _SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(
-                    f"schema version {row[0]}, this service knows {_SCHEMA_VERSION}"
+                    f"schema version {row[0]}, this service knows {_SCHEMA_VERSION} "
+                    "(and migrates version 1)"
                 )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     def close(self) -> None:
@@ -150,16 +209,38 @@ class SessionState:
         return int(self._clock())
 
     def _write(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``body`` in one immediate transaction (under the lock)."""
+        """Run ``body`` in one immediate transaction (under the lock); a SQLite failure
+        is a :class:`StateError` and leaves nothing written."""
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            result = body(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = body(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        except sqlite3.Error as err:
+            _log.error("verify-hub state %s: write failed: %s", self.path, err)
+            raise StateError("write", err) from err
         return result
+
+    def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read (under the lock); a SQLite failure is a :class:`StateError`."""
+        try:
+            return body(self._conn)
+        except sqlite3.Error as err:
+            _log.error("verify-hub state %s: read failed: %s", self.path, err)
+            raise StateError("read", err) from err
+
+    def pragma(self, name: str) -> object:
+        """The value of ``PRAGMA <name>`` on the live connection (for checks and logs:
+        ``synchronous`` must be 2, FULL; ``journal_mode`` must be ``wal``)."""
+        if not name.isidentifier():
+            raise ValueError(f"not a pragma name: {name!r}")
+        with self._lock:
+            row = self._read(lambda conn: conn.execute(f"PRAGMA {name}").fetchone())
+        return None if row is None else row[0]
 
     def _maybe_prune(self) -> None:
         now = self._clock()
@@ -180,9 +261,11 @@ class SessionState:
     def is_used(self, kind: str, key: str) -> bool:
         """Whether ``key`` of ``kind`` (``jti``, ``nonce``) was used and is not yet pruned."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT 1 FROM used_once WHERE kind=? AND key=?", (kind, key)
-            ).fetchone()
+            row = self._read(
+                lambda conn: conn.execute(
+                    "SELECT 1 FROM used_once WHERE kind=? AND key=?", (kind, key)
+                ).fetchone()
+            )
         return row is not None
 
     def claim(self, kind: str, key: str, expires_at: int) -> bool:
@@ -231,7 +314,8 @@ class SessionState:
     ) -> None:
         try:
             conn.execute(
-                "INSERT INTO sessions VALUES (?, ?, 1, ?, NULL)",
+                "INSERT INTO sessions (session_key, refresh_jti, generation, expires_at) "
+                "VALUES (?, ?, 1, ?)",
                 (session_key, refresh_jti, expires_at),
             )
         except sqlite3.IntegrityError:
@@ -250,51 +334,85 @@ class SessionState:
     def session(self, session_key: str) -> SessionRow | None:
         """The stored session, or ``None``."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT session_key, refresh_jti, generation, expires_at, revoked_at "
-                "FROM sessions WHERE session_key=?",
-                (session_key,),
-            ).fetchone()
+            row = self._read(
+                lambda conn: conn.execute(
+                    "SELECT session_key, refresh_jti, generation, expires_at, revoked_at "
+                    "FROM sessions WHERE session_key=?",
+                    (session_key,),
+                ).fetchone()
+            )
         return None if row is None else SessionRow(*row)
 
     @staticmethod
-    def _check_locked(conn: sqlite3.Connection, session_key: str, jti: str, now: int) -> Check:
+    def _check_locked(
+        conn: sqlite3.Connection, session_key: str, jti: str, now: int, window: int
+    ) -> Verdict:
         row = conn.execute(
-            "SELECT refresh_jti, revoked_at FROM sessions WHERE session_key=?", (session_key,)
+            "SELECT refresh_jti, revoked_at, prev_jti, rotated_at, session_jti "
+            "FROM sessions WHERE session_key=?",
+            (session_key,),
         ).fetchone()
         if row is None:
-            return Check.UNKNOWN
-        if row[1] is not None:
-            return Check.REVOKED
-        if row[0] != jti:
-            # Someone holds a refresh token that was already traded: the thief or the
-            # owner, we cannot tell which, so the whole session ends (RFC 6819 5.2.2.3).
-            conn.execute("UPDATE sessions SET revoked_at=? WHERE session_key=?", (now, session_key))
-            return Check.REUSED
-        return Check.CURRENT
+            return Verdict(Check.UNKNOWN)
+        refresh_jti, revoked_at, prev_jti, rotated_at, session_jti = row
+        if revoked_at is not None:
+            return Verdict(Check.REVOKED)
+        if refresh_jti == jti:
+            return Verdict(Check.CURRENT)
+        if (
+            jti == prev_jti
+            and rotated_at is not None
+            and session_jti is not None
+            # abs(): a clock stepped back a little must not turn a retry into a theft
+            and abs(now - rotated_at) <= window
+        ):
+            # The token traded last, again, soon after: the answer was lost on the way
+            # (a dropped connection, a verify-hub restart).  Same pair, nothing changes.
+            return Verdict(Check.RETRY, Reissue(refresh_jti, session_jti, rotated_at))
+        # Someone holds a refresh token that was already traded: the thief or the
+        # owner, we cannot tell which, so the whole session ends (RFC 6819 5.2.2.3).
+        conn.execute("UPDATE sessions SET revoked_at=? WHERE session_key=?", (now, session_key))
+        return Verdict(Check.REUSED)
 
-    def check_refresh(self, session_key: str, jti: str) -> Check:
-        """Judge a presented refresh token; a reused one revokes its session here."""
+    def check_refresh(self, session_key: str, jti: str, *, window: int = 0) -> Verdict:
+        """Judge a presented refresh token; a reused one revokes its session here.
+
+        ``window``: seconds after a rotation during which the refresh token it traded is
+        a retry (``RETRY``, with the pair to re-sign) rather than a reuse."""
         with self._lock:
             now = self._now()
-            return self._write(lambda conn: self._check_locked(conn, session_key, jti, now))
+            return self._write(lambda conn: self._check_locked(conn, session_key, jti, now, window))
 
-    def rotate(self, session_key: str, old_jti: str, new_jti: str, expires_at: int) -> Check:
-        """Replace the live refresh token ``old_jti`` by ``new_jti`` (atomic compare-and-set).
+    def rotate(
+        self,
+        session_key: str,
+        old_jti: str,
+        new_jti: str,
+        expires_at: int,
+        *,
+        session_jti: str | None = None,
+        issued_at: int | None = None,
+        window: int = 0,
+    ) -> Verdict:
+        """Replace the live refresh token ``old_jti`` by ``new_jti`` (atomic compare-and-set),
+        remembering ``old_jti``, ``issued_at`` and the new pair's ``session_jti`` for a retry.
 
-        Returns ``CURRENT`` when rotated; any other answer means nothing was rotated (and
-        ``REUSED`` means the session is revoked now).
+        Returns ``CURRENT`` when rotated; any other answer means nothing was rotated:
+        ``RETRY`` when a concurrent refresh with the same token won (its pair is the answer),
+        ``REUSED`` when the session is revoked now.
         """
         with self._lock:
             now = self._now()
+            issued = now if issued_at is None else issued_at
 
-            def body(conn: sqlite3.Connection) -> Check:
-                verdict = self._check_locked(conn, session_key, old_jti, now)
-                if verdict is Check.CURRENT:
+            def body(conn: sqlite3.Connection) -> Verdict:
+                verdict = self._check_locked(conn, session_key, old_jti, now, window)
+                if verdict.check is Check.CURRENT:
                     conn.execute(
                         "UPDATE sessions SET refresh_jti=?, generation=generation+1, "
-                        "expires_at=? WHERE session_key=?",
-                        (new_jti, expires_at, session_key),
+                        "expires_at=?, prev_jti=?, rotated_at=?, session_jti=? "
+                        "WHERE session_key=?",
+                        (new_jti, expires_at, old_jti, issued, session_jti, session_key),
                     )
                 return verdict
 
@@ -321,6 +439,24 @@ class SessionState:
     def counts(self) -> dict[str, int]:
         """Rows per table (for logs and tests)."""
         with self._lock:
-            sessions = self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
-            used = self._conn.execute("SELECT COUNT(*) FROM used_once").fetchone()[0]
+            sessions, used = self._read(
+                lambda conn: (
+                    conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0],
+                    conn.execute("SELECT COUNT(*) FROM used_once").fetchone()[0],
+                )
+            )
         return {"sessions": int(sessions), "used_once": int(used)}
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction without hiding the error that got us here.
+
+    SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR):
+    a ROLLBACK then fails with "no transaction is active", which used to replace the real
+    reason in the answer.  So: roll back only what is open, and only log a failure to."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as err:
+        _log.error("verify-hub state: rollback failed (the first error stands): %s", err)

@@ -8,7 +8,8 @@ compact JSON, keys in its order)::
 with trailing ``null`` s dropped from ``sys``.  Like upstream, ``seq`` starts at unix
 seconds x 1,000,000 and is pre-incremented per call, the response's ``sys[0]`` must equal
 it (else ``ParseResponseError``), the default timeout is 15 s and nothing is retried
-that may have reached the server.  An ``error`` text becomes its kind with
+that may have reached the server (an idempotent verb is resent once when a kept-alive
+connection dropped).  Redirects are not followed, by either client.  An ``error`` text becomes its kind with
 ``error_from_text``; a call that gets no answer is a ``TransportError``.
 
 The HTTP clients were chosen by measurement (``architecture.md``): stdlib
@@ -377,7 +378,11 @@ class KrpcTransport:
             limit = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
         session = self._session()
         try:
-            async with session.post(target, data=body, headers=_HEADERS, timeout=limit) as response:
+            # Never follow a redirect (aiohttp would): a 307/308 re-posts the body, token
+            # included, wherever the server says; the sync client does not follow either.
+            async with session.post(
+                target, data=body, headers=_HEADERS, timeout=limit, allow_redirects=False
+            ) as response:
                 status = response.status
                 data = await response.read()
         except TimeoutError as exc:

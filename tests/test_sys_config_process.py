@@ -23,6 +23,7 @@ from typing import IO
 import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.errors import RPCError
 from buckyos.runtime.keys import (
     Ed25519PrivateKey,
     generate_key_pair,
@@ -203,3 +204,84 @@ def test_port_in_use_exits_1_with_a_reason(tmp_path: Path) -> None:
         f"python -m buckyos.services.system_config: cannot listen on 127.0.0.1 (kRPC port {port}, "
         "gRPC off): [Errno 98] Address already in use; choose free ports (0 picks one)\n"
     )
+
+
+def test_user_quota_options_hold_across_a_restart(
+    tmp_path: Path, keys: tuple[Ed25519PrivateKey, list[str]]
+) -> None:
+    owner, args = keys
+    args = [*args, "--user-quota-bytes", "1KiB", "--user-quota-keys", "3"]
+    hub, hub_public = generate_key_pair()
+    root = sign_token(
+        {"sub": "root", "appid": "kernel", "exp": int(time.time()) + 600}, owner, kid="root"
+    )
+    bob = sign_token(
+        {"sub": "bob", "appid": "kernel", "iss": "verify-hub", "principal_kind": "user",
+         "session": 1, "exp": int(time.time()) + 600},
+        hub,
+        kid="verify-hub",
+    )  # fmt: skip
+    boot = {"verify_hub_info": {"public_key": public_key_to_jwk(hub_public)}}
+    value = "x" * 500
+    with (tmp_path / "stderr.log").open("w") as stderr:
+        first = Process(args, stderr)
+        try:
+            krpc_url, _ = first.ready()
+            with KrpcTransport(krpc_url, token=root) as transport:
+                stub = SystemConfigStub(transport)
+                stub.Set(key="boot/config", value=json.dumps(boot))
+                stub.Set(key="system/rbac/policy", value="g, bob, users")
+            with KrpcTransport(krpc_url, token=bob) as transport:
+                SystemConfigStub(transport).Set(key="users/bob/apps/a/one", value=value)
+            first.proc.send_signal(signal.SIGTERM)
+            assert first.proc.wait(15) == 0
+        finally:
+            first.stop()
+        second = Process(args, stderr)
+        try:
+            krpc_url, _ = second.ready()
+            with KrpcTransport(krpc_url, token=bob) as transport:
+                stub = SystemConfigStub(transport)
+                with pytest.raises(RPCError) as caught:
+                    stub.Set(key="users/bob/apps/a/two", value=value)
+                used = len("users/bob/apps/a/one") + 500
+                assert str(caught.value) == (
+                    f"Failed due to reason: quota exceeded for users/bob/: {used} bytes of 1 KiB "
+                    "used, this write adds 520 bytes; delete keys or ask the admin to raise "
+                    "--user-quota-bytes"
+                )
+                stub.Delete(key="users/bob/apps/a/one")
+                stub.Set(key="users/bob/apps/a/two", value=value)
+        finally:
+            second.stop()
+
+
+def test_bad_limit_options_exit_2(tmp_path: Path) -> None:
+    _, public = generate_key_pair()
+    jwk = json.dumps(public_key_to_jwk(public))
+    base = [
+        sys.executable, "-m", "buckyos.services.system_config", "--db", str(tmp_path / "c.db"),
+        "--owner-key", jwk, "--device-name", "ood1", "--device-key", jwk, "--no-grpc",
+    ]  # fmt: skip
+    cases = [
+        (["--user-quota-bytes", "0"], "argument --user-quota-bytes: '0': a size must be above 0"),
+        (
+            ["--user-quota-bytes", "12XB"],
+            "argument --user-quota-bytes: '12XB' is not a size (bytes, or a whole number with "
+            "KiB, MiB or GiB)",
+        ),
+        (["--user-quota-keys", "-1"], "argument --user-quota-keys: '-1': must be above 0"),
+        (
+            ["--db-reserve-bytes", "1MiB"],
+            "--db-reserve-bytes needs --max-db-bytes, and must be below it",
+        ),
+        (
+            ["--max-db-bytes", "1MiB", "--db-reserve-bytes", "1MiB"],
+            "--db-reserve-bytes needs --max-db-bytes, and must be below it",
+        ),
+    ]
+    for extra, reason in cases:
+        done = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines()[-1].endswith(reason), done.stderr
+    assert not (tmp_path / "c.db").exists()

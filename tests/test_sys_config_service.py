@@ -612,3 +612,73 @@ def test_same_results_over_krpc_grpc_and_inprocess(zone: Zone) -> None:
     assert first[14] == ("NoPermissionError", "No permission:No read permission")
     assert outcomes["grpc"] == first
     assert outcomes["inprocess"] == first
+
+
+def test_only_zone_trusted_tokens_get_kernel_and_scheduler_rights(zone: Zone) -> None:
+    zone.seed()
+    hub, hub_public = generate_key_pair()
+    boot = {"verify_hub_info": {"public_key": public_key_to_jwk(hub_public)}}
+    zone.ok("sys_config_set", {"key": "boot/config", "value": json.dumps(boot)}, zone.root)
+    zone.ok("sys_config_set", {"key": "users/alice/settings", "value": "secret"}, zone.root)
+
+    def from_hub(sub: str, appid: str, kind: str) -> str:
+        return zone.token(
+            sub, appid, key=hub, kid="verify-hub", iss="verify-hub", principal_kind=kind
+        )
+
+    secret = {"key": "users/alice/settings"}
+    # A user's session claiming app kernel or scheduler: only the user's rights.
+    assert zone.error("sys_config_get", secret, from_hub("bob", "kernel", "user")) == (
+        "No permission:No read permission"
+    )
+    assert zone.error("dump_configs_for_scheduler", {}, from_hub("bob", "scheduler", "user")) == (
+        "No permission:dump_configs_for_scheduler needs a zone-trusted token (signed by the "
+        "zone owner or a zone device, or a verify-hub session of a device or service), "
+        "not a user's session"
+    )
+    # The same claims in a service session (or signed by the device, or the owner): allowed.
+    for token in (
+        from_hub("ood1", "kernel", "service"),
+        zone.token("bob", "kernel", key=zone.device, kid="ood1"),
+        zone.token("bob", "kernel"),
+    ):
+        assert zone.ok("sys_config_get", secret, token) == {"value": "secret", "version": 1}
+    dump = zone.ok("dump_configs_for_scheduler", {}, from_hub("ood1", "scheduler", "device"))
+    assert dump["users/alice/settings"] == "secret"
+
+
+def test_routing_records_over_exec_tx(zone: Zone) -> None:
+    """exec_tx is held to the same rules as the single-key verbs, checked per key."""
+    zone.seed()
+    hub, hub_public = generate_key_pair()
+    boot = {"verify_hub_info": {"public_key": public_key_to_jwk(hub_public)}}
+    zone.ok("sys_config_set", {"key": "boot/config", "value": json.dumps(boot)}, zone.root)
+    bob = zone.token("bob", "kernel", key=hub, kid="verify-hub", iss="verify-hub",
+                     principal_kind="user")  # fmt: skip
+    before = zone.store.dump(("",))
+    tx = {
+        "actions": {
+            "users/bob/apps/mine/settings": {"action": "create", "value": "{}"},
+            "services/mine/instances/ood1": {"action": "create", "value": "{}"},
+        }
+    }
+    # Registering the app and routing it in one transaction: the record is checked against
+    # what is stored, where bob has no app "mine" yet.
+    assert zone.error("sys_config_exec_tx", tx, bob) == (
+        "No permission:No write permission for key: services/mine/instances/ood1 (mine is not "
+        "an app that user bob alone registered under users/bob/apps/mine/)"
+    )
+    assert zone.store.dump(("",)) == before
+    zone.ok("sys_config_set", {"key": "users/bob/apps/mine/settings", "value": "{}"}, bob)
+    del tx["actions"]["users/bob/apps/mine/settings"]
+    assert zone.ok("sys_config_exec_tx", tx, bob) is None
+    remove = {"actions": {"services/verify-hub/instances/ood1": {"action": "remove"}}}
+    assert zone.error("sys_config_exec_tx", remove, bob) == (
+        "No permission:No write permission for key: services/verify-hub/instances/ood1 "
+        "(verify-hub is a system service: only zone services write its routing records)"
+    )
+    # RBAC comes first: a user may not write services/<svc>/info at all.
+    info = {"actions": {"services/mine/info": {"action": "update", "value": "{}"}}}
+    assert zone.error("sys_config_exec_tx", info, bob) == (
+        "No permission:No write permission for key: services/mine/info"
+    )

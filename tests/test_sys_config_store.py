@@ -6,8 +6,10 @@ Revision and error texts are upstream's (``sys_config_service`` ``kv_provider.rs
 
 from __future__ import annotations
 
+import contextlib
+import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,14 @@ from buckyos.services.system_config.store import (
     KeyExistsError,
     KeyNotFoundError,
     OpKind,
+    Quota,
+    QuotaExceededError,
     RevisionMismatchError,
     SqliteStore,
     StoreError,
+    StoreFullError,
     TxOp,
+    Usage,
 )
 
 
@@ -297,3 +303,228 @@ def test_lone_surrogate_value_is_refused(store: SqliteStore) -> None:
         == "the value for key a/b is not valid UTF-8 text (it holds a lone surrogate)"
     )
     assert store.get("a/b") is None
+
+
+# --------------------------------------------------------------------------- durability
+
+
+def test_synchronous_full_on_the_live_connection(store: SqliteStore) -> None:
+    """Acknowledged writes survive a power cut only with synchronous=FULL (2) in WAL mode;
+    the kill -9 test would pass with OFF too, so the setting is read back from the very
+    connection the store writes through."""
+    db = store._db  # white-box on purpose: a fresh connection would not show it
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --------------------------------------------------------------------------- usage and limits
+
+BOB = "users/bob/"
+
+
+def _raw_rows(path: Path) -> list[tuple[str, str | None]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT key, value FROM config").fetchall()
+
+
+def _counted(path: Path, keys: Callable[[str], bool]) -> Usage:
+    """Bytes and live keys of the rows whose key passes ``keys``, read from the file."""
+    rows = [(k, v) for k, v in _raw_rows(path) if keys(k)]
+    size = sum(len(k.encode()) + len((v or "").encode()) for k, v in rows)
+    return Usage(size, sum(v is not None for _, v in rows))
+
+
+def test_usage_follows_every_write_and_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "config.db"
+    store = SqliteStore(path)
+    bob = Quota(BOB, 1 << 20, 100)
+    store.create("users/bob/a", "12345")
+    store.set("users/bob/a", "h\u00e9llo \u4e16\u754c")  # UTF-8 bytes count, not characters
+    store.append("users/bob/a", "!")
+    store.create("users/bob/j", '{"x":1}')
+    store.set_by_path("users/bob/j", "/y", [1, 2])
+    store.create("users/bob/gone", "soon deleted")
+    store.delete("users/bob/gone")  # the row stays, its key counts
+    store.transaction({"users/bob/ghost": TxOp(OpKind.REMOVE)})  # a row for a missing key
+    store.transaction({"users/bob/b": TxOp(OpKind.CREATE, "b")}, main_key=("users/bob/guard", 0))
+    # Outside users/: a row an ordinary write creates counts for its payer, and keeps
+    # counting for him when the zone rewrites it; a zone-trusted row counts for no one.
+    store.set("services/bobapp/instances/n1", '{"port":1}', quota=bob)
+    store.set("services/bobapp/instances/n1", '{"port":22}')
+    store.set("services/verify-hub/info", "{}")
+    store.set("users/alice/settings", "{}", quota=Quota("users/alice/", 1 << 20, 100))
+
+    def bobs(key: str) -> bool:
+        return key.startswith(BOB) or key == "services/bobapp/instances/n1"
+
+    expected = _counted(path, bobs)
+    assert expected.keys == 4  # a, j, b, the instance record
+    assert store.usage(BOB) == expected
+    assert store.usage("users/alice/") == _counted(path, lambda k: k.startswith("users/alice/"))
+    store.close()
+    again = SqliteStore(path)
+    try:
+        assert again.usage(BOB) == expected
+        again.delete("services/bobapp/instances/n1")
+        assert again.usage(BOB) == _counted(path, bobs)
+    finally:
+        again.close()
+
+
+def test_a_schema_1_store_is_upgraded_with_its_usage_counted(tmp_path: Path) -> None:
+    path = tmp_path / "config.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "CREATE TABLE config (key TEXT PRIMARY KEY NOT NULL, value TEXT,"
+            " revision INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        db.executemany(
+            "INSERT INTO config VALUES (?, ?, ?)",
+            [
+                ("users/bob/settings", "{}", 1),
+                ("users/bob/apps/x/settings", "x" * 100, 3),
+                ("users/bob/deleted", None, 2),
+                ("users/bobby/settings", "{}", 1),
+                ("users/bob", "the key itself", 1),
+                ("boot/config", "{}", 1),
+            ],
+        )
+        db.execute("PRAGMA user_version=1")
+        db.commit()
+    store = SqliteStore(path)
+    try:
+        assert store.usage(BOB) == _counted(path, lambda k: k == "users/bob" or k.startswith(BOB))
+        assert store.usage(BOB).keys == 3
+        assert store.usage("users/bobby/") == Usage(len("users/bobby/settings{}"), 1)
+        assert store.get("users/bob/apps/x/settings") == Entry("x" * 100, 3)
+    finally:
+        store.close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_quota_refusals_write_nothing(store: SqliteStore) -> None:
+    quota = Quota(BOB, 100, 2)
+    store.set("users/bob/a", "x" * 40, quota=quota)  # 51 bytes
+    before = store.usage(BOB)
+    with pytest.raises(QuotaExceededError) as caught:
+        store.set("users/bob/b", "y" * 40, quota=quota)  # 51 more: 102 > 100
+    assert str(caught.value) == (
+        "quota exceeded for users/bob/: 51 bytes of 100 bytes used, this write adds 51 bytes; "
+        "delete keys or ask the admin to raise --user-quota-bytes"
+    )
+    assert store.get("users/bob/b") is None and store.revision("users/bob/b") == 0
+    assert store.usage(BOB) == before
+    store.set("users/bob/b", "y", quota=quota)
+    with pytest.raises(QuotaExceededError) as caught:
+        store.transaction({"users/bob/c": TxOp(OpKind.CREATE, "z")}, quota=quota)
+    assert str(caught.value) == (
+        "quota exceeded for users/bob/: 2 of 2 keys used, this write adds 1; "
+        "delete keys or ask the admin to raise --user-quota-keys"
+    )
+    # A tombstone is a row too: removing a missing key or guarding on a new one counts.
+    with pytest.raises(QuotaExceededError):
+        store.transaction({"users/bob/" + "g" * 60: TxOp(OpKind.REMOVE)}, quota=quota)
+    with pytest.raises(QuotaExceededError):
+        store.transaction({}, main_key=("users/bob/" + "g" * 60, 0), quota=quota)
+    # Over the quota (lowered), a write that shrinks and a delete still go through.
+    tight = Quota(BOB, 10, 1)
+    store.set("users/bob/a", "short", quota=tight)
+    store.delete("users/bob/b", quota=tight)
+    # Without a quota (a zone-trusted write) nothing is counted against a limit.
+    store.set("users/bob/big", "x" * 500)
+    # The payer's quota holds for rows outside users/ as well; other accounts are separate.
+    with pytest.raises(QuotaExceededError, match="quota exceeded for users/bob/"):
+        store.set("services/bobapp/instances/n1", "{}", quota=quota)
+    store.set("users/alice/a", "x" * 40, quota=Quota("users/alice/", 100, 2))
+    # A transaction growing two accounts is refused for the one beyond its quota.
+    with pytest.raises(QuotaExceededError, match="users/bob/"):
+        store.transaction(
+            {"users/alice/b": TxOp(OpKind.CREATE, "1"), "users/bob/c": TxOp(OpKind.CREATE, "1")},
+            quota=quota,
+        )
+    assert store.get("users/alice/b") is None
+
+
+def test_a_capped_store_keeps_its_reserve_for_deletes_and_zone_writes(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "config.db", max_bytes=256 * 1024, reserve_bytes=64 * 1024)
+    ordinary = Quota(BOB, 1 << 30, 1 << 20)
+    try:
+        chunk = "v" * 16384
+        written = 0
+        with pytest.raises(StoreFullError) as caught:
+            for n in range(64):
+                store.set(f"users/bob/k{n}", chunk, quota=ordinary)
+                written += 1
+        text = str(caught.value)
+        assert text.startswith("config store is nearly full: ")
+        assert text.endswith(
+            " of 256 KiB used, the last 64 KiB are kept for deletes and zone services; "
+            "delete keys or ask the admin to raise --max-db-bytes"
+        )
+        assert 8 <= written <= 12 and store.get(f"users/bob/k{written}") is None
+        assert store.used_bytes() <= 192 * 1024
+        # Zone-trusted writes use the reserve, up to the cap, where even they stop.
+        trusted = 0
+        with pytest.raises(StoreFullError) as caught:
+            for n in range(64):
+                store.set(f"system/verify-hub/r{n}", chunk)
+                trusted += 1
+        assert trusted >= 2
+        assert str(caught.value) == (
+            "config store is full (capped at 256 KiB) or its disk is: nothing was written; "
+            "delete keys, free disk space or ask the admin to raise --max-db-bytes"
+        )
+        assert store.get(f"system/verify-hub/r{trusted}") is None
+        # A delete needs no room, even an ordinary one at the cap; then there is room again.
+        for n in range(written):
+            store.delete(f"users/bob/k{n}", quota=ordinary)
+        store.set("users/bob/again", chunk, quota=ordinary)
+    finally:
+        store.close()
+
+
+def test_store_options_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_bytes must be a positive"):
+        SqliteStore(tmp_path / "a.db", max_bytes=0)
+    with pytest.raises(ValueError, match="reserve_bytes"):
+        SqliteStore(tmp_path / "a.db", max_bytes=100, reserve_bytes=100)
+    with pytest.raises(ValueError, match="reserve_bytes"):
+        SqliteStore(tmp_path / "a.db", reserve_bytes=10)
+    capped = SqliteStore(tmp_path / "b.db", max_bytes=1 << 20)
+    try:
+        assert capped.reserve_bytes == (1 << 20) // 10
+    finally:
+        capped.close()
+
+
+def test_list_skips_over_children_and_matches_a_full_scan(store: SqliteStore) -> None:
+    rng = random.Random(11)
+    names = ["a", "a-x", "a!", "a0", "a.b", "ab", "b", "\u00e9", "__meta", "a/b"]
+    keys = set()
+    for _ in range(300):
+        depth = rng.randint(1, 4)
+        keys.add("/".join(rng.choice(names) for _ in range(depth)))
+    ops = {key: TxOp(OpKind.UPDATE, "v") for key in keys}
+    store.transaction(ops)
+    for key in rng.sample(sorted(keys), 60):
+        store.delete(key)
+    live = [k for k in sorted(keys) if store.get(k) is not None]
+    for prefix in ("", "a", "a-x", "a/a", "a!", "\u00e9", "zzz"):
+        below = f"{prefix}/" if prefix else ""
+        expected: dict[str, None] = {}
+        for key in live:
+            if key.startswith(below) and not key.startswith("__meta"):
+                child = key[len(below) :].split("/", 1)[0]
+                if child and not (below == "" and child == "__meta"):
+                    expected.setdefault(child, None)
+        assert store.list(prefix) == list(expected), prefix
+
+
+def test_quota_texts_in_mib() -> None:
+    mib = 1 << 20
+    text = str(QuotaExceededError("users/bob/", "bytes", 64 * mib - 100, 256 * 1024, 64 * mib))
+    assert text == (
+        "quota exceeded for users/bob/: 64.0 MiB of 64 MiB used, this write adds 256.0 KiB; "
+        "delete keys or ask the admin to raise --user-quota-bytes"
+    )

@@ -294,6 +294,25 @@ def test_session_flag_loa_is_checked_before_the_tree(zone: Zone, authz: Authoriz
     assert denied(authz, method, other, session_loa=session_loa).endswith("LOA 1")
 
 
+@pytest.mark.parametrize("auth", ["token", "check-token", "obj://sink/{owner}/{name}:read"])
+def test_session_flag_loa_alone_refuses_what_the_tree_grants(
+    zone: Zone, authz: Authorizer, auth: str
+) -> None:
+    """No later check stands in for the session flags' LOA: each tree here grants a device
+    token (LOA 1), so only the LOA check can refuse it, on both entry points."""
+    message = ks.EchoRequest(owner="bob", name="n1")
+    token = zone.device_token()
+    assert authz.authorize(verb(auth), message, token).loa == 1  # the tree grants it
+    expected = "No permission:ks_probe needs LOA 2, the session has LOA 1"
+    assert denied(authz, verb(auth, loa=2), token, message=message) == expected
+    with pytest.raises(NoPermissionError) as info:
+        authz.authenticate(verb(auth, loa=2), token)
+    assert str(info.value) == expected
+    assert authz.authorize(verb(auth, loa=2), message, zone.user_token()).loa == 2
+    # Cached callers do not carry a level past the check: the same token, refused again.
+    assert denied(authz, verb(auth, loa=2), token, message=message) == expected
+
+
 def test_check_and_close_flags_need_a_token(zone: Zone, authz: Authorizer) -> None:
     for flags in ({"check": True}, {"close": True}, {"loa": 1}):
         assert denied(authz, verb("yes", **flags), None) == "No permission:No session token"

@@ -34,6 +34,7 @@ from .descriptor import MethodDescriptor
 from .errors import NoPermissionError, RPCError
 from .rbac import RbacEnforcer
 from .request import ANONYMOUS, Caller
+from .revocation import RevocationSet
 from .session import loa_of_token, session_key_of
 from .tokens import SessionToken, TokenVerifier
 
@@ -98,14 +99,23 @@ class Authorizer:
 
     Verified tokens are cached by the :class:`~buckyos.runtime.tokens.TokenVerifier` and
     RBAC decisions by the :class:`~buckyos.runtime.rbac.RbacEnforcer`; a verb's plan
-    (does it need a token, which LOA) is computed once per descriptor.
+    (does it need a token, which LOA) is computed once per descriptor.  ``revocations``,
+    when given, is consulted for every token right after it verified and before anything
+    else (a revoked session or an inactive user is refused like a bad token).
     """
 
-    __slots__ = ("_callers", "_plans", "rbac", "verifier")
+    __slots__ = ("_callers", "_plans", "rbac", "revocations", "verifier")
 
-    def __init__(self, verifier: TokenVerifier, rbac: RbacEnforcer) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        rbac: RbacEnforcer,
+        *,
+        revocations: RevocationSet | None = None,
+    ) -> None:
         self.verifier = verifier
         self.rbac = rbac
+        self.revocations = revocations
         self._plans: dict[MethodDescriptor[Any, Any], _Plan] = {}
         self._callers: dict[tuple[str, str], _CachedCaller] = {}
 
@@ -115,11 +125,15 @@ class Authorizer:
         """A verified session token, or upstream's refusal.
 
         ``NoPermissionError("No session token")`` when there is none; kid, signature,
-        expiry and refresh-token refusals come from the verifier with upstream's texts.
+        expiry and refresh-token refusals come from the verifier with upstream's texts; a
+        revoked session or an inactive user is ``InvalidTokenError`` from ``revocations``.
         """
         if token is None:
             raise NoPermissionError("No session token")
-        return self.verifier.verify(token)
+        claims = self.verifier.verify(token)
+        if self.revocations is not None:
+            self.revocations.check(claims)
+        return claims
 
     def check(self, claims: SessionToken, action: str, resource: str) -> None:
         """RBAC for a verified token (sudo as ``su_<user>``; app ``kernel`` exempt from the
@@ -238,7 +252,7 @@ class Authorizer:
             caller = ANONYMOUS
         else:
             try:
-                caller = self.caller_of(self.verifier.verify(token), method.api, session_loa)
+                caller = self.caller_of(self.verify(token), method.api, session_loa)
             except RPCError:
                 caller = ANONYMOUS
         if caller.loa < plan.loa:

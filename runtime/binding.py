@@ -67,6 +67,7 @@ from .errors import (
 from .events import BroadcastResult, Event, EventHub
 from .rbac import RbacEnforcer
 from .request import Caller, Request
+from .revocation import RevocationSet
 from .servicer import Handler, ServiceBase
 from .session import SessionStore
 from .tokens import TokenVerifier
@@ -243,7 +244,8 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 class Binding:
     """Serves apis over any wire: verb tables, auth, sessions, jobs and lifecycle.
 
-    ``verifier``/``rbac`` check tokens and permissions; ``own_token`` is the service's own
+    ``verifier``/``rbac`` check tokens and permissions, ``revocations`` (optional) revoked
+    sessions and inactive users; ``own_token`` is the service's own
     session token (``req.call``); ``invoker`` reaches apis this binding does not serve;
     ``timeout`` bounds each request (``None``: no bound).  ``executor`` runs sync handlers
     (default: a thread pool of ``max_workers`` owned by the binding, see :meth:`close`).
@@ -262,11 +264,12 @@ class Binding:
         executor: Executor | None = None,
         max_workers: int = 64,
         logger: logging.Logger | None = None,
+        revocations: RevocationSet | None = None,
     ) -> None:
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be > 0 seconds or None")
         self.name = name
-        self.authorizer = Authorizer(verifier, rbac)
+        self.authorizer = Authorizer(verifier, rbac, revocations=revocations)
         self.own_token = own_token
         self.invoker = invoker
         self.timeout = timeout

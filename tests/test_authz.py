@@ -13,11 +13,13 @@ import pytest
 
 from buckyos.runtime.auth import Not, Permission, Yes
 from buckyos.runtime.authz import Authorizer, Verdict
+from buckyos.runtime.binding import Binding
 from buckyos.runtime.descriptor import MethodDescriptor, SessionFlags
 from buckyos.runtime.errors import InvalidTokenError, NoPermissionError
 from buckyos.runtime.keys import generate_key_pair
 from buckyos.runtime.rbac import RbacEnforcer
 from buckyos.runtime.request import ANONYMOUS, Caller
+from buckyos.runtime.revocation import REVOKED_SESSION, Revocations, RevocationSet
 from buckyos.runtime.tokens import SessionToken, TokenVerifier, TrustKeyStore, sign_token
 from tests.generated import kitchen_sink_pb2 as ks
 
@@ -418,3 +420,44 @@ def test_a_fault_while_checking_the_caller_is_a_denial(zone: Zone, authz: Author
 
     text = denied(authz, verb("token"), zone.device_token(), session_loa=broken_session_loa)
     assert text == "No permission:ks_probe: cannot check the caller (OSError)"
+
+
+def test_revocations_are_checked_right_after_the_token_verifies(zone: Zone) -> None:
+    revoked = RevocationSet(clock=zone.clock)
+    authz = Authorizer(zone.verifier, zone.rbac, revocations=revoked)
+    token = zone.user_token()  # bob, app demo, session 7
+    assert authz.enforce(token, "read", "obj://sink/bob/x") == ("bob", "demo")
+    revoked.replace(Revocations(sessions={"bob_demo_7": NOW + 900}))
+    for resource in ("obj://sink/bob/x", "obj://sink/carol/x"):  # before RBAC: same answer
+        with pytest.raises(InvalidTokenError) as info:
+            authz.enforce(token, "read", resource)
+        assert str(info.value) == f"Invalid token: {REVOKED_SESSION}"
+    with pytest.raises(InvalidTokenError):
+        authz.authorize(verb("token"), ks.EchoRequest(), token)
+    with pytest.raises(InvalidTokenError):
+        authz.authenticate(verb("token"), token)
+    # A verb that needs no token treats a revoked one as none.
+    assert authz.authorize(verb("yes"), ks.EchoRequest(), token) is ANONYMOUS
+    # Another session of bob, and tokens not issued by verify-hub, are not affected...
+    assert authz.enforce(zone.user_token(session=8), "read", "obj://sink/bob/x")[0] == "bob"
+    assert authz.enforce(zone.device_token(), "read", "obj://sink/bob/x")[0] == "bob"
+    # ...but a user who is not active loses every session.
+    revoked.set_user_state("bob", "suspended")
+    with pytest.raises(InvalidTokenError, match="user 'bob' is suspended"):
+        authz.enforce(zone.user_token(session=8), "read", "obj://sink/bob/x")
+    # Without a set nothing is consulted.
+    assert Authorizer(zone.verifier, zone.rbac).enforce(token, "read", "obj://sink/bob/x")
+
+
+def test_a_binding_passes_its_revocations_to_its_authorizer(zone: Zone) -> None:
+    revoked = RevocationSet()
+    binding = Binding("kitchen-sink", verifier=zone.verifier, rbac=zone.rbac, revocations=revoked)
+    try:
+        assert binding.authorizer.revocations is revoked
+    finally:
+        binding.close()
+    plain = Binding("kitchen-sink", verifier=zone.verifier, rbac=zone.rbac)
+    try:
+        assert plain.authorizer.revocations is None
+    finally:
+        plain.close()

@@ -180,6 +180,11 @@ def test_state_retry_window(tmp_path: Path) -> None:
         clock.offset = 31.0
         assert state.check_refresh("k2", "a1", window=30).check is Check.REUSED
         assert state.check_refresh("k2", "a2", window=30).check is Check.REVOKED
+        # No window asked (window=0): no retry, even in the same second.
+        clock.offset = 0.0
+        state.open_session("k3", "c1", exp)
+        state.rotate("k3", "c1", "c2", exp, session_jti="d2", issued_at=int(clock()))
+        assert state.check_refresh("k3", "c1").check is Check.REUSED
 
 
 V1_SCHEMA = (

@@ -360,7 +360,8 @@ class SessionState:
         if refresh_jti == jti:
             return Verdict(Check.CURRENT)
         if (
-            jti == prev_jti
+            window > 0
+            and jti == prev_jti
             and rotated_at is not None
             and session_jti is not None
             # abs(): a clock stepped back a little must not turn a retry into a theft

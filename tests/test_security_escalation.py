@@ -342,6 +342,13 @@ SHARED_APP_NAME = Case(
     "",
 )
 
+ZONE_RUN_APP = Case(
+    "user-routes-an-app-the-zone-runs",
+    "bob registers the name of an app the zone runs (not a system service) and rewrites the "
+    "instance record the zone's node wrote",
+    "",
+)
+
 
 def _with_text(case: Case, text: str) -> Case:
     return Case(case.id, case.attack, text, case.also, case.store)
@@ -380,6 +387,22 @@ def test_a_user_routes_only_his_own_app(zone: SecurityZone, wire: str) -> None:
     sc(zone, wire, alice, "Delete", key=f"users/alice/apps/{app}/settings")
     sc(zone, wire, bob, "Delete", key=record)
     assert stored(zone, record) is None
+    # An app the zone runs itself (its node wrote the record) stays the zone's, even when
+    # bob registers a name of his own for it first.
+    zone_app = f"zoneapp-{wire}"
+    zone_record = f"services/{zone_app}/instances/ood1"
+    sc(zone, wire, device_token(zone), "Set", key=zone_record, value=instance_record(5000))
+    sc(zone, wire, bob, "Set", key=f"users/bob/apps/{zone_app}/settings", value="{}")
+    check_refused(
+        zone,
+        _with_text(
+            ZONE_RUN_APP,
+            f"No permission:No write permission for key: {zone_record} (this record of "
+            f"{zone_app} was not created by user bob)",
+        ),
+        wire,
+        sc_call(zone, wire, bob, "Set", key=zone_record, value=instance_record(4244)),
+    )
 
 
 # --------------------------------------------------------------------------- user names

@@ -359,6 +359,10 @@ def test_usage_follows_every_write_and_survives_a_restart(tmp_path: Path) -> Non
 
     expected = _counted(path, bobs)
     assert expected.keys == 4  # a, j, b, the instance record
+    assert store.row_account("services/bobapp/instances/n1") == (True, BOB)
+    assert store.row_account("services/verify-hub/info") == (True, None)
+    assert store.row_account("users/bob/gone") == (True, BOB)
+    assert store.row_account("services/none") == (False, None)
     assert store.usage(BOB) == expected
     assert store.usage("users/alice/") == _counted(path, lambda k: k.startswith("users/alice/"))
     store.close()

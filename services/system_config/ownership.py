@@ -17,7 +17,9 @@ exec_tx and its ``main_key``):
   ``users/<other>/apps/<svc>/`` (two users registering one name cannot route each other's
   app); and never those of a **system service**: a name in
   :data:`SYSTEM_SERVICE_NAMES`, or any name the zone's policy puts in a system role
-  (:data:`SYSTEM_ROLES`, through ``g`` rules).
+  (:data:`SYSTEM_ROLES`, through ``g`` rules); nor a record that exists and does not
+  count against him (:meth:`~.store.Store.row_account`): one the zone created (for an
+  app it runs itself), or another user wrote.
 
 A refusal keeps system_config's text ``No permission:No write permission for key: K``
 and says why after it, in parentheses.
@@ -108,4 +110,9 @@ class RoutingGuard:
                 f"{service} is not an app that user {user} alone registered under "
                 f"{USERS_PREFIX}{user}/apps/{service}/"
             )
+        exists, account = self.store.row_account(key)
+        if exists and account != f"{USERS_PREFIX}{user}/":
+            # The zone runs this app itself (its services wrote the record), or the record
+            # is left from another user's app of the same name: not his to reroute.
+            return f"this record of {service} was not created by user {user}"
         return None

@@ -275,6 +275,11 @@ class Store(abc.ABC):
         """What ``account`` (``users/<name>/``) holds now."""
 
     @abc.abstractmethod
+    def row_account(self, key: str) -> tuple[bool, str | None]:
+        """Whether ``key`` has a row (live or deleted), and the account it counts against
+        (``None``: none, e.g. a row the zone created)."""
+
+    @abc.abstractmethod
     def transaction(
         self,
         ops: Mapping[str, TxOp],
@@ -522,6 +527,10 @@ class SqliteStore(Store):
     def usage(self, account: str) -> Usage:
         rows = self._read("SELECT bytes, keys FROM usage WHERE account = ?", (account,))
         return Usage(int(rows[0][0]), int(rows[0][1])) if rows else Usage()
+
+    def row_account(self, key: str) -> tuple[bool, str | None]:
+        rows = self._read("SELECT account FROM config WHERE key = ?", (key,))
+        return (True, rows[0][0]) if rows else (False, None)
 
     def used_bytes(self) -> int:
         """Bytes of the database file in use (its pages, less the free ones)."""

@@ -15,6 +15,7 @@ import secrets
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -425,6 +426,21 @@ def test_rapid_guessing_is_refused_fast(zone: SecurityZone, wire: str) -> None:
     check_refused(zone, RAPID, wire, lambda: login(zone, wire, **right))
 
 
+@pytest.mark.parametrize("wire", WIRES)
+def test_parallel_guesses_are_counted_as_they_come(zone: SecurityZone, wire: str) -> None:
+    # 40 at once: each is checked against the failures answered before it (no await
+    # between the check, the comparison and the count), so only 5 get an answer.
+    def guess(i: int) -> str:
+        return answer(partial(login, zone, wire, **pw(zone, f"nobody-{i}", "x")))
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(guess, range(40)))
+    assert sum(a.startswith("User Not Found:") for a in answers) == 5
+    assert sum(
+        a.startswith(HUB_ERR + "too many failed logins from 127.0.0.1") for a in answers
+    ) == (35)
+
+
 # --------------------------------------------------------------------------- 11. refresh retry
 
 REUSE_AFTER_WINDOW = Case(
@@ -468,6 +484,16 @@ def test_a_lost_refresh_answer_can_be_retried(zone: SecurityZone, wire: str) -> 
     hub_call(zone, wire, "VerifyToken", session_token=second.session_token)
     third = hub_call(zone, wire, "RefreshToken", refresh_token=second.refresh_token)
     hub_call(zone, wire, "VerifyToken", session_token=third.session_token)
+    # A client that sends one refresh twice at once (two tabs) gets one pair, not a revoked
+    # session: whichever rotation loses is answered with the winner's pair.
+    pair = login(zone, wire, **pw(zone, "alice", "alice-pw"))
+
+    def refresh(_: int) -> tuple[str, str]:
+        new = hub_call(zone, wire, "RefreshToken", refresh_token=pair.refresh_token)
+        return new.session_token, new.refresh_token
+
+    with ThreadPoolExecutor(8) as pool:
+        assert len(set(pool.map(refresh, range(16)))) == 1
     # Two rotations back is no lost answer: the session ends.
     check_refused(
         zone,

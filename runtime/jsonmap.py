@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from .descriptor import JsonShape, MethodDescriptor
 from .errors import ContractError, ParseRequestError, ParseResponseError, RPCError
@@ -254,6 +254,10 @@ class MessageCodec:
                 raise _InvalidError(f"Missing {f'{path}.{key}' if path else key}")
         try:
             return self.cls(**kwargs)
+        except DecodeError as exc:
+            # upb refuses messages nested deeper than its limit (a Struct about 32 deep)
+            # when they are copied in: the caller's input, not a crash.
+            raise _InvalidError(f"{path or 'params'}: nested too deeply ({exc})") from None
         except (TypeError, ValueError) as exc:  # pragma: no cover - decoders check types
             raise _InvalidError(f"{path or 'params'}: {exc}") from None
 

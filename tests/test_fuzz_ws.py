@@ -5,7 +5,8 @@ token?]`` with a wrong type in every slot and in every param of every verb, deep
 huge strings and frames over the 1 MiB cap.  Every frame under the cap gets exactly one
 answer frame (``[3, id, result]`` or ``[4, id, "<upstream text>"]``, never an internal
 error); a frame over the cap closes the link with 1009 and a new link works; the process
-never dies and its memory stays bounded.
+never dies, never crashes in a handler (its log is read after every frame, as in
+``test_fuzz_krpc.py``) and its memory stays bounded.
 
 Budget: ``BUCKYOS_FUZZ_BUDGET`` as in ``test_fuzz_krpc.py``.
 """
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.reliability_fixtures import ScProcess, budget, rss_kb, save_results
-from tests.test_fuzz_krpc import CAP, VERBS, json_values
+from tests.test_fuzz_krpc import CAP, VERBS, CrashLog, check_error_text, json_values
 
 T = TypeVar("T")
 EXAMPLES = budget("BUCKYOS_FUZZ_BUDGET", 60, 5000)
@@ -48,6 +49,7 @@ class Link:
         self.answers = 0
         self.reopened = 0
         self.resets = 0
+        self.crash_log = CrashLog(process.log)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(asyncio.wait_for(coro, 30))
@@ -81,10 +83,11 @@ class Link:
     def exchange(self, frame: str | bytes) -> list[Any]:
         """Send one frame under the cap; assert its one answer is a proper one."""
         answer = self.run(self._exchange(frame))
+        self.crash_log.check(frame)
         assert isinstance(answer, list) and answer[0] in (3, 4), answer
         if answer[0] == 4:
             assert len(answer) == 3 and isinstance(answer[2], str) and answer[2], answer
-            assert not answer[2].startswith("Internal"), (answer, frame[:300])
+            check_error_text(answer[2], frame)
         return answer
 
     async def _over_cap(self, frame: str) -> int | None:
@@ -114,6 +117,7 @@ class Link:
             code = self.run(self._over_cap(frame))
         finally:
             self.run(self._drop())  # the next exchange opens a fresh link
+        self.crash_log.check(frame[:300])
         # 1006: the client saw the connection drop without a close frame (the same reset)
         assert code in (1009, 1006, None), code
         self.healthy()  # and a new link is served at once

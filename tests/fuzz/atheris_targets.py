@@ -3,7 +3,10 @@
 Targets, chosen by the first byte of each input:
 
 - the kRPC ASGI app (``KrpcApp``) fed a whole request body: it must answer exactly once,
-  with 200 (a kRPC result or error), 400 or 413, never a 5xx and never an exception;
+  with 200 (a kRPC result or error), 400 or 413, never a 5xx and never an exception, and
+  log no error: an exception in a verb is answered as an ordinary 200 kRPC error
+  (``Failed due to reason: internal error in ...``), so only the ERROR it logs tells it
+  from a refusal;
 - the binder link's call-frame parser (``parse_call``): a ``CallFrame`` or a
   ``FrameError``/``RPCError``, nothing else;
 - the kRPC JSON mapping (``decode_params``) of every verb of the test contracts: a message
@@ -16,6 +19,7 @@ runs); ``tests/test_fuzz_atheris.py`` runs a short budget in CI.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -36,6 +40,21 @@ _METHODS = [method for service in _DISPATCHER.services() for method in service.m
 _PATH = "/kapi/" + _DISPATCHER.services()[0].api
 _LOOP = asyncio.new_event_loop()
 _ANSWERS = (200, 400, 413)
+
+
+class _Errors(logging.Handler):
+    """Keeps the ERROR records of our loggers: each is a crash the wire hides."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_ERRORS = _Errors()
+logging.getLogger("buckyos").addHandler(_ERRORS)
 
 
 async def _post(body: bytes) -> list[dict[str, Any]]:
@@ -63,6 +82,10 @@ def krpc_body(data: bytes) -> None:
     starts = [m for m in sent if m["type"] == "http.response.start"]
     if len(starts) != 1 or starts[0]["status"] not in _ANSWERS:
         raise AssertionError(f"answered {[m.get('status') for m in starts]} to {data[:80]!r}")
+    if _ERRORS.records:
+        record = _ERRORS.records[0]
+        _ERRORS.records.clear()
+        raise AssertionError(f"logged a crash for {data[:80]!r}: {record.getMessage()}")
 
 
 def link_frame(data: bytes) -> None:

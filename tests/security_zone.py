@@ -41,11 +41,12 @@ from buckyos.runtime.keys import (
     public_key_to_jwk,
 )
 from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.revocation import REVOCATIONS_KEY
 from buckyos.runtime.serve import ServerInfo, serving
 from buckyos.runtime.tokens import sign_token
 from buckyos.services.system_config import SqliteStore
 from buckyos.services.system_config import build_binding as build_system_config
-from buckyos.services.verify_hub import DeviceCredentials, SystemConfigDirectory
+from buckyos.services.verify_hub import DeviceCredentials, SystemConfigDirectory, service_of
 from buckyos.services.verify_hub import build_binding as build_verify_hub
 from tests.reliability_fixtures import save_results
 from tests.verify_hub_fakes import Clock, login_hash, now_ms
@@ -174,6 +175,7 @@ class SecurityZone:
 
     def close(self) -> None:
         try:
+            self.loop.run(service_of(self.hub_binding).aclose())
             self.loop.run(self._stack.aclose())
             self.loop.run(self._directory_transport.aclose())
         finally:
@@ -187,9 +189,16 @@ class SecurityZone:
     def snapshot(
         self,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Every system_config row, every verify-hub session row and used-once row."""
+        """Every system_config row, every verify-hub session row and used-once row.
+
+        Not the revocation list verify-hub publishes in system_config: it is verify-hub's
+        own write, made in the background whenever it revokes a session.
+        """
         return (
-            rows(self.sc_db, "SELECT key, value, revision FROM config"),
+            rows(
+                self.sc_db,
+                f"SELECT key, value, revision FROM config WHERE key != '{REVOCATIONS_KEY}'",
+            ),
             rows(self.hub_db, "SELECT * FROM sessions"),
             rows(self.hub_db, "SELECT kind, key FROM used_once"),
         )

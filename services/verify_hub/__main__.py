@@ -27,7 +27,7 @@ from buckyos.runtime.keys import (
 from buckyos.runtime.krpc_client import KrpcTransport
 from buckyos.runtime.serve import ServerInfo, add_server_options, serve
 
-from .app import build_binding
+from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory
 from .state import SessionState
 
@@ -118,6 +118,7 @@ async def _main(args: argparse.Namespace) -> int:
     async def announce() -> None:
         await ready.wait()
         print("\n".join(info.listening_lines()), flush=True)
+        await binding.init()  # starts publishing revocations before the first login
         await _check_boot_config(directory, signing_key.public_key())
 
     announcer = asyncio.create_task(announce())
@@ -133,6 +134,7 @@ async def _main(args: argparse.Namespace) -> int:
         )
     finally:
         announcer.cancel()
+        await service_of(binding).aclose()
         binding.close()
         await transport.aclose()
         transport.close()

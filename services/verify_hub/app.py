@@ -11,10 +11,12 @@ from pathlib import Path
 from buckyos.runtime.binding import Binding
 from buckyos.runtime.keys import Ed25519PrivateKey
 from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.revocation import POLL_INTERVAL, REVOCATIONS_KEY
+from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
 
-from .directory import Directory
-from .service import VerifyHubService
+from .directory import Directory, SystemConfigDirectory
+from .revocations import RevocationPublisher
+from .service import SESSION_TOKEN_TTL, VerifyHubService
 from .state import SessionState
 from .throttle import LoginThrottle
 
@@ -33,6 +35,7 @@ def build_binding(
     clock: Callable[[], float] = time.time,
     timeout: float | None = 20.0,
     throttle: LoginThrottle | None = None,
+    publish_interval: float | None = POLL_INTERVAL,
 ) -> Binding:
     """A Binding serving the ``verify-hub`` api.
 
@@ -41,6 +44,11 @@ def build_binding(
     kept open for the life of the process; every change is committed as it is answered, so
     nothing depends on closing it); ``directory`` where users and devices are read;
     ``throttle`` the failed-login counters (default: a new one on ``clock``).
+
+    With a :class:`SystemConfigDirectory`, revoked sessions and inactive users are
+    published to system_config (:mod:`.revocations`) every ``publish_interval`` seconds
+    and right after each revocation, from the first call on (or from ``binding.init()``);
+    ``None`` publishes nothing.  Stop it with ``await service_of(binding).aclose()``.
 
     Every verb is ``auth: yes`` (credentials travel in the params), so the binding's own
     token check only has verify-hub's key to know: a caller that sends one of our session
@@ -55,8 +63,24 @@ def build_binding(
         rbac=RbacEnforcer(),
         timeout=timeout,
     )
+    publisher = None
+    if publish_interval is not None and isinstance(directory, SystemConfigDirectory):
+        publisher = RevocationPublisher(
+            revoked_since=store.revoked_since,
+            write=lambda text: directory.set(REVOCATIONS_KEY, text),
+            user_states=directory.user_states,
+            # a session token issued just before the revocation lives this long after it
+            listed_for=SESSION_TOKEN_TTL + DEFAULT_LEEWAY,
+            interval=publish_interval,
+            clock=clock,
+        )
     service = VerifyHubService(
-        signing_key=signing_key, state=store, directory=directory, clock=clock, throttle=throttle
+        signing_key=signing_key,
+        state=store,
+        directory=directory,
+        clock=clock,
+        throttle=throttle,
+        publisher=publisher,
     )
     binding.add_service(service)
     _SERVICES[binding] = service

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -47,6 +48,8 @@ __all__ = [
     "parse_document",
     "parse_user_settings",
 ]
+
+_log: Final = logging.getLogger("buckyos.services.verify_hub.directory")
 
 USER_TYPES: Final = frozenset({"admin", "user", "root", "limited", "guest"})
 USER_STATES: Final = frozenset({"active", "pending", "suspended", "deleted", "banned"})
@@ -267,18 +270,41 @@ class SystemConfigDirectory:
         self._owner = owner_key
         self._timeout = timeout
 
-    async def get(self, key: str) -> str | None:
-        """The value of ``key`` in system_config, ``None`` when missing."""
+    async def _call(self, verb: str, **params: Any) -> Any:
+        """One system_config verb with the current credentials."""
         if self.credentials is not None:
             carrier: _TokenCarrier = self.invoker  # type: ignore[assignment]
             carrier.token = self.credentials.token()
         invoker = self.invoker
         if isinstance(invoker, AsyncUnaryInvoker):
-            result = await AsyncSystemConfigStub(invoker, timeout=self._timeout).Get(key=key)
-        else:
-            stub = SystemConfigStub(invoker, timeout=self._timeout)
-            result = await asyncio.to_thread(stub.Get, key=key)
+            stub = AsyncSystemConfigStub(invoker, timeout=self._timeout)
+            return await getattr(stub, verb)(**params)
+        sync_stub = SystemConfigStub(invoker, timeout=self._timeout)
+        return await asyncio.to_thread(getattr(sync_stub, verb), **params)
+
+    async def get(self, key: str) -> str | None:
+        """The value of ``key`` in system_config, ``None`` when missing."""
+        result = await self._call("Get", key=key)
         return result.value if result.HasField("value") else None
+
+    async def set(self, key: str, value: str) -> None:
+        """Write ``key`` (verify-hub publishes its revocations this way)."""
+        await self._call("Set", key=key, value=value)
+
+    async def user_states(self) -> dict[str, str]:
+        """The users whose state is not ``active``: ``{user_id: state}`` (a user whose
+        settings cannot be read is skipped, and logged)."""
+        names = (await self._call("List", key="users")).keys
+        states: dict[str, str] = {}
+        for name in names:
+            try:
+                settings = await self.user_settings(name)
+            except (ReasonError, InvalidTokenError) as err:
+                _log.warning("users/%s/settings unreadable for revocations: %s", name, err)
+                continue
+            if settings is not None and settings.state.split(":", 1)[0] != "active":
+                states[settings.user_id] = settings.state
+        return states
 
     async def owner_key(self) -> Ed25519PublicKey | None:
         return self._owner

@@ -62,8 +62,10 @@ class RevocationPublisher:
         self._users: Mapping[str, str] = {}
         self._published: str | None = None
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._running: asyncio.Task[None] | None = None
+        self._again = False
         self._failing = False
 
     def current(self) -> Revocations:
@@ -96,8 +98,15 @@ class RevocationPublisher:
             return True
 
     def notify(self) -> None:
-        """A session was just revoked: publish without waiting for the next tick."""
-        self._wake.set()
+        """A session was just revoked: publish now rather than at the next tick.
+
+        Called from the loop :meth:`start` ran in (a verb handler)."""
+        if self._loop is None:
+            return
+        if self._running is None:
+            self._run_tick()
+        else:
+            self._again = True  # the round in flight may have read the state before it
 
     async def _scan_users(self) -> None:
         if self._user_states is None:
@@ -107,23 +116,48 @@ class RevocationPublisher:
         except Exception as err:  # keep the last known states
             _log.warning("cannot read user states for revocations: %s", err)
 
-    async def _run(self) -> None:
-        while True:
-            await self._scan_users()
-            await self.publish()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
+    async def tick(self) -> None:
+        """One round: read the users' states, publish if anything changed."""
+        await self._scan_users()
+        await self.publish()
+
+    # Ticks are timer callbacks that each run one short task, not a task looping forever: a
+    # loop closed under us (an embedding program that never calls stop) drops a pending
+    # timer silently, where a pending task would be reported as destroyed.
+    def _run_tick(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._running = loop.create_task(self.tick(), name="revocation-publisher")
+        self._running.add_done_callback(self._ticked)
+
+    def _ticked(self, task: asyncio.Task[None]) -> None:
+        self._running = None
+        if not task.cancelled() and task.exception() is not None:
+            _log.warning("revocation publisher round failed: %r", task.exception())
+        if self._loop is None:
+            return
+        if self._again:
+            self._again = False
+            self._run_tick()
+        else:
+            self._timer = self._loop.call_later(self._interval, self._run_tick)
 
     def start(self) -> None:
-        """Publish from the running loop until :meth:`stop`."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="revocation-publisher"
-            )
+        """Publish from the running loop (a first round now) until :meth:`stop`."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._run_tick()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
+        self._loop = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        task, self._running = self._running, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -75,6 +75,7 @@ from buckyos.runtime.tokens import (
 
 from .directory import Directory, UserSettings, check_name
 from .passwords import NONCE_WINDOW_MS, check_login_password, nonce_is_fresh
+from .revocations import RevocationPublisher
 from .state import Check, Reissue, SessionState, Verdict
 from .throttle import LoginThrottle, address_key, client_address
 
@@ -299,7 +300,9 @@ class VerifyHubService(VerifyHubServicer):
     where users and devices are read; ``clock`` unix seconds (injectable for tests);
     ``key_cache_ttl`` how long an issuer's public key is reused before it is read again
     (a signature that fails with a cached key always re-reads it once, as upstream does);
-    ``throttle`` the failed-login counters (default: a :class:`LoginThrottle` on ``clock``).
+    ``throttle`` the failed-login counters (default: a :class:`LoginThrottle` on ``clock``);
+    ``publisher`` publishes revoked sessions for the other services; it starts with the
+    binding (:meth:`init`) and is told of each revocation.
     """
 
     def __init__(
@@ -312,8 +315,10 @@ class VerifyHubService(VerifyHubServicer):
         leeway: int = DEFAULT_LEEWAY,
         key_cache_ttl: float = 30.0,
         throttle: LoginThrottle | None = None,
+        publisher: RevocationPublisher | None = None,
     ) -> None:
         self._key = signing_key
+        self.publisher = publisher
         self._public = signing_key.public_key()
         self.state = state
         self.directory = directory
@@ -776,12 +781,28 @@ class VerifyHubService(VerifyHubServicer):
         self._refuse(verdict)
         return verified, verdict
 
-    @staticmethod
-    def _refuse(verdict: Verdict) -> None:
+    def _refuse(self, verdict: Verdict) -> None:
         if verdict.check is Check.REUSED:
+            self._revoked()
             raise ReasonError("Invalid refresh token jti")
         if verdict.check not in (Check.CURRENT, Check.RETRY):
             raise ReasonError("Refresh token not found or already invalidated")
+
+    def _revoked(self) -> None:
+        if self.publisher is not None:
+            self.publisher.notify()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def init(self, binding: object) -> None:
+        """The binding's init hook: start publishing revocations."""
+        if self.publisher is not None:
+            self.publisher.start()
+
+    async def aclose(self) -> None:
+        """Stop publishing (the state and directory are the caller's to close)."""
+        if self.publisher is not None:
+            await self.publisher.stop()
 
     async def _check_principal(self, verified: _Verified) -> AppScope | None:
         """Upstream ``validate_refresh_principal`` and the app scope of a user session."""
@@ -822,6 +843,7 @@ class VerifyHubService(VerifyHubServicer):
     async def Logout(self, request: pb.RefreshTokenRequest, req: Request) -> empty_pb2.Empty:
         verified, _ = await self._live_refresh(request.refresh_token)
         await self._state(self.state.revoke, verified.key)
+        self._revoked()
         req.logger.info("logout: session %s revoked", verified.key)
         return empty_pb2.Empty()
 

@@ -431,6 +431,19 @@ class SessionState:
             )
             return cur.rowcount == 1
 
+    def revoked_since(self, since: int) -> dict[str, int]:
+        """``{session_key: revoked_at}`` of the sessions revoked at or after ``since``
+        (what verify-hub publishes for the other services to refuse)."""
+        with self._lock:
+            rows = self._read(
+                lambda conn: conn.execute(
+                    "SELECT session_key, revoked_at FROM sessions "
+                    "WHERE revoked_at IS NOT NULL AND revoked_at >= ?",
+                    (since,),
+                ).fetchall()
+            )
+        return {str(key): int(at) for key, at in rows}
+
     def prune(self) -> int:
         """Drop expired sessions and one-time values now; how many rows went."""
         with self._lock:

@@ -39,7 +39,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from .errors import ConfigError, InvalidTokenError
-from .tokens import SessionToken
+from .tokens import KeyKind, SessionToken
 
 __all__ = [
     "POLL_INTERVAL",
@@ -217,7 +217,13 @@ class RevocationSet:
         """Raise ``InvalidTokenError`` when ``token`` belongs to a revoked session or to a
         user who is not active; tokens not issued by verify-hub pass."""
         sessions, users = self._sessions, self._users
-        if (not sessions and not users) or not token.issued_by_verify_hub:
+        if not sessions and not users:
+            return
+        # By the key that verified it; by its claim only for a token nobody verified.
+        signer = token.signer
+        if signer is not KeyKind.VERIFY_HUB and (
+            signer is not None or not token.issued_by_verify_hub
+        ):
             return
         state = users.get(token.sub)
         if state is not None and token.principal_kind in (None, "user"):

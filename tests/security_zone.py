@@ -242,6 +242,11 @@ class SecurityZone:
         with self.hub_stub(wire) as hub:
             return hub.SudoByPassword(**params) if sudo else hub.LoginByPassword(**params)
 
+    def device_token(self) -> str:
+        """A token node ``ood1`` signs for itself (kernel rights, zone-trusted)."""
+        claims = {"sub": "ood1", "appid": "kernel", "iss": "ood1", "exp": int(time.time()) + 3600}
+        return sign_token(claims, self.device, kid="ood1")
+
     def claims(self, **extra: Any) -> dict[str, Any]:
         return {"sub": "alice", "appid": "notes", "exp": int(time.time()) + 600, **extra}
 

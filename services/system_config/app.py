@@ -34,6 +34,7 @@ from buckyos.runtime.rbac import RbacEnforcer
 from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
 
 from .params import check_params
+from .revoked import StoreRevocations
 from .security import Identity, SecurityState
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS, SystemConfigService
 from .store import Store
@@ -108,16 +109,24 @@ def build_binding(
     rbac = RbacEnforcer()
     security = SecurityState(store, identity, trust=trust, rbac=rbac)
     security.reload()
+    # Revoked sessions and inactive users: applied as soon as their keys are written here.
+    revoked = StoreRevocations(store)
+    revoked.load()
     binding = SystemConfigBinding(
         SYSTEM_CONFIG.api,
         verifier=TokenVerifier(trust, leeway=leeway),
         rbac=rbac,
+        revocations=revoked.revocations,
         timeout=timeout,
         logger=logger,
     )
     binding.add_service(
         SystemConfigService(
-            store, security, user_quota_bytes=user_quota_bytes, user_quota_keys=user_quota_keys
+            store,
+            security,
+            user_quota_bytes=user_quota_bytes,
+            user_quota_keys=user_quota_keys,
+            revoked=revoked,
         )
     )
     return binding

@@ -54,6 +54,7 @@ from .keys import (
     resource_of,
 )
 from .ownership import RoutingGuard
+from .revoked import StoreRevocations
 from .security import SecurityState
 from .store import Check, KeyNotFoundError, OpKind, Quota, Store, StoreError, TxOp
 
@@ -115,6 +116,7 @@ class SystemConfigService(SystemConfigServicer):
         *,
         user_quota_bytes: int = DEFAULT_USER_QUOTA_BYTES,
         user_quota_keys: int = DEFAULT_USER_QUOTA_KEYS,
+        revoked: StoreRevocations | None = None,
     ) -> None:
         if user_quota_bytes <= 0 or user_quota_keys <= 0:
             raise ValueError(
@@ -122,6 +124,7 @@ class SystemConfigService(SystemConfigServicer):
             )
         self.store = store
         self.security = security
+        self.revoked = revoked
         self.user_quota_bytes = user_quota_bytes
         self.user_quota_keys = user_quota_keys
         self.routing = RoutingGuard(store, security.rbac)
@@ -199,6 +202,8 @@ class SystemConfigService(SystemConfigServicer):
             req.logger.warning("write of %s refused: %s", ", ".join(touched), exc)
             raise ReasonError(str(exc)) from None
         req.logger.info("wrote %s", ", ".join(touched))
+        if self.revoked is not None:
+            self.revoked.written(touched)
         if any(reloads_security(key) for key in touched):
             self.security.reload()
             req.logger.info("trust keys and RBAC policy reloaded")

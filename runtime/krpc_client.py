@@ -9,8 +9,9 @@ with trailing ``null`` s dropped from ``sys``.  Like upstream, ``seq`` starts at
 seconds x 1,000,000 and is pre-incremented per call, the response's ``sys[0]`` must equal
 it (else ``ParseResponseError``), the default timeout is 15 s and nothing is retried
 that may have reached the server (an idempotent verb is resent once when a kept-alive
-connection dropped).  Redirects are not followed, by either client.  An ``error`` text becomes its kind with
-``error_from_text``; a call that gets no answer is a ``TransportError``.
+connection dropped).  Redirects are not followed, by either client.  An ``error``
+text becomes its kind with ``error_from_text``; a call that gets no answer is a
+``TransportError``.
 
 The HTTP clients were chosen by measurement (``architecture.md``): stdlib
 ``http.client`` with one persistent connection per thread for sync calls (about twice

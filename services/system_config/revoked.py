@@ -30,16 +30,18 @@ def _user_of_settings(key: str) -> str | None:
     return None
 
 
-def _state(value: str | None) -> str:
-    """A user's state from its settings; no settings is ``deleted``, unreadable ones
-    count as ``active`` (verify-hub refuses to log such a user in anyway)."""
+def _state(value: str | None) -> str | None:
+    """A user's state from its settings.  No settings, or unreadable ones, give no
+    opinion: verify-hub logs nobody in without readable settings and refuses to refresh
+    their sessions, so their session tokens die within their 15 minutes; a state is what
+    an admin sets to end them now."""
     if value is None:
-        return "deleted"
+        return None
     try:
         state = json.loads(value).get("state")
     except (ValueError, AttributeError):
-        return "active"
-    return state if isinstance(state, str) else "active"
+        return None
+    return state if isinstance(state, str) else None
 
 
 class StoreRevocations:

@@ -25,8 +25,8 @@ def _broken_get(
     raise ValueError(f"{BROKEN}: {request.key!r}")
 
 
-# Before main() builds the binding, which takes the service's methods as they are then.
-service.SystemConfigService.Get = _broken_get  # type: ignore[method-assign]
-
 if __name__ == "__main__":
+    # Only in that process (importing BROKEN must not break the importer's system_config),
+    # and before main() builds the binding, which takes the service's methods as they are.
+    service.SystemConfigService.Get = _broken_get  # type: ignore[method-assign]
     sys.exit(main())

@@ -74,6 +74,7 @@ _log: Final = logging.getLogger("buckyos.cli.serve")
 
 _OWNER_KIDS: Final = frozenset({"root", "$default"})
 _VERIFY_HUB_KID: Final = "verify-hub"
+_DEVICE_PREFIX: Final = "device:"
 _EXAMPLE: Final = "examples.notes.service:binding"
 
 
@@ -92,7 +93,7 @@ def _port(text: str) -> int:
 
 def _trust_key(text: str) -> tuple[str, Path]:
     kid, sep, path = text.partition("=")
-    if not sep or not kid.strip() or not path.strip():
+    if not sep or not kid.strip() or not path.strip() or kid.strip() == _DEVICE_PREFIX:
         raise argparse.ArgumentTypeError(
             f"expected KID=PATH (e.g. root=owner.pub.pem), got {text!r}"
         )
@@ -152,7 +153,9 @@ def register(
         metavar="KID=PATH",
         help=(
             "for a bare servicer: trust the Ed25519 public key in PATH (PEM, JWK or DID "
-            "document) for tokens with kid KID; 'root' is the zone owner key; repeatable"
+            "document) for tokens with kid KID; 'root' is the zone owner key, "
+            "'device:NAME' a zone device (kid NAME), 'verify-hub' verify-hub's key; tokens "
+            "under any other kid vouch for their user only; repeatable"
         ),
     )
     parser.add_argument(
@@ -329,8 +332,11 @@ def binding_for_servicer(
             trust.set_owner_key(key)  # under root and $default, as upstream names it
         elif kid == _VERIFY_HUB_KID:
             trust.set_verify_hub_key(key)
+        elif kid.startswith(_DEVICE_PREFIX):
+            # a zone device: its tokens are zone-trusted (app kernel skips the user check)
+            trust.add_device(kid.removeprefix(_DEVICE_PREFIX), key)
         else:
-            trust.add_key(kid, key)
+            trust.add_key(kid, key)  # vouches for its tokens' user, nothing beyond
     tail = ""
     if rbac_policy is not None:
         try:

@@ -613,3 +613,29 @@ def test_port_defaults_follow_the_contract() -> None:
     assert (plan.krpc_port, plan.grpc_port) == (None, 5001)
     plan = plan_ports(binding, host="h", krpc_port=None, grpc_port=7000, no_grpc=True)
     assert (plan.krpc_port, plan.grpc_port) == (3200, None)
+
+
+def test_trust_key_kinds_decide_zone_trust(tmp_path: Path) -> None:
+    """Only a key given as the owner's (``root``) or a device's (``device:NAME``) makes its
+    tokens zone-trusted (app ``kernel`` then skips the user check); any other kid vouches
+    for its tokens' user only."""
+    from buckyos.cli.serve import binding_for_servicer
+
+    device, other = generate_key_pair()[0], generate_key_pair()[0]
+    paths = {}
+    for name, key in (("device", device), ("other", other)):
+        paths[name] = tmp_path / f"{name}.jwk"
+        paths[name].write_text(json.dumps(public_key_to_jwk(key.public_key())))
+    binding = binding_for_servicer(
+        SystemConfigServicer(),
+        [("device:ood1", paths["device"]), ("app-signer", paths["other"])],
+        None,
+    )
+    claims = {"sub": "mallory", "appid": "kernel", "exp": int(time.time()) + 60}
+    by_device = binding.authorizer.verify(sign_token(claims, device, kid="ood1"))
+    by_other = binding.authorizer.verify(sign_token(claims, other, kid="app-signer"))
+    assert by_device.zone_trusted and not by_other.zone_trusted
+    binding.authorizer.check(by_device, "write", "obj://config/system/x")
+    with pytest.raises(NoPermissionError, match="userid:mallory,appid:kernel"):
+        binding.authorizer.check(by_other, "write", "obj://config/system/x")
+    binding.close()

@@ -15,15 +15,13 @@ them as ``tests/.results/security-<suite>.json`` (:func:`zone_for`);
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +46,7 @@ from buckyos.services.system_config import SqliteStore
 from buckyos.services.system_config import build_binding as build_system_config
 from buckyos.services.verify_hub import DeviceCredentials, SystemConfigDirectory, service_of
 from buckyos.services.verify_hub import build_binding as build_verify_hub
+from tests.loop_thread import LoopThread
 from tests.reliability_fixtures import save_results
 from tests.verify_hub_fakes import Clock, login_hash, now_ms
 
@@ -56,23 +55,6 @@ T = TypeVar("T")
 WIRES = ("krpc", "grpc")
 TARGET = "users/alice/apps/notes/settings"  # alice (role users) with app notes may write it
 POLICY = "g, alice, users\ng, bob, users\ng, notes, app\ng, todo, app\ng, ood1, ood"
-
-
-class LoopThread:
-    """An event loop in a daemon thread: the servers live there, tests call from outside."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=20)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        self.loop.close()
 
 
 def b64(value: dict[str, Any]) -> str:

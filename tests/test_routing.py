@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import pytest
 from google.protobuf import empty_pb2
@@ -29,6 +29,7 @@ from buckyos.runtime.resolve import Endpoint
 from buckyos.runtime.routing import Router, never_sent, should_fail_over
 from buckyos.runtime.serve import serving
 from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from tests.loop_thread import LoopThread
 from tests.wire_fixtures import RawHttpServer, free_port, http_response
 
 T = TypeVar("T")
@@ -64,23 +65,6 @@ class Config(SystemConfigServicer):
 
     def Delete(self, request: sc.KeyRequest, req: Request) -> empty_pb2.Empty:
         raise KeyNotExistError(request.key)
-
-
-class LoopThread:
-    """An event loop in a daemon thread: the servers live there, tests call from outside."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=15)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        self.loop.close()
 
 
 class Instance:
@@ -151,7 +135,7 @@ class Zone:
         exp = int(time.time()) + 600
         self.alice = sign_token({"sub": "alice", "appid": "notes", "exp": exp}, private, kid=None)
         self.bob = sign_token({"sub": "bob", "appid": "notes", "exp": exp}, private, kid=None)
-        self.loop = LoopThread()
+        self.loop = LoopThread(timeout=15)
         self.instances: list[Instance] = []
 
     def instance(self, name: str) -> Instance:

@@ -324,6 +324,18 @@ def write_target(
     return call
 
 
+def only_revoked(before: Any, after: Any) -> bool:
+    """The one change a refresh-token reuse makes (an ``allowed_change`` of
+    :func:`check_refused`): one verify-hub sessions row gains ``revoked_at`` (column 4)."""
+    changed = set(after[1]) - set(before[1])
+    return (
+        before[0] == after[0]
+        and before[2] == after[2]
+        and len(changed) == 1
+        and next(iter(changed))[4] is not None
+    )
+
+
 def hub_call(zone: SecurityZone, wire: str, verb: str, **params: Any) -> Any:
     """One verify-hub verb over ``wire``."""
     with zone.hub_stub(wire) as hub:

@@ -28,7 +28,15 @@ from buckyos.runtime.errors import RPCError, error_from_text
 from buckyos.runtime.keys import Ed25519PrivateKey, did_document, generate_private_key
 from buckyos.runtime.tokens import decode_unverified, make_service_login_jwt, sign_token
 from buckyos.services.verify_hub import service_of, stored_password_hash
-from tests.security_zone import WIRES, Case, SecurityZone, check_refused, hub_call, zone_for
+from tests.security_zone import (
+    WIRES,
+    Case,
+    SecurityZone,
+    check_refused,
+    hub_call,
+    only_revoked,
+    zone_for,
+)
 from tests.verify_hub_fakes import login_hash
 
 zone = zone_for("login", "tests/test_security_login.py")
@@ -457,17 +465,6 @@ REUSE_TWO_BACK = Case(
     "tests/test_verify_hub_parts.py::test_state_retry_window",
     store="session revoked (by design); nothing else",
 )
-
-
-def only_revoked(before: Any, after: Any) -> bool:
-    """The one change a reuse makes: one sessions row gains ``revoked_at`` (column 4)."""
-    changed = set(after[1]) - set(before[1])
-    return (
-        before[0] == after[0]
-        and before[2] == after[2]
-        and len(changed) == 1
-        and next(iter(changed))[4] is not None
-    )
 
 
 @pytest.mark.parametrize("wire", WIRES)

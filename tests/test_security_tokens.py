@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
 
 import jwt
 import pytest
@@ -27,6 +26,7 @@ from tests.security_zone import (
     b64,
     check_refused,
     hub_call,
+    only_revoked,
     write_target,
     zone_for,
 )
@@ -327,16 +327,6 @@ def test_replays_at_verify_hub(zone: SecurityZone, wire: str) -> None:
     )
 
     second = hub_call(zone, wire, "RefreshToken", refresh_token=first.refresh_token)
-
-    def only_revoked(before: Any, after: Any) -> bool:
-        # The reuse revokes the session: one sessions row gains revoked_at, nothing else.
-        changed = set(after[1]) - set(before[1])
-        return (
-            before[0] == after[0]
-            and before[2] == after[2]
-            and len(changed) == 1
-            and next(iter(changed))[4] is not None
-        )
 
     # Within 30 s the same token is a retry of a lost answer (same pair, see
     # tests/test_security_login.py); after the window it is a theft.

@@ -14,12 +14,37 @@ and server reflection (``grpc.reflection.v1alpha``) come with it, so stock tools
 (``grpc_health_probe``, ``grpcurl``) work against a BuckyOS service unchanged.  So does
 the streaming link for events, ``buckyos.Link`` (:mod:`~buckyos.runtime.grpc_link`), when
 the dispatcher has an event hub.
+
+What one client may make the server hold is bounded by :class:`GrpcLimits`, the gRPC
+counterpart of :class:`~buckyos.runtime.http_limits.HttpLimits` (grpcio's own defaults
+are in brackets):
+
+- a connection that has not sent its HTTP/2 preface and settings ``handshake_timeout``
+  seconds (10; [120]) after it was accepted is closed, so silent and half-sent
+  connections cannot pile up;
+- a connection with no call in progress for ``idle_timeout`` seconds (300; [never]) is
+  sent GOAWAY and closed; a channel reconnects on its next call, and an open stream (the
+  event link ``buckyos.Link``) is a call in progress however quiet it is;
+- a connection beyond ``max_connections`` (1,024, handshaking ones included; [no cap]) is
+  closed at once, unread: the client sees ``UNAVAILABLE`` (failed to connect), which
+  the router counts as never sent;
+- a call beyond ``max_concurrent_rpcs`` (1,024 at once, streams included; [no cap]) is
+  answered ``RESOURCE_EXHAUSTED`` ``Concurrent RPC limit exceeded!`` at once, without
+  running; :class:`~buckyos.runtime.grpc_client.GrpcTransport` raises it as
+  ``ReasonError("Concurrent RPC limit exceeded!")``, a retryable reason;
+- a call's metadata over ``max_metadata_bytes`` (16 KiB, the token included; [8 KiB soft,
+  refused at random up to 16 KiB hard]) is answered ``RESOURCE_EXHAUSTED`` every time.
+
+A caller's ``options`` (grpc channel arguments) override these: they are merged by key,
+the caller's value last, because grpcio keeps the *first* of two arguments of one name.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import grpc
@@ -37,7 +62,7 @@ from .events import link_hub
 from .grpc_link import add_link
 from .link import DEFAULT_LIMITS, LinkLimits
 
-__all__ = ["GrpcServer", "add_dispatcher", "method_handlers"]
+__all__ = ["GrpcLimits", "GrpcServer", "add_dispatcher", "merge_options", "method_handlers"]
 
 _log = logging.getLogger("buckyos.runtime.grpc_server")
 
@@ -48,6 +73,63 @@ _STATUS: dict[str, grpc.StatusCode] = {code.name: code for code in grpc.StatusCo
 
 # grpc.aio.ServicerContext is generic only in the stubs, hence a string alias.
 _Context: TypeAlias = "grpc.aio.ServicerContext[bytes, Message]"
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcLimits:
+    """What clients may make a gRPC server hold (see the module)."""
+
+    handshake_timeout: float = 10.0
+    """Seconds from accepting a connection to the client's HTTP/2 settings; beyond: the
+    connection is closed."""
+    idle_timeout: float = 300.0
+    """Seconds a connection may have no call in progress (an open stream is one); beyond:
+    GOAWAY and closed."""
+    max_connections: int = 1024
+    """Open connections, handshaking ones included; one more is closed at once."""
+    max_concurrent_rpcs: int = 1024
+    """Calls in progress on the server, streams included; one more is answered
+    ``RESOURCE_EXHAUSTED`` without running."""
+    max_metadata_bytes: int = 16 * 1024
+    """A call's metadata; beyond: ``RESOURCE_EXHAUSTED`` (grpcio's soft and hard limit
+    alike, so that no call under it is refused at random)."""
+
+    def __post_init__(self) -> None:
+        if self.handshake_timeout <= 0 or self.idle_timeout <= 0:
+            raise ValueError("GrpcLimits: handshake_timeout > 0 and idle_timeout > 0")
+        if self.max_connections < 1 or self.max_concurrent_rpcs < 1:
+            raise ValueError("GrpcLimits: max_connections >= 1 and max_concurrent_rpcs >= 1")
+        if self.max_metadata_bytes < 1024:
+            raise ValueError("GrpcLimits: max_metadata_bytes >= 1024")
+
+    def options(self) -> list[tuple[str, int]]:
+        """The grpc server arguments that carry these limits (all but the RPC cap, which
+        is ``grpc.aio.server``'s ``maximum_concurrent_rpcs``)."""
+        return [
+            ("grpc.server_handshake_timeout_ms", _ms(self.handshake_timeout)),
+            ("grpc.max_connection_idle_ms", _ms(self.idle_timeout)),
+            ("grpc.max_allowed_incoming_connections", self.max_connections),
+            ("grpc.max_metadata_size", self.max_metadata_bytes),
+            ("grpc.absolute_max_metadata_size", self.max_metadata_bytes),
+        ]
+
+
+def _ms(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))
+
+
+def merge_options(*groups: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Grpc channel arguments with one entry per name, a later group's value winning.
+
+    grpcio keeps the first of two arguments of one name (checked with
+    ``grpc.server_handshake_timeout_ms``, grpcio 1.85), so an override appended to a list
+    of defaults would be silently ignored.
+    """
+    merged: dict[str, Any] = {}
+    for group in groups:
+        for key, value in group:
+            merged[key] = value
+    return list(merged.items())
 
 
 def _read_metadata(context: _Context) -> tuple[str | None, str | None, str | None]:
@@ -154,6 +236,12 @@ class GrpcServer:
     server to the running loop).  ``link`` serves the event link ``buckyos.Link``:
     ``None`` when the dispatcher has an event hub (a Binding), ``True``/``False`` always
     or never; ``link_limits`` bounds each of its streams.
+
+    ``limits`` bounds what clients may make it hold (:class:`GrpcLimits`: 10 s to
+    handshake, idle connections closed after 5 minutes, 1,024 connections, 1,024 calls at
+    once, 16 KiB of metadata per call).  ``options`` are grpc channel arguments; one that
+    names an argument the limits set (``grpc.server_handshake_timeout_ms`` ...) overrides
+    it.
     """
 
     def __init__(
@@ -162,19 +250,24 @@ class GrpcServer:
         *,
         health: bool = True,
         reflection: bool = True,
-        options: Sequence[tuple[str, Any]] = (),
+        options: Iterable[tuple[str, Any]] = (),
         link: bool | None = None,
         link_limits: LinkLimits = DEFAULT_LIMITS,
+        limits: GrpcLimits | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self._health_enabled = health
         self._reflection_enabled = reflection
         self._link = link
         self._link_limits = link_limits
+        self.limits = limits if limits is not None else GrpcLimits()
         self.link_service: str | None = None
         """``buckyos.Link`` once started with the link, else ``None``."""
         # SO_REUSEPORT off: a second server on a taken port must fail, not share it.
-        self._options: list[tuple[str, Any]] = [("grpc.so_reuseport", 0), *options]
+        self.options: list[tuple[str, Any]] = merge_options(
+            [("grpc.so_reuseport", 0)], self.limits.options(), options
+        )
+        """The channel arguments the server is made with, one per name."""
         self._server: grpc.aio.Server | None = None
         self._health: Any = None
         self.port: int | None = None
@@ -192,7 +285,9 @@ class GrpcServer:
         """Bind ``host:port`` (0 = a free port), start serving, return the bound port."""
         if self._server is not None:
             raise RuntimeError("GrpcServer is already started")
-        server = grpc.aio.server(options=self._options)
+        server = grpc.aio.server(
+            options=self.options, maximum_concurrent_rpcs=self.limits.max_concurrent_rpcs
+        )
         self.services = add_dispatcher(server, self.dispatcher)
         names: list[str] = list(self.services)
         hub = link_hub(self.dispatcher, self._link)

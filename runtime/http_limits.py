@@ -1,5 +1,5 @@
 """Bounds on what an HTTP/1 client may make our uvicorn servers hold: head size, header
-lines, the time to send a head, open connections.
+lines, the time to send a head and a body, open connections.
 
 uvicorn (0.55) puts no bound on a request head with httptools: an unfinished 16 MiB
 header line is buffered whole by the parser for as long as the client keeps the
@@ -17,13 +17,21 @@ classes made here instead:
 - a head not complete ``head_timeout`` seconds (10) after the connection opened, or after
   its first byte arrived on a kept-alive connection, is closed (``408`` when part of a
   head had arrived); idle kept-alive connections keep uvicorn's own 5 s timeout;
+- a request body not complete ``body_timeout`` seconds (30) after its head is answered
+  ``408`` (the app reading it hears a disconnect) and the connection closed, so a body
+  trickled a byte at a time cannot hold a connection (or the app's call) for ever; time
+  in which the server itself holds the body up is not counted (uvicorn pauses reading
+  while the app has not taken 64 KiB it was given, or while an earlier pipelined request
+  is answered; an ``Expect: 100-continue`` client waits until the app first reads), so a
+  slow handler is never the client's fault;
 - a connection beyond ``max_connections`` (1,024, WebSocket links included) is answered
   ``503`` and closed without being read, so the heads held at once are bounded too
   (1,024 x 64 KiB).
 
 The request path stays O(1): the head is measured with a few integer additions in the
-parser's callbacks, and no timer is armed per request; one sweep per server
-(``AsgiServer``'s tick, at most once a second) closes the heads that ran out of time.
+parser's callbacks, the body clock is two assignments (head complete, message complete),
+and no timer is armed per request; one sweep per server (``AsgiServer``'s tick, at most
+once a second) closes the heads and bodies that ran out of time.
 """
 
 from __future__ import annotations
@@ -35,7 +43,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-__all__ = ["HttpLimits", "protocol_class", "sweep_heads"]
+from uvicorn.protocols.http.flow_control import FlowControl
+
+__all__ = ["HttpLimits", "protocol_class", "sweep"]
 
 _LINGER: Final = 1.0
 """Seconds a refused connection is kept half-closed, its input discarded, so that the
@@ -63,12 +73,23 @@ class HttpLimits:
     byte; beyond: the connection is closed."""
     max_connections: int = 1024
     """Open connections (WebSocket links included); one more is answered 503 and closed."""
+    body_timeout: float = 30.0
+    """Seconds to send a whole body once its head is complete (time the server does not
+    read excluded); beyond: 408 and the connection is closed."""
 
     def __post_init__(self) -> None:
         if self.max_head_bytes < 1024 or self.max_header_lines < 1:
             raise ValueError("HttpLimits: max_head_bytes >= 1024 and max_header_lines >= 1")
         if self.head_timeout <= 0 or self.max_connections < 1:
             raise ValueError("HttpLimits: head_timeout > 0 and max_connections >= 1")
+        if self.body_timeout <= 0:
+            raise ValueError("HttpLimits: body_timeout > 0")
+
+    @property
+    def sweep_every(self) -> float:
+        """Seconds between two sweeps: a fifth of the shorter timeout, at most one, so a
+        late head or body is closed within 20% of its timeout."""
+        return min(1.0, min(self.head_timeout, self.body_timeout) / 5)
 
     def head_too_large(self) -> str:
         return (
@@ -89,6 +110,12 @@ class HttpLimits:
 
     def head_timed_out(self) -> str:
         return f"Request Timeout: the request head was not complete within {self.head_timeout:g}s"
+
+    def body_timed_out(self) -> str:
+        return (
+            f"Request Timeout: the request body was not complete within "
+            f"{self.body_timeout:g}s of its head"
+        )
 
 
 class _HeadRefusedError(Exception):
@@ -111,23 +138,61 @@ def _response(status: int, text: str) -> bytes:
     )
 
 
+class _ClockedFlow(FlowControl):
+    """uvicorn's flow control of one connection, telling it when reading is paused: the
+    server not reading is no time the client takes to send a body."""
+
+    def __init__(self, transport: asyncio.Transport, owner: _Guarded) -> None:
+        super().__init__(transport)
+        self._owner = owner
+
+    def pause_reading(self) -> None:
+        if not self.read_paused:
+            self._owner._paused_at = self._owner.loop.time()
+        super().pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused:
+            self._owner._reading_resumed()
+        super().resume_reading()
+
+
 class _Guarded:
     """State and refusals shared by both protocol classes (mixed in before uvicorn's).
 
     ``_head_since`` is the loop time a head started to be awaited (``None``: not reading
-    a head, or its clock not started); the sweep reads it.
+    a head, or its clock not started); ``_body_since`` the loop time a body started to be
+    awaited, moved on by the time reading was paused (``None``: not reading a body);
+    ``_paused_at`` when reading was paused (``None``: reading).  The sweep reads them.
     """
 
     limits: ClassVar[HttpLimits]
     transport: asyncio.Transport
     loop: asyncio.AbstractEventLoop
     connections: set[Any]
+    flow: FlowControl
+    cycle: Any
     _head_since: float | None
+    _body_since: float | None
+    _paused_at: float | None
     _refused: bool
 
     def _guard_init(self) -> None:
         self._head_since = None
+        self._body_since = None
+        self._paused_at = None
         self._refused = False
+
+    def _clock_flow(self, transport: asyncio.Transport) -> None:
+        """After uvicorn's ``connection_made``: its flow control, clocked (request cycles
+        take it from the protocol when they are made, later)."""
+        self.flow = _ClockedFlow(transport, self)
+
+    def _reading_resumed(self) -> None:
+        paused, self._paused_at = self._paused_at, None
+        since = self._body_since
+        if since is not None and paused is not None:
+            self._body_since = since + (self.loop.time() - paused)
 
     def _over_capacity(self) -> bool:
         """After uvicorn's ``connection_made``: refuse a connection beyond the cap."""
@@ -145,7 +210,7 @@ class _Guarded:
     def _refuse(self, status: int, text: str) -> None:
         """Answer ``status`` with ``text``, half-close, discard input, close soon."""
         self._refused = True
-        self._head_since = None
+        self._head_since = self._body_since = None
         transport = self.transport
         if transport.is_closing():
             return
@@ -154,6 +219,10 @@ class _Guarded:
             # written: nothing can be said on this connection any more.
             transport.close()
             return
+        self._answer_and_linger(status, text)
+
+    def _answer_and_linger(self, status: int, text: str) -> None:
+        transport = self.transport
         transport.write(_response(status, text))
         if transport.can_write_eof():
             transport.write_eof()
@@ -169,19 +238,51 @@ class _Guarded:
             self.transport.write(_response(408, self.limits.head_timed_out()))
         self.transport.close()
 
+    def body_timed_out(self) -> None:
+        """Called by the sweep: the body took too long.  The app waiting for it hears a
+        disconnect (and whatever it sends is dropped); the client gets a 408 unless an
+        answer was already under way, then the connection is closed."""
+        self._body_since = None
+        transport = self.transport
+        if self._refused or transport.is_closing():
+            return
+        self._refused = True  # discard what still comes
+        cycle = self.cycle
+        answered = cycle is not None and cycle.response_started
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        if answered:
+            transport.close()
+        else:
+            self._answer_and_linger(408, self.limits.body_timed_out())
+
     def _started_head(self) -> bool:
         raise NotImplementedError
 
 
-def sweep_heads(connections: Iterable[object], now: float, timeout: float) -> int:
-    """Close the connections in ``connections`` whose head has been awaited ``timeout``
-    seconds or more; how many were closed."""
+def sweep(connections: Iterable[object], now: float) -> int:
+    """Close the connections in ``connections`` whose head or body has been awaited
+    longer than their limits allow; how many were closed."""
     closed = 0
     for connection in list(connections):
         if isinstance(connection, _Guarded):
+            limits = connection.limits
             since = connection._head_since
-            if since is not None and now - since >= timeout:
+            if since is not None and now - since >= limits.head_timeout:
                 connection.head_timed_out(connection._started_head())
+                closed += 1
+                continue
+            since = connection._body_since
+            if since is None or connection._paused_at is not None:
+                continue
+            cycle = connection.cycle
+            if cycle is not None and cycle.waiting_for_100_continue:
+                # The client waits for our "100 Continue" (sent when the app first reads,
+                # cleared when it answers): its body time has not begun.
+                connection._body_since = now
+            elif now - since >= limits.body_timeout:
+                connection.body_timed_out()
                 closed += 1
     return closed
 
@@ -207,6 +308,7 @@ def _httptools_class(limits: HttpLimits) -> type[asyncio.Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._clock_flow(transport)
             self._over_capacity()
 
         def _response_pending(self) -> bool:
@@ -275,11 +377,14 @@ def _httptools_class(limits: HttpLimits) -> type[asyncio.Protocol]:
         def on_headers_complete(self) -> None:
             self._head_used = None
             self._head_since = None
+            # Without a body, on_message_complete follows in the same feed_data call.
+            self._body_since = self.loop.time()
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
             # Whatever follows is the next head; its clock starts with its first byte.
             self._head_used = 0
+            self._body_since = None
             super().on_message_complete()
 
     LimitedHttpToolsProtocol.limits = limits
@@ -315,8 +420,11 @@ def _h11_class(limits: HttpLimits) -> type[asyncio.Protocol]:
                     if exc.error_status_hint == 431:
                         protocol._refusal = limits.head_too_large()
                     raise
-                if type(event) is h11.Request:
+                if type(event) is h11.EndOfMessage:
+                    protocol._body_since = None
+                elif type(event) is h11.Request:
                     protocol._head_since = None
+                    protocol._body_since = protocol.loop.time()
                     headers = event.headers
                     refusal = None
                     if len(headers) > max_lines:
@@ -337,6 +445,7 @@ def _h11_class(limits: HttpLimits) -> type[asyncio.Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._clock_flow(transport)
             self._over_capacity()
 
         def _response_pending(self) -> bool:

@@ -32,7 +32,7 @@ import uvicorn
 from . import inprocess
 from .dispatch import Dispatcher
 from .grpc_server import GrpcServer
-from .http_limits import HttpLimits, protocol_class, sweep_heads
+from .http_limits import HttpLimits, protocol_class, sweep
 from .krpc_server import KrpcApp
 from .link import MAX_FRAME
 
@@ -109,20 +109,19 @@ def _url_host(host: str) -> str:
 class _Uvicorn(uvicorn.Server):
     """uvicorn without its signal capture (``serve`` owns the signals), with a startup
     event, so the bound port is known before anyone is told we are ready, and with the
-    sweep that closes connections whose request head took too long (``http_limits``)."""
+    sweep that closes connections whose request head or body took too long
+    (``http_limits``)."""
 
     def __init__(self, config: uvicorn.Config, limits: HttpLimits) -> None:
         super().__init__(config)
         self.bound = asyncio.Event()
-        self._head_timeout = limits.head_timeout
-        # uvicorn ticks every 0.1 s; sweeping once per fifth of the timeout (at most once a
-        # second) closes a late head within 20% of the timeout.
-        self._sweep_every = max(1, min(10, int(limits.head_timeout / 0.5)))
+        # uvicorn ticks every 0.1 s; sweeping once per fifth of the shorter timeout (at
+        # most once a second) closes a late head or body within 20% of its timeout.
+        self._sweep_every = max(1, round(limits.sweep_every / 0.1))
 
     async def on_tick(self, counter: int) -> bool:
         if counter % self._sweep_every == 0:
-            now = asyncio.get_running_loop().time()
-            sweep_heads(self.server_state.connections, now, self._head_timeout)
+            sweep(self.server_state.connections, asyncio.get_running_loop().time())
         return await super().on_tick(counter)
 
     @contextlib.contextmanager
@@ -159,9 +158,10 @@ class AsgiServer:
     finish for ``grace`` seconds.
 
     ``limits`` bounds what a client may make the server hold (:class:`HttpLimits`: 64 KiB
-    and 100 header lines per request head, answered 431 beyond; 10 s to send a head;
-    1,024 open connections, one more answered 503).  ``http`` picks uvicorn's parser,
-    ``"httptools"`` (the default when installed) or ``"h11"``.
+    and 100 header lines per request head, answered 431 beyond; 10 s to send a head and
+    30 s more for its body, 408 beyond; 1,024 open connections, one more answered 503).
+    ``http`` picks uvicorn's parser, ``"httptools"`` (the default when installed) or
+    ``"h11"``.
 
     ``X-Forwarded-For`` is not trusted (uvicorn trusts it from 127.0.0.1 by default): a
     client on the same host could otherwise choose the address the app sees.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -208,5 +209,111 @@ def test_an_instance_record_pointing_at_the_gateway_does_not_loop() -> None:
             code, spec = await _get(f"{gateway}/kapi/notes/spec")
             assert code == 503
             assert "points at a gateway" in spec.decode()
+
+    run(main())
+
+
+# --- answers too large -------------------------------------------------------------------
+
+CAP = 64 * 1024
+
+
+class _Flood:
+    """A fake instance on a raw socket: reads a request (head and body), then answers
+    ``mode``: ``declared`` a head declaring ``Content-Length`` 100 x the cap and no body;
+    ``stalls`` a body without length (read until close) of one byte over the cap, then
+    nothing, the connection left open; ``endless`` a chunked body that never ends;
+    ``exact`` a body of exactly the cap.  ``sent`` counts the body bytes it wrote;
+    ``closed`` is set when the gateway closed the connection under a write."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.sent = 0
+        self.closed = asyncio.Event()
+        self.url = ""
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
+
+    async def __aenter__(self) -> _Flood:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._handlers:
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            await self._answer(writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.closed.set()
+        finally:
+            writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter) -> None:
+        json_head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        if self.mode == "declared":
+            writer.write(json_head + b"Content-Length: %d\r\n\r\n" % (100 * CAP))
+        elif self.mode == "exact":
+            writer.write(json_head + b"Content-Length: %d\r\n\r\n" % CAP + b"a" * CAP)
+            self.sent = CAP
+        elif self.mode == "stalls":
+            writer.write(json_head + b"Connection: close\r\n\r\n" + b"a" * (CAP + 1))
+            self.sent = CAP + 1
+        else:
+            writer.write(json_head + b"Transfer-Encoding: chunked\r\n\r\n")
+            piece = b"%x\r\n%s\r\n" % (CAP, b"a" * CAP)
+            while self.sent < 1024 * CAP:  # 64 MiB, ten seconds at the most
+                writer.write(piece)
+                await writer.drain()
+                self.sent += CAP
+        await writer.drain()
+        await asyncio.sleep(30)  # held open: only the gateway may end it
+
+
+@pytest.mark.parametrize("mode", ["declared", "stalls", "endless"])
+def test_an_answer_over_the_cap_is_a_502_naming_the_instance(mode: str) -> None:
+    """An instance (anyone who can write its record) answering without end, or declaring a
+    huge answer, must not make the gateway hold it: the gateway stops at the cap, closes
+    the connection, answers 502 naming the instance, and keeps serving."""
+
+    async def main() -> None:
+        async with _Flood(mode) as flood, _Flood("exact") as exact:
+            source = StaticInstanceSource({"notes": [flood.url], "exact": [exact.url]})
+            app = GatewayApp(InstancePool(source), timeout=5.0, max_answer=CAP)
+            async with gateway_serving(app, port=0, log_level="error") as gateway:
+                start = time.monotonic()
+                code, answer = await _post(f"{gateway}/kapi/notes", KRPC)
+                assert time.monotonic() - start < 2.0  # at the cap, not at the timeout
+                assert code == 502, answer[:300]
+                assert answer.decode() == (
+                    f"Bad Gateway: notes instance static-0@127.0.0.1:{_port(flood.url)} "
+                    f"answered over {CAP} bytes, more than the gateway passes on"
+                )
+                if mode == "endless":
+                    await asyncio.wait_for(flood.closed.wait(), 5.0)
+                    # Read at most the cap and what the sockets buffer, not the 64 MiB.
+                    assert flood.sent < 512 * CAP, flood.sent
+                code, spec = await _get(f"{gateway}/kapi/notes/spec")
+                assert code == 503, spec[:300]
+                assert f"HTTP 200, over {CAP} bytes (not passed on)" in spec.decode()
+                # An answer of exactly the cap is passed on whole.
+                code, answer = await _post(f"{gateway}/kapi/exact", KRPC)
+                assert (code, answer) == (200, b"a" * CAP)
 
     run(main())

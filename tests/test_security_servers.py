@@ -1,13 +1,18 @@
-"""Attacks on the HTTP servers themselves: heads too large, too many, too slow.
+"""Attacks on the servers themselves: heads too large, too many, too slow; bodies too slow.
 
 Every HTTP server we run is uvicorn on ``runtime.serve.AsgiServer`` (the kRPC wire and
 WebSocket link of system_config and verify-hub, and the node gateway), bounded by
 ``runtime.http_limits``: a request head over 64 KiB or 100 header lines is answered 431
-and closed, a head not complete in 10 s is closed, a connection beyond 1,024 is answered
-503 and closed.  Each attack here is made over a raw socket on 127.0.0.1, against both of
-uvicorn's parsers (httptools, and h11 for when httptools is missing), with smaller limits
-where waiting for the real ones would only slow the test; the server must keep serving
+and closed, a head not complete in 10 s is closed, a body not complete 30 s after its
+head is answered 408 and closed, a connection beyond 1,024 is answered 503 and closed.
+Each attack here is made over a raw socket on 127.0.0.1, against both of uvicorn's
+parsers (httptools, and h11 for when httptools is missing), with smaller limits where
+waiting for the real ones would only slow the test; the server must keep serving
 ordinary calls during and after.
+
+The gRPC wire (``runtime.grpc_server.GrpcServer``) has the same bounds in grpcio's terms
+(``GrpcLimits``): 10 s to handshake, idle connections closed, 1,024 connections, 1,024
+calls at once, 16 KiB of metadata; they are attacked the same way at the end.
 """
 
 from __future__ import annotations
@@ -18,25 +23,37 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import grpc
+import grpc.aio
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
 from buckyos.runtime.asgi import (
     ASGIReceive,
     ASGIScope,
     ASGISend,
+    DisconnectedError,
     lifespan,
     read_body,
     respond,
 )
+from buckyos.runtime.errors import ReasonError, TransportError
+from buckyos.runtime.grpc_client import GrpcTransport
+from buckyos.runtime.grpc_server import GrpcLimits, GrpcServer
 from buckyos.runtime.http_limits import HttpLimits
+from buckyos.runtime.link_client import GrpcLink
+from buckyos.runtime.routing import never_sent
 from buckyos.runtime.serve import AsgiServer, serving
 from buckyos.services.gateway import GatewayApp, InstancePool, StaticInstanceSource
 from buckyos.services.gateway.server import gateway_serving
+from tests.event_fixtures import make_world
+from tests.generated import kitchen_sink_pb2 as ks
+from tests.generated.kitchen_sink_rpc import AsyncKitchenSinkStub
 from tests.reliability_fixtures import ScProcess
 from tests.wire_fixtures import FakeDispatcher
 
@@ -44,13 +61,29 @@ PARSERS = ("httptools", "h11")
 KIB = 1024
 
 
+DISCONNECTS: list[str] = []
+"""Paths of the requests whose body the app was told was cut (``http.disconnect``)."""
+
+
 async def _app(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
-    """``ok <body length> <client address>``; ``/slow`` answers after a second."""
+    """``ok <body length> <client address>``; ``/slow`` answers a second after the body
+    came, ``/late`` starts reading it after a second, ``/noread`` answers at once without
+    reading it."""
     if scope["type"] == "lifespan":
         await lifespan(receive, send)
         return
-    body = await read_body(scope, receive, 1 << 20)
-    if scope["path"] == "/slow":
+    path = scope["path"]
+    if path == "/noread":
+        await respond(send, 200, b"text/plain", b"not read")
+        return
+    if path == "/late":
+        await asyncio.sleep(1.0)
+    try:
+        body = await read_body(scope, receive, 4 << 20)
+    except DisconnectedError:
+        DISCONNECTS.append(path)
+        return
+    if path == "/slow":
         await asyncio.sleep(1.0)
     text = f"ok {len(body)} {scope['client'][0]}"
     await respond(send, 200, b"text/plain", text.encode())
@@ -296,6 +329,116 @@ def test_slow_handlers_and_slow_bodies_are_not_cut(parser: str) -> None:
         assert _status(answer) == 200 and _body(answer) == "ok 4 127.0.0.1", answer
 
 
+# --- bodies too slow ----------------------------------------------------------------------
+
+SLOW_BODY = HttpLimits(body_timeout=0.5)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_not_complete_in_time_is_408_and_closed(parser: str, framing: str) -> None:
+    """A complete head, then a body dripped a byte every 50 ms: every byte is progress and
+    the body is far under the size cap, yet the connection (and the app's call) must not be
+    held for ever.  The app hears a disconnect; ordinary calls are served meanwhile."""
+    if framing == "chunked":
+        head = b"POST /drip HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        drop = b"1\r\nx\r\n"
+    else:
+        head = b"POST /drip HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n"
+        drop = b"x"
+    DISCONNECTS.clear()
+    with _served(http=parser, limits=SLOW_BODY) as port, _connect(port) as sock:
+        sock.sendall(head)
+        start = time.monotonic()
+        dripped = 0
+        while time.monotonic() - start < 3.0 and not select.select([sock], [], [], 0.05)[0]:
+            try:
+                sock.sendall(drop)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            dripped += 1
+            if dripped == 3:
+                assert _get(port) == (200, "ok 0 127.0.0.1")  # served meanwhile
+        answer = _until_closed(sock)
+        closed = time.monotonic() - start
+        assert 0.4 <= closed < 2.0, closed
+        assert dripped >= 5
+        assert _status(answer) == 408, answer[:300]
+        assert _body(answer) == (
+            "Request Timeout: the request body was not complete within 0.5s of its head"
+        )
+        # The 408 and the app's disconnect come in one callback; the app runs just after.
+        deadline = time.monotonic() + 2.0
+        while not DISCONNECTS and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert DISCONNECTS == ["/drip"]
+        assert _get(port) == (200, "ok 0 127.0.0.1")
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_whole_bodies_and_slow_handlers_are_not_cut(parser: str) -> None:
+    """The body clock runs only while the server reads: a body sent at once, a handler
+    slower than the body timeout once it has the body, a handler that waits before it
+    reads a 3 MiB body (uvicorn stops reading after 64 KiB until the app takes it), a
+    client waiting for ``100 Continue`` until such a handler reads, and a kept-alive
+    connection idle between requests are all served."""
+    big = b"b" * (3 << 20)
+    DISCONNECTS.clear()
+    with _served(http=parser, limits=SLOW_BODY) as port, _connect(port) as sock:
+        for path, body, expect in (
+            ("/", b"abcd", False),
+            ("/slow", b"abcd", False),
+            ("/late", big, False),
+            ("/late", big, True),
+            ("/", big, False),
+        ):
+            start = time.monotonic()
+            sock.sendall(
+                b"POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n%s\r\n"
+                % (path.encode(), len(body), b"Expect: 100-continue\r\n" if expect else b"")
+            )
+            if expect:
+                sock.settimeout(5)
+                assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+                assert time.monotonic() - start >= 1.0  # when the app first read
+            sock.sendall(body)
+            answer = _one_response(sock)
+            assert _status(answer) == 200, (path, answer[:300])
+            assert _body(answer) == f"ok {len(body)} 127.0.0.1"
+            if path in ("/slow", "/late"):
+                assert time.monotonic() - start >= 1.0
+            time.sleep(0.7)  # idle between requests is no body time either
+        # A GET asking for an upgrade the server does not speak is an ordinary request.
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n")
+        assert _status(_one_response(sock)) == 200
+        time.sleep(1.0)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert _status(_one_response(sock)) == 200
+        assert DISCONNECTS == []
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_a_body_still_dripping_after_the_answer_is_closed_without_a_second_answer(
+    parser: str,
+) -> None:
+    """An app may answer before reading the body; a client that goes on dripping it would
+    otherwise hold the kept-alive connection (each byte cancels uvicorn's keep-alive
+    timer).  It is closed, and nothing follows the app's answer."""
+    with _served(http=parser, limits=SLOW_BODY) as port, _connect(port) as sock:
+        sock.sendall(b"POST /noread HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+        start = time.monotonic()
+        while time.monotonic() - start < 3.0:
+            try:
+                sock.sendall(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if select.select([sock], [], [], 0.05)[0]:
+                break
+        answer = _until_closed(sock)
+        assert time.monotonic() - start < 2.0
+        assert _status(answer) == 200 and _body(answer) == "not read", answer[:300]
+
+
 # --- too many connections ---------------------------------------------------------------
 
 
@@ -334,6 +477,8 @@ def test_limits_are_checked() -> None:
         HttpLimits(max_head_bytes=10)
     with pytest.raises(ValueError, match="head_timeout > 0"):
         HttpLimits(head_timeout=0)
+    with pytest.raises(ValueError, match="body_timeout > 0"):
+        HttpLimits(body_timeout=0)
     with pytest.raises(ValueError, match="'httptools' or 'h11'"):
         AsgiServer(_app, http="zttp")
 
@@ -416,3 +561,226 @@ def test_a_system_config_process_is_bounded(tmp_path: Path) -> None:
         assert process.alive()
     finally:
         process.stop()
+
+
+# --- the gRPC server --------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _grpc_served(
+    dispatcher: Any = None,
+    limits: GrpcLimits | None = None,
+    options: Sequence[tuple[str, Any]] = (),
+) -> AsyncIterator[GrpcServer]:
+    """A ``GrpcServer`` on a free loopback port in the running loop."""
+    server = GrpcServer(
+        dispatcher if dispatcher is not None else FakeDispatcher(), limits=limits, options=options
+    )
+    await server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        await server.stop(0.5)
+
+
+def _grpc_run(coro: Any) -> None:
+    asyncio.run(asyncio.wait_for(coro, 60))
+
+
+async def _names(target: str, metadata: Any = (), timeout: float = 5) -> Any:
+    """One ordinary unary call on a fresh channel."""
+    async with grpc.aio.insecure_channel(target) as channel:
+        call: Any = channel.unary_unary(
+            "/buckyos_test.KitchenSink/Names", response_deserializer=ks.NameList.FromString
+        )
+        return await call(b"", metadata=metadata, timeout=timeout)
+
+
+NAMES = ks.NameList(names=["alpha", "alpine", "beta"])
+
+
+def test_a_grpc_connection_that_does_not_handshake_is_closed() -> None:
+    """grpcio holds a connection that has not sent its HTTP/2 preface and settings for
+    120 s by default; ours closes a silent one and a half-sent preface after the handshake
+    timeout, while calls are served."""
+
+    async def main() -> None:
+        async with _grpc_served(limits=GrpcLimits(handshake_timeout=0.5)) as server:
+            port = server.port
+            assert port is not None
+
+            def attack() -> float:
+                with _connect(port) as silent, _connect(port) as half:
+                    half.sendall(b"PRI * HTTP/2.0\r\n")  # half the client preface
+                    start = time.monotonic()
+                    _until_closed(silent, 3.0)
+                    _until_closed(half, 3.0)
+                    return time.monotonic() - start
+
+            attacked = asyncio.get_running_loop().run_in_executor(None, attack)
+            assert await _names(f"127.0.0.1:{port}") == NAMES  # served meanwhile
+            assert 0.3 <= await attacked < 2.0
+            assert await _names(f"127.0.0.1:{port}") == NAMES
+
+    _grpc_run(main())
+
+
+def test_a_grpc_connection_beyond_the_cap_is_closed_unread() -> None:
+    """grpcio has a cap (``grpc.max_allowed_incoming_connections``) but sets none; ours
+    closes a connection beyond it at once, and a client's call through it fails as never
+    sent, so the router may take it elsewhere."""
+
+    async def main() -> None:
+        async with _grpc_served(limits=GrpcLimits(max_connections=2)) as server:
+            port = server.port
+            assert port is not None
+            loop = asyncio.get_running_loop()
+            held = [_connect(port), _connect(port)]
+            try:
+                for sock in held:  # both accepted: the server greets them with SETTINGS
+                    sock.settimeout(5)
+                    assert sock.recv(9)
+                with _connect(port) as extra:
+                    assert await loop.run_in_executor(None, _until_closed, extra, 2.0) == b""
+                async with GrpcTransport(f"127.0.0.1:{port}", timeout=5) as transport:
+                    with pytest.raises(TransportError) as refused:
+                        await AsyncKitchenSinkStub(transport).Names(prefix="")
+                assert never_sent(refused.value), refused.value
+            finally:
+                for sock in held:
+                    sock.close()
+            deadline = time.monotonic() + 5.0
+            while True:  # a slot is free once the server saw a close
+                try:
+                    assert await _names(f"127.0.0.1:{port}", timeout=1) == NAMES
+                    break
+                except grpc.aio.AioRpcError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.1)
+
+    _grpc_run(main())
+
+
+def test_grpc_calls_beyond_the_concurrent_cap_are_refused_at_once() -> None:
+    """The call over ``max_concurrent_rpcs`` is answered RESOURCE_EXHAUSTED without
+    running (the client raises a retryable ``ReasonError``), the calls under it finish,
+    and the server serves again once they did."""
+    dispatcher = FakeDispatcher(delay=1.0)
+
+    async def main() -> None:
+        limits = GrpcLimits(max_concurrent_rpcs=2)
+        async with _grpc_served(dispatcher, limits=limits) as server:
+            target = f"127.0.0.1:{server.port}"
+            slow = [asyncio.create_task(_names(target)) for _ in range(2)]
+            deadline = time.monotonic() + 5.0
+            while len(dispatcher.calls) < 2:  # both are in their handler
+                assert time.monotonic() < deadline, "the calls did not start"
+                await asyncio.sleep(0.01)
+            async with GrpcTransport(target, timeout=5) as transport:
+                start = time.monotonic()
+                with pytest.raises(ReasonError) as refused:
+                    await AsyncKitchenSinkStub(transport).Names(prefix="")
+                assert time.monotonic() - start < 0.5
+            assert type(refused.value) is ReasonError
+            assert refused.value == ReasonError("Concurrent RPC limit exceeded!")
+            assert refused.value.retryable
+            assert len(dispatcher.calls) == 2  # it did not run
+            assert await asyncio.gather(*slow) == [NAMES, NAMES]
+            dispatcher.delay = 0.0
+            assert await _names(target) == NAMES
+
+    _grpc_run(main())
+
+
+def test_an_idle_grpc_connection_is_closed_and_a_quiet_link_is_not() -> None:
+    """grpcio keeps an idle connection for ever by default; ours says GOAWAY after the idle
+    timeout (the channel reconnects on its next call).  An open event link is a call in
+    progress: quiet for longer than the timeout, it still gets its events."""
+
+    async def main() -> None:
+        world = make_world()
+        changed = world.binding.make_event("changed")
+        limits = GrpcLimits(idle_timeout=0.5)
+        try:
+            async with _grpc_served(world.binding, limits=limits) as server:
+                target = f"127.0.0.1:{server.port}"
+                # Its own connection: channels of one process share them otherwise, and
+                # the link's stream would keep this one busy.
+                local = (("grpc.use_local_subchannel_pool", 1),)
+                async with (
+                    grpc.aio.insecure_channel(target, options=local) as channel,
+                    GrpcLink(target, token=world.alice) as link,
+                ):
+                    health = health_pb2_grpc.HealthStub(channel)
+                    await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+                    assert channel.get_state() == grpc.ChannelConnectivity.READY
+                    assert await link.call("ev", "ev_sub", {"key": "changed"}) == {"value": "new"}
+                    deadline = time.monotonic() + 5.0
+                    while channel.get_state() == grpc.ChannelConnectivity.READY:
+                        assert time.monotonic() < deadline, "the idle connection stayed open"
+                        await asyncio.sleep(0.05)
+                    await asyncio.sleep(1.0)  # the link, quiet for three idle timeouts
+                    assert changed.push({"value": "late"}) == 1
+                    assert await link.next_event(3) == ("ev/changed", {"value": "late"})
+                    assert await link.call("ev", "ev_sub", {"key": "changed"}) == {"value": "again"}
+                    answer = await health.Check(health_pb2.HealthCheckRequest(service=""))
+                    assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        finally:
+            world.binding.close()
+
+    _grpc_run(main())
+
+
+def test_grpc_metadata_is_capped_at_16_kib_every_time() -> None:
+    """grpcio's default refuses metadata between 8 and 16 KiB at random (a soft limit);
+    ours serves every call under 16 KiB and refuses every call over."""
+
+    async def main() -> None:
+        async with _grpc_served() as server:
+            target = f"127.0.0.1:{server.port}"
+            under = (("x-pad", "a" * (12 * KIB)),)
+            over = (("x-pad", "a" * (17 * KIB)),)
+            for _ in range(10):
+                assert await _names(target, under) == NAMES
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await _names(target, over)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "exceeds hard limit" in (refused.value.details() or "")
+
+    _grpc_run(main())
+
+
+def test_grpc_options_override_the_limits() -> None:
+    """grpcio keeps the first of two arguments of one name; a caller's option must still
+    win over the limits' (merged by name)."""
+    options = [("grpc.server_handshake_timeout_ms", 500), ("grpc.so_reuseport", 0)]
+    server = GrpcServer(FakeDispatcher(), options=options)
+    names = [name for name, _ in server.options]
+    assert len(names) == len(set(names))
+    assert dict(server.options)["grpc.server_handshake_timeout_ms"] == 500
+    assert dict(server.options)["grpc.max_connection_idle_ms"] == 300_000
+
+    async def main() -> None:
+        async with _grpc_served(options=options) as served:  # default limits: 10 s
+            port = served.port
+            assert port is not None
+
+            def silent() -> float:
+                with _connect(port) as sock:
+                    start = time.monotonic()
+                    _until_closed(sock, 3.0)
+                    return time.monotonic() - start
+
+            assert await asyncio.get_running_loop().run_in_executor(None, silent) < 2.0
+
+    _grpc_run(main())
+
+
+def test_grpc_limits_are_checked() -> None:
+    with pytest.raises(ValueError, match="handshake_timeout > 0"):
+        GrpcLimits(handshake_timeout=0)
+    with pytest.raises(ValueError, match="max_concurrent_rpcs >= 1"):
+        GrpcLimits(max_concurrent_rpcs=0)
+    with pytest.raises(ValueError, match="max_metadata_bytes >= 1024"):
+        GrpcLimits(max_metadata_bytes=10)

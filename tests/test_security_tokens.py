@@ -117,8 +117,8 @@ OVERSIZED = Case(
 OVERSIZED_GRPC = Case(
     "oversized",
     "a validly signed token of about 27 KB, as gRPC metadata",
-    # grpcio's own limit (16 KiB hard, 8-16 KiB soft, random) refuses the headers before
-    # the service sees them; between the limits the service's text above may come instead.
+    # grpcio's metadata limit (16 KiB, GrpcLimits.max_metadata_bytes, soft = hard) refuses
+    # the headers before the service sees them; under it, the service's text above comes.
     "Failed due to reason: received metadata size exceeds hard limit (",
 )
 NON_ASCII = Case(

@@ -18,7 +18,11 @@ What a client sees (``buckyos-protocol.md`` sections 1 and 4):
 * a plain-text 502 when an instance answers a redirect (3xx): redirects are never
   followed, by any request the gateway makes, or an instance (anyone who can write its
   record) could make the gateway fetch any URL for the client, or re-post the client's
-  body (its token) elsewhere with a 307/308.
+  body (its token) elsewhere with a 307/308;
+* a plain-text 502 naming the instance when its answer is over ``max_answer`` bytes
+  (:data:`DEFAULT_MAX_ANSWER`, 16 MiB): known from its ``Content-Length`` before reading,
+  or while reading, so the gateway never holds more than the cap of one answer, and the
+  connection to the instance is closed.
 
 What is forwarded is the body and its content type, nothing else the client sent.  The
 gateway adds two headers: ``x-buckyos-gateway`` (a gateway receiving it answers an error
@@ -68,6 +72,7 @@ from .pool import InstancePool
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ANSWER",
     "DEFAULT_TIMEOUT",
     "HOP_HEADER",
     "VERIFY_HUB_API",
@@ -80,6 +85,11 @@ DEFAULT_TIMEOUT: Final = 14.0
 the gateway's reason rather than its own timeout."""
 DEFAULT_CONNECT_TIMEOUT: Final = 2.0
 """Seconds to open a connection to an instance before trying the next one."""
+DEFAULT_MAX_ANSWER: Final = 16 * 1024 * 1024
+"""Bytes of an instance's answer (or spec) the gateway reads and passes on; more is a 502.
+Larger than a request's 1 MiB (``krpc_server.MAX_BODY``): an answer may list or dump many
+keys (system_config allows a user 64 MiB of them), and a value written in a 1 MiB request
+comes back wrapped in a result."""
 _KEEPALIVE: Final = 3.0
 _CONNECTIONS: Final = 256
 
@@ -110,6 +120,14 @@ class _Redirected:
 
     status: int
     location: str
+
+
+@dataclass(slots=True)
+class _TooLarge:
+    """The instance's answer was over the cap; it was not read whole."""
+
+
+_TOO_LARGE: Final = _TooLarge()
 
 
 @dataclass(slots=True)
@@ -144,6 +162,28 @@ def echo_sys(body: bytes) -> list[Any]:
     return [seq]
 
 
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """``response``'s body, or ``None`` once it is known to be over ``limit`` bytes (from
+    its ``Content-Length``, before reading, or while reading: at most ``limit`` bytes and
+    one buffered piece are held), the connection then being closed."""
+    declared = response.content_length
+    if declared is None or declared <= limit:
+        content = response.content
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = await content.readany()
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+    # Closed rather than released: the rest of the answer is never read.
+    response.close()
+    return None
+
+
 def _error_body(body: bytes, text: str) -> bytes:
     # jsontext escapes a lone surrogate (from a \ud800 escape in the trace id) as ASCII.
     return jsontext.dumps({"error": text, "sys": echo_sys(body)})
@@ -155,7 +195,8 @@ class GatewayApp:
     The aiohttp session is opened at lifespan startup (or on first use) and closed, with
     the pool, at lifespan shutdown or :meth:`aclose`.  ``client_signer`` (this node's
     device key) signs the ``x-buckyos-client`` header of calls to verify-hub; without one
-    they carry none, and verify-hub counts the gateway's own address.
+    they carry none, and verify-hub counts the gateway's own address.  ``max_answer``
+    caps the bytes read of one instance's answer or spec (:data:`DEFAULT_MAX_ANSWER`).
     """
 
     def __init__(
@@ -166,6 +207,7 @@ class GatewayApp:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         keepalive: float = _KEEPALIVE,
         max_body: int = MAX_BODY,
+        max_answer: int = DEFAULT_MAX_ANSWER,
         client_signer: ClientAddressSigner | None = None,
     ) -> None:
         self._pool = pool
@@ -174,6 +216,7 @@ class GatewayApp:
         self._client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
         self._keepalive = keepalive
         self._max_body = max_body
+        self._max_answer = max_answer
         self._session: aiohttp.ClientSession | None = None
         self._services: dict[str, str] = {}
 
@@ -294,6 +337,14 @@ class GatewayApp:
                     _log.warning("%s", text)
                     await respond(send, 502, TEXT_HEADER[1], text.encode("utf-8"))
                     return
+                if isinstance(outcome, _TooLarge):
+                    text = (
+                        f"Bad Gateway: {service} instance {instance.describe()} answered "
+                        f"over {self._max_answer} bytes, more than the gateway passes on"
+                    )
+                    _log.warning("%s", text)
+                    await respond(send, 502, TEXT_HEADER[1], text.encode("utf-8"))
+                    return
                 if isinstance(outcome, _Lost):
                     text = ReasonError(
                         f"{outcome.reason}: {service} instance {instance.describe()} got the "
@@ -348,19 +399,26 @@ class GatewayApp:
                     timeout=self._client_timeout,
                     allow_redirects=False,
                 ) as response:
-                    data = await response.read()
-                    if response.status == 200:
+                    status = response.status
+                    if 300 <= status < 400:
+                        # Not read, as for calls.
+                        tried.append(
+                            f"{instance.describe()}: HTTP {status}, a redirect (not followed)"
+                        )
+                        continue
+                    data = await _read_capped(response, self._max_answer)
+                    if data is None:
+                        tried.append(
+                            f"{instance.describe()}: HTTP {status}, over "
+                            f"{self._max_answer} bytes (not passed on)"
+                        )
+                    elif status == 200:
                         await respond(send, 200, JSON, data)
                         return
-                    if 300 <= response.status < 400:
-                        tried.append(
-                            f"{instance.describe()}: HTTP {response.status}, a redirect "
-                            "(not followed)"
-                        )
                     else:
                         said = data[:160].decode("utf-8", "replace").strip()
                         said = f" ({said})" if said else ""
-                        tried.append(f"{instance.describe()}: HTTP {response.status}{said}")
+                        tried.append(f"{instance.describe()}: HTTP {status}{said}")
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 tried.append(f"{instance.describe()}: {type(exc).__name__}")
         detail = "; ".join(tried) if tried else f"no node of {service} is started"
@@ -369,7 +427,7 @@ class GatewayApp:
 
     async def _post(
         self, instance: Instance, body: bytes, headers: dict[str, str]
-    ) -> _Answer | _Redirected | _NotSent | _Lost:
+    ) -> _Answer | _Redirected | _TooLarge | _NotSent | _Lost:
         session = self._session
         if session is None or session.closed:
             session = self._open_session()
@@ -384,7 +442,9 @@ class GatewayApp:
                 if 300 <= response.status < 400:
                     # Not read: whatever a redirecting instance sends is not passed on.
                     return _Redirected(response.status, response.headers.get("Location", ""))
-                data = await response.read()
+                data = await _read_capped(response, self._max_answer)
+                if data is None:
+                    return _TOO_LARGE
                 content_type = response.headers.get("Content-Type")
                 return _Answer(
                     response.status,

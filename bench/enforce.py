@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import itertools
 
-from buckyos.runtime.authz import Authorizer
-from buckyos.runtime.keys import public_key_from_jwk
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.keys import public_key_from_jwk
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.authz import Authorizer
 
 from .context import Context
 from .harness import Budget, Row, best_of, measure_sync

@@ -1,7 +1,7 @@
 """What every benchmark measures against: one verb, its data, the keys and the token.
 
 The verb is ``system_config.Get`` (``sys_config_get``) from the real contract, served by
-a real :class:`~buckyos.runtime.binding.Binding` with token enforcement (the contract's
+a real :class:`~buckyos.runtime.server.binding.Binding` with token enforcement (the contract's
 ``default_auth: "token"``, Ed25519, cached after the first call).  The handler is a dict
 lookup so that what is measured is the runtime, not a store.  Two keys: ``bench/small``
 holds a ~100 B value and ``bench/large`` a 64 KB value.
@@ -19,11 +19,11 @@ from google.protobuf import empty_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.keys import generate_key_pair, public_key_from_jwk, public_key_to_jwk
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.keys import generate_key_pair, public_key_from_jwk, public_key_to_jwk
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
 
 __all__ = [
     "API",

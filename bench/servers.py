@@ -5,7 +5,7 @@ its addresses once it accepts connections, and exits 0 on SIGTERM.  They run in 
 process so that the load generator never shares their GIL.
 
 - ``runtime``: the runtime as a service runs it, ``serving()`` of a real
-  :class:`~buckyos.runtime.binding.Binding` (token enforcement on) on both wires:
+  :class:`~buckyos.runtime.server.binding.Binding` (token enforcement on) on both wires:
   ``krpc_url`` and ``grpc_target``.
 - ``runtime-krpc``: the same with the gRPC server off (to see what sharing the loop
   with ``grpc.aio`` costs the kRPC wire).
@@ -28,7 +28,7 @@ import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from buckyos.runtime.serve import AsgiServer, serving
+from buckyos.runtime.server.serve import AsgiServer, serving
 
 from .fixture import build_binding, values
 

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from buckyos.runtime.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
+from buckyos.runtime.security.tokens import sign_token
 
 from .context import Context
 from .harness import ServerProcess, UnavailableError

@@ -3,7 +3,7 @@
 ``MODULE`` is imported with the current directory (or ``--app-dir``) first on
 ``sys.path``, as ``uvicorn module:app`` does; ``OBJECT`` (a dotted attribute path) is
 
-- a :class:`~buckyos.runtime.binding.Binding`: served as it is;
+- a :class:`~buckyos.runtime.server.binding.Binding`: served as it is;
 - a zero-argument callable, e.g. a function, returning a Binding or a servicer (a
   factory: importing the module stays free of side effects such as reading keys);
 - a servicer, i.e. a subclass of a generated ``<Service>Servicer`` (instantiated with no
@@ -49,8 +49,8 @@ from .output import EXIT_OK, EXIT_USAGE, CliError, emit
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from buckyos.runtime.binding import Binding
-    from buckyos.runtime.serve import ServerInfo
+    from buckyos.runtime.server.binding import Binding
+    from buckyos.runtime.server.serve import ServerInfo
     from buckyos.runtime.servicer import ServiceBase
 
 __all__ = [
@@ -189,7 +189,7 @@ def parse_target(text: str) -> tuple[str, str]:
 def _servable_names(module: Any) -> list[str]:
     """Names in ``module`` that may be servable (Bindings, servicers, zero-argument
     functions), for a hint when the one asked for is missing."""
-    from buckyos.runtime.binding import Binding
+    from buckyos.runtime.server.binding import Binding
     from buckyos.runtime.servicer import ServiceBase
 
     names = []
@@ -266,7 +266,7 @@ def _required_params(func: Any) -> list[str]:
 def resolve_target(value: object, target: str) -> Binding | ServiceBase:
     """The Binding or servicer instance ``value`` stands for: as is, or what a zero-argument
     factory (a servicer class included) returns."""
-    from buckyos.runtime.binding import Binding
+    from buckyos.runtime.server.binding import Binding
     from buckyos.runtime.servicer import ServiceBase
 
     wanted = (
@@ -305,7 +305,7 @@ def load_public_key_file(path: Path) -> Ed25519PublicKey:
     A file holding a private key is refused: a trust key is the public half.
     """
     from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.keys import load_public_key
+    from buckyos.runtime.security.keys import load_public_key
 
     try:
         return load_public_key(path, what="trust key", allow_private=False)
@@ -320,10 +320,10 @@ def binding_for_servicer(
 ) -> Binding:
     """A Binding for a bare servicer: these trust keys, upstream's default RBAC policy
     plus the lines of ``rbac_policy``; named after the servicer's api."""
-    from buckyos.runtime.binding import Binding
     from buckyos.runtime.errors import ContractError
-    from buckyos.runtime.rbac import RbacEnforcer
-    from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+    from buckyos.runtime.security.rbac import RbacEnforcer
+    from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+    from buckyos.runtime.server.binding import Binding
 
     trust = TrustKeyStore()
     for kid, path in trust_keys:
@@ -401,7 +401,7 @@ def _announce(info: ServerInfo, as_json: bool) -> None:
 
 
 async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: bool) -> None:
-    from buckyos.runtime.serve import ServerInfo, serve
+    from buckyos.runtime.server.serve import ServerInfo, serve
 
     try:
         await binding.init()
@@ -449,7 +449,7 @@ async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: boo
 
 
 def _loop_factory() -> Any:
-    """uvloop's loop when installed, as ``buckyos.runtime.serve.run`` uses."""
+    """uvloop's loop when installed, as ``buckyos.runtime.server.serve.run`` uses."""
     if importlib.util.find_spec("uvloop") is None:
         return None
     import uvloop
@@ -479,7 +479,7 @@ def run(args: argparse.Namespace) -> int:
     module_name, attr = parse_target(args.target)
     _configure_logging(args.log_level)
 
-    from buckyos.runtime.binding import Binding
+    from buckyos.runtime.server.binding import Binding
 
     served = resolve_target(load_target(module_name, attr, args.app_dir), args.target)
     if isinstance(served, Binding):

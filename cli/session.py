@@ -2,7 +2,7 @@
 that talk to a zone (``login``, ``sys-config``, ``call``, ``token verify --hub``).
 
 **Finding the zone.**  The runtime's normal AppClient configuration
-(:func:`~buckyos.runtime.config.load_config`): ``$BUCKYOS_DEV_HOME``, else
+(:func:`~buckyos.runtime.program.config.load_config`): ``$BUCKYOS_DEV_HOME``, else
 ``~/.buckycli`` when it exists, else ``$BUCKYOS_ROOT/etc``; calls go to the zone's public
 URL (``http(s)://<zone host>/kapi/<service>``, which for a local zone is its node
 gateway).  Two shortcuts on every such command:
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from .output import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
-    from buckyos.runtime.runtime import BuckyOSRuntime
+    from buckyos.runtime.program.runtime import BuckyOSRuntime
 
 __all__ = [
     "DEFAULT_APP",
@@ -284,7 +284,7 @@ def open_runtime(
     """An AppClient runtime on the configuration ``args`` point at (``--root``), with
     ``urls`` (``--url`` values) pinned for the known services and ``apis``."""
     from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.runtime import RuntimeType, init_buckyos_api_runtime
+    from buckyos.runtime.program.runtime import RuntimeType, init_buckyos_api_runtime
 
     service_urls = _service_urls(urls, (*KNOWN_APIS, *apis))
     try:
@@ -305,7 +305,7 @@ def open_runtime(
 
 def service_url(rt: BuckyOSRuntime, api: str, urls: Sequence[str]) -> str:
     """The kRPC endpoint URL of ``api``: a ``--url`` pin, else the zone's public URL."""
-    from buckyos.runtime.resolve import public_endpoint, zone_host
+    from buckyos.runtime.client.resolve import public_endpoint, zone_host
 
     pinned = _service_urls(urls, (api,))
     if api in pinned:
@@ -362,7 +362,7 @@ class Connection:
         error's upstream text comes out as it is.
         """
         from buckyos.runtime.errors import InvalidTokenError, TokenExpiredError
-        from buckyos.runtime.tokens import is_expiry_error
+        from buckyos.runtime.security.tokens import is_expiry_error
 
         try:
             return action(self.runtime)
@@ -399,7 +399,7 @@ class Connection:
 
 def _expires_in(token: str, now: float) -> float:
     from buckyos.runtime.errors import RPCError
-    from buckyos.runtime.tokens import parse_unverified
+    from buckyos.runtime.security.tokens import parse_unverified
 
     try:
         return parse_unverified(token).expires_in(now)
@@ -442,7 +442,7 @@ def connect(
     """A runtime for a command: the saved session (refreshed when near expiry), or the
     token in ``$BUCKYOS_APPCLIENT_SESSION_TOKEN``; without ``need_session`` (a call that
     needs no token) a missing session is fine."""
-    from buckyos.runtime.config import APPCLIENT_TOKEN_ENV
+    from buckyos.runtime.program.config import APPCLIENT_TOKEN_ENV
 
     given: list[str] = list(args.url or [])
     env_token = os.environ.get(APPCLIENT_TOKEN_ENV, "").strip()

@@ -245,7 +245,7 @@ def render_file(model: FileModel) -> str:
             f"from buckyos.runtime.auth import {', '.join(sorted(kinds))}",
             "from buckyos.runtime.descriptor import (\n"
             "    JsonShape,\n    MethodDescriptor,\n    ServiceDescriptor,\n    SessionFlags,\n)",
-            "from buckyos.runtime.request import Request",
+            "from buckyos.runtime.server.request import Request",
             "from buckyos.runtime.servicer import ServiceBase, mark_unimplemented, unimplemented",
             "from buckyos.runtime.stub import AsyncStub, Stub",
             *(line for line in module_imports if line.startswith("from buckyos")),

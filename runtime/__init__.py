@@ -30,9 +30,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Final
 
-from .auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
-from .descriptor import JsonShape, MethodDescriptor, ServiceDescriptor, SessionFlags
-from .errors import (
+from buckyos.runtime.auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
+from buckyos.runtime.descriptor import JsonShape, MethodDescriptor, ServiceDescriptor, SessionFlags
+from buckyos.runtime.errors import (
     BuckyOSError,
     ConfigError,
     ContractError,
@@ -51,23 +51,19 @@ from .errors import (
     UnknownMethodError,
     UserNotFoundError,
 )
-from .stub import AsyncStub, Stub
-from .transport import AsyncUnaryInvoker, UnaryInvoker
+from buckyos.runtime.stub import AsyncStub, Stub
+from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 if TYPE_CHECKING:
-    from .authz import Authorizer
-    from .binding import Binding
-    from .config import RuntimeConfig, RuntimeType, load_config
-    from .events import Event
-    from .grpc_client import GrpcTransport
-    from .inprocess import InProcessTransport
-    from .keepalive import RuntimeHealth
-    from .krpc_client import KrpcTransport
-    from .link_client import GrpcLink, WsLink
-    from .request import Caller, Request
-    from .resolve import Endpoint
-    from .routing import Router
-    from .runtime import (
+    from buckyos.runtime.client.grpc_client import GrpcTransport
+    from buckyos.runtime.client.inprocess import InProcessTransport
+    from buckyos.runtime.client.krpc_client import KrpcTransport
+    from buckyos.runtime.client.link_client import GrpcLink, WsLink
+    from buckyos.runtime.client.resolve import Endpoint
+    from buckyos.runtime.client.routing import Router
+    from buckyos.runtime.program.config import RuntimeConfig, RuntimeType, load_config
+    from buckyos.runtime.program.keepalive import RuntimeHealth
+    from buckyos.runtime.program.runtime import (
         BuckyOSRuntime,
         get_buckyos_api_runtime,
         init_buckyos_api_runtime,
@@ -75,42 +71,46 @@ if TYPE_CHECKING:
         reset_buckyos_api_runtime,
         set_buckyos_api_runtime,
     )
-    from .serve import ServerInfo, serve, serving
-    from .servicer import ServiceBase
-    from .session import SessionStore
+    from buckyos.runtime.server.authz import Authorizer
+    from buckyos.runtime.server.binding import Binding
+    from buckyos.runtime.server.request import Caller, Request
+    from buckyos.runtime.server.serve import ServerInfo, serve, serving
+    from buckyos.runtime.server.session import SessionStore
+    from buckyos.runtime.servicer import ServiceBase
+    from buckyos.runtime.wire.events import Event
 
 # Everything else loads on first use (PEP 562): importing the package (which generated
 # code does) stays cheap, a client never pulls in the server's uvicorn or gRPC health and
 # reflection (the `server` extra), and `runtime`, which builds on generated stubs, cannot
 # make `import buckyos.generated.x_rpc` circular.
 _LAZY: Final[dict[str, str]] = {
-    "Authorizer": ".authz",
-    "Binding": ".binding",
-    "RuntimeConfig": ".config",
-    "RuntimeType": ".config",
-    "load_config": ".config",
-    "Event": ".events",
-    "GrpcTransport": ".grpc_client",
-    "InProcessTransport": ".inprocess",
-    "RuntimeHealth": ".keepalive",
-    "KrpcTransport": ".krpc_client",
-    "GrpcLink": ".link_client",
-    "WsLink": ".link_client",
-    "Caller": ".request",
-    "Request": ".request",
-    "Endpoint": ".resolve",
-    "Router": ".routing",
-    "BuckyOSRuntime": ".runtime",
-    "get_buckyos_api_runtime": ".runtime",
-    "init_buckyos_api_runtime": ".runtime",
-    "is_buckyos_api_runtime_set": ".runtime",
-    "reset_buckyos_api_runtime": ".runtime",
-    "set_buckyos_api_runtime": ".runtime",
-    "ServerInfo": ".serve",
-    "serve": ".serve",
-    "serving": ".serve",
+    "Authorizer": ".server.authz",
+    "Binding": ".server.binding",
+    "RuntimeConfig": ".program.config",
+    "RuntimeType": ".program.config",
+    "load_config": ".program.config",
+    "Event": ".wire.events",
+    "GrpcTransport": ".client.grpc_client",
+    "InProcessTransport": ".client.inprocess",
+    "RuntimeHealth": ".program.keepalive",
+    "KrpcTransport": ".client.krpc_client",
+    "GrpcLink": ".client.link_client",
+    "WsLink": ".client.link_client",
+    "Caller": ".server.request",
+    "Request": ".server.request",
+    "Endpoint": ".client.resolve",
+    "Router": ".client.routing",
+    "BuckyOSRuntime": ".program.runtime",
+    "get_buckyos_api_runtime": ".program.runtime",
+    "init_buckyos_api_runtime": ".program.runtime",
+    "is_buckyos_api_runtime_set": ".program.runtime",
+    "reset_buckyos_api_runtime": ".program.runtime",
+    "set_buckyos_api_runtime": ".program.runtime",
+    "ServerInfo": ".server.serve",
+    "serve": ".server.serve",
+    "serving": ".server.serve",
     "ServiceBase": ".servicer",
-    "SessionStore": ".session",
+    "SessionStore": ".server.session",
 }
 
 

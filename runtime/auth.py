@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import ContractError
+from buckyos.runtime.errors import ContractError
 
 __all__ = [
     "And",

@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
-from .auth import AuthNode, needs_token, parse_auth, placeholders
-from .errors import ContractError
+from buckyos.runtime.auth import AuthNode, needs_token, parse_auth, placeholders
+from buckyos.runtime.errors import ContractError
 
 __all__ = [
     "JsonShape",

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from google.protobuf.message import Message
 
-from .descriptor import MethodDescriptor, ServiceDescriptor
-from .errors import UnknownMethodError
-from .request import Request
+from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
+from buckyos.runtime.errors import UnknownMethodError
+
+if TYPE_CHECKING:  # the contract names the server's Request, it does not load the server
+    from buckyos.runtime.server.request import Request
 
 __all__ = ["Handler", "ServiceBase", "unimplemented"]
 
-Handler = Callable[[Any, Request], Message | Awaitable[Message]]
+Handler = Callable[[Any, "Request"], Message | Awaitable[Message]]
 
 
 class ServiceBase:

@@ -9,8 +9,8 @@ from typing import Any, Self, TypeVar
 
 from google.protobuf.message import Message
 
-from .descriptor import MethodDescriptor
-from .transport import AsyncUnaryInvoker, UnaryInvoker
+from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = ["AsyncStub", "Stub", "build_request"]
 

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
-from .descriptor import MethodDescriptor
-from .errors import InternalError, RPCError, UnknownMethodError, error_from_text
-from .jsonmap import decode_params, decode_result, encode_params, encode_result
-from .request import Request
-from .servicer import ServiceBase
+from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.errors import InternalError, RPCError, UnknownMethodError, error_from_text
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.servicer import ServiceBase
+from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
 
 __all__ = ["LoopbackTransport"]
 

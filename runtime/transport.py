@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from google.protobuf.message import Message
 
-from .descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor
 
 __all__ = ["AsyncUnaryInvoker", "UnaryInvoker"]
 

@@ -19,13 +19,13 @@ from google.protobuf import empty_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.runtime.auth import parse_auth
-from buckyos.runtime.binding import Binding
 from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
-from buckyos.runtime.keys import generate_key_pair
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.serve import ServerInfo, serving
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import ServerInfo, serving
 
 __all__ = [
     "EV_LATE",

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.link_client import WsLink
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client.link_client import WsLink
 from tests.reliability_fixtures import ScProcess, rss_kb
 
 __all__ = ["HEADER", "WIRES", "WireFigures", "run_wire", "stop_cleanly"]

@@ -19,13 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     generate_key_pair,
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.tokens import sign_token
 from buckyos.services.zone.supervisor import Started, alive, start_service, stop_pid
 
 __all__ = [

@@ -26,9 +26,9 @@ from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated import verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.generated.verify_hub_rpc import VerifyHubServicer
-from buckyos.runtime.binding import Binding
 from buckyos.runtime.errors import InvalidPasswordError, InvalidTokenError, ReasonError
-from buckyos.runtime.keys import (
+from buckyos.runtime.program.runtime import password_hash, password_proof
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
     did_document,
@@ -36,11 +36,16 @@ from buckyos.runtime.keys import (
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.runtime import password_hash, password_proof
-from buckyos.runtime.serve import ServerInfo
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, decode_unverified, sign_token
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import (
+    TokenVerifier,
+    TrustKeyStore,
+    decode_unverified,
+    sign_token,
+)
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import ServerInfo
 from tests.wire_fixtures import ServerThread
 
 ZONE_TAIL = "\n".join(

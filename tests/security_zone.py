@@ -30,18 +30,18 @@ import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     b64url_encode,
     did_document,
     generate_private_key,
     public_key_to_jwk,
 )
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.revocation import REVOCATIONS_KEY
-from buckyos.runtime.serve import ServerInfo, serving
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.revocation import REVOCATIONS_KEY
+from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.server.serve import ServerInfo, serving
 from buckyos.services.system_config import SqliteStore
 from buckyos.services.system_config import build_binding as build_system_config
 from buckyos.services.verify_hub import DeviceCredentials, SystemConfigDirectory, service_of

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from buckyos.runtime.auth import Not, Permission, Yes
-from buckyos.runtime.authz import Authorizer, Verdict
-from buckyos.runtime.binding import Binding
 from buckyos.runtime.descriptor import MethodDescriptor, SessionFlags
 from buckyos.runtime.errors import InvalidTokenError, NoPermissionError
-from buckyos.runtime.keys import generate_key_pair
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import ANONYMOUS, Caller
-from buckyos.runtime.revocation import REVOKED_SESSION, Revocations, RevocationSet
-from buckyos.runtime.tokens import SessionToken, TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.revocation import REVOKED_SESSION, Revocations, RevocationSet
+from buckyos.runtime.security.tokens import SessionToken, TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.authz import Authorizer, Verdict
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import ANONYMOUS, Caller
 from tests.generated import kitchen_sink_pb2 as ks
 
 NOW = 1_760_000_000
@@ -362,7 +362,7 @@ def test_an_error_while_evaluating_denies_even_under_not(
     authz = Authorizer(zone.verifier, BrokenRbac(tail=ZONE_TAIL))
     token = zone.device_token()
     perm = "obj://sink/{owner}/{name}:read"
-    with caplog.at_level(logging.WARNING, logger="buckyos.runtime.authz"):
+    with caplog.at_level(logging.WARNING, logger="buckyos.runtime.server.authz"):
         text = denied(authz, verb(f"not {perm}"), token)
     assert text == f"No permission:ks_probe: cannot check {perm} (RuntimeError)"
     assert "policy store unreachable" in caplog.text  # logged, not sent to the caller

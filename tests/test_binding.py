@@ -17,9 +17,7 @@ import pytest
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
-from buckyos.runtime.binding import Binding
 from buckyos.runtime.descriptor import MethodDescriptor, SessionFlags
-from buckyos.runtime.dispatch import CallInfo, Dispatcher
 from buckyos.runtime.errors import (
     ContractError,
     InternalError,
@@ -31,9 +29,11 @@ from buckyos.runtime.errors import (
     ServiceNotValidError,
     UnknownMethodError,
 )
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.wire.dispatch import CallInfo, Dispatcher
 from tests.generated import kitchen_sink_pb2 as ks
 from tests.generated.kitchen_sink_rpc import (
     KITCHEN_SINK,

@@ -13,8 +13,8 @@ import pytest
 
 from buckyos.cli.main import main
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.krpc_client import KrpcTransport
 from buckyos.services.zone import parse_ports, zone_down, zone_up
 
 

@@ -26,18 +26,18 @@ from cryptography.hazmat.primitives import serialization
 from buckyos.cli.main import main
 from buckyos.cli.serve import plan_ports
 from buckyos.generated.system_config_rpc import SystemConfigServicer, SystemConfigStub
-from buckyos.runtime.binding import Binding
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import NoPermissionError, RPCError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     generate_key_pair,
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.binding import Binding
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = ROOT / ".venv" / "bin" / "buckyos"
@@ -54,10 +54,10 @@ from google.protobuf import empty_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.keys import public_key_from_jwk
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.security.keys import public_key_from_jwk
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
 
 
 class Config(SystemConfigServicer):
@@ -339,10 +339,10 @@ def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
 CASES = """
 import asyncio
 from buckyos.generated.system_config_rpc import SystemConfigServicer
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.keys import generate_key_pair
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
 
 
 class Config(SystemConfigServicer):

@@ -28,8 +28,8 @@ from unittest import mock
 import pytest
 
 from buckyos.cli.main import main
-from buckyos.runtime.keys import generate_private_key
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.keys import generate_private_key
+from buckyos.runtime.security.tokens import sign_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")

@@ -25,14 +25,14 @@ from cryptography.hazmat.primitives import serialization
 
 from buckyos.cli.main import main
 from buckyos.cli.token import describe_expiry
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     did_document,
     generate_private_key,
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.tokens import sign_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")

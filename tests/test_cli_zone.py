@@ -25,10 +25,10 @@ from unittest import mock
 import pytest
 
 from buckyos.cli.main import main
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import NoPermissionError
-from buckyos.runtime.keys import load_private_key_file
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.keys import load_private_key_file
+from buckyos.runtime.security.tokens import sign_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")

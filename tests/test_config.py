@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from buckyos.runtime.config import (
+from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.program.config import (
     DeviceConfig,
     RuntimeType,
     find_buckyos_root,
@@ -17,8 +18,7 @@ from buckyos.runtime.config import (
     session_token_env_key,
     token_env_keys,
 )
-from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     did_document,
     generate_key_pair,
     private_key_to_pem,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from buckyos.runtime.deadlines import Deadlines
+from buckyos.runtime.server.deadlines import Deadlines
 
 
 async def _sleeper(deadlines: Deadlines, call: object, timeout: float, sleep: float) -> str:

@@ -15,7 +15,7 @@ from buckyos.services.zone import ZoneInfo, parse_ports, zone_down, zone_up
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "client.md"
 # The password example continues the sync one: it uses that one's imports.
-IMPORTS = "from buckyos.runtime.runtime import RuntimeType, init_buckyos_api_runtime\n"
+IMPORTS = "from buckyos.runtime.program.runtime import RuntimeType, init_buckyos_api_runtime\n"
 
 
 def _example(heading: str) -> str:

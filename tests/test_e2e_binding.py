@@ -13,16 +13,16 @@ from google.protobuf import empty_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigServicer
-from buckyos.runtime.binding import Binding
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.inprocess import InProcessTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import NoPermissionError, RPCError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.inprocess import InProcessTransport
-from buckyos.runtime.keys import generate_key_pair
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.serve import serving
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import serving
 from buckyos.runtime.transport import AsyncUnaryInvoker
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from buckyos.generated import system_config_pb2 as sc
+from buckyos.runtime.client.inprocess import InProcessTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import ContractError, ParseRequestError, ReasonError
-from buckyos.runtime.events import EventHub
-from buckyos.runtime.inprocess import InProcessTransport
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.link import (
+from buckyos.runtime.wire.events import EventHub
+from buckyos.runtime.wire.link import (
     CLOSE_OVERFLOW,
     EVENT,
     REPLY,

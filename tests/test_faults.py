@@ -27,18 +27,18 @@ import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.routing import Router
 from buckyos.runtime.errors import BuckyOSError, RPCError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.resolve import Endpoint
-from buckyos.runtime.routing import Router
-from buckyos.runtime.runtime import (
+from buckyos.runtime.program.runtime import (
     RuntimeType,
     init_buckyos_api_runtime,
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
-from buckyos.runtime.tokens import make_service_login_jwt, parse_unverified
+from buckyos.runtime.security.tokens import make_service_login_jwt, parse_unverified
 from buckyos.services.zone import (
     ZoneInfo,
     ZoneLayout,

@@ -17,7 +17,7 @@ import pytest
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigServicer
-from buckyos.runtime.binding import Binding
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import (
     NoPermissionError,
@@ -25,13 +25,13 @@ from buckyos.runtime.errors import (
     ServiceNotValidError,
     UnknownMethodError,
 )
-from buckyos.runtime.keys import Ed25519PrivateKey, generate_key_pair
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.krpc_server import KrpcApp
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.serve import serving
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.keys import Ed25519PrivateKey, generate_key_pair
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.krpc_server import KrpcApp
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import serving
 from buckyos.services.gateway.app import GatewayApp
 from buckyos.services.gateway.credentials import DeviceTokenInvoker
 from buckyos.services.gateway.instances import (

@@ -14,8 +14,8 @@ from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_GET
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import NoPermissionError, ServiceNotValidError, TransportError
-from buckyos.runtime.keys import generate_key_pair
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, decode_unverified
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, decode_unverified
 from buckyos.services.gateway.app import echo_sys
 from buckyos.services.gateway.credentials import DeviceTokenInvoker
 from buckyos.services.gateway.instances import (

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.keys import private_key_to_pem
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.krpc_server import KrpcApp
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.serve import serving
-from buckyos.runtime.tokens import TokenVerifier
+from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.security.keys import private_key_to_pem
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.krpc_server import KrpcApp
+from buckyos.runtime.server.serve import serving
 from buckyos.services.gateway.server import gateway_serving
 from tests.generated import kitchen_sink_pb2 as ks
 from tests.test_gateway import WHOAMI, Config, Node, make_keys

@@ -15,14 +15,14 @@ import aiohttp
 import jwt
 import pytest
 
-from buckyos.runtime.asgi import (
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.wire.asgi import (
     ASGIReceive,
     ASGIScope,
     ASGISend,
     lifespan,
     read_body,
 )
-from buckyos.runtime.keys import generate_key_pair
 from buckyos.services.gateway.app import HOP_HEADER, GatewayApp
 from buckyos.services.gateway.credentials import ClientAddressSigner
 from buckyos.services.gateway.instances import Instance, StaticInstanceSource

@@ -17,13 +17,13 @@ from grpc_reflection.v1alpha import (  # type: ignore[import-untyped]
 )
 
 from buckyos.generated import link_pb2
+from buckyos.runtime.client.link_client import GrpcLink, WsLink
 from buckyos.runtime.errors import (
     InvalidTokenError,
     NoPermissionError,
     TransportError,
     UnknownMethodError,
 )
-from buckyos.runtime.link_client import GrpcLink, WsLink
 from tests.event_fixtures import World, make_world, served, wait_until
 
 pytestmark = pytest.mark.asyncio

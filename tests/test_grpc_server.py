@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import (  # type: ignore[import-untyped]
 )
 
 from buckyos.generated import system_config_pb2 as sc
+from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.errors import (
     InternalError,
     KeyNotExistError,
@@ -24,9 +25,8 @@ from buckyos.runtime.errors import (
     ReasonError,
     TokenExpiredError,
 )
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.grpc_server import GrpcServer
-from buckyos.runtime.serve import serving
+from buckyos.runtime.server.grpc_server import GrpcServer
+from buckyos.runtime.server.serve import serving
 from tests.generated import kitchen_sink_pb2 as ks
 from tests.generated.kitchen_sink_rpc import AsyncKitchenSinkStub
 from tests.wire_fixtures import GOOD_TOKEN, FakeDispatcher

@@ -17,9 +17,10 @@ import pytest
 from google.protobuf.message import Message
 
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.runtime import inprocess
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.inprocess import InProcessTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.dispatch import CallInfo
 from buckyos.runtime.errors import (
     ConfigError,
     InternalError,
@@ -29,10 +30,9 @@ from buckyos.runtime.errors import (
     TransportError,
     UnknownMethodError,
 )
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.inprocess import InProcessTransport
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.serve import ServerInfo, serve, serving
+from buckyos.runtime.server.serve import ServerInfo, serve, serving
+from buckyos.runtime.wire import registry
+from buckyos.runtime.wire.dispatch import CallInfo
 from tests.generated import kitchen_sink_pb2 as ks
 from tests.generated.kitchen_sink_rpc import (
     KITCHEN_SINK_ECHO,
@@ -58,28 +58,28 @@ class LoopRecorder(FakeDispatcher):
 
 @pytest.fixture(autouse=True)
 def clean_registry() -> Iterator[None]:
-    before = inprocess.registered()
+    before = registry.registered()
     yield
-    assert inprocess.registered() == before
+    assert registry.registered() == before
 
 
 def test_registry_register_lookup_unregister() -> None:
     first, second = FakeDispatcher(), FakeDispatcher()
-    assert inprocess.lookup("kitchen-sink") is None
-    inprocess.register(first)
+    assert registry.lookup("kitchen-sink") is None
+    registry.register(first)
     try:
-        assert inprocess.lookup("kitchen-sink") is first
-        assert inprocess.lookup("system_config") is first
-        assert {"kitchen-sink", "system_config"} <= set(inprocess.registered())
-        inprocess.register(first)  # the same dispatcher again is fine
+        assert registry.lookup("kitchen-sink") is first
+        assert registry.lookup("system_config") is first
+        assert {"kitchen-sink", "system_config"} <= set(registry.registered())
+        registry.register(first)  # the same dispatcher again is fine
         with pytest.raises(ConfigError, match="'kitchen-sink' is already served"):
-            inprocess.register(second)
-        inprocess.unregister(second)  # not registered: nothing happens
-        assert inprocess.lookup("kitchen-sink") is first
+            registry.register(second)
+        registry.unregister(second)  # not registered: nothing happens
+        assert registry.lookup("kitchen-sink") is first
     finally:
-        inprocess.unregister(first)
-    assert inprocess.lookup("kitchen-sink") is None
-    assert inprocess.lookup("system_config") is None
+        registry.unregister(first)
+    assert registry.lookup("kitchen-sink") is None
+    assert registry.lookup("system_config") is None
 
 
 def test_sync_invoke_from_plain_code_passes_messages_and_the_token() -> None:
@@ -170,11 +170,11 @@ async def test_serving_registers_in_process_and_unregisters_on_exit() -> None:
     dispatcher = LoopRecorder()
     async with serving(dispatcher, krpc_port=None, grpc_port=None) as info:
         assert info.apis == ("kitchen-sink", "system_config")
-        assert inprocess.lookup("system_config") is dispatcher
+        assert registry.lookup("system_config") is dispatcher
         stub = AsyncSystemConfigStub(InProcessTransport(token=GOOD_TOKEN))
         await stub.Set(key="a/b", value="1")
         assert (await stub.Get(key="a/b")).value == "1"
-    assert inprocess.lookup("system_config") is None
+    assert registry.lookup("system_config") is None
 
 
 def test_sync_calls_run_on_the_loop_that_serves_the_dispatcher() -> None:
@@ -193,7 +193,7 @@ def test_sync_calls_run_on_the_loop_that_serves_the_dispatcher() -> None:
 
         assert asyncio.run(from_another_loop()) == "1"
         assert dispatcher.ran_on[-1] == (loop, thread)
-    assert inprocess.lookup("system_config") is None
+    assert registry.lookup("system_config") is None
 
 
 async def wait_ready(task: asyncio.Task[ServerInfo], ready: asyncio.Event) -> None:
@@ -220,7 +220,7 @@ async def test_serve_stops_cleanly_on_sigterm_and_on_cancel() -> None:
     )  # fmt: skip
     await wait_ready(task, ready)
     assert info.krpc_port and info.grpc_port and info.krpc_url and info.grpc_target
-    assert inprocess.lookup("kitchen-sink") is not None
+    assert registry.lookup("kitchen-sink") is not None
     async with KrpcTransport(info.krpc_url) as krpc, GrpcTransport(info.grpc_target) as grpc_:
         for transport in (krpc, grpc_):
             assert await AsyncKitchenSinkStub(transport).Names(prefix="be") == ks.NameList(
@@ -229,7 +229,7 @@ async def test_serve_stops_cleanly_on_sigterm_and_on_cancel() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(task, 10) is info
     assert signal.getsignal(signal.SIGTERM) is previous
-    assert inprocess.lookup("kitchen-sink") is None
+    assert registry.lookup("kitchen-sink") is None
     for port in (info.krpc_port, info.grpc_port):
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
@@ -242,14 +242,14 @@ async def test_serve_stops_cleanly_on_sigterm_and_on_cancel() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert inprocess.lookup("kitchen-sink") is None
+    assert registry.lookup("kitchen-sink") is None
 
 
 def test_run_serves_until_sigint_in_a_fresh_process() -> None:
 
     code = (
         "import logging; logging.basicConfig(level=logging.INFO);"
-        "from buckyos.runtime.serve import run; from tests.wire_fixtures import FakeDispatcher;"
+        "from buckyos.runtime.server.serve import run; from tests.wire_fixtures import FakeDispatcher;"
         "run(FakeDispatcher(), krpc_port=0, grpc_port=0, log_level='warning')"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

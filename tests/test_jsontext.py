@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from buckyos.runtime.jsontext import dumps, loads
+from buckyos.runtime.wire.jsontext import dumps, loads
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_loads_errors_carry_the_stdlib_message() -> None:
 
 
 def test_the_strict_text_pair_refuses_what_json_lacks() -> None:
-    from buckyos.runtime.jsontext import dumps_text, loads_strict
+    from buckyos.runtime.wire.jsontext import dumps_text, loads_strict
 
     assert loads_strict('{"a": [1, "x"]}') == {"a": [1, "x"]}
     assert loads_strict(' {"a": 1} ') == {"a": 1}  # the full decoder's path

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
-from buckyos.runtime.config import RuntimeType, load_config
 from buckyos.runtime.errors import InvalidTokenError
-from buckyos.runtime.keepalive import renew_action
-from buckyos.runtime.runtime import BuckyOSRuntime, RetryPolicy
-from buckyos.runtime.tokens import make_service_login_jwt, parse_unverified
+from buckyos.runtime.program.config import RuntimeType, load_config
+from buckyos.runtime.program.keepalive import renew_action
+from buckyos.runtime.program.runtime import BuckyOSRuntime, RetryPolicy
+from buckyos.runtime.security.tokens import make_service_login_jwt, parse_unverified
 from tests.runtime_fakes import Zone, fake_zone
 
 FAST = RetryPolicy(1, 0.01, 0.01, 0.0)

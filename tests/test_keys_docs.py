@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     did_document,
     generate_key_pair,
     public_key_from_doc,
@@ -65,7 +65,11 @@ def test_doc_errors_say_what_is_wrong(doc: Any, message: str) -> None:
 def test_load_public_key_every_form(tmp_path: Any) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from buckyos.runtime.keys import generate_private_key, load_public_key, private_key_to_pem
+    from buckyos.runtime.security.keys import (
+        generate_private_key,
+        load_public_key,
+        private_key_to_pem,
+    )
 
     private = generate_private_key()
     public = private.public_key()

@@ -25,6 +25,7 @@ from buckyos.generated.system_config_rpc import (
     AsyncSystemConfigStub,
     SystemConfigStub,
 )
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import (
     NoPermissionError,
     ParseResponseError,
@@ -32,7 +33,6 @@ from buckyos.runtime.errors import (
     RPCError,
     TransportError,
 )
-from buckyos.runtime.krpc_client import KrpcTransport
 
 Arrival = tuple[str, int]
 """(kRPC method, number of the connection it came on: 1, 2, ...)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from buckyos.runtime.serve import ServerInfo
+from buckyos.runtime.server.serve import ServerInfo
 from tests.wire_fixtures import GOOD_TOKEN, FakeDispatcher, ServerThread
 
 KS = "/kapi/kitchen-sink"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from buckyos.runtime.errors import ContractError, NoPermissionError
-from buckyos.runtime.rbac import (
+from buckyos.runtime.security.rbac import (
     DEFAULT_RBAC_MODEL,
     DEFAULT_RBAC_POLICY,
     KERNEL_APP_ID,

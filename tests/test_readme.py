@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
-from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.services.zone import ZoneLayout, load_identity, parse_ports, zone_down, zone_up
 from buckyos.services.zone.zone import _root_token
 

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from buckyos.runtime.errors import ConfigError, ServiceNotValidError, TransportError
-from buckyos.runtime.resolve import (
+from buckyos.runtime.client.resolve import (
     Endpoint,
     ServiceInfoCache,
     ServiceNode,
@@ -20,6 +19,7 @@ from buckyos.runtime.resolve import (
     public_endpoint,
     zone_host,
 )
+from buckyos.runtime.errors import ConfigError, ServiceNotValidError, TransportError
 
 # upstream's ServiceInfo as the scheduler writes it (buckyos-protocol.md section 4)
 UPSTREAM_INFO = """{

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from buckyos.runtime.errors import ConfigError, InvalidTokenError
-from buckyos.runtime.keys import generate_private_key
-from buckyos.runtime.revocation import (
+from buckyos.runtime.security.keys import generate_private_key
+from buckyos.runtime.security.revocation import (
     REVOKED_SESSION,
     RevocationPoller,
     Revocations,
     RevocationSet,
     session_key_of,
 )
-from buckyos.runtime.tokens import parse_unverified, sign_token
+from buckyos.runtime.security.tokens import parse_unverified, sign_token
 
 KEY = generate_private_key()
 

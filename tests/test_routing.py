@@ -18,17 +18,17 @@ from buckyos.generated.system_config_rpc import (
     SystemConfigServicer,
     SystemConfigStub,
 )
-from buckyos.runtime import inprocess
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.dispatch import Dispatcher
+from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.routing import Router, never_sent, should_fail_over
 from buckyos.runtime.errors import KeyNotExistError, NoPermissionError, TransportError
-from buckyos.runtime.keys import generate_key_pair
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.resolve import Endpoint
-from buckyos.runtime.routing import Router, never_sent, should_fail_over
-from buckyos.runtime.serve import serving
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.keys import generate_key_pair
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import serving
+from buckyos.runtime.wire import registry
+from buckyos.runtime.wire.dispatch import Dispatcher
 from tests.loop_thread import LoopThread
 from tests.wire_fixtures import RawHttpServer, free_port, http_response
 
@@ -148,16 +148,16 @@ class Zone:
 def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Zone]:
     # Two instances of one api share this process, which a real zone never does: only
     # the first registers for in-process calls (the registry refuses a second server).
-    register = inprocess.register
+    register = registry.register
 
     def register_first(
         dispatcher: Dispatcher, *, loop: asyncio.AbstractEventLoop | None = None
     ) -> None:
         apis = [service.api for service in dispatcher.services()]
-        if all(inprocess.lookup(api) in (None, dispatcher) for api in apis):
+        if all(registry.lookup(api) in (None, dispatcher) for api in apis):
             register(dispatcher, loop=loop)
 
-    monkeypatch.setattr(inprocess, "register", register_first)
+    monkeypatch.setattr(registry, "register", register_first)
     zone = Zone()
     try:
         yield zone

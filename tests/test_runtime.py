@@ -14,15 +14,15 @@ import pytest
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.runtime.config import RuntimeType, load_config
+from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.errors import (
     ConfigError,
     InvalidPasswordError,
     NoPermissionError,
     ReasonError,
 )
-from buckyos.runtime.resolve import Endpoint
-from buckyos.runtime.runtime import (
+from buckyos.runtime.program.config import RuntimeType, load_config
+from buckyos.runtime.program.runtime import (
     BuckyOSRuntime,
     RetryPolicy,
     get_buckyos_api_runtime,
@@ -33,7 +33,7 @@ from buckyos.runtime.runtime import (
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
-from buckyos.runtime.tokens import make_service_login_jwt, parse_unverified
+from buckyos.runtime.security.tokens import make_service_login_jwt, parse_unverified
 from tests.runtime_fakes import Zone, fake_zone
 from tests.wire_fixtures import Captured, RawHttpServer, http_response
 

@@ -22,14 +22,14 @@ from buckyos.generated.system_config_rpc import (
     SystemConfigServicer,
     SystemConfigStub,
 )
-from buckyos.runtime.binding import Binding
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.revocation import REVOCATIONS_KEY, RevocationPoller, RevocationSet
-from buckyos.runtime.serve import ServerInfo, serving
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.revocation import REVOCATIONS_KEY, RevocationPoller, RevocationSet
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import ServerInfo, serving
 from tests.security_zone import (
     WIRES,
     Case,

@@ -33,7 +33,14 @@ import grpc.aio
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
-from buckyos.runtime.asgi import (
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.link_client import GrpcLink
+from buckyos.runtime.client.routing import never_sent
+from buckyos.runtime.errors import ReasonError, TransportError
+from buckyos.runtime.server.grpc_server import GrpcLimits, GrpcServer
+from buckyos.runtime.server.http_limits import HttpLimits
+from buckyos.runtime.server.serve import AsgiServer, serving
+from buckyos.runtime.wire.asgi import (
     ASGIReceive,
     ASGIScope,
     ASGISend,
@@ -42,13 +49,6 @@ from buckyos.runtime.asgi import (
     read_body,
     respond,
 )
-from buckyos.runtime.errors import ReasonError, TransportError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.grpc_server import GrpcLimits, GrpcServer
-from buckyos.runtime.http_limits import HttpLimits
-from buckyos.runtime.link_client import GrpcLink
-from buckyos.runtime.routing import never_sent
-from buckyos.runtime.serve import AsgiServer, serving
 from buckyos.services.gateway import GatewayApp, InstancePool, StaticInstanceSource
 from buckyos.services.gateway.server import gateway_serving
 from tests.event_fixtures import make_world

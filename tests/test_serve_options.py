@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from buckyos.runtime import inprocess
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.serve import AsgiServer, serving
+from buckyos.runtime.server.serve import AsgiServer, serving
+from buckyos.runtime.wire import registry
 from tests.wire_fixtures import FakeDispatcher
 
 
@@ -18,15 +18,15 @@ def test_second_instance_serves_without_registering() -> None:
 
     async def run() -> None:
         async with serving(first, krpc_port=0, grpc_port=None, log_level="warning"):
-            assert inprocess.lookup(api) is first
+            assert registry.lookup(api) is first
             with pytest.raises(ConfigError, match=f"api '{api}' is already served"):
                 async with serving(second, krpc_port=0, grpc_port=None, log_level="warning"):
                     pass
             async with serving(
                 second, krpc_port=0, grpc_port=None, log_level="warning", register=False
             ) as info:
-                assert info.krpc_port and inprocess.lookup(api) is first
-        assert inprocess.lookup(api) is None
+                assert info.krpc_port and registry.lookup(api) is first
+        assert registry.lookup(api) is None
 
     asyncio.run(run())
 

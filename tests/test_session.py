@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from buckyos.runtime.keys import generate_private_key
-from buckyos.runtime.session import SessionStore, loa_of_token, session_key_of
-from buckyos.runtime.tokens import parse_unverified, sign_token
+from buckyos.runtime.security.keys import generate_private_key
+from buckyos.runtime.security.tokens import parse_unverified, sign_token
+from buckyos.runtime.server.session import SessionStore, loa_of_token, session_key_of
 
 
 def token(**claims: Any) -> Any:
@@ -130,7 +130,7 @@ def test_a_failing_release_hook_is_logged_not_raised(caplog: pytest.LogCaptureFi
         raise RuntimeError("cannot free")
 
     store.context_set("s", "a", "v", broken)
-    with caplog.at_level(logging.ERROR, logger="buckyos.runtime.session"):
+    with caplog.at_level(logging.ERROR, logger="buckyos.runtime.server.session"):
         store.context_set("s", "a", "w")
     assert "release hook" in caplog.text and "cannot free" in caplog.text
     assert store.context_get("s", "a") == "w"

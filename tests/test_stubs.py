@@ -19,7 +19,7 @@ from buckyos.runtime.errors import (
     NoPermissionError,
     UnknownMethodError,
 )
-from buckyos.runtime.request import Request
+from buckyos.runtime.server.request import Request
 from buckyos.runtime.testing import LoopbackTransport
 
 

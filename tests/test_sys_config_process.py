@@ -23,15 +23,15 @@ from typing import IO
 import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     generate_key_pair,
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.tokens import sign_token
 
 N_KEYS = 40
 

@@ -22,18 +22,18 @@ from google.protobuf import struct_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.inprocess import InProcessTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.inprocess import InProcessTransport
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     did_document,
     generate_key_pair,
     public_key_to_jwk,
 )
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.serve import ServerInfo, serving
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.server.serve import ServerInfo, serving
 from buckyos.services.system_config import Entry, SqliteStore, build_binding
 
 OWNER_DID = "did:bns:owner"

@@ -22,7 +22,7 @@ from buckyos.runtime.errors import (
     TokenExpiredError,
     error_from_text,
 )
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
     b64url_decode,
@@ -37,7 +37,7 @@ from buckyos.runtime.keys import (
     public_key_to_jwk,
     public_key_to_raw,
 )
-from buckyos.runtime.tokens import (
+from buckyos.runtime.security.tokens import (
     MAX_TOKEN_BYTES,
     KeyKind,
     SessionToken,
@@ -757,7 +757,7 @@ def test_b64url_helpers() -> None:
 
 
 def test_device_token_source_renews_before_expiry() -> None:
-    from buckyos.runtime.tokens import DeviceTokenSource
+    from buckyos.runtime.security.tokens import DeviceTokenSource
 
     key = generate_private_key()
     now = [1_700_000_000.0]

@@ -16,6 +16,9 @@ from buckyos.generated.system_config_rpc import (
     AsyncSystemConfigStub,
     SystemConfigStub,
 )
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.inprocess import InProcessTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import (
     InternalError,
     InvalidTokenError,
@@ -30,10 +33,7 @@ from buckyos.runtime.errors import (
     TransportError,
     UnknownMethodError,
 )
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.inprocess import InProcessTransport
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.serve import ServerInfo
+from buckyos.runtime.server.serve import ServerInfo
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 from tests.generated import kitchen_sink_pb2 as ks
 from tests.generated.kitchen_sink_rpc import (
@@ -421,8 +421,8 @@ def test_async_session_of_a_finished_loop_is_closed_by_close() -> None:
     code = """
 import asyncio, gc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.serve import serving
+from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.server.serve import serving
 from tests.wire_fixtures import GOOD_TOKEN, FakeDispatcher
 
 holder = []

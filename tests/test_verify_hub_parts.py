@@ -15,10 +15,15 @@ from typing import Any
 import pytest
 
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
+from buckyos.runtime.client.inprocess import InProcessTransport
 from buckyos.runtime.errors import ConfigError, ParseRequestError, ReasonError, RPCError
-from buckyos.runtime.inprocess import InProcessTransport
-from buckyos.runtime.keys import did_document, generate_private_key, public_key_to_jwk
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore, decode_unverified, sign_token
+from buckyos.runtime.security.keys import did_document, generate_private_key, public_key_to_jwk
+from buckyos.runtime.security.tokens import (
+    TokenVerifier,
+    TrustKeyStore,
+    decode_unverified,
+    sign_token,
+)
 from buckyos.services.verify_hub import (
     DeviceCredentials,
     MemoryDirectory,

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
+from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.grpc_client import GrpcTransport
-from buckyos.runtime.keys import Ed25519PrivateKey, generate_private_key
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.tokens import (
+from buckyos.runtime.security.keys import Ed25519PrivateKey, generate_private_key
+from buckyos.runtime.security.tokens import (
     decode_unverified,
     make_service_login_jwt,
     sign_token,

@@ -21,7 +21,7 @@ from buckyos.generated import system_config_rpc as sc_rpc
 from buckyos.generated import verify_hub_pb2 as vh
 from buckyos.generated import verify_hub_rpc as vh_rpc
 from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.jsonmap import decode_params, decode_result, encode_params, encode_result
+from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
 
 
 def _struct(value: dict[str, Any]) -> struct_pb2.Struct:

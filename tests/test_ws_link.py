@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from buckyos.runtime.client.link_client import WsLink
 from buckyos.runtime.errors import (
     InvalidTokenError,
     NoPermissionError,
@@ -17,7 +18,6 @@ from buckyos.runtime.errors import (
     TransportError,
     UnknownMethodError,
 )
-from buckyos.runtime.link_client import WsLink
 from tests.event_fixtures import World, make_world, served, wait_until
 
 pytestmark = pytest.mark.asyncio

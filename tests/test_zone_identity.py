@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.keys import public_key_from_doc, public_key_to_raw
-from buckyos.runtime.passwords import password_hash
+from buckyos.runtime.security.keys import public_key_from_doc, public_key_to_raw
+from buckyos.runtime.security.passwords import password_hash
 from buckyos.services.zone import (
     ZoneLayout,
     create_identity,

@@ -16,16 +16,16 @@ from typing import Any
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     did_document,
     generate_private_key,
 )
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.serve import ServerInfo, serving
-from buckyos.runtime.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.serve import ServerInfo, serving
 
 __all__ = [
     "Clock",

@@ -22,7 +22,6 @@ from google.protobuf.message import Message
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
 from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
-from buckyos.runtime.dispatch import CallInfo
 from buckyos.runtime.errors import (
     InvalidTokenError,
     KeyNotExistError,
@@ -30,7 +29,8 @@ from buckyos.runtime.errors import (
     ReasonError,
     TokenExpiredError,
 )
-from buckyos.runtime.serve import ServerInfo, serve
+from buckyos.runtime.server.serve import ServerInfo, serve
+from buckyos.runtime.wire.dispatch import CallInfo
 from tests.generated import kitchen_sink_pb2 as ks
 from tests.generated.kitchen_sink_rpc import KITCHEN_SINK
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from google.protobuf import empty_pb2
 
-from buckyos.runtime.binding import Binding
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.keys import public_key_from_jwk
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.request import Request
-from buckyos.runtime.tokens import PublicKeyLike, TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.keys import public_key_from_jwk
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import PublicKeyLike, TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.request import Request
 from examples.notes.generated import notes_pb2 as pb
 from examples.notes.generated.notes_rpc import NotesServicer
 

@@ -21,9 +21,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.keys import load_private_key_file
-from buckyos.runtime.krpc_client import KrpcTransport
+from buckyos.runtime.security.keys import load_private_key_file
 
 from .app import DEFAULT_TIMEOUT, GatewayApp
 from .credentials import ClientAddressSigner, DeviceTokenInvoker

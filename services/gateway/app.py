@@ -48,8 +48,10 @@ from typing import Any, Final
 
 import aiohttp
 
-from buckyos.runtime import jsontext
-from buckyos.runtime.asgi import (
+from buckyos.runtime.errors import ReasonError, ServiceNotValidError
+from buckyos.runtime.server.krpc_server import MAX_BODY
+from buckyos.runtime.wire import jsontext
+from buckyos.runtime.wire.asgi import (
     JSON,
     TEXT_HEADER,
     ASGIReceive,
@@ -62,9 +64,7 @@ from buckyos.runtime.asgi import (
     refuse,
     respond,
 )
-from buckyos.runtime.dispatch import FORWARDED_CLIENT_HEADER
-from buckyos.runtime.errors import ReasonError, ServiceNotValidError
-from buckyos.runtime.krpc_server import MAX_BODY
+from buckyos.runtime.wire.dispatch import FORWARDED_CLIENT_HEADER
 
 from .credentials import ClientAddressSigner
 from .instances import Instance

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.message import Message
 
 from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
+from buckyos.runtime.security.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
 from buckyos.runtime.transport import AsyncUnaryInvoker
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Run the gateway app with the runtime's :class:`~buckyos.runtime.serve.AsgiServer`.
+"""Run the gateway app with the runtime's :class:`~buckyos.runtime.server.serve.AsgiServer`.
 
 ``gateway_serving`` is an async context manager for tests and embedding: it listens on
 ``host:port`` (a port in use is a plain ``OSError``, port 0 resolves at once), waits until
@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
-from buckyos.runtime.serve import AsgiServer
+from buckyos.runtime.server.serve import AsgiServer
 
 __all__ = ["DEFAULT_PORT", "gateway_serving"]
 

@@ -5,7 +5,7 @@ every verb of ``proto/buckyos/system_config.proto`` with upstream's params, resu
 error texts, RBAC per key on ``obj://config/<key>``, revisions, atomic ``exec_tx`` with a
 ``main_key`` revision guard, and trust keys and policy reloaded from its own keys.
 
-- :func:`build_binding` gives a :class:`~buckyos.runtime.binding.Binding` to serve or call
+- :func:`build_binding` gives a :class:`~buckyos.runtime.server.binding.Binding` to serve or call
   in process; ``python -m buckyos.services.system_config`` runs it as a process.
 - :class:`Store` is the storage interface (an etcd store could replace the default);
   :class:`SqliteStore` is the default (WAL, ``synchronous=FULL``: acknowledged writes

@@ -26,8 +26,8 @@ import logging
 import sys
 
 from buckyos.runtime.errors import BuckyOSError, ConfigError
-from buckyos.runtime.keys import load_public_key
-from buckyos.runtime.serve import ServerInfo, add_server_options, serve
+from buckyos.runtime.security.keys import load_public_key
+from buckyos.runtime.server.serve import ServerInfo, add_server_options, serve
 
 from .app import build_binding
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS

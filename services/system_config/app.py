@@ -1,7 +1,7 @@
 """Building the system_config binding: store, identity, trust keys, RBAC and the verbs.
 
 ``build_binding(store, owner_key=..., device_name=..., device_key=...)`` gives a
-:class:`~buckyos.runtime.binding.Binding` ready for ``runtime.serve`` (``serving``/``serve``)
+:class:`~buckyos.runtime.server.binding.Binding` ready for ``runtime.serve`` (``serving``/``serve``)
 or for in-process calls.  Trust keys and the policy are loaded from the store before it is
 returned.
 
@@ -24,14 +24,14 @@ from typing import Any
 from google.protobuf.message import Message
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime.binding import DEFAULT_TIMEOUT, Binding
 from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
-from buckyos.runtime.dispatch import CallInfo
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.jsonmap import decode_params
-from buckyos.runtime.keys import Ed25519PublicKey, as_public_key
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.keys import Ed25519PublicKey, as_public_key
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import DEFAULT_TIMEOUT, Binding
+from buckyos.runtime.wire.dispatch import CallInfo
+from buckyos.runtime.wire.jsonmap import decode_params
 
 from .params import check_params
 from .revoked import StoreRevocations

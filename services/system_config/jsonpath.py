@@ -17,8 +17,8 @@ import copy
 import functools
 from typing import Any, Final
 
-from buckyos.runtime import jsontext
-from buckyos.runtime.jsonmap import json_type_name
+from buckyos.runtime.wire import jsontext
+from buckyos.runtime.wire.jsonmap import json_type_name
 
 __all__ = ["REMOVE", "JsonPathError", "dumps_compact", "loads_strict", "set_by_path", "split_path"]
 

@@ -1,7 +1,7 @@
 """system_config's own revocation list, fed from its store at once.
 
 Every service refuses the session tokens of revoked sessions and of users who are not
-active (:mod:`buckyos.runtime.revocation`).  Other services poll the list verify-hub
+active (:mod:`buckyos.runtime.security.revocation`).  Other services poll the list verify-hub
 publishes; system_config holds the store, so it applies a write of that list, or of a
 user's settings, the moment it commits it, and reads both at start.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.revocation import REVOCATIONS_KEY, RevocationSet
+from buckyos.runtime.security.revocation import REVOCATIONS_KEY, RevocationSet
 
 from .store import Store, StoreError
 

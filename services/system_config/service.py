@@ -40,7 +40,7 @@ from buckyos.runtime.errors import (
     ParseRequestError,
     ReasonError,
 )
-from buckyos.runtime.request import Request
+from buckyos.runtime.server.request import Request
 
 from .jsonpath import REMOVE, loads_strict
 from .keys import (

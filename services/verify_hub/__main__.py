@@ -17,15 +17,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import ConfigError, RPCError
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PublicKey,
     load_private_key_file,
     load_public_key,
     public_key_to_jwk,
 )
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.serve import ServerInfo, add_server_options, serve
+from buckyos.runtime.server.serve import ServerInfo, add_server_options, serve
 
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory

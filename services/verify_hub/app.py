@@ -1,4 +1,4 @@
-"""Build verify-hub's :class:`~buckyos.runtime.binding.Binding`, for the process entry, for
+"""Build verify-hub's :class:`~buckyos.runtime.server.binding.Binding`, for the process entry, for
 programs that run verify-hub in process, and for tests."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from buckyos.runtime.binding import Binding
-from buckyos.runtime.keys import Ed25519PrivateKey
-from buckyos.runtime.rbac import RbacEnforcer
-from buckyos.runtime.revocation import POLL_INTERVAL, REVOCATIONS_KEY
-from buckyos.runtime.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.keys import Ed25519PrivateKey
+from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security.revocation import POLL_INTERVAL, REVOCATIONS_KEY
+from buckyos.runtime.security.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+from buckyos.runtime.server.binding import Binding
 
 from .directory import Directory, SystemConfigDirectory
 from .revocations import RevocationPublisher

@@ -9,9 +9,9 @@ What it needs, and where upstream keeps it in system_config:
 
 Documents are DID documents (JSON) or, as upstream also stores device docs, a compact JWT
 whose payload is the document; its key is read with
-:func:`buckyos.runtime.keys.public_key_from_doc`.  Like upstream (``DeviceDocument::decode``
-with no key), the JWT form is read without checking its signature: the document's
-authority is system_config, which only trusted writers can change.
+:func:`buckyos.runtime.security.keys.public_key_from_doc`.  Like upstream
+(``DeviceDocument::decode`` with no key), the JWT form is read without checking its
+signature: the document's authority is system_config, which only trusted writers can change.
 
 Two implementations: :class:`SystemConfigDirectory` reads system_config through the
 generated stubs over any invoker (kRPC, gRPC, in-process), with the service's own device
@@ -31,8 +31,8 @@ from typing import Any, Final, Protocol
 
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
 from buckyos.runtime.errors import ConfigError, InvalidTokenError, ReasonError
-from buckyos.runtime.keys import Ed25519PrivateKey, Ed25519PublicKey
-from buckyos.runtime.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, decode_unverified
+from buckyos.runtime.security.keys import Ed25519PrivateKey, Ed25519PublicKey
+from buckyos.runtime.security.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, decode_unverified
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = [
@@ -219,7 +219,7 @@ class DeviceCredentials(DeviceTokenSource):
 
     Claims ``{sub: device, appid, iss: device, jti, exp: now+ttl}``, kid = device name,
     re-signed once less than ``renew_before`` seconds remain (the runtime's
-    :class:`~buckyos.runtime.tokens.DeviceTokenSource`, with verify-hub's app id).
+    :class:`~buckyos.runtime.security.tokens.DeviceTokenSource`, with verify-hub's app id).
     """
 
     def __init__(

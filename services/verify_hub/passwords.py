@@ -1,5 +1,5 @@
 """Upstream's password scheme, both halves (``verify_hub/src/main.rs``); the two formulas
-are the runtime's (:mod:`buckyos.runtime.passwords`), which clients use too.
+are the runtime's (:mod:`buckyos.runtime.security.passwords`), which clients use too.
 
 - Stored in ``users/<user>/settings`` ``password``: ``base64(sha256(password + username +
   ".buckyos"))``, standard base64 with padding.
@@ -17,8 +17,8 @@ import hmac
 from typing import Final
 
 from buckyos.runtime.errors import ReasonError
-from buckyos.runtime.passwords import password_hash as stored_password_hash
-from buckyos.runtime.passwords import password_proof as login_password_hash
+from buckyos.runtime.security.passwords import password_hash as stored_password_hash
+from buckyos.runtime.security.passwords import password_proof as login_password_hash
 
 __all__ = [
     "NONCE_WINDOW_MS",

@@ -3,8 +3,8 @@
 verify-hub alone knows which sessions ended early (``logout``, a replayed refresh token);
 each service checks tokens by signature alone and would accept a session token of such a
 session until it expires (15 minutes).  So verify-hub writes the list
-(:mod:`buckyos.runtime.revocation`) to system_config under
-:data:`~buckyos.runtime.revocation.REVOCATIONS_KEY`, right after each revocation and again
+(:mod:`buckyos.runtime.security.revocation`) to system_config under
+:data:`~buckyos.runtime.security.revocation.REVOCATIONS_KEY`, right after each revocation and again
 every ``interval`` seconds with the users who are no longer active (suspended, banned,
 deleted: read from their settings, as a login reads them).  system_config applies the key
 as soon as it is written; other services poll it.
@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-from buckyos.runtime.revocation import POLL_INTERVAL, Revocations
+from buckyos.runtime.security.revocation import POLL_INTERVAL, Revocations
 
 __all__ = ["RevocationPublisher"]
 

@@ -58,10 +58,9 @@ from buckyos.runtime.errors import (
     RPCError,
     UserNotFoundError,
 )
-from buckyos.runtime.keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_from_doc
-from buckyos.runtime.rbac import DEFAULT_RBAC_POLICY
-from buckyos.runtime.request import Request
-from buckyos.runtime.tokens import (
+from buckyos.runtime.security.keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_from_doc
+from buckyos.runtime.security.rbac import DEFAULT_RBAC_POLICY
+from buckyos.runtime.security.tokens import (
     ALGORITHM,
     DEFAULT_LEEWAY,
     REFRESH_AUDIENCE,
@@ -72,6 +71,7 @@ from buckyos.runtime.tokens import (
     decode_unverified,
     sign_token,
 )
+from buckyos.runtime.server.request import Request
 
 from .directory import Directory, UserSettings, check_name
 from .passwords import NONCE_WINDOW_MS, check_login_password, nonce_is_fresh

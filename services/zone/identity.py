@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.keys import (
+from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     did_document,
     generate_private_key,

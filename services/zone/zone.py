@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import ConfigError, RPCError
-from buckyos.runtime.keys import public_key_to_jwk
-from buckyos.runtime.krpc_client import KrpcTransport
-from buckyos.runtime.passwords import password_hash
-from buckyos.runtime.tokens import sign_token
+from buckyos.runtime.security.keys import public_key_to_jwk
+from buckyos.runtime.security.passwords import password_hash
+from buckyos.runtime.security.tokens import sign_token
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout

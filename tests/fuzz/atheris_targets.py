@@ -29,9 +29,9 @@ import atheris
 # Instrument our code only: instrumenting protobuf, grpc and the rest takes ~25 s.
 with atheris.instrument_imports(include=["buckyos"]):
     from buckyos.runtime.errors import RPCError
-    from buckyos.runtime.jsonmap import decode_params
-    from buckyos.runtime.krpc_server import KrpcApp
-    from buckyos.runtime.link import FrameError, loads, parse_call
+    from buckyos.runtime.server.krpc_server import KrpcApp
+    from buckyos.runtime.wire.jsonmap import decode_params
+    from buckyos.runtime.wire.link import FrameError, loads, parse_call
     from tests.wire_fixtures import GOOD_TOKEN, FakeDispatcher
 
 _DISPATCHER = FakeDispatcher()

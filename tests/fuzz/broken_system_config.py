@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from buckyos.generated import system_config_pb2 as sc
-from buckyos.runtime.request import Request
+from buckyos.runtime.server.request import Request
 from buckyos.services.system_config import service
 from buckyos.services.system_config.__main__ import main
 

@@ -17,7 +17,7 @@ from buckyos.runtime.descriptor import (
     ServiceDescriptor,
     SessionFlags,
 )
-from buckyos.runtime.request import Request
+from buckyos.runtime.server.request import Request
 from buckyos.runtime.servicer import ServiceBase, mark_unimplemented, unimplemented
 from buckyos.runtime.stub import AsyncStub, Stub
 from tests.generated import kitchen_sink_pb2 as _tests_generated_kitchen_sink_pb2

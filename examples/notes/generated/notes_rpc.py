@@ -16,7 +16,7 @@ from buckyos.runtime.descriptor import (
     ServiceDescriptor,
     SessionFlags,
 )
-from buckyos.runtime.request import Request
+from buckyos.runtime.server.request import Request
 from buckyos.runtime.servicer import ServiceBase, mark_unimplemented, unimplemented
 from buckyos.runtime.stub import AsyncStub, Stub
 from examples.notes.generated import notes_pb2 as _examples_notes_generated_notes_pb2

@@ -1,0 +1,537 @@
+"""Messages to upstream's kRPC JSON and back.
+
+Protobuf's canonical JSON is not upstream's: it writes 64-bit integers as strings, renames
+fields to camelCase and drops default values.  Upstream (serde) writes numbers and
+snake_case names and includes every field its struct has, leaving out only ``Option``
+fields it skips.  So the mapping here is our own:
+
+* a field's JSON key is its proto name, or its ``(buckyos.json).json`` option;
+* a field without presence is always written, a field with presence (``optional``, a
+  message) only when set, or as ``null`` with ``(buckyos.json).null_when_unset``;
+* 64-bit integers are JSON numbers; ``google.protobuf.Struct``/``Value``/``ListValue``
+  carry arbitrary JSON; bytes are standard base64;
+* on input unknown keys are ignored and ``null`` means unset, as serde does; a missing
+  field without presence is refused as ``Missing <key>``; a wrong type names the field.
+
+A verb's ``JsonShape`` then wraps the object: bare ``null``, ``true``, the only field
+unwrapped, or ``null`` for a message with nothing set.  Codecs are compiled once per
+message class and cached; encode and decode are plain dict work, no ``json_format``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError, Message
+
+from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
+from buckyos.runtime.errors import ContractError, ParseRequestError, ParseResponseError, RPCError
+
+__all__ = [
+    "MessageCodec",
+    "codec_for",
+    "decode_params",
+    "decode_result",
+    "encode_params",
+    "encode_result",
+    "json_type_name",
+]
+
+M = TypeVar("M", bound=Message)
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any, str], Any]  # (json value, field path) -> python value for the message
+
+_INT_RANGES = {
+    FieldDescriptor.CPPTYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.CPPTYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.CPPTYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.CPPTYPE_UINT64: (0, 2**64 - 1),
+}
+_WKT_JSON = {
+    "google.protobuf.Struct",
+    "google.protobuf.Value",
+    "google.protobuf.ListValue",
+}
+
+
+class _InvalidError(Exception):
+    """A decoding problem; turned into the caller's error kind with the field path."""
+
+
+def json_type_name(value: Any, *, article: bool = False) -> str:
+    """The JSON kind of a parsed value for error texts: ``string``, or with ``article``
+    ``a string`` (``null`` either way)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        name = "boolean"
+    elif isinstance(value, int | float):
+        name = "number"
+    elif isinstance(value, str):
+        name = "string"
+    elif isinstance(value, list):
+        name = "array"
+    elif isinstance(value, dict):
+        name = "object"
+    else:
+        return type(value).__name__
+    if not article:
+        return name
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _expect(what: str, value: Any, path: str) -> _InvalidError:
+    return _InvalidError(f"field `{path}`: expected {what}, got {json_type_name(value)}")
+
+
+def _json_options(field: Any) -> tuple[str, bool]:
+    # Imported lazily: the options module is generated code, and importing it at module
+    # load would tie this module's import order to the generated package.
+    from buckyos.generated import options_pb2
+
+    options: Any = field.GetOptions()
+    if options.HasExtension(options_pb2.json):
+        ext = options.Extensions[options_pb2.json]
+        return (ext.json or field.name, ext.null_when_unset)
+    return (field.name, False)
+
+
+def _is_repeated(field: Any) -> bool:
+    return bool(field.is_repeated)
+
+
+def _is_map(field: Any) -> bool:
+    return bool(
+        _is_repeated(field)
+        and field.message_type is not None
+        and field.message_type.GetOptions().map_entry
+    )
+
+
+# --- scalar converters -----------------------------------------------------------------
+
+
+def _scalar_decoder(field: Any) -> Decoder:
+    cpp = field.cpp_type
+    if field.type == FieldDescriptor.TYPE_BYTES:
+
+        def dec_bytes(value: Any, path: str) -> bytes:
+            if not isinstance(value, str):
+                raise _expect("base64 string", value, path)
+            try:
+                return base64.b64decode(value, validate=True)
+            except binascii.Error:
+                raise _InvalidError(f"field `{path}`: not valid base64") from None
+
+        return dec_bytes
+    if cpp == FieldDescriptor.CPPTYPE_STRING:
+
+        def dec_str(value: Any, path: str) -> str:
+            if type(value) is not str:
+                raise _expect("string", value, path)
+            return value
+
+        return dec_str
+    if cpp == FieldDescriptor.CPPTYPE_BOOL:
+
+        def dec_bool(value: Any, path: str) -> bool:
+            if type(value) is not bool:
+                raise _expect("boolean", value, path)
+            return value
+
+        return dec_bool
+    if cpp in _INT_RANGES:
+        low, high = _INT_RANGES[cpp]
+        kind = "unsigned integer" if low == 0 else "integer"
+
+        def dec_int(value: Any, path: str) -> int:
+            number: int
+            if type(value) is int:
+                number = value
+            elif type(value) is float and value.is_integer():
+                number = int(value)
+            else:
+                raise _expect(kind, value, path)
+            if not low <= number <= high:
+                raise _InvalidError(f"field `{path}`: {number} is out of range for {kind}")
+            return number
+
+        return dec_int
+    if cpp in (FieldDescriptor.CPPTYPE_DOUBLE, FieldDescriptor.CPPTYPE_FLOAT):
+
+        def dec_float(value: Any, path: str) -> float:
+            if type(value) not in (int, float):
+                raise _expect("number", value, path)
+            return float(value)
+
+        return dec_float
+    if cpp == FieldDescriptor.CPPTYPE_ENUM:
+        enum_type = field.enum_type
+
+        def dec_enum(value: Any, path: str) -> int:
+            if type(value) is str and value in enum_type.values_by_name:
+                number: int = enum_type.values_by_name[value].number
+                return number
+            if type(value) is int and value in enum_type.values_by_number:
+                return value
+            names = ", ".join(enum_type.values_by_name)
+            raise _InvalidError(f"field `{path}`: expected one of {names}")
+
+        return dec_enum
+    raise ContractError(
+        f"field {field.full_name}: unsupported type {field.type}"
+    )  # pragma: no cover
+
+
+def _scalar_encoder(field: Any) -> Encoder | None:
+    """None means "the Python value is already the JSON value"."""
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return lambda value: base64.b64encode(value).decode("ascii")
+    if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
+        enum_type = field.enum_type
+        return lambda value: (
+            enum_type.values_by_number[value].name if value in enum_type.values_by_number else value
+        )
+    return None
+
+
+# --- codecs ------------------------------------------------------------------------------
+
+
+class MessageCodec:
+    """Compiled JSON mapping of one message class."""
+
+    __slots__ = ("_decoders", "_encoders", "_required", "cls", "keys", "presence")
+
+    def __init__(self, cls: type[Message]) -> None:
+        self.cls = cls
+        self.keys: tuple[str, ...] = ()
+        self.presence: bool = True
+        self._encoders: list[Callable[[Message, dict[str, Any]], None]] = []
+        self._decoders: dict[str, tuple[str, Decoder]] = {}
+        self._required: tuple[tuple[str, str], ...] = ()
+
+    def _compile(self) -> None:
+        descriptor: Any = self.cls.DESCRIPTOR
+        keys: list[str] = []
+        required: list[tuple[str, str]] = []
+        for field in descriptor.fields:
+            key, null_when_unset = _json_options(field)
+            keys.append(key)
+            self._encoders.append(_field_encoder(field, key, null_when_unset))
+            self._decoders[key] = (field.name, _field_decoder(field))
+            if not field.has_presence and not _is_repeated(field):
+                required.append((key, field.name))
+            if not field.has_presence:
+                self.presence = False
+        self.keys = tuple(keys)
+        self._required = tuple(required)
+
+    def to_json(self, message: Message) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for encode in self._encoders:
+            encode(message, out)
+        return out
+
+    def from_json(self, value: Any, path: str = "") -> Message:
+        if type(value) is not dict:
+            raise _expect("object", value, path or "params")
+        kwargs: dict[str, Any] = {}
+        decoders = self._decoders
+        for key, item in value.items():
+            entry = decoders.get(key)
+            if entry is None or item is None:
+                continue
+            name, decode = entry
+            kwargs[name] = decode(item, f"{path}.{key}" if path else key)
+        for key, name in self._required:
+            if name not in kwargs and value.get(key) is None:
+                raise _InvalidError(f"Missing {f'{path}.{key}' if path else key}")
+        try:
+            return self.cls(**kwargs)
+        except DecodeError as exc:
+            # upb refuses messages nested deeper than its limit (a Struct about 32 deep)
+            # when they are copied in: the caller's input, not a crash.
+            raise _InvalidError(f"{path or 'params'}: nested too deeply ({exc})") from None
+        except (TypeError, ValueError) as exc:  # pragma: no cover - decoders check types
+            raise _InvalidError(f"{path or 'params'}: {exc}") from None
+
+
+_CODECS: dict[type[Message], MessageCodec] = {}
+
+
+def codec_for(cls: type[Message]) -> MessageCodec:
+    """The cached codec of a message class (compiled on first use)."""
+    codec = _CODECS.get(cls)
+    if codec is None:
+        codec = MessageCodec(cls)
+        # Registered before compiling so that recursive message types terminate.
+        _CODECS[cls] = codec
+        try:
+            codec._compile()
+        except BaseException:
+            del _CODECS[cls]
+            raise
+    return codec
+
+
+def _message_class(descriptor: Any) -> type[Message]:
+    from google.protobuf import message_factory
+
+    return message_factory.GetMessageClass(descriptor)
+
+
+def _json_number(number: float) -> int | float:
+    # Struct numbers are doubles; upstream (serde) tells 1 from 1.0, so integral values
+    # in the exactly-representable range go back out as integers.
+    if number.is_integer() and abs(number) <= 2**53:
+        return int(number)
+    return number
+
+
+def _value_to_json(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return _json_number(value.number_value)
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {k: _value_to_json(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_value_to_json(v) for v in value.list_value.values]
+    return None
+
+
+def _wkt_to_json(message: Any) -> Any:
+    name = message.DESCRIPTOR.full_name
+    if name == "google.protobuf.Struct":
+        return {k: _value_to_json(v) for k, v in message.fields.items()}
+    if name == "google.protobuf.ListValue":
+        return [_value_to_json(v) for v in message.values]
+    return _value_to_json(message)
+
+
+def _wkt_encoder() -> Encoder:
+    return _wkt_to_json
+
+
+def _wkt_decoder(descriptor: Any) -> Decoder:
+    cls = _message_class(descriptor)
+    full_name = descriptor.full_name
+
+    def decode(value: Any, path: str) -> Message:
+        if full_name == "google.protobuf.Struct" and type(value) is not dict:
+            raise _expect("object", value, path)
+        if full_name == "google.protobuf.ListValue" and type(value) is not list:
+            raise _expect("array", value, path)
+        message = cls()
+        try:
+            json_format.ParseDict(value, message)
+        except json_format.ParseError as exc:
+            raise _InvalidError(f"field `{path}`: {exc}") from None
+        return message
+
+    return decode
+
+
+def _value_encoder(field: Any) -> Encoder | None:
+    """Encoder for one element (a map value, a list item or a singular value)."""
+    if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
+        if field.message_type.full_name in _WKT_JSON:
+            return _wkt_encoder()
+        sub_cls = _message_class(field.message_type)
+        return lambda value: codec_for(sub_cls).to_json(value)
+    return _scalar_encoder(field)
+
+
+def _value_decoder(field: Any) -> Decoder:
+    if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
+        if field.message_type.full_name in _WKT_JSON:
+            return _wkt_decoder(field.message_type)
+        sub_cls = _message_class(field.message_type)
+        return lambda value, path: codec_for(sub_cls).from_json(value, path)
+    return _scalar_decoder(field)
+
+
+def _field_encoder(
+    field: Any, key: str, null_when_unset: bool
+) -> Callable[[Message, dict[str, Any]], None]:
+    name = field.name
+    if _is_map(field):
+        value_field = field.message_type.fields_by_name["value"]
+        enc_value = _value_encoder(value_field)
+
+        def enc_map(message: Message, out: dict[str, Any]) -> None:
+            items = getattr(message, name)
+            if enc_value is None:
+                out[key] = dict(items)
+            else:
+                out[key] = {k: enc_value(v) for k, v in items.items()}
+
+        return enc_map
+    enc = _value_encoder(field)
+    if _is_repeated(field):
+
+        def enc_list(message: Message, out: dict[str, Any]) -> None:
+            items = getattr(message, name)
+            out[key] = list(items) if enc is None else [enc(v) for v in items]
+
+        return enc_list
+    if field.has_presence:
+
+        def enc_optional(message: Message, out: dict[str, Any]) -> None:
+            if message.HasField(name):
+                value = getattr(message, name)
+                out[key] = value if enc is None else enc(value)
+            elif null_when_unset:
+                out[key] = None
+
+        return enc_optional
+    if enc is None:
+
+        def enc_plain(message: Message, out: dict[str, Any]) -> None:
+            out[key] = getattr(message, name)
+
+        return enc_plain
+
+    def enc_converted(message: Message, out: dict[str, Any]) -> None:
+        out[key] = enc(getattr(message, name))
+
+    return enc_converted
+
+
+def _field_decoder(field: Any) -> Decoder:
+    if _is_map(field):
+        key_dec = _scalar_decoder(field.message_type.fields_by_name["key"])
+        key_is_str = field.message_type.fields_by_name["key"].type == FieldDescriptor.TYPE_STRING
+        value_dec = _value_decoder(field.message_type.fields_by_name["value"])
+
+        def dec_map(value: Any, path: str) -> dict[Any, Any]:
+            if type(value) is not dict:
+                raise _expect("object", value, path)
+            out: dict[Any, Any] = {}
+            for k, v in value.items():
+                item_path = f"{path}.{k}"
+                if key_is_str:
+                    mk: Any = k
+                else:
+                    try:
+                        mk = key_dec(int(k), item_path)
+                    except ValueError:
+                        raise _InvalidError(
+                            f"field `{item_path}`: map key is not a number"
+                        ) from None
+                if v is None:
+                    raise _InvalidError(f"field `{item_path}`: null is not allowed in a map")
+                out[mk] = value_dec(v, item_path)
+            return out
+
+        return dec_map
+    dec = _value_decoder(field)
+    if _is_repeated(field):
+
+        def dec_list(value: Any, path: str) -> list[Any]:
+            if type(value) is not list:
+                raise _expect("array", value, path)
+            return [dec(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+        return dec_list
+    return dec
+
+
+# --- shapes ------------------------------------------------------------------------------
+
+
+_UNWRAP_KEYS: dict[type[Message], str] = {}
+
+
+def _unwrap_key(cls: type[Message]) -> str:
+    """The JSON key of an UNWRAP message's only field (cached: it sits on the hot path)."""
+    key = _UNWRAP_KEYS.get(cls)
+    if key is None:
+        key = _UNWRAP_KEYS[cls] = _json_options(_only_field(cls))[0]
+    return key
+
+
+def _only_field(cls: type[Message]) -> Any:
+    fields = cls.DESCRIPTOR.fields
+    if len(fields) != 1:
+        raise ContractError(
+            f"UNWRAP needs a message with exactly one field; {cls.DESCRIPTOR.full_name} "
+            f"has {len(fields)}"
+        )
+    return fields[0]
+
+
+def _encode(shape: JsonShape, message: Message) -> Any:
+    if shape is JsonShape.OBJECT:
+        return codec_for(type(message)).to_json(message)
+    if shape is JsonShape.NULL:
+        return None
+    if shape is JsonShape.TRUE:
+        return True
+    if shape is JsonShape.NULLABLE:
+        if not message.ListFields():
+            return None
+        return codec_for(type(message)).to_json(message)
+    # UNWRAP
+    return codec_for(type(message)).to_json(message)[_unwrap_key(type(message))]
+
+
+def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
+    if shape is JsonShape.OBJECT:
+        return codec_for(cls).from_json(value)  # type: ignore[return-value]
+    if shape is JsonShape.NULL:
+        # Upstream clients ignore the result of a null-result verb; so do we.
+        return cls()
+    if shape is JsonShape.TRUE:
+        if value is not True:
+            raise _InvalidError(
+                f"expected true, got {json_type_name(value) if value is not False else 'false'}"
+            )
+        return cls()
+    if shape is JsonShape.NULLABLE:
+        if value is None:
+            return cls()
+        return codec_for(cls).from_json(value)  # type: ignore[return-value]
+    key = _unwrap_key(cls)
+    if value is None:
+        raise _InvalidError(f"expected the value of `{key}`, got null")
+    return codec_for(cls).from_json({key: value})  # type: ignore[return-value]
+
+
+def _raise_as(kind: type[RPCError], exc: _InvalidError) -> RPCError:
+    return kind(str(exc))
+
+
+def encode_params(method: MethodDescriptor[M, Any], request: M) -> Any:
+    """The kRPC ``params`` for a request message."""
+    return _encode(method.params_shape, request)
+
+
+def decode_params(method: MethodDescriptor[M, Any], params: Any) -> M:
+    """A request message from kRPC ``params``; ``ParseRequestError`` when malformed."""
+    try:
+        return _decode(method.params_shape, method.request_type, params)
+    except _InvalidError as exc:
+        raise _raise_as(ParseRequestError, exc) from None
+
+
+def encode_result(method: MethodDescriptor[Any, M], response: M) -> Any:
+    """The kRPC ``result`` for a response message."""
+    return _encode(method.result_shape, response)
+
+
+def decode_result(method: MethodDescriptor[Any, M], result: Any) -> M:
+    """A response message from a kRPC ``result``; ``ParseResponseError`` when malformed."""
+    try:
+        return _decode(method.result_shape, method.response_type, result)
+    except _InvalidError as exc:
+        raise _raise_as(ParseResponseError, exc) from None

@@ -13,7 +13,7 @@ TEST_PROTOS := $(wildcard tests/proto/buckyos_test/*.proto)
 EXAMPLES := $(patsubst examples/%/proto,%,$(wildcard examples/*/proto))
 PY_DIRS := runtime codegen generated services cli tests $(wildcard examples bench)
 
-.PHONY: all venv codegen codegen-check lint test wheel-check demo bench bench-quick fuzz soak docs-tables clean
+.PHONY: all venv typings codegen codegen-check lint test wheel-check demo bench bench-quick fuzz soak docs-tables clean
 
 all: test
 
@@ -24,6 +24,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# mypy cannot follow setuptools' editable finder (buckyos.runtime lives in runtime/): it
+# reads the packages through these symlinks, made here rather than committed.
+TYPINGS := .typings/buckyos
+typings:
+	mkdir -p $(TYPINGS)
+	$(foreach d,runtime codegen generated services cli,ln -sfn ../../$(d) $(TYPINGS)/$(d) &&) true
 
 codegen: $(STAMP)
 	$(CODEGEN) --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
@@ -41,7 +48,7 @@ codegen-check: $(STAMP)
 		--out examples/$(ex)/generated --map $(ex)/=examples.$(ex).generated \
 		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 
-lint: $(STAMP)
+lint: $(STAMP) typings
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --exclude '*_pb2*' $(PY_DIRS)
 	$(PY) -m mypy

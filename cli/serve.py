@@ -31,10 +31,8 @@ not hold an Ed25519 public key, a port in use (1).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import importlib
-import importlib.util
 import inspect
 import logging
 import os
@@ -401,7 +399,7 @@ def _announce(info: ServerInfo, as_json: bool) -> None:
 
 
 async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: bool) -> None:
-    from buckyos.runtime.server.serve import ServerInfo, serve
+    from buckyos.runtime.server.serve import serve
 
     try:
         await binding.init()
@@ -409,52 +407,36 @@ async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: boo
         raise CliError(
             f"binding {binding.name} failed to start: {type(exc).__name__}: {exc}"
         ) from exc
-    ready = asyncio.Event()
-    info = ServerInfo()
-    server = asyncio.create_task(
-        serve(
+    listening = False
+
+    def ready(info: ServerInfo) -> None:
+        nonlocal listening
+        listening = True
+        _announce(info, as_json)
+        _log.info("serving %s; SIGTERM or Ctrl-C stops", ", ".join(info.apis))
+
+    try:
+        await serve(
             binding,
             host=plan.host,
             krpc_port=plan.krpc_port,
             grpc_port=plan.grpc_port,
             log_level=log_level,
-            ready=ready,
-            info=info,
-        ),
-        name="buckyos-serve",
-    )
-    listening = asyncio.create_task(ready.wait())
-    try:
-        await asyncio.wait((server, listening), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        listening.cancel()
-    if not ready.is_set():
-        try:
-            await server
-        except OSError as exc:
-            wires = ", ".join(
-                f"{name} port {port}"
-                for name, port in (("kRPC", plan.krpc_port), ("gRPC", plan.grpc_port))
-                if port is not None
-            )
-            raise CliError(
-                f"cannot listen on {plan.host} ({wires}): {exc}; free the port or choose "
-                "another with --krpc-port/--grpc-port (0 picks a free one)"
-            ) from exc
-        return
-    _announce(info, as_json)
-    _log.info("serving %s; SIGTERM or Ctrl-C stops", ", ".join(info.apis))
-    await server
+            on_ready=ready,
+        )
+    except OSError as exc:
+        if listening:
+            raise
+        wires = ", ".join(
+            f"{name} port {port}"
+            for name, port in (("kRPC", plan.krpc_port), ("gRPC", plan.grpc_port))
+            if port is not None
+        )
+        raise CliError(
+            f"cannot listen on {plan.host} ({wires}): {exc}; free the port or choose "
+            "another with --krpc-port/--grpc-port (0 picks a free one)"
+        ) from exc
     _log.info("stopped")
-
-
-def _loop_factory() -> Any:
-    """uvloop's loop when installed, as ``buckyos.runtime.server.serve.run`` uses."""
-    if importlib.util.find_spec("uvloop") is None:
-        return None
-    import uvloop
-
-    return uvloop.new_event_loop
 
 
 def _configure_logging(level: str) -> None:
@@ -508,9 +490,10 @@ def run(args: argparse.Namespace) -> int:
         no_krpc=args.no_krpc,
         no_grpc=args.no_grpc,
     )
+    from buckyos.runtime.server.process import run_async
+
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(_serve(binding, plan, args.log_level, args.json))
+        run_async(lambda: _serve(binding, plan, args.log_level, args.json))
     finally:
         with contextlib.suppress(Exception):
             binding.close()

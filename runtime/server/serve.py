@@ -9,7 +9,8 @@ and both servers were checked to share a loop (plain asyncio or uvloop, grpcio 1
 
 ``serving`` is the same as an async context manager, for tests and for programs that run
 other things next to the servers; ``run`` is the blocking entry point for a service's
-``main`` (uvloop when installed).
+``main`` (uvloop when installed).  What a service process adds around them (its exit
+code, its ready lines) is :mod:`buckyos.runtime.server.process`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import math
-import signal
 import socket
-import threading
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -32,6 +30,7 @@ import uvicorn
 from buckyos.runtime.server.grpc_server import GrpcServer
 from buckyos.runtime.server.http_limits import HttpLimits, protocol_class, sweep
 from buckyos.runtime.server.krpc_server import KrpcApp
+from buckyos.runtime.server.process import run_async, stop_signals
 from buckyos.runtime.wire import registry
 from buckyos.runtime.wire.dispatch import Dispatcher
 from buckyos.runtime.wire.link import MAX_FRAME
@@ -300,25 +299,19 @@ async def serve(
     info: ServerInfo | None = None,
     grace: float = 5.0,
     handle_signals: bool = True,
+    on_ready: Callable[[ServerInfo], Awaitable[None] | None] | None = None,
 ) -> ServerInfo:
     """Serve ``dispatcher`` until SIGTERM/SIGINT or cancellation, then stop cleanly.
 
     ``ready`` is set once every wire listens; by then ``info`` (if given) holds the bound
-    ports.  Signals are handled only in the main thread (where Python delivers them) and
-    the handlers are removed on return.
+    ports.  ``on_ready(info)`` is called then too: a service process prints its ready
+    lines there (``process.print_ready(info.listening_lines())``); an exception it raises
+    stops the servers and propagates.  When it returns an awaitable (an ``async def``),
+    that runs next to the servers (startup work that needs them listening) and is
+    cancelled when they stop; its failure is logged.  Signals are handled only in the
+    main thread (where Python delivers them) and the handlers are removed on return.
     """
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    installed: list[tuple[signal.Signals, Any]] = []
-    if handle_signals and threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous = signal.getsignal(sig)
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
-                continue
-            installed.append((sig, previous))
-    try:
+    with stop_signals(handle_signals) as stop:
         async with serving(
             dispatcher,
             host=host,
@@ -330,15 +323,23 @@ async def serve(
         ) as served:
             if ready is not None:
                 ready.set()
-            await stop.wait()
-            _log.info("stopping: signal received")
-    finally:
-        for sig, previous in installed:
-            loop.remove_signal_handler(sig)
-            if previous is not None:
-                # asyncio resets to the default; put back what was there before us.
-                signal.signal(sig, previous)
+            started = on_ready(served) if on_ready is not None else None
+            after = asyncio.ensure_future(started) if started is not None else None
+            try:
+                await stop.wait()
+                _log.info("stopping: signal received")
+            finally:
+                if after is not None:
+                    await _cancel(after)
     return served
+
+
+async def _cancel(task: asyncio.Future[None]) -> None:
+    """Cancel ``on_ready``'s work and wait for it; log how it failed, if it did."""
+    task.cancel()
+    await asyncio.wait((task,))
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("startup after ready failed", exc_info=task.exception())
 
 
 def run(
@@ -350,20 +351,16 @@ def run(
     log_level: str = "info",
     grace: float = 5.0,
 ) -> ServerInfo:
-    """Blocking ``serve`` for a service's ``main``: a fresh loop, uvloop when installed."""
-    factory = None
-    if importlib.util.find_spec("uvloop") is not None:
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(
-            serve(
-                dispatcher,
-                host=host,
-                krpc_port=krpc_port,
-                grpc_port=grpc_port,
-                log_level=log_level,
-                grace=grace,
-            )
+    """Blocking ``serve`` for a service's ``main``: a fresh loop, uvloop when installed
+    (:func:`~buckyos.runtime.server.process.run_service` adds the ready lines and the
+    exit code)."""
+    return run_async(
+        lambda: serve(
+            dispatcher,
+            host=host,
+            krpc_port=krpc_port,
+            grpc_port=grpc_port,
+            log_level=log_level,
+            grace=grace,
         )
+    )

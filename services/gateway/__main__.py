@@ -14,16 +14,16 @@ a port in use exits 2 with a message that says what to fix.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.util
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.security.keys import load_private_key_file
+from buckyos.runtime.server.process import print_ready, run_service, stop_signals
+from buckyos.runtime.server.serve import LOG_LEVELS
 
 from .app import DEFAULT_TIMEOUT, GatewayApp
 from .credentials import ClientAddressSigner, DeviceTokenInvoker
@@ -32,8 +32,6 @@ from .pool import DEFAULT_TTL, InstancePool
 from .server import DEFAULT_PORT, gateway_serving
 
 __all__ = ["main", "parse_args"]
-
-_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def _node_host(text: str) -> tuple[str, str]:
@@ -48,13 +46,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m buckyos.services.gateway",
         description="BuckyOS node gateway: forwards POST /kapi/<service> to a started "
-        "instance found in system_config.",
+        f"instance found in {SYSTEM_CONFIG.api}.",
     )
     parser.add_argument(
         "--system-config",
         required=True,
         metavar="URL",
-        help="system_config's kRPC URL, e.g. http://127.0.0.1:3200",
+        help=f"{SYSTEM_CONFIG.api}'s kRPC URL, e.g. http://127.0.0.1:{SYSTEM_CONFIG.port}",
     )
     parser.add_argument(
         "--device-name", required=True, help="this node's device name (the token's kid)"
@@ -64,7 +62,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks one)")
-    parser.add_argument("--log-level", default="info", choices=_LEVELS)
+    parser.add_argument("--log-level", default="info", choices=LOG_LEVELS)
     parser.add_argument(
         "--node-host",
         action="append",
@@ -82,31 +80,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _serve(args: argparse.Namespace, app: GatewayApp) -> None:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with gateway_serving(
-        app, host=args.host, port=args.port, log_level=args.log_level
-    ) as url:
-        print(f"gateway listening on {url}", flush=True)
-        await stop.wait()
-        logging.getLogger("buckyos.services.gateway").info("stopping: signal received")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the gateway until SIGTERM/SIGINT; the exit status."""
-    args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+async def _serve(args: argparse.Namespace) -> None:
     try:
         key = load_private_key_file(args.device_key)
         transport = KrpcTransport(args.system_config)
-    except (ConfigError, ValueError) as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
-        return 2
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     invoker = DeviceTokenInvoker(transport, key, args.device_name)
     source = SystemConfigInstanceSource(
         invoker, system_config_url=args.system_config, node_hosts=dict(args.node_host)
@@ -116,18 +95,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout=args.timeout,
         client_signer=ClientAddressSigner(key, args.device_name),
     )
-    factory = None
-    if importlib.util.find_spec("uvloop") is not None:
-        import uvloop
+    with stop_signals() as stop:
+        async with gateway_serving(
+            app, host=args.host, port=args.port, log_level=args.log_level
+        ) as url:
+            print_ready([f"gateway listening on {url}"])
+            await stop.wait()
+            logging.getLogger("buckyos.services.gateway").info("stopping: signal received")
 
-        factory = uvloop.new_event_loop
-    try:
-        with asyncio.Runner(loop_factory=factory) as runner:
-            runner.run(_serve(args, app))
-    except OSError as exc:
-        print(f"gateway: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the gateway until SIGTERM/SIGINT; the exit status."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return run_service(
+        lambda: _serve(args),
+        name="gateway",
+        cannot_listen=lambda exc: f"cannot listen on {args.host}:{args.port}: {exc}",
+        listen_exit=2,
+    )
 
 
 if __name__ == "__main__":

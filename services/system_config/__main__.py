@@ -21,13 +21,14 @@ stderr), 1 when the store cannot be opened or a port cannot be bound.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
 from buckyos.runtime.errors import BuckyOSError, ConfigError
 from buckyos.runtime.security.keys import load_public_key
-from buckyos.runtime.server.serve import ServerInfo, add_server_options, serve
+from buckyos.runtime.server.process import print_ready, run_service
+from buckyos.runtime.server.serve import add_server_options, serve
 
 from .app import build_binding
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS
@@ -69,7 +70,7 @@ def _count(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG,
-        description="Serve the zone's configuration store (kRPC api system_config).",
+        description=f"Serve the zone's configuration store (kRPC api {SYSTEM_CONFIG.api}).",
     )
     parser.add_argument("--db", required=True, help="SQLite file of the store (created if new)")
     parser.add_argument(
@@ -105,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with --max-db-bytes: the last bytes kept for deletes and zone services "
         "(default: a tenth of the cap)",
     )
-    add_server_options(parser, krpc_port=3200)
+    add_server_options(parser, krpc_port=SYSTEM_CONFIG.port)
     return parser
 
 
@@ -129,27 +130,14 @@ async def _serve(args: argparse.Namespace) -> int:
             user_quota_bytes=args.user_quota_bytes,
             user_quota_keys=args.user_quota_keys,
         )
-        ready = asyncio.Event()
-        info = ServerInfo()
-        task = asyncio.create_task(
-            serve(
-                binding,
-                host=args.host,
-                krpc_port=args.krpc_port,
-                grpc_port=None if args.no_grpc else args.grpc_port,
-                log_level=args.log_level,
-                ready=ready,
-                info=info,
-            )
+        await serve(
+            binding,
+            host=args.host,
+            krpc_port=args.krpc_port,
+            grpc_port=None if args.no_grpc else args.grpc_port,
+            log_level=args.log_level,
+            on_ready=lambda info: print_ready(info.listening_lines()),
         )
-        waiter = asyncio.create_task(ready.wait())
-        try:
-            await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if ready.is_set():
-            print("\n".join(info.listening_lines()), flush=True)
-        await task
         return 0
     finally:
         if binding is not None:
@@ -165,25 +153,16 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        return asyncio.run(_serve(args))
-    except ConfigError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
-        return 2
-    except StoreError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        grpc = "off" if args.no_grpc else f"port {args.grpc_port}"
-        print(
-            f"{_PROG}: cannot listen on {args.host} (kRPC port {args.krpc_port}, gRPC {grpc}): "
-            f"{exc}; choose free ports (0 picks one)",
-            file=sys.stderr,
-        )
-        return 1
-    except BuckyOSError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
-        return 1
+    grpc = "off" if args.no_grpc else f"port {args.grpc_port}"
+    return run_service(
+        lambda: _serve(args),
+        name=_PROG,
+        cannot_listen=lambda exc: (
+            f"cannot listen on {args.host} (kRPC port {args.krpc_port}, gRPC {grpc}): {exc}; "
+            "choose free ports (0 picks one)"
+        ),
+        errors=((StoreError, 1), (BuckyOSError, 1)),
+    )
 
 
 if __name__ == "__main__":

@@ -9,14 +9,14 @@ endpoint.  Stops cleanly and exits 0 on SIGTERM or SIGINT; bad options or key fi
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.util
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
+from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import ConfigError, RPCError
 from buckyos.runtime.security.keys import (
@@ -25,6 +25,7 @@ from buckyos.runtime.security.keys import (
     load_public_key,
     public_key_to_jwk,
 )
+from buckyos.runtime.server.process import print_ready, run_service
 from buckyos.runtime.server.serve import ServerInfo, add_server_options, serve
 
 from .app import build_binding, service_of
@@ -39,7 +40,8 @@ _log = logging.getLogger("buckyos.verify_hub")
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m buckyos.services.verify_hub",
-        description="verify-hub: the zone's login and token service (kRPC api verify-hub).",
+        description=f"{VERIFY_HUB.api}: the zone's login and token service "
+        f"(kRPC api {VERIFY_HUB.api}).",
     )
     parser.add_argument(
         "--key",
@@ -55,7 +57,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--system-config",
         required=True,
         metavar="URL",
-        help="system_config's kRPC URL (http://127.0.0.1:3200 or .../kapi/system_config)",
+        help=f"{SYSTEM_CONFIG.api}'s kRPC URL (http://127.0.0.1:{SYSTEM_CONFIG.port} or "
+        f".../kapi/{SYSTEM_CONFIG.api})",
     )
     parser.add_argument(
         "--device-name", required=True, help="this node's device name (kid of its tokens)"
@@ -70,7 +73,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the zone owner's public key: a JWK, or a file holding a JWK, a DID document, "
         "node_identity.json or a PEM public key",
     )
-    add_server_options(parser, krpc_port=3300)
+    add_server_options(parser, krpc_port=VERIFY_HUB.port)
     return parser.parse_args(argv)
 
 
@@ -112,16 +115,12 @@ async def _main(args: argparse.Namespace) -> int:
         credentials=DeviceCredentials(device_key, args.device_name),
     )
     binding = build_binding(signing_key=signing_key, state=state, directory=directory)
-    info = ServerInfo()
-    ready = asyncio.Event()
 
-    async def announce() -> None:
-        await ready.wait()
-        print("\n".join(info.listening_lines()), flush=True)
+    async def started(info: ServerInfo) -> None:
+        print_ready(info.listening_lines())
         await binding.init()  # starts publishing revocations before the first login
         await _check_boot_config(directory, signing_key.public_key())
 
-    announcer = asyncio.create_task(announce())
     try:
         await serve(
             binding,
@@ -129,11 +128,9 @@ async def _main(args: argparse.Namespace) -> int:
             krpc_port=args.krpc_port,
             grpc_port=None if args.no_grpc else args.grpc_port,
             log_level=args.log_level,
-            ready=ready,
-            info=info,
+            on_ready=started,
         )
     finally:
-        announcer.cancel()
         await service_of(binding).aclose()
         binding.close()
         await transport.aclose()
@@ -148,24 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    factory = None
-    if importlib.util.find_spec("uvloop") is not None:
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    try:
-        with asyncio.Runner(loop_factory=factory) as runner:
-            return runner.run(_main(args))
-    except ConfigError as err:
-        print(f"verify-hub: {err}", file=sys.stderr, flush=True)
-        return 2
-    except OSError as err:
-        print(
-            f"verify-hub: cannot listen on {args.host} (kRPC {args.krpc_port}): {err}",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
+    return run_service(
+        lambda: _main(args),
+        name=VERIFY_HUB.api,
+        cannot_listen=lambda exc: f"cannot listen on {args.host} (kRPC {args.krpc_port}): {exc}",
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,11 @@ everything else lives in modules named for their one job::
     binding      a served binding: verb table, lifecycle, the dispatcher the wires call
     tokens/keys  Ed25519 JWTs and keys;  rbac  casbin with upstream's model
     config       where a program's identity and zone come from (upstream's precedence)
-    runtime      the program's runtime: login, tokens, service routes; an invoker
+    runtime      the program's runtime (an invoker) and the process-wide singleton
+    login / trust / routes / paths   its login and token signing, the keys and RBAC it
+                 trusts, the routes to services, its folders and settings keys
     keepalive    the background token renewal and instance records
+    flow         sans-IO flows: login and keep-alive written once, a sync and an async driver
     events       binder events; link / ws_link / grpc_link / link_client  the streaming links
     resolve      where a service can be reached;  routing  calls with failover
     krpc_client / grpc_client / inprocess   the three client transports

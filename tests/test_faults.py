@@ -276,7 +276,7 @@ def test_best_performance_callers_outlive_the_gateway(
     )
     try:
         rt.login()
-        routes = rt._candidates("verify-hub")
+        routes = rt._routes.candidates("verify-hub")
         assert [e.via for e in routes] == ["direct", "direct", "gateway"], routes
         hub = VerifyHubStub(rt)
         pair = hub.LoginByJwt(jwt=handed_over)

@@ -117,3 +117,37 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path) -> None:
     found = [module for _, module in runtime_imports(sample)]
     assert found == ["buckyos.runtime.server", "buckyos.runtime.client.routing"]
     assert [layer_of_module(m) for m in found] == ["server", "client"]
+
+
+def module_graph(package: str) -> dict[str, set[str]]:
+    """Which modules of ``runtime/<package>/`` each of its modules imports, counting
+    imports for the type checker too: a cycle hidden behind TYPE_CHECKING is still one."""
+    folder = RUNTIME / package
+    names = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    prefix = ["buckyos", "runtime", package]
+    graph: dict[str, set[str]] = {}
+    for name in names:
+        found: set[str] = set()
+        for node in ast.walk(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if parts[:3] == prefix:
+                    found.update(parts[3:4] or [alias.name for alias in node.names])
+        graph[name] = found & names - {name}
+    return graph
+
+
+@pytest.mark.parametrize("package", ["program"])
+def test_modules_of_a_package_import_one_way(package: str) -> None:
+    graph = module_graph(package)
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for target in sorted(graph[name]):
+            assert target not in path, f"{package}/: import cycle {' -> '.join([*path, target])}"
+            if target not in done:
+                visit(target, [*path, target])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [name])

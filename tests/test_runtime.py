@@ -73,7 +73,7 @@ def test_the_issue_example_appclient_with_a_user_key(zone: Zone, tmp_path: Path)
         get_buckyos_api_runtime()
     rt = app_client(zone, tmp_path, login_retry=FAST)
     # AppClient: the zone's public URL (http, machine.json says force_https false).
-    assert rt._candidates("system_config") == [
+    assert rt._routes.candidates("system_config") == [
         Endpoint("krpc", f"{zone.url}/kapi/system_config", "public")
     ]
     rt.login()
@@ -214,12 +214,12 @@ def test_kernel_service_logs_in_with_the_token_node_daemon_handed_over(
     assert rt.token_verifier().verify(hub_token).sub == "alice"
     assert rt.token_verifier().verify(handed).sub == "ood1"
     # verify-hub is found through services/verify-hub/info: this node's started instance.
-    routes = rt._candidates("verify-hub")
+    routes = rt._routes.candidates("verify-hub")
     assert routes[0] == Endpoint("krpc", f"{zone.url}/kapi/verify-hub", "direct", "ood1")
     assert routes[-1] == Endpoint("krpc", "http://127.0.0.1:3180/kapi/verify-hub", "gateway")
     # Served in this very process, the api is called in process first (unless disabled).
     rt.use_inprocess = True
-    assert rt._candidates("verify-hub")[0] == Endpoint("inprocess", "", "inprocess")
+    assert rt._routes.candidates("verify-hub")[0] == Endpoint("inprocess", "", "inprocess")
     rt.use_inprocess = False
     keepalive = rt.keepalive(tick=0.05)
     keepalive.run_once()  # trades the handed-over token through that route
@@ -282,7 +282,7 @@ def test_app_service_routes_through_the_host_gateway(tmp_path: Path) -> None:
         "BUCKYOS_HOST_GATEWAY": "172.17.0.1",
     }
     rt = BuckyOSRuntime(load_config(RuntimeType.APP_SERVICE, "", environ=env))
-    assert rt._candidates("system_config") == [
+    assert rt._routes.candidates("system_config") == [
         Endpoint("krpc", "http://172.17.0.1:3180/kapi/system_config", "gateway")
     ]
     # Paths and folders, as upstream names them.
@@ -312,7 +312,7 @@ def test_a_missing_service_record_still_leaves_the_gateway(zone: Zone, tmp_path:
         inprocess=False,
     )
     # Upstream dies with "Service not valid: service info not found" (#573); we go on.
-    assert rt._candidates("task-manager") == [
+    assert rt._routes.candidates("task-manager") == [
         Endpoint("krpc", "http://127.0.0.1:3180/kapi/task-manager", "gateway")
     ]
     rt.close()

@@ -134,7 +134,7 @@ def test_gateway_url_moves_the_gateway_route(zone: ZoneInfo) -> None:
         "node-daemon", None, RuntimeType.KERNEL, environ=_environ(zone), gateway_url=gateway
     )
     try:
-        route = rt._gateway("verify-hub")
+        route = rt._routes.gateway("verify-hub")
         assert (route.kind, route.address, route.via) == (
             "krpc",
             f"{gateway}/kapi/verify-hub",

@@ -15,7 +15,9 @@ Upstream's ``keep_alive`` (``buckyos-api/src/runtime.rs``), kept and hardened:
 
 It runs as a daemon **thread** for sync programs or an asyncio **task** when started from
 a running loop; both sleep on an event, so :meth:`KeepAlive.stop` / :meth:`KeepAlive.astop`
-end them at once, and both share the decisions below (pure functions of the state).
+end them at once.  A round is one sans-IO flow (:mod:`~buckyos.runtime.program.flow`)
+that :meth:`KeepAlive.run_once` and :meth:`KeepAlive.arun_once` drive, over the pure
+decisions below; what it needs of the runtime is :class:`KeepAliveHost`.
 """
 
 from __future__ import annotations
@@ -27,20 +29,24 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal, Protocol
 
-from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.generated.verify_hub_rpc import AsyncVerifyHubStub, VerifyHubStub
+from buckyos.generated import system_config_pb2 as sc
+from buckyos.generated import verify_hub_pb2 as vh
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_SET
+from buckyos.generated.verify_hub_rpc import VERIFY_HUB_LOGIN_BY_JWT, VERIFY_HUB_REFRESH_TOKEN
 from buckyos.runtime.errors import ConfigError, RPCError, TransportError
-from buckyos.runtime.security.tokens import SessionToken, is_expiry_error
-
-if TYPE_CHECKING:
-    from buckyos.runtime.program.runtime import BuckyOSRuntime
+from buckyos.runtime.program.config import RuntimeConfig
+from buckyos.runtime.program.flow import Flow, adrive, call, drive
+from buckyos.runtime.security.session_token import SessionToken
+from buckyos.runtime.security.token_verifier import is_expiry_error
+from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = [
     "RENEW",
     "REPORT",
     "KeepAlive",
+    "KeepAliveHost",
     "RenewAction",
     "RuntimeHealth",
     "TaskStatus",
@@ -53,6 +59,40 @@ REPORT: Final = "update_service_instance_info"
 _log = logging.getLogger("buckyos.runtime.program.keepalive")
 
 RenewAction = Literal["none", "trade", "refresh", "relogin"]
+
+
+class KeepAliveHost(UnaryInvoker, AsyncUnaryInvoker, Protocol):
+    """What the keep-alive needs of its runtime (a ``BuckyOSRuntime`` is one): the session,
+    a key to sign a new login, this instance's identity, and an invoker for its calls."""
+
+    @property
+    def config(self) -> RuntimeConfig: ...
+
+    @property
+    def app_id(self) -> str: ...
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    @property
+    def is_service(self) -> bool: ...
+
+    @property
+    def refresh_token(self) -> str | None: ...
+
+    @property
+    def service_ports(self) -> Mapping[str, int]: ...
+
+    @property
+    def start_time(self) -> int: ...
+
+    def token_info(self) -> SessionToken | None: ...
+
+    def set_tokens(self, session: str | None, refresh: str | None, *, source: str) -> None: ...
+
+    def current_token(self) -> str | None: ...
+
+    def sign_login_jwt(self) -> str: ...
 
 
 def renew_action(
@@ -76,7 +116,7 @@ def _refused(error: BaseException) -> bool:
     return is_expiry_error(error) or not error.retryable
 
 
-def instance_record(runtime: BuckyOSRuntime, now: float, interval: float) -> tuple[str, str]:
+def instance_record(runtime: KeepAliveHost, now: float, interval: float) -> tuple[str, str]:
     """``(key, JSON)`` of this service instance, in upstream's ``ServiceInstanceReportInfo``
     shape."""
     device = runtime.config.device
@@ -166,7 +206,7 @@ class KeepAlive:
 
     def __init__(
         self,
-        runtime: BuckyOSRuntime,
+        runtime: KeepAliveHost,
         *,
         tick: float = 5.0,
         renew_before: float = 30.0,
@@ -243,15 +283,16 @@ class KeepAlive:
     def _set_pair(self, session: str, refresh: str) -> None:
         self.runtime.set_tokens(session, refresh, source="verify-hub")
 
-    # -- one round, sync and async ------------------------------------------------------------
+    # -- one round: a flow, and its two drivers ----------------------------------------------
 
-    def _renew(self, action: RenewAction) -> None:
+    def _renew(self, action: RenewAction) -> Flow[None]:
         rt = self.runtime
-        hub = VerifyHubStub(rt)
         if action == "refresh":
             refresh = rt.refresh_token or ""
             try:
-                pair = hub.RefreshToken(refresh_token=refresh)
+                pair = yield from call(
+                    VERIFY_HUB_REFRESH_TOKEN, vh.RefreshTokenRequest(refresh_token=refresh)
+                )
             except BaseException as exc:
                 if not _refused(exc):
                     raise
@@ -262,77 +303,43 @@ class KeepAlive:
                 return
         jwt = rt.sign_login_jwt() if action == "relogin" else rt.current_token()
         try:
-            pair = hub.LoginByJwt(jwt=jwt or "")
+            pair = yield from call(VERIFY_HUB_LOGIN_BY_JWT, vh.LoginByJwtRequest(jwt=jwt or ""))
         except BaseException as exc:
             if action != "trade" or not _refused(exc):
                 raise
             # A handed-over token verify-hub will not take (used, expired): sign our own.
-            pair = hub.LoginByJwt(jwt=rt.sign_login_jwt())
+            pair = yield from call(
+                VERIFY_HUB_LOGIN_BY_JWT, vh.LoginByJwtRequest(jwt=rt.sign_login_jwt())
+            )
         self._set_pair(pair.session_token, pair.refresh_token)
 
-    async def _arenew(self, action: RenewAction) -> None:
-        rt = self.runtime
-        hub = AsyncVerifyHubStub(rt)
-        if action == "refresh":
-            refresh = rt.refresh_token or ""
+    def _round(self) -> Flow[None]:
+        """One keep-alive round; never raises (failures are recorded)."""
+        self.ticks += 1
+        now = self.clock()
+        if self._due(RENEW, now):
             try:
-                pair = await hub.RefreshToken(refresh_token=refresh)
-            except BaseException as exc:
-                if not _refused(exc):
-                    raise
-                _log.warning("refresh refused (%s); logging in again", exc)
-                action = "relogin"
-            else:
-                self._set_pair(pair.session_token, pair.refresh_token)
-                return
-        jwt = rt.sign_login_jwt() if action == "relogin" else rt.current_token()
-        try:
-            pair = await hub.LoginByJwt(jwt=jwt or "")
-        except BaseException as exc:
-            if action != "trade" or not _refused(exc):
-                raise
-            pair = await hub.LoginByJwt(jwt=rt.sign_login_jwt())
-        self._set_pair(pair.session_token, pair.refresh_token)
+                action = self._plan(now)
+                if action != "none":
+                    yield from self._renew(action)
+                self._success(RENEW, now, 0.0)
+            except Exception as exc:
+                self._failure(RENEW, now, exc)
+        if self._due(REPORT, now):
+            try:
+                key, value = instance_record(self.runtime, now, self.instance_interval)
+                yield from call(SYSTEM_CONFIG_SET, sc.SetRequest(key=key, value=value))
+                self._success(REPORT, now, now + self.instance_interval)
+            except Exception as exc:
+                self._failure(REPORT, now, exc)
 
     def run_once(self) -> None:
         """One keep-alive round from sync code; never raises (failures are recorded)."""
-        self.ticks += 1
-        now = self.clock()
-        if self._due(RENEW, now):
-            try:
-                action = self._plan(now)
-                if action != "none":
-                    self._renew(action)
-                self._success(RENEW, now, 0.0)
-            except Exception as exc:
-                self._failure(RENEW, now, exc)
-        if self._due(REPORT, now):
-            try:
-                key, value = instance_record(self.runtime, now, self.instance_interval)
-                SystemConfigStub(self.runtime).Set(key=key, value=value)
-                self._success(REPORT, now, now + self.instance_interval)
-            except Exception as exc:
-                self._failure(REPORT, now, exc)
+        drive(self._round(), self.runtime)
 
     async def arun_once(self) -> None:
         """The asyncio twin of :meth:`run_once`."""
-        self.ticks += 1
-        now = self.clock()
-        if self._due(RENEW, now):
-            try:
-                action = self._plan(now)
-                if action != "none":
-                    await self._arenew(action)
-                self._success(RENEW, now, 0.0)
-            except Exception as exc:
-                self._failure(RENEW, now, exc)
-        if self._due(REPORT, now):
-            try:
-                key, value = instance_record(self.runtime, now, self.instance_interval)
-                await AsyncSystemConfigStub(self.runtime).Set(key=key, value=value)
-                self._success(REPORT, now, now + self.instance_interval)
-            except Exception as exc:
-                self._failure(REPORT, now, exc)
+        await adrive(self._round(), self.runtime)
 
     # -- thread and task --------------------------------------------------------------------
 

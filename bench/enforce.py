@@ -14,7 +14,8 @@ import itertools
 
 from buckyos.runtime.security.keys import public_key_from_jwk
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.authz import Authorizer
 
 from .context import Context

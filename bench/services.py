@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from buckyos.runtime.security.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 
 from .context import Context
 from .harness import ServerProcess, UnavailableError

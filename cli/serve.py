@@ -320,7 +320,8 @@ def binding_for_servicer(
     plus the lines of ``rbac_policy``; named after the servicer's api."""
     from buckyos.runtime.errors import ContractError
     from buckyos.runtime.security.rbac import RbacEnforcer
-    from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+    from buckyos.runtime.security.token_verifier import TokenVerifier
+    from buckyos.runtime.security.trust_keys import TrustKeyStore
     from buckyos.runtime.server.binding import Binding
 
     trust = TrustKeyStore()

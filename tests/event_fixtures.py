@@ -22,7 +22,9 @@ from buckyos.runtime.auth import parse_auth
 from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
 from buckyos.runtime.security.keys import generate_key_pair
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.server.serve import ServerInfo, serving

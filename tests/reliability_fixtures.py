@@ -25,7 +25,7 @@ from buckyos.runtime.security.keys import (
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.services.zone.supervisor import Started, alive, start_service, stop_pid
 
 __all__ = [

@@ -37,12 +37,10 @@ from buckyos.runtime.security.keys import (
     public_key_to_jwk,
 )
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import (
-    TokenVerifier,
-    TrustKeyStore,
-    decode_unverified,
-    sign_token,
-)
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.server.serve import ServerInfo

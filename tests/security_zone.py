@@ -40,7 +40,7 @@ from buckyos.runtime.security.keys import (
     public_key_to_jwk,
 )
 from buckyos.runtime.security.revocation import REVOCATIONS_KEY
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import ServerInfo, serving
 from buckyos.services.system_config import SqliteStore
 from buckyos.services.system_config import build_binding as build_system_config

@@ -17,7 +17,10 @@ from buckyos.runtime.errors import InvalidTokenError, NoPermissionError
 from buckyos.runtime.security.keys import generate_key_pair
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.revocation import REVOKED_SESSION, Revocations, RevocationSet
-from buckyos.runtime.security.tokens import SessionToken, TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.session_token import SessionToken
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.authz import Authorizer, Verdict
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import ANONYMOUS, Caller

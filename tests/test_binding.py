@@ -30,7 +30,7 @@ from buckyos.runtime.errors import (
     UnknownMethodError,
 )
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.wire.dispatch import CallInfo, Dispatcher

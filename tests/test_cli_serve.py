@@ -36,7 +36,9 @@ from buckyos.runtime.security.keys import (
     public_key_to_jwk,
 )
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +59,8 @@ from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.security.keys import public_key_from_jwk
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 
 
 class Config(SystemConfigServicer):
@@ -342,7 +345,8 @@ from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.security.keys import generate_key_pair
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 
 
 class Config(SystemConfigServicer):

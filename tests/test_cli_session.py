@@ -29,7 +29,7 @@ import pytest
 
 from buckyos.cli.main import main
 from buckyos.runtime.security.keys import generate_private_key
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")

@@ -32,7 +32,7 @@ from buckyos.runtime.security.keys import (
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")

@@ -27,7 +27,9 @@ from buckyos.runtime.errors import (
 )
 from buckyos.runtime.security.keys import Ed25519PrivateKey, generate_key_pair
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.krpc_server import KrpcApp
 from buckyos.runtime.server.request import Request

@@ -15,7 +15,9 @@ from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_GET
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import NoPermissionError, ServiceNotValidError, TransportError
 from buckyos.runtime.security.keys import generate_key_pair
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, decode_unverified
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.services.gateway.app import echo_sys
 from buckyos.services.gateway.credentials import DeviceTokenInvoker
 from buckyos.services.gateway.instances import (

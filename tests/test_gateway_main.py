@@ -15,7 +15,7 @@ from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.security.keys import private_key_to_pem
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier
+from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.krpc_server import KrpcApp
 from buckyos.runtime.server.serve import serving

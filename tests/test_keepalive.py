@@ -19,7 +19,8 @@ from buckyos.runtime.errors import InvalidTokenError
 from buckyos.runtime.program.config import RuntimeType, load_config
 from buckyos.runtime.program.keepalive import renew_action
 from buckyos.runtime.program.runtime import BuckyOSRuntime, RetryPolicy
-from buckyos.runtime.security.tokens import make_service_login_jwt, parse_unverified
+from buckyos.runtime.security.session_token import parse_unverified
+from buckyos.runtime.security.token_signing import make_service_login_jwt
 from tests.runtime_fakes import Zone, fake_zone
 
 FAST = RetryPolicy(1, 0.01, 0.01, 0.0)

@@ -9,16 +9,14 @@ import pytest
 
 from buckyos.runtime.client.resolve import (
     Endpoint,
-    ServiceInfoCache,
-    ServiceNode,
     direct_endpoints,
     gateway_endpoint,
     kernel_candidates,
-    parse_instance,
-    parse_service_info,
     public_endpoint,
     zone_host,
 )
+from buckyos.runtime.client.service_info_cache import ServiceInfoCache
+from buckyos.runtime.client.service_records import ServiceNode, parse_instance, parse_service_info
 from buckyos.runtime.errors import ConfigError, ServiceNotValidError, TransportError
 
 # upstream's ServiceInfo as the scheduler writes it (buckyos-protocol.md section 4)

@@ -18,7 +18,8 @@ from buckyos.runtime.security.revocation import (
     RevocationSet,
     session_key_of,
 )
-from buckyos.runtime.security.tokens import parse_unverified, sign_token
+from buckyos.runtime.security.session_token import parse_unverified
+from buckyos.runtime.security.token_signing import sign_token
 
 KEY = generate_private_key()
 

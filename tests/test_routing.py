@@ -23,7 +23,9 @@ from buckyos.runtime.client.routing import Router, never_sent, should_fail_over
 from buckyos.runtime.errors import KeyNotExistError, NoPermissionError, TransportError
 from buckyos.runtime.security.keys import generate_key_pair
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore, sign_token
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.server.serve import serving

@@ -28,7 +28,7 @@ import pytest
 
 import tests.security_zone as security_zone
 from buckyos.runtime.errors import RPCError
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import serving
 from buckyos.services.system_config import SqliteStore
 from buckyos.services.system_config import build_binding as build_system_config

@@ -26,7 +26,8 @@ from buckyos.generated import verify_hub_pb2 as pb
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB_LOGIN_BY_PASSWORD
 from buckyos.runtime.errors import RPCError, error_from_text
 from buckyos.runtime.security.keys import Ed25519PrivateKey, did_document, generate_private_key
-from buckyos.runtime.security.tokens import decode_unverified, make_service_login_jwt, sign_token
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_signing import make_service_login_jwt, sign_token
 from buckyos.services.verify_hub import service_of, stored_password_hash
 from tests.security_zone import (
     WIRES,

@@ -26,7 +26,8 @@ from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.revocation import REVOCATIONS_KEY, RevocationPoller, RevocationSet
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.server.serve import ServerInfo, serving

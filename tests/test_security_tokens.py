@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from buckyos.runtime.security.keys import b64url_encode, public_key_to_raw
-from buckyos.runtime.security.tokens import make_user_login_jwt, sign_token
+from buckyos.runtime.security.token_signing import make_user_login_jwt, sign_token
 from tests.security_zone import (
     WIRES,
     Case,

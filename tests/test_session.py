@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from buckyos.runtime.security.keys import generate_private_key
-from buckyos.runtime.security.tokens import parse_unverified, sign_token
+from buckyos.runtime.security.session_token import parse_unverified
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.session import SessionStore, loa_of_token, session_key_of
 
 

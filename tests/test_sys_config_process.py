@@ -31,7 +31,7 @@ from buckyos.runtime.security.keys import (
     private_key_to_pem,
     public_key_to_jwk,
 )
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 
 N_KEYS = 40
 

@@ -32,7 +32,7 @@ from buckyos.runtime.security.keys import (
     generate_key_pair,
     public_key_to_jwk,
 )
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import ServerInfo, serving
 from buckyos.services.system_config import Entry, SqliteStore, build_binding
 

@@ -37,19 +37,19 @@ from buckyos.runtime.security.keys import (
     public_key_to_jwk,
     public_key_to_raw,
 )
-from buckyos.runtime.security.tokens import (
+from buckyos.runtime.security.session_token import (
     MAX_TOKEN_BYTES,
-    KeyKind,
     SessionToken,
-    TokenVerifier,
-    TrustKeyStore,
     decode_unverified,
-    is_expiry_error,
+    parse_unverified,
+)
+from buckyos.runtime.security.token_signing import (
     make_service_login_jwt,
     make_user_login_jwt,
-    parse_unverified,
     sign_token,
 )
+from buckyos.runtime.security.token_verifier import TokenVerifier, is_expiry_error
+from buckyos.runtime.security.trust_keys import KeyKind, TrustKeyStore
 
 NOW = 1_760_000_000
 
@@ -757,7 +757,7 @@ def test_b64url_helpers() -> None:
 
 
 def test_device_token_source_renews_before_expiry() -> None:
-    from buckyos.runtime.security.tokens import DeviceTokenSource
+    from buckyos.runtime.security.token_signing import DeviceTokenSource
 
     key = generate_private_key()
     now = [1_700_000_000.0]

@@ -18,12 +18,10 @@ from buckyos.generated.verify_hub_rpc import VerifyHubStub
 from buckyos.runtime.client.inprocess import InProcessTransport
 from buckyos.runtime.errors import ConfigError, ParseRequestError, ReasonError, RPCError
 from buckyos.runtime.security.keys import did_document, generate_private_key, public_key_to_jwk
-from buckyos.runtime.security.tokens import (
-    TokenVerifier,
-    TrustKeyStore,
-    decode_unverified,
-    sign_token,
-)
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.services.verify_hub import (
     DeviceCredentials,
     MemoryDirectory,

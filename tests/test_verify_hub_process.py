@@ -21,7 +21,8 @@ from buckyos.generated.verify_hub_rpc import VerifyHubStub
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.security.keys import private_key_to_pem, public_key_to_jwk
-from buckyos.runtime.security.tokens import decode_unverified, make_service_login_jwt
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_signing import make_service_login_jwt
 from tests.verify_hub_fakes import (
     ServerThread,
     Zone,

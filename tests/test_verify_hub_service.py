@@ -22,11 +22,8 @@ from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.security.keys import Ed25519PrivateKey, generate_private_key
-from buckyos.runtime.security.tokens import (
-    decode_unverified,
-    make_service_login_jwt,
-    sign_token,
-)
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_signing import make_service_login_jwt, sign_token
 from buckyos.services.verify_hub import (
     DeviceCredentials,
     SessionState,

@@ -22,7 +22,8 @@ from buckyos.runtime.security.keys import (
     generate_private_key,
 )
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.server.serve import ServerInfo, serving

@@ -14,7 +14,7 @@ the user is allowed too::
 Upstream takes that ``kernel`` app id from any token, a user's own password login
 included: any user could skip the user check by logging in "as" app ``kernel``.  Here the
 exemption needs ``trusted=True``, which callers pass only for a zone-trusted token
-(:attr:`~buckyos.runtime.security.tokens.SessionToken.zone_trusted`: signed by the zone owner or a
+(:attr:`~.session_token.SessionToken.zone_trusted`: signed by the zone owner or a
 zone device, or a verify-hub session of a device or service).  Any other token with app
 id ``kernel`` passes the app check (role ``kernel``) and then the user check, so it gets
 exactly its user's rights.  Upstream's own test vectors are replayed with ``trusted=True``.

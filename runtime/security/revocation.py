@@ -39,7 +39,8 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from buckyos.runtime.errors import ConfigError, InvalidTokenError
-from buckyos.runtime.security.tokens import KeyKind, SessionToken
+from buckyos.runtime.security.session_token import SessionToken
+from buckyos.runtime.security.trust_keys import KeyKind
 
 __all__ = [
     "POLL_INTERVAL",

@@ -8,7 +8,7 @@ Two entry points, one set of rules:
   hold (``Invalid token: JWT decode error:...``), a token with ``aud`` (a refresh token) is
   refused, the user is ``sub``, the app is ``appid`` else ``kernel``, a sudo token is
   checked as ``su_<user>``, the app ``kernel`` skips the user check only in a zone-trusted
-  token (:attr:`~.tokens.SessionToken.zone_trusted`; upstream: in any), and a denial reads
+  token (:attr:`~.session_token.SessionToken.zone_trusted`; upstream: in any), and a denial reads
   ``No permission:enforce failed,userid:..,appid:..,resource:..,action:..``.
 - :meth:`Authorizer.authorize` checks a verb the way the AGL binder does, in its order:
   the token (when any session flag or a ``Token``/``Permission`` node needs one), then the
@@ -34,7 +34,8 @@ from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import NoPermissionError, RPCError
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.revocation import RevocationSet
-from buckyos.runtime.security.tokens import SessionToken, TokenVerifier
+from buckyos.runtime.security.session_token import SessionToken
+from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.server.request import ANONYMOUS, Caller
 from buckyos.runtime.server.session import loa_of_token, session_key_of
 
@@ -97,7 +98,7 @@ _MAX_CALLERS: Final = 4096
 class Authorizer:
     """Token verification, LOA and RBAC for a server; thread-safe, cheap per call.
 
-    Verified tokens are cached by the :class:`~buckyos.runtime.security.tokens.TokenVerifier` and
+    Verified tokens are cached by the :class:`~.token_verifier.TokenVerifier` and
     RBAC decisions by the :class:`~buckyos.runtime.security.rbac.RbacEnforcer`; a verb's plan
     (does it need a token, which LOA) is computed once per descriptor.  ``revocations``,
     when given, is consulted for every token right after it verified and before anything

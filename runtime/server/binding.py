@@ -63,7 +63,7 @@ from buckyos.runtime.errors import (
 )
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.revocation import RevocationSet
-from buckyos.runtime.security.tokens import TokenVerifier
+from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.server.authz import Authorizer
 from buckyos.runtime.server.deadlines import Deadlines
 from buckyos.runtime.server.request import Caller, Request

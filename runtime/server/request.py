@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import NoPermissionError, ServiceNotValidError
-from buckyos.runtime.security.tokens import SessionToken
+from buckyos.runtime.security.session_token import SessionToken
 from buckyos.runtime.server.session import MAX_LOA, ReleaseHook, SessionStore, loa_of_token
 from buckyos.runtime.wire.events import Event, LinkScope, no_link_error
 
@@ -39,7 +39,7 @@ class Caller:
     ``user_id`` is the token's ``sub``; ``app_id`` its ``appid`` (else ``kernel``);
     ``session`` the session key (:func:`~buckyos.runtime.server.session.session_key_of`); ``loa``
     the level of assurance for this api; ``token`` the raw token and ``claims`` the
-    verified :class:`~buckyos.runtime.security.tokens.SessionToken` (both kept out of ``repr``).
+    verified :class:`~.session_token.SessionToken` (both kept out of ``repr``).
     """
 
     user_id: str | None = None

@@ -27,7 +27,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from buckyos.runtime.security.tokens import VERIFY_HUB_KID, SessionToken
+from buckyos.runtime.security.session_token import SessionToken
+from buckyos.runtime.security.trust_keys import VERIFY_HUB_KID
 
 __all__ = [
     "DEFAULT_MAX_SESSIONS",

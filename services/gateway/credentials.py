@@ -3,7 +3,7 @@
 The gateway is a kernel program (upstream's ``cyfs-gateway``, in RBAC group ``kernel``).
 It holds this node's device key and signs its own session token, the way node-daemon signs
 its boot token: claims ``{sub: "kernel", appid: "cyfs-gateway", iss: <device>, jti, exp}``
-with ``kid`` = the device name (``tokens.make_service_login_jwt``).  system_config trusts
+with ``kid`` = the device name (``token_signing.make_service_login_jwt``).  system_config trusts
 the device key by that kid.  :class:`DeviceTokenInvoker` wraps a transport and re-signs
 the token before it expires, so the gateway never needs verify-hub.
 
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.message import Message
 
 from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.security.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
+from buckyos.runtime.security.token_signing import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
 from buckyos.runtime.transport import AsyncUnaryInvoker
 
 __all__ = [

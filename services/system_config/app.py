@@ -28,7 +28,8 @@ from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.security.keys import Ed25519PublicKey, as_public_key
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import DEFAULT_TIMEOUT, Binding
 from buckyos.runtime.wire.dispatch import CallInfo
 from buckyos.runtime.wire.jsonmap import decode_params

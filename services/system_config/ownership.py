@@ -9,7 +9,7 @@ port of his own, or mark it stopped and take it offline for the zone.  RBAC cann
 at write time, for every write verb (set, create, delete, append, set_by_json_path,
 exec_tx and its ``main_key``):
 
-- a **zone-trusted** caller (:attr:`~buckyos.runtime.security.tokens.SessionToken.zone_trusted`:
+- a **zone-trusted** caller (:attr:`~.session_token.SessionToken.zone_trusted`:
   the zone's own services and devices, the owner) may write any routing record RBAC
   allows;
 - any other caller (a user's session, sudo included) only those of an app that is **his

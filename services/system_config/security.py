@@ -33,7 +33,7 @@ from typing import Any, Final
 from buckyos.runtime.errors import ConfigError, ContractError
 from buckyos.runtime.security.keys import Ed25519PublicKey, public_key_from_doc, public_key_from_jwk
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.tokens import OWNER_KIDS, VERIFY_HUB_KID, TrustKeyStore
+from buckyos.runtime.security.trust_keys import OWNER_KIDS, VERIFY_HUB_KID, TrustKeyStore
 
 from .keys import device_of_doc_key
 from .store import InvalidValueError, Store

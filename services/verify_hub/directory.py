@@ -32,7 +32,8 @@ from typing import Any, Final, Protocol
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
 from buckyos.runtime.errors import ConfigError, InvalidTokenError, ReasonError
 from buckyos.runtime.security.keys import Ed25519PrivateKey, Ed25519PublicKey
-from buckyos.runtime.security.tokens import SERVICE_LOGIN_TTL, DeviceTokenSource, decode_unverified
+from buckyos.runtime.security.session_token import decode_unverified
+from buckyos.runtime.security.token_signing import SERVICE_LOGIN_TTL, DeviceTokenSource
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = [
@@ -219,7 +220,7 @@ class DeviceCredentials(DeviceTokenSource):
 
     Claims ``{sub: device, appid, iss: device, jti, exp: now+ttl}``, kid = device name,
     re-signed once less than ``renew_before`` seconds remain (the runtime's
-    :class:`~buckyos.runtime.security.tokens.DeviceTokenSource`, with verify-hub's app id).
+    :class:`~buckyos.runtime.security.token_signing.DeviceTokenSource`, with verify-hub's app id).
     """
 
     def __init__(

@@ -60,17 +60,15 @@ from buckyos.runtime.errors import (
 )
 from buckyos.runtime.security.keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_from_doc
 from buckyos.runtime.security.rbac import DEFAULT_RBAC_POLICY
-from buckyos.runtime.security.tokens import (
+from buckyos.runtime.security.session_token import (
     ALGORITHM,
-    DEFAULT_LEEWAY,
     REFRESH_AUDIENCE,
-    VERIFY_HUB_KID,
     SessionToken,
-    TokenVerifier,
-    TrustKeyStore,
     decode_unverified,
-    sign_token,
 )
+from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
+from buckyos.runtime.security.trust_keys import VERIFY_HUB_KID, TrustKeyStore
 from buckyos.runtime.server.request import Request
 
 from .directory import Directory, UserSettings, check_name

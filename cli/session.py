@@ -65,7 +65,6 @@ REFRESH_MARGIN: Final = 60.0
 """Refresh the saved pair when the session token has fewer seconds left than this."""
 LOGIN_HINT: Final = "run `buckyos login`"
 
-KNOWN_APIS: Final = ("system_config", "verify-hub")
 _T = TypeVar("_T")
 
 
@@ -283,10 +282,13 @@ def open_runtime(
 ) -> BuckyOSRuntime:
     """An AppClient runtime on the configuration ``args`` point at (``--root``), with
     ``urls`` (``--url`` values) pinned for the known services and ``apis``."""
+    from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
+    from buckyos.generated.verify_hub_rpc import VERIFY_HUB
     from buckyos.runtime.errors import ConfigError
     from buckyos.runtime.program.runtime import RuntimeType, init_buckyos_api_runtime
 
-    service_urls = _service_urls(urls, (*KNOWN_APIS, *apis))
+    # the known services, pinned to the --url gateway with the apis asked for
+    service_urls = _service_urls(urls, (SYSTEM_CONFIG.api, VERIFY_HUB.api, *apis))
     try:
         return init_buckyos_api_runtime(
             app_id,
@@ -362,7 +364,7 @@ class Connection:
         error's upstream text comes out as it is.
         """
         from buckyos.runtime.errors import InvalidTokenError, TokenExpiredError
-        from buckyos.runtime.security.token_verifier import is_expiry_error
+        from buckyos.runtime.security.tokens import is_expiry_error
 
         try:
             return action(self.runtime)
@@ -399,7 +401,7 @@ class Connection:
 
 def _expires_in(token: str, now: float) -> float:
     from buckyos.runtime.errors import RPCError
-    from buckyos.runtime.security.session_token import parse_unverified
+    from buckyos.runtime.security.tokens import parse_unverified
 
     try:
         return parse_unverified(token).expires_in(now)

@@ -28,7 +28,7 @@ from buckyos.cli.main import main
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import NoPermissionError
 from buckyos.runtime.security.keys import load_private_key_file
-from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.tokens import sign_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")
@@ -186,6 +186,20 @@ def test_malformed_ports_are_a_usage_error(tmp_path: Path) -> None:
     assert unknown.returncode == 2
     assert "'web=80' is not NAME=PORT with NAME one of system_config," in unknown.stderr
     assert not (tmp_path / "etc").exists()
+
+
+def test_ports_help_spells_the_zones_defaults() -> None:
+    # cli/zone.py spells the default ports out (importing the contracts for them would slow
+    # every command's start): they must stay the ones zone_up uses.
+    from buckyos.cli import zone as cli_zone
+    from buckyos.services.zone import DEFAULT_PORTS
+
+    done = buckyos("zone", "up", "--help")
+    assert done.returncode == 0
+    names, ports = ", ".join(DEFAULT_PORTS), ", ".join(map(str, DEFAULT_PORTS.values()))
+    assert f"{names} (default: upstream's {ports})" in " ".join(done.stdout.split())
+    p = list(DEFAULT_PORTS.values())
+    assert f"({p[0]}/{p[1]}, {p[2]}/{p[3]}, {p[4]})" in " ".join((cli_zone.__doc__ or "").split())
 
 
 def test_status_and_down_without_a_zone(tmp_path: Path) -> None:

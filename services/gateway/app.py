@@ -48,6 +48,7 @@ from typing import Any, Final
 
 import aiohttp
 
+from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime.errors import ReasonError, ServiceNotValidError
 from buckyos.runtime.server.krpc_server import MAX_BODY
 from buckyos.runtime.wire import jsontext
@@ -101,7 +102,7 @@ _U64_MAX: Final = 2**64 - 1
 HOP_HEADER: Final = "x-buckyos-gateway"
 """Added to every call the gateway forwards; a call arriving with it is not forwarded."""
 _HOP: Final = HOP_HEADER.encode("ascii")
-VERIFY_HUB_API: Final = "verify-hub"
+VERIFY_HUB_API: Final = VERIFY_HUB.api
 """The service whose calls carry the client's signed address (``x-buckyos-client``)."""
 
 _log = logging.getLogger("buckyos.services.gateway.app")

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, runtime_checkable
 
-from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, AsyncSystemConfigStub
 from buckyos.runtime.errors import KeyNotExistError, ServiceNotValidError
 from buckyos.runtime.transport import AsyncUnaryInvoker
 
@@ -64,7 +64,7 @@ __all__ = [
 INFO_NOT_FOUND: Final = "service info not found"
 """Upstream's reason when ``services/<svc>/info`` is missing (``control_panel.rs``)."""
 
-SYSTEM_CONFIG_API: Final = "system_config"
+SYSTEM_CONFIG_API: Final = SYSTEM_CONFIG.api
 """system_config's kRPC api name (with an underscore, unlike ``verify-hub``)."""
 
 _STARTED: Final = "started"

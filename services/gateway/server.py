@@ -12,12 +12,14 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
+from buckyos.runtime.client.resolve import DEFAULT_GATEWAY_PORT
 from buckyos.runtime.server.serve import AsgiServer
 
 __all__ = ["DEFAULT_PORT", "gateway_serving"]
 
-DEFAULT_PORT: Final = 3180
-"""The node gateway's port (``buckyos-protocol.md`` section 4)."""
+DEFAULT_PORT: Final = DEFAULT_GATEWAY_PORT
+"""The node gateway's port (``buckyos-protocol.md`` section 4), where the runtime's
+clients look for it."""
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 

@@ -8,11 +8,11 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime.security.keys import Ed25519PrivateKey
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.revocation import POLL_INTERVAL, REVOCATIONS_KEY
-from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
-from buckyos.runtime.security.trust_keys import TrustKeyStore
+from buckyos.runtime.security.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 
 from .directory import Directory, SystemConfigDirectory
@@ -59,7 +59,7 @@ def build_binding(
     trust = TrustKeyStore()
     trust.set_verify_hub_key(signing_key.public_key())
     binding = Binding(
-        "verify-hub",
+        VERIFY_HUB.api,
         verifier=TokenVerifier(trust, clock=clock),
         rbac=RbacEnforcer(),
         timeout=timeout,

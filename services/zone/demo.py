@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, SystemConfigStub
+from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime import (
     BuckyOSError,
     RuntimeType,
@@ -37,7 +38,7 @@ from buckyos.runtime import (
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
-from buckyos.runtime.security.token_signing import make_service_login_jwt
+from buckyos.runtime.security.tokens import make_service_login_jwt
 from buckyos.runtime.server.serve import serving
 from buckyos.services.system_config import SqliteStore, build_binding
 
@@ -108,8 +109,7 @@ def _app_client(info: ZoneInfo, calls: int) -> Timing:
             root=info.root,
             config_dir=Path(info.root) / "etc",
             service_urls={
-                "system_config": f"{gateway}/kapi/system_config",
-                "verify-hub": f"{gateway}/kapi/verify-hub",
+                api: f"{gateway}/kapi/{api}" for api in (SYSTEM_CONFIG.api, VERIFY_HUB.api)
             },
         )
         result = rt.login_by_password(info.admin_user, info.admin_password)
@@ -153,10 +153,10 @@ def _kernel_runtime(info: ZoneInfo, service_urls: dict[str, str], *, inprocess: 
 
 
 def _kernel_grpc(info: ZoneInfo, calls: int) -> Timing:
-    sc = info.services["system_config"]
+    sc = info.services[SYSTEM_CONFIG.api]
     with _step(f"KernelService {KERNEL_APP}: log in with the token node-daemon hands over"):
         rt = _kernel_runtime(
-            info, {"system_config": f"grpc://{sc['grpc_target']}"}, inprocess=False
+            info, {SYSTEM_CONFIG.api: f"grpc://{sc['grpc_target']}"}, inprocess=False
         )
         set_buckyos_api_runtime(rt, tick=0.2)
         _wait_for(lambda: _traded(rt), 10)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from buckyos.generated import system_config_rpc, verify_hub_rpc
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client.resolve import DEFAULT_GATEWAY_PORT
 from buckyos.runtime.errors import ConfigError, RPCError
 from buckyos.runtime.security.keys import public_key_to_jwk
 from buckyos.runtime.security.passwords import password_hash
-from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security.tokens import sign_token
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
@@ -40,25 +42,20 @@ __all__ = [
     "zone_up",
 ]
 
-SYSTEM_CONFIG: Final = "system_config"
-VERIFY_HUB: Final = "verify-hub"
+SYSTEM_CONFIG: Final = system_config_rpc.SYSTEM_CONFIG.api
+VERIFY_HUB: Final = verify_hub_rpc.VERIFY_HUB.api
 GATEWAY: Final = "gateway"
 
-PORT_NAMES: Final = (
-    "system_config",
-    "system_config_grpc",
-    "verify_hub",
-    "verify_hub_grpc",
-    "gateway",
-)
 DEFAULT_PORTS: Final[Mapping[str, int]] = {
-    "system_config": 3200,
-    "system_config_grpc": 3201,
-    "verify_hub": 3300,
-    "verify_hub_grpc": 3301,
-    "gateway": 3180,
+    "system_config": system_config_rpc.SYSTEM_CONFIG.port,
+    "system_config_grpc": system_config_rpc.SYSTEM_CONFIG.port + 1,
+    "verify_hub": verify_hub_rpc.VERIFY_HUB.port,
+    "verify_hub_grpc": verify_hub_rpc.VERIFY_HUB.port + 1,
+    "gateway": DEFAULT_GATEWAY_PORT,
 }
-"""Upstream's ports (gRPC next to each kRPC port); ``--ports auto`` picks free ones."""
+"""Upstream's ports, the contracts' (``(buckyos.api).port``; gRPC next to each kRPC port)
+and the node gateway's, keyed by the ``--ports`` names; ``--ports auto`` picks free ones."""
+PORT_NAMES: Final = tuple(DEFAULT_PORTS)
 
 
 class ZoneRunningError(ConfigError):
@@ -383,7 +380,7 @@ def zone_up(
             seed(ident, started, apps)
         except RPCError as err:
             raise ConfigError(
-                f"system_config refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
+                f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
             ) from err
         info = _info(ident, started)
         info.warnings = warnings

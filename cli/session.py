@@ -364,7 +364,7 @@ class Connection:
         error's upstream text comes out as it is.
         """
         from buckyos.runtime.errors import InvalidTokenError, TokenExpiredError
-        from buckyos.runtime.security.tokens import is_expiry_error
+        from buckyos.runtime.security.token_verifier import is_expiry_error
 
         try:
             return action(self.runtime)
@@ -401,7 +401,7 @@ class Connection:
 
 def _expires_in(token: str, now: float) -> float:
     from buckyos.runtime.errors import RPCError
-    from buckyos.runtime.security.tokens import parse_unverified
+    from buckyos.runtime.security.session_token import parse_unverified
 
     try:
         return parse_unverified(token).expires_in(now)

@@ -15,7 +15,9 @@ everything else lives in modules named for their one job::
     authz        auth-tree evaluation and upstream's enforce()
     session      per-session, per-api context and LOA
     binding      a served binding: verb table, lifecycle, the dispatcher the wires call
-    tokens/keys  Ed25519 JWTs and keys;  rbac  casbin with upstream's model
+    session_token / token_signing / token_verifier / trust_keys
+                 Ed25519 JWTs: claims, signing, verifying, the trusted keys by kid
+    keys         Ed25519 keys;  rbac  casbin with upstream's model
     config       where a program's identity and zone come from (upstream's precedence)
     runtime      the program's runtime (an invoker) and the process-wide singleton
     login / trust / routes / paths   its login and token signing, the keys and RBAC it
@@ -24,6 +26,7 @@ everything else lives in modules named for their one job::
     flow         sans-IO flows: login and keep-alive written once, a sync and an async driver
     events       binder events; link / ws_link / grpc_link / link_client  the streaming links
     resolve      where a service can be reached;  routing  calls with failover
+    service_records / service_info_cache   services/<api>/info, parsed and cached
     krpc_client / grpc_client / inprocess   the three client transports
     krpc_server / grpc_server / serve       the two server wires, on one loop
 """

@@ -38,7 +38,8 @@ from buckyos.runtime.program.runtime import (
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
-from buckyos.runtime.security.tokens import make_service_login_jwt, parse_unverified
+from buckyos.runtime.security.session_token import parse_unverified
+from buckyos.runtime.security.token_signing import make_service_login_jwt
 from buckyos.services.zone import (
     ZoneInfo,
     ZoneLayout,

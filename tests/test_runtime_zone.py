@@ -12,7 +12,7 @@ import pytest
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime import RuntimeType, init_buckyos_api_runtime
 from buckyos.runtime.errors import ConfigError, NoPermissionError
-from buckyos.runtime.security.tokens import make_service_login_jwt
+from buckyos.runtime.security.token_signing import make_service_login_jwt
 from buckyos.services.zone import (
     ZoneInfo,
     ZoneLayout,

@@ -12,7 +12,8 @@ from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime.security.keys import Ed25519PrivateKey
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.revocation import POLL_INTERVAL, REVOCATIONS_KEY
-from buckyos.runtime.security.tokens import DEFAULT_LEEWAY, TokenVerifier, TrustKeyStore
+from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
+from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
 
 from .directory import Directory, SystemConfigDirectory

@@ -38,7 +38,7 @@ from buckyos.runtime import (
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
-from buckyos.runtime.security.tokens import make_service_login_jwt
+from buckyos.runtime.security.token_signing import make_service_login_jwt
 from buckyos.runtime.server.serve import serving
 from buckyos.services.system_config import SqliteStore, build_binding
 

@@ -25,7 +25,7 @@ from buckyos.runtime.client.resolve import DEFAULT_GATEWAY_PORT
 from buckyos.runtime.errors import ConfigError, RPCError
 from buckyos.runtime.security.keys import public_key_to_jwk
 from buckyos.runtime.security.passwords import password_hash
-from buckyos.runtime.security.tokens import sign_token
+from buckyos.runtime.security.token_signing import sign_token
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout

@@ -2,7 +2,9 @@
 
 A wire adapter decodes its framing, finds the verb with :meth:`Dispatcher.lookup`, and
 hands the typed message plus the caller's raw token to :meth:`Dispatcher.call`, which
-authenticates, authorises and runs the handler.  Errors come back as ``RPCError``; the
+authenticates, authorises and runs the handler.  A wire that carries JSON params turns
+them into the message with :func:`decode_checked`, which lets a dispatcher that can
+decode them in the binder's order (token, LOA, params) do so.  Errors come back as ``RPCError``; the
 adapter writes them in its own framing (kRPC ``error`` text, gRPC status + details).
 """
 
@@ -68,10 +70,18 @@ class Dispatcher(Protocol):
 def decode_checked(
     dispatcher: Dispatcher, method: MethodDescriptor[Any, Any], params: Any, token: str | None
 ) -> Message:
-    """The request message of kRPC ``params``; when they do not decode, a dispatcher that
-    can (``authenticate(method, token)``, as :class:`~buckyos.runtime.server.binding.Binding`
-    does) first refuses a missing or bad token: the binder checks the token before the
-    verb reads its arguments."""
+    """The request message of kRPC ``params``, in the binder's order: the token before the
+    params.
+
+    A dispatcher with ``decode(method, params, token)`` (as
+    :class:`~buckyos.runtime.server.binding.Binding` has) decodes them itself: it checks
+    the token and LOA before it refuses the params, and before an api's own params check.
+    Otherwise the params are decoded here; when they do not decode, a dispatcher that can
+    (``authenticate(method, token)``) first refuses a missing or bad token."""
+    decode = getattr(dispatcher, "decode", None)
+    if decode is not None:
+        decoded: Message = decode(method, params, token)
+        return decoded
     try:
         message: Message = decode_params(method, params)
     except RPCError:

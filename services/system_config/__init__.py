@@ -20,7 +20,7 @@ error texts, RBAC per key on ``obj://config/<key>``, revisions, atomic ``exec_tx
 See ``docs/system-config.md``.
 """
 
-from .app import SystemConfigBinding, build_binding
+from .app import build_binding
 from .keys import is_plain_name, normalize_key, resource_of
 from .ownership import SYSTEM_SERVICE_NAMES
 from .security import Identity, SecurityState
@@ -60,7 +60,6 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreFullError",
-    "SystemConfigBinding",
     "SystemConfigService",
     "TxOp",
     "Usage",

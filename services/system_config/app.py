@@ -5,34 +5,26 @@
 or for in-process calls.  Trust keys and the policy are loaded from the store before it is
 returned.
 
-The binding is a :class:`SystemConfigBinding`, which changes one thing about kRPC calls:
-upstream's system_config checks the session token first and then answers missing params
-with its own texts (``Failed due to reason: Missing key``), while the generic kRPC server
-decodes params before anything else.  So for this api the kRPC server is handed a verb
-whose params it does not decode (shape ``NULL``); the binding then verifies the token,
-checks the params (:mod:`.params`) and decodes them itself.  gRPC and in-process calls are
-unchanged.
+Upstream's system_config checks the session token first and then answers missing params
+with its own texts (``Failed due to reason: Missing key``), while the JSON mapping would
+refuse them first with its own.  So the api registers :func:`.params.check_params` as its
+params check: for calls with JSON params (kRPC, the links) the binding verifies the token,
+runs the check, and only then decodes.  gRPC and in-process calls are unchanged.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from google.protobuf.message import Message
-
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.security.keys import Ed25519PublicKey, as_public_key
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
 from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import DEFAULT_TIMEOUT, Binding
-from buckyos.runtime.wire.dispatch import CallInfo
-from buckyos.runtime.wire.jsonmap import decode_params
 
 from .params import check_params
 from .revoked import StoreRevocations
@@ -40,40 +32,7 @@ from .security import Identity, SecurityState
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS, SystemConfigService
 from .store import Store
 
-__all__ = ["SystemConfigBinding", "build_binding"]
-
-
-class SystemConfigBinding(Binding):
-    """A :class:`Binding` whose kRPC verbs of ``system_config`` check the token before the
-    params, with upstream's texts for missing params (see the module docstring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._undecoded: dict[str, MethodDescriptor[Any, Any]] = {}
-        self._originals: dict[MethodDescriptor[Any, Any], MethodDescriptor[Any, Any]] = {}
-
-    def lookup(self, api: str, krpc: str) -> MethodDescriptor[Any, Any] | None:
-        method = super().lookup(api, krpc)
-        if method is None or api != SYSTEM_CONFIG.api:
-            return method
-        undecoded = self._undecoded.get(krpc)
-        if undecoded is None:
-            undecoded = dataclasses.replace(method, params_shape=JsonShape.NULL)
-            self._undecoded[krpc] = undecoded
-            self._originals[undecoded] = method
-        return undecoded
-
-    async def call(
-        self, method: MethodDescriptor[Any, Any], message: Message, info: CallInfo
-    ) -> Message:
-        original = self._originals.get(method)
-        if original is None:
-            return await super().call(method, message, info)
-        if info.params is not None:
-            self.authorizer.verify(info.token)  # upstream's order: the token, then params
-            check_params(original.krpc, info.params)
-            message = decode_params(original, info.params)
-        return await super().call(original, message, info)
+__all__ = ["build_binding"]
 
 
 def build_binding(
@@ -89,7 +48,7 @@ def build_binding(
     logger: logging.Logger | None = None,
     user_quota_bytes: int = DEFAULT_USER_QUOTA_BYTES,
     user_quota_keys: int = DEFAULT_USER_QUOTA_KEYS,
-) -> SystemConfigBinding:
+) -> Binding:
     """The system_config binding over ``store`` for a zone owner and this device.
 
     ``owner_key``/``device_key`` are Ed25519 public keys or their JWKs.  The caller keeps
@@ -113,7 +72,7 @@ def build_binding(
     # Revoked sessions and inactive users: applied as soon as their keys are written here.
     revoked = StoreRevocations(store)
     revoked.load()
-    binding = SystemConfigBinding(
+    binding = Binding(
         SYSTEM_CONFIG.api,
         verifier=TokenVerifier(trust, leeway=leeway),
         rbac=rbac,
@@ -128,6 +87,7 @@ def build_binding(
             user_quota_bytes=user_quota_bytes,
             user_quota_keys=user_quota_keys,
             revoked=revoked,
-        )
+        ),
+        check_params=check_params,  # upstream's order: the token, then its params texts
     )
     return binding

@@ -78,6 +78,16 @@ class RPCError(BuckyOSError):
     grpc_status: ClassVar[str] = "UNKNOWN"
     retryable: ClassVar[bool] = False
 
+    def __init_subclass__(
+        cls, *, wire: tuple[str, str, str] | None = None, retryable: bool | None = None
+    ) -> None:
+        """``wire=(prefix, kind, grpc_status)``: an upstream kind's text, name and status."""
+        super().__init_subclass__()
+        if wire is not None:
+            cls.prefix, cls.kind, cls.grpc_status = wire
+        if retryable is not None:
+            cls.retryable = retryable
+
     def __init__(self, detail: str = "") -> None:
         self.detail = detail
         super().__init__(self.text)
@@ -96,10 +106,8 @@ class RPCError(BuckyOSError):
         return hash((type(self), self.detail))
 
 
-class ReasonError(RPCError):
-    prefix = "Failed due to reason: "
-    kind = "ReasonError"
-    grpc_status = "UNKNOWN"
+class ReasonError(RPCError, wire=("Failed due to reason: ", "ReasonError", "UNKNOWN")):
+    """A free-text reason; whether it is retryable depends on its words."""
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
@@ -118,70 +126,58 @@ class InternalError(ReasonError):
     grpc_status = "INTERNAL"
 
 
-class UnknownMethodError(RPCError):
-    prefix = "Unknown method: "
-    kind = "UnknownMethod"
-    grpc_status = "UNIMPLEMENTED"
+class UnknownMethodError(RPCError, wire=("Unknown method: ", "UnknownMethod", "UNIMPLEMENTED")):
+    """No such verb (or api) on the server."""
 
 
-class InvalidTokenError(RPCError):
-    prefix = "Invalid token: "
-    kind = "InvalidToken"
-    grpc_status = "UNAUTHENTICATED"
+class InvalidTokenError(RPCError, wire=("Invalid token: ", "InvalidToken", "UNAUTHENTICATED")):
+    """The token is missing, malformed, or not signed by a trusted key."""
 
 
-class ParseRequestError(RPCError):
-    prefix = "Parse Request Error: "
-    kind = "ParseRequestError"
-    grpc_status = "INVALID_ARGUMENT"
+class ParseRequestError(
+    RPCError, wire=("Parse Request Error: ", "ParseRequestError", "INVALID_ARGUMENT")
+):
+    """The request (its params) does not fit the verb."""
 
 
-class ParseResponseError(RPCError):
-    prefix = "Parse Response Error: "
-    kind = "ParserResponseError"
-    grpc_status = "DATA_LOSS"
+class ParseResponseError(
+    RPCError, wire=("Parse Response Error: ", "ParserResponseError", "DATA_LOSS")
+):
+    """The response (its result) does not fit the verb."""
 
 
-class TokenExpiredError(RPCError):
-    prefix = "Token expired:"
-    kind = "TokenExpired"
-    grpc_status = "UNAUTHENTICATED"
-    retryable = True
+class TokenExpiredError(
+    RPCError, wire=("Token expired:", "TokenExpired", "UNAUTHENTICATED"), retryable=True
+):
+    """The token is past its expiry; a fresh one may succeed."""
 
 
-class NoPermissionError(RPCError):
-    prefix = "No permission:"
-    kind = "NoPermission"
-    grpc_status = "PERMISSION_DENIED"
+class NoPermissionError(RPCError, wire=("No permission:", "NoPermission", "PERMISSION_DENIED")):
+    """RBAC refused the caller."""
 
 
-class InvalidPasswordError(RPCError):
-    prefix = "Invalid password"
-    kind = "InvalidPassword"
-    grpc_status = "UNAUTHENTICATED"
+class InvalidPasswordError(
+    RPCError, wire=("Invalid password", "InvalidPassword", "UNAUTHENTICATED")
+):
+    """The password was wrong; upstream's text carries no detail."""
 
     def __init__(self, detail: str = "") -> None:
         # Upstream's text carries no detail; keep none so the wire text stays exact.
         super().__init__("")
 
 
-class UserNotFoundError(RPCError):
-    prefix = "User Not Found:"
-    kind = "UserNotFound"
-    grpc_status = "NOT_FOUND"
+class UserNotFoundError(RPCError, wire=("User Not Found:", "UserNotFound", "NOT_FOUND")):
+    """No such user."""
 
 
-class KeyNotExistError(RPCError):
-    prefix = "Key not exist: "
-    kind = "KeyNotExist"
-    grpc_status = "NOT_FOUND"
+class KeyNotExistError(RPCError, wire=("Key not exist: ", "KeyNotExist", "NOT_FOUND")):
+    """No such key."""
 
 
-class ServiceNotValidError(RPCError):
-    prefix = "Service not valid: "
-    kind = "ServiceNotValid"
-    grpc_status = "UNAVAILABLE"
-    retryable = True
+class ServiceNotValidError(
+    RPCError, wire=("Service not valid: ", "ServiceNotValid", "UNAVAILABLE"), retryable=True
+):
+    """The service cannot serve now; another try (or instance) may."""
 
 
 # Longest prefix first so that no prefix shadows a longer one.

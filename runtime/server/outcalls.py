@@ -24,7 +24,7 @@ from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import ServiceNotValidError, TransportError
 from buckyos.runtime.server.core import BindingCore
 from buckyos.runtime.server.jobs import HELD
-from buckyos.runtime.server.request import Request
+from buckyos.runtime.server.request import Outcall, Request
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 from buckyos.runtime.wire.dispatch import CallInfo
 
@@ -42,14 +42,12 @@ class OutgoingCalls(BindingCore):
 
     own_token: str | None
 
-    def _route(
-        self, req: Request, method: MethodDescriptor[Any, Any], own: bool
-    ) -> tuple[str | None, _Remote | None]:
+    def _route(self, req: Request, out: Outcall[Any, Any]) -> tuple[str | None, _Remote | None]:
         """The token a call carries, and its invoker (``None``: served here, in process)."""
-        token = self.own_token if own else req.caller.token
-        if method.api in self._apis:
+        token = self.own_token if out.own else req.caller.token
+        if out.method.api in self._apis:
             return token, None
-        invoker = self._remote(method, token, own)
+        invoker = self._remote(out.method, token, out.own)
         if not isinstance(invoker, (UnaryInvoker, AsyncUnaryInvoker)):
             raise ServiceNotValidError(
                 f"{type(invoker).__name__} has neither invoke() nor ainvoke()"
@@ -74,20 +72,16 @@ class OutgoingCalls(BindingCore):
         )
 
     async def _local(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        token: str | None,
-        trace_id: str | None,
-        timeout: float | None,
+        self, out: Outcall[ReqT, RespT], token: str | None, trace_id: str | None
     ) -> RespT:
+        method, timeout = out.method, out.timeout
         info = CallInfo(token=token, trace_id=trace_id, transport="inprocess")
         if timeout is None:
-            return cast(RespT, await self.call(method, message, info))
+            return cast(RespT, await self.call(method, out.message, info))
         scope = asyncio.timeout(timeout)
         try:
             async with scope:
-                return cast(RespT, await self.call(method, message, info))
+                return cast(RespT, await self.call(method, out.message, info))
         except TimeoutError:
             if scope.expired():
                 raise TransportError(
@@ -98,56 +92,36 @@ class OutgoingCalls(BindingCore):
     async def _local_held(
         self,
         held: frozenset[object],
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
+        out: Outcall[ReqT, RespT],
         token: str | None,
         trace_id: str | None,
-        timeout: float | None,
     ) -> RespT:
         HELD.set(held)  # a fresh task: carry the worker's chain over explicitly
-        return await self._local(method, message, token, trace_id, timeout)
+        return await self._local(out, token, trace_id)
 
     def _on_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run ``make()`` on the binding's loop and wait for it (from a worker thread)."""
         loop = self._loop_for_threads()
         return asyncio.run_coroutine_threadsafe(make(), loop).result()
 
-    def invoke_for(
-        self,
-        req: Request,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        own: bool,
-        timeout: float | None,
-    ) -> RespT:
+    def invoke_for(self, req: Request, out: Outcall[ReqT, RespT]) -> RespT:
         """``req.subcall``/``req.call`` from a sync handler's worker thread."""
-        token, remote = self._route(req, method, own)
+        token, remote = self._route(req, out)
         if remote is None:
             held = HELD.get()
             trace_id = req.trace_id
-            return self._on_loop(
-                lambda: self._local_held(held, method, message, token, trace_id, timeout)
-            )
+            return self._on_loop(lambda: self._local_held(held, out, token, trace_id))
         if isinstance(remote, UnaryInvoker):
-            return remote.invoke(method, message, timeout=timeout)
-        return self._on_loop(lambda: remote.ainvoke(method, message, timeout=timeout))
+            return remote.invoke(out.method, out.message, timeout=out.timeout)
+        return self._on_loop(lambda: remote.ainvoke(out.method, out.message, timeout=out.timeout))
 
-    async def ainvoke_for(
-        self,
-        req: Request,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        own: bool,
-        timeout: float | None,
-    ) -> RespT:
+    async def ainvoke_for(self, req: Request, out: Outcall[ReqT, RespT]) -> RespT:
         """``req.asubcall``/``req.acall`` from an async handler."""
-        token, remote = self._route(req, method, own)
+        token, remote = self._route(req, out)
         if remote is None:
-            return await self._local(method, message, token, req.trace_id, timeout)
+            return await self._local(out, token, req.trace_id)
         if isinstance(remote, AsyncUnaryInvoker):
-            return await remote.ainvoke(method, message, timeout=timeout)
+            return await remote.ainvoke(out.method, out.message, timeout=out.timeout)
         return await self._in_thread(
-            functools.partial(remote.invoke, method, message, timeout=timeout)
+            functools.partial(remote.invoke, out.method, out.message, timeout=out.timeout)
         )

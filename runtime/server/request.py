@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
@@ -24,7 +24,7 @@ from buckyos.runtime.security.session_token import SessionToken
 from buckyos.runtime.server.session import MAX_LOA, ReleaseHook, SessionStore, loa_of_token
 from buckyos.runtime.wire.events import Event, LinkScope, no_link_error
 
-__all__ = ["ANONYMOUS", "Caller", "Request", "RequestHost", "RequestLogger"]
+__all__ = ["ANONYMOUS", "Caller", "Outcall", "Request", "RequestHost", "RequestLogger"]
 
 ReqT = TypeVar("ReqT", bound=Message)
 RespT = TypeVar("RespT", bound=Message)
@@ -66,6 +66,17 @@ ANONYMOUS: Final = Caller()
 """The caller of a request that carried no (valid) token."""
 
 
+@dataclass(frozen=True, slots=True)
+class Outcall(Generic[ReqT, RespT]):
+    """A call out of a verb: ``method`` with ``message``, carrying the service's own token
+    (``own``, ``req.call``) or the caller's (``req.subcall``), waiting ``timeout`` seconds."""
+
+    method: MethodDescriptor[ReqT, RespT]
+    message: ReqT
+    own: bool
+    timeout: float | None
+
+
 class RequestHost(Protocol):
     """What a request needs from the server that runs it (a Binding implements it)."""
 
@@ -79,27 +90,11 @@ class RequestHost(Protocol):
         """RBAC check for ``caller`` or raise ``NoPermissionError`` (upstream text)."""
         ...
 
-    def invoke_for(
-        self,
-        req: Request,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        own: bool,
-        timeout: float | None,
-    ) -> RespT:
-        """Call ``method`` from a worker thread, as the caller (``own=False``) or the service."""
+    def invoke_for(self, req: Request, out: Outcall[ReqT, RespT]) -> RespT:
+        """Make ``req``'s call ``out`` from a worker thread."""
         ...
 
-    async def ainvoke_for(
-        self,
-        req: Request,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        own: bool,
-        timeout: float | None,
-    ) -> RespT:
+    async def ainvoke_for(self, req: Request, out: Outcall[ReqT, RespT]) -> RespT:
         """The asyncio twin of :meth:`invoke_for`."""
         ...
 
@@ -304,45 +299,29 @@ class Request:
     # -- calling other verbs
 
     def subcall(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        timeout: float | None = None,
+        self, method: MethodDescriptor[ReqT, RespT], message: ReqT, *, timeout: float | None = None
     ) -> RespT:
         """Call ``method`` with the caller's token (from a sync handler's thread)."""
-        return self._served("subcall").invoke_for(self, method, message, own=False, timeout=timeout)
+        return self._served("subcall").invoke_for(self, Outcall(method, message, False, timeout))
+
+    def call(
+        self, method: MethodDescriptor[ReqT, RespT], message: ReqT, *, timeout: float | None = None
+    ) -> RespT:
+        """Call ``method`` with the service's own token (from a sync handler's thread)."""
+        return self._served("call").invoke_for(self, Outcall(method, message, True, timeout))
 
     async def asubcall(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        timeout: float | None = None,
+        self, method: MethodDescriptor[ReqT, RespT], message: ReqT, *, timeout: float | None = None
     ) -> RespT:
         """Call ``method`` with the caller's token (from an async handler)."""
         return await self._served("asubcall").ainvoke_for(
-            self, method, message, own=False, timeout=timeout
+            self, Outcall(method, message, False, timeout)
         )
 
-    def call(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """Call ``method`` with the service's own token (from a sync handler's thread)."""
-        return self._served("call").invoke_for(self, method, message, own=True, timeout=timeout)
-
     async def acall(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        message: ReqT,
-        *,
-        timeout: float | None = None,
+        self, method: MethodDescriptor[ReqT, RespT], message: ReqT, *, timeout: float | None = None
     ) -> RespT:
         """Call ``method`` with the service's own token (from an async handler)."""
         return await self._served("acall").ainvoke_for(
-            self, method, message, own=True, timeout=timeout
+            self, Outcall(method, message, True, timeout)
         )

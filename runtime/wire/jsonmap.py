@@ -485,7 +485,7 @@ def _encode(shape: JsonShape, message: Message) -> Any:
     return codec_for(type(message)).to_json(message)[_unwrap_key(type(message))]
 
 
-def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
+def _decode_value(shape: JsonShape, cls: type[M], value: Any) -> M:
     if shape is JsonShape.OBJECT:
         return codec_for(cls).from_json(value)  # type: ignore[return-value]
     if shape is JsonShape.NULL:
@@ -507,8 +507,12 @@ def _decode(shape: JsonShape, cls: type[M], value: Any) -> M:
     return codec_for(cls).from_json({key: value})  # type: ignore[return-value]
 
 
-def _raise_as(kind: type[RPCError], exc: _InvalidError) -> RPCError:
-    return kind(str(exc))
+def _decode(shape: JsonShape, cls: type[M], value: Any, kind: type[RPCError]) -> M:
+    """``_decode_value``, its refusal raised as ``kind`` (the parse error of that side)."""
+    try:
+        return _decode_value(shape, cls, value)
+    except _InvalidError as exc:
+        raise kind(str(exc)) from None
 
 
 def encode_params(method: MethodDescriptor[M, Any], request: M) -> Any:
@@ -516,22 +520,16 @@ def encode_params(method: MethodDescriptor[M, Any], request: M) -> Any:
     return _encode(method.params_shape, request)
 
 
-def decode_params(method: MethodDescriptor[M, Any], params: Any) -> M:
-    """A request message from kRPC ``params``; ``ParseRequestError`` when malformed."""
-    try:
-        return _decode(method.params_shape, method.request_type, params)
-    except _InvalidError as exc:
-        raise _raise_as(ParseRequestError, exc) from None
-
-
 def encode_result(method: MethodDescriptor[Any, M], response: M) -> Any:
     """The kRPC ``result`` for a response message."""
     return _encode(method.result_shape, response)
 
 
+def decode_params(method: MethodDescriptor[M, Any], params: Any) -> M:
+    """A request message from kRPC ``params``; ``ParseRequestError`` when malformed."""
+    return _decode(method.params_shape, method.request_type, params, ParseRequestError)
+
+
 def decode_result(method: MethodDescriptor[Any, M], result: Any) -> M:
     """A response message from a kRPC ``result``; ``ParseResponseError`` when malformed."""
-    try:
-        return _decode(method.result_shape, method.response_type, result)
-    except _InvalidError as exc:
-        raise _raise_as(ParseResponseError, exc) from None
+    return _decode(method.result_shape, method.response_type, result, ParseResponseError)

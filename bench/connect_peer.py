@@ -16,7 +16,7 @@ from connectrpc.method import IdempotencyLevel, MethodInfo
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client import KrpcTransport
 
 from .context import Context
 from .fixture import SMALL_KEY, values

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import itertools
 
-from buckyos.runtime.security.keys import public_key_from_jwk
-from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.token_verifier import TokenVerifier
-from buckyos.runtime.security.trust_keys import TrustKeyStore
-from buckyos.runtime.server.authz import Authorizer
+from buckyos.runtime.security import RbacEnforcer, TokenVerifier, TrustKeyStore, public_key_from_jwk
+from buckyos.runtime.server import Authorizer
 
 from .context import Context
 from .harness import Budget, Row, best_of, measure_sync

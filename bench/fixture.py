@@ -19,13 +19,16 @@ from google.protobuf import empty_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
-from buckyos.runtime.security.keys import generate_key_pair, public_key_from_jwk, public_key_to_jwk
-from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.token_signing import sign_token
-from buckyos.runtime.security.token_verifier import TokenVerifier
-from buckyos.runtime.security.trust_keys import TrustKeyStore
-from buckyos.runtime.server.binding import Binding
-from buckyos.runtime.server.request import Request
+from buckyos.runtime.security import (
+    RbacEnforcer,
+    TokenVerifier,
+    TrustKeyStore,
+    generate_key_pair,
+    public_key_from_jwk,
+    public_key_to_jwk,
+    sign_token,
+)
+from buckyos.runtime.server import Binding, Request
 
 __all__ = [
     "API",

@@ -9,7 +9,7 @@ is direct over gateway; the target is at least 1.5, sequential and 64 concurrent
 from __future__ import annotations
 
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client import KrpcTransport
 
 from .context import Context
 from .harness import Measurement, Row, best_of, measure_async, measure_sync, run_async

@@ -12,7 +12,7 @@ import grpc
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated import system_config_pb2_grpc
 from buckyos.generated.system_config_rpc import SystemConfigStub
-from buckyos.runtime.client.grpc_client import GrpcTransport
+from buckyos.runtime.client import GrpcTransport
 
 from .context import Context
 from .fixture import SMALL_KEY, values

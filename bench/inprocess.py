@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_GET, AsyncSystemConfigStub
-from buckyos.runtime.client.inprocess import InProcessTransport
-from buckyos.runtime.server.request import Request
+from buckyos.runtime.client import InProcessTransport
+from buckyos.runtime.server import Request
 
 from .context import Context
 from .fixture import SMALL_KEY, BenchService, build_binding, values

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from buckyos.runtime.server.serve import AsgiServer, serving
+from buckyos.runtime.server import AsgiServer, serving
 
 from .fixture import build_binding, values
 

@@ -15,8 +15,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from buckyos.runtime.security.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
-from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime.security import (
+    generate_key_pair,
+    private_key_to_pem,
+    public_key_to_jwk,
+    sign_token,
+)
 
 from .context import Context
 from .harness import ServerProcess, UnavailableError

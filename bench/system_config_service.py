@@ -13,7 +13,7 @@ import itertools
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigStub
-from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client import KrpcTransport
 
 from .context import Context
 from .fixture import SMALL_KEY

@@ -12,8 +12,7 @@ from functools import partial
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.runtime.client.grpc_client import GrpcTransport
-from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.client import GrpcTransport, KrpcTransport
 
 from .context import Context
 from .fixture import LARGE_KEY, SMALL_KEY, values

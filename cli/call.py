@@ -22,7 +22,7 @@ from .session import connect, service_url, zone_options
 from .sys_config import read_text_arg
 
 if TYPE_CHECKING:
-    from buckyos.runtime.program.runtime import BuckyOSRuntime
+    from buckyos.runtime.program import BuckyOSRuntime
 
 __all__ = ["register", "run"]
 
@@ -68,7 +68,7 @@ def register(
 
 def run(args: argparse.Namespace) -> int:
     """The ``call`` command."""
-    from buckyos.runtime.client.krpc_client import KrpcTransport
+    from buckyos.runtime.client import KrpcTransport
 
     service: str = args.service
     if not service or "/" in service or any(ch.isspace() for ch in service):

@@ -112,7 +112,7 @@ def _describe(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """The ``login`` command."""
-    from buckyos.runtime.errors import InvalidPasswordError, UserNotFoundError
+    from buckyos.runtime import InvalidPasswordError, UserNotFoundError
 
     urls: list[str] = list(args.url or [])
     rt = open_runtime(args, app_id=args.app, user=args.user, urls=urls)

@@ -36,7 +36,7 @@ def register(
 def run(args: argparse.Namespace) -> int:
     """The ``logout`` command."""
     from buckyos.generated.verify_hub_rpc import VerifyHubStub
-    from buckyos.runtime.errors import RPCError, ServiceNotValidError, TransportError
+    from buckyos.runtime import RPCError, ServiceNotValidError, TransportError
 
     rt = open_runtime(args, app_id=DEFAULT_APP, urls=list(args.url or []))
     try:

@@ -30,7 +30,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
-from buckyos.runtime.errors import BuckyOSError
+from buckyos.runtime import BuckyOSError
 
 from . import call, login, logout, serve, sys_config, token, zone
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error

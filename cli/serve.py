@@ -47,9 +47,8 @@ from .output import EXIT_OK, EXIT_USAGE, CliError, emit
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from buckyos.runtime.server.binding import Binding
-    from buckyos.runtime.server.serve import ServerInfo
-    from buckyos.runtime.servicer import ServiceBase
+    from buckyos.runtime import ServiceBase
+    from buckyos.runtime.server import Binding, ServerInfo
 
 __all__ = [
     "LOG_LEVELS",
@@ -187,8 +186,8 @@ def parse_target(text: str) -> tuple[str, str]:
 def _servable_names(module: Any) -> list[str]:
     """Names in ``module`` that may be servable (Bindings, servicers, zero-argument
     functions), for a hint when the one asked for is missing."""
-    from buckyos.runtime.server.binding import Binding
-    from buckyos.runtime.servicer import ServiceBase
+    from buckyos.runtime import ServiceBase
+    from buckyos.runtime.server import Binding
 
     names = []
     for name, value in sorted(vars(module).items()):
@@ -264,8 +263,8 @@ def _required_params(func: Any) -> list[str]:
 def resolve_target(value: object, target: str) -> Binding | ServiceBase:
     """The Binding or servicer instance ``value`` stands for: as is, or what a zero-argument
     factory (a servicer class included) returns."""
-    from buckyos.runtime.server.binding import Binding
-    from buckyos.runtime.servicer import ServiceBase
+    from buckyos.runtime import ServiceBase
+    from buckyos.runtime.server import Binding
 
     wanted = (
         "a Binding, a servicer (a generated *Servicer subclass or instance) "
@@ -302,8 +301,8 @@ def load_public_key_file(path: Path) -> Ed25519PublicKey:
 
     A file holding a private key is refused: a trust key is the public half.
     """
-    from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.security.keys import load_public_key
+    from buckyos.runtime import ConfigError
+    from buckyos.runtime.security import load_public_key
 
     try:
         return load_public_key(path, what="trust key", allow_private=False)
@@ -318,11 +317,9 @@ def binding_for_servicer(
 ) -> Binding:
     """A Binding for a bare servicer: these trust keys, upstream's default RBAC policy
     plus the lines of ``rbac_policy``; named after the servicer's api."""
-    from buckyos.runtime.errors import ContractError
-    from buckyos.runtime.security.rbac import RbacEnforcer
-    from buckyos.runtime.security.token_verifier import TokenVerifier
-    from buckyos.runtime.security.trust_keys import TrustKeyStore
-    from buckyos.runtime.server.binding import Binding
+    from buckyos.runtime import ContractError
+    from buckyos.runtime.security import RbacEnforcer, TokenVerifier, TrustKeyStore
+    from buckyos.runtime.server import Binding
 
     trust = TrustKeyStore()
     for kid, path in trust_keys:
@@ -400,7 +397,7 @@ def _announce(info: ServerInfo, as_json: bool) -> None:
 
 
 async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: bool) -> None:
-    from buckyos.runtime.server.serve import serve
+    from buckyos.runtime import serve
 
     try:
         await binding.init()
@@ -462,7 +459,7 @@ def run(args: argparse.Namespace) -> int:
     module_name, attr = parse_target(args.target)
     _configure_logging(args.log_level)
 
-    from buckyos.runtime.server.binding import Binding
+    from buckyos.runtime.server import Binding
 
     served = resolve_target(load_target(module_name, attr, args.app_dir), args.target)
     if isinstance(served, Binding):
@@ -491,7 +488,7 @@ def run(args: argparse.Namespace) -> int:
         no_krpc=args.no_krpc,
         no_grpc=args.no_grpc,
     )
-    from buckyos.runtime.server.process import run_async
+    from buckyos.runtime.server import run_async
 
     try:
         run_async(lambda: _serve(binding, plan, args.log_level, args.json))

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from .output import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
-    from buckyos.runtime.program.runtime import BuckyOSRuntime
+    from buckyos.runtime.program import BuckyOSRuntime
 
 __all__ = [
     "DEFAULT_APP",
@@ -284,8 +284,8 @@ def open_runtime(
     ``urls`` (``--url`` values) pinned for the known services and ``apis``."""
     from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
     from buckyos.generated.verify_hub_rpc import VERIFY_HUB
-    from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.program.runtime import RuntimeType, init_buckyos_api_runtime
+    from buckyos.runtime import ConfigError
+    from buckyos.runtime.program import RuntimeType, init_buckyos_api_runtime
 
     # the known services, pinned to the --url gateway with the apis asked for
     service_urls = _service_urls(urls, (SYSTEM_CONFIG.api, VERIFY_HUB.api, *apis))
@@ -307,7 +307,7 @@ def open_runtime(
 
 def service_url(rt: BuckyOSRuntime, api: str, urls: Sequence[str]) -> str:
     """The kRPC endpoint URL of ``api``: a ``--url`` pin, else the zone's public URL."""
-    from buckyos.runtime.client.resolve import public_endpoint, zone_host
+    from buckyos.runtime.client import public_endpoint, zone_host
 
     pinned = _service_urls(urls, (api,))
     if api in pinned:
@@ -363,8 +363,8 @@ class Connection:
         without (``buckyos call``, whose params may hold tokens of their own), the
         error's upstream text comes out as it is.
         """
-        from buckyos.runtime.errors import InvalidTokenError, TokenExpiredError
-        from buckyos.runtime.security.token_verifier import is_expiry_error
+        from buckyos.runtime import InvalidTokenError, TokenExpiredError
+        from buckyos.runtime.security import is_expiry_error
 
         try:
             return action(self.runtime)
@@ -400,8 +400,8 @@ class Connection:
 
 
 def _expires_in(token: str, now: float) -> float:
-    from buckyos.runtime.errors import RPCError
-    from buckyos.runtime.security.session_token import parse_unverified
+    from buckyos.runtime import RPCError
+    from buckyos.runtime.security import parse_unverified
 
     try:
         return parse_unverified(token).expires_in(now)
@@ -412,7 +412,7 @@ def _expires_in(token: str, now: float) -> float:
 def _refreshed(rt: BuckyOSRuntime, store: SessionStore, session: Session) -> Session:
     """Trade the saved refresh token for a new pair and save it."""
     from buckyos.generated.verify_hub_rpc import VerifyHubStub
-    from buckyos.runtime.errors import RPCError, TransportError
+    from buckyos.runtime import RPCError, TransportError
 
     if not session.refresh_token:
         raise CliError(
@@ -444,7 +444,7 @@ def connect(
     """A runtime for a command: the saved session (refreshed when near expiry), or the
     token in ``$BUCKYOS_APPCLIENT_SESSION_TOKEN``; without ``need_session`` (a call that
     needs no token) a missing session is fine."""
-    from buckyos.runtime.program.config import APPCLIENT_TOKEN_ENV
+    from buckyos.runtime.program import APPCLIENT_TOKEN_ENV
 
     given: list[str] = list(args.url or [])
     env_token = os.environ.get(APPCLIENT_TOKEN_ENV, "").strip()

@@ -34,7 +34,7 @@ from .session import connect, zone_options
 
 if TYPE_CHECKING:
     from buckyos.generated.system_config_rpc import SystemConfigStub
-    from buckyos.runtime.program.runtime import BuckyOSRuntime
+    from buckyos.runtime.program import BuckyOSRuntime
 
 __all__ = ["read_text_arg", "register", "run"]
 
@@ -154,8 +154,8 @@ def _json_arg(text: str, what: str) -> Any:
 
 def _tx_request(args: argparse.Namespace) -> Any:
     from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_EXEC_TX
-    from buckyos.runtime.errors import RPCError
-    from buckyos.runtime.wire.jsonmap import decode_params
+    from buckyos.runtime import RPCError
+    from buckyos.runtime.wire import decode_params
 
     actions = _json_arg(read_text_arg(args.actions, "ACTIONS_JSON"), "ACTIONS_JSON")
     if not isinstance(actions, dict) or not actions:

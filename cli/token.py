@@ -35,7 +35,7 @@ from .sys_config import read_text_arg
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from buckyos.runtime.security.session_token import SessionToken
+    from buckyos.runtime.security import SessionToken
 
 __all__ = ["describe_expiry", "load_verify_key", "register", "run"]
 
@@ -157,8 +157,8 @@ def _token_arg(text: str) -> str:
 def load_verify_key(text: str) -> Ed25519PublicKey:
     """An Ed25519 public key from a file (PEM public or private, JWK, DID document) or
     from JWK/document JSON given inline."""
-    from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.security.keys import load_public_key
+    from buckyos.runtime import ConfigError
+    from buckyos.runtime.security import load_public_key
 
     stripped = text.strip()
     if stripped.startswith("{"):
@@ -173,7 +173,7 @@ def load_verify_key(text: str) -> Ed25519PublicKey:
 
 
 def _inspect_data(token: str) -> dict[str, Any]:
-    from buckyos.runtime.security.session_token import decode_unverified
+    from buckyos.runtime.security import decode_unverified
 
     header, claims = decode_unverified(token)
     exp = claims.get("exp")
@@ -209,9 +209,8 @@ def _valid_text(info: SessionToken, how: str) -> str:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from buckyos.runtime.errors import ConfigError
-    from buckyos.runtime.security.keys import load_private_key_file
-    from buckyos.runtime.security.token_signing import sign_token
+    from buckyos.runtime import ConfigError
+    from buckyos.runtime.security import load_private_key_file, sign_token
 
     text = read_text_arg(args.claims, "CLAIMS_JSON")
     try:
@@ -238,9 +237,7 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _verify_with_key(args: argparse.Namespace, token: str) -> int:
-    from buckyos.runtime.security.session_token import decode_unverified
-    from buckyos.runtime.security.token_verifier import TokenVerifier
-    from buckyos.runtime.security.trust_keys import TrustKeyStore
+    from buckyos.runtime.security import TokenVerifier, TrustKeyStore, decode_unverified
 
     key = load_verify_key(args.key)
     header, _ = decode_unverified(token)  # malformed: the decode error, exit 1
@@ -255,7 +252,7 @@ def _verify_with_key(args: argparse.Namespace, token: str) -> int:
 
 def _verify_at_hub(args: argparse.Namespace, token: str) -> int:
     from buckyos.generated.verify_hub_rpc import VERIFY_HUB, VerifyHubStub
-    from buckyos.runtime.security.session_token import parse_unverified
+    from buckyos.runtime.security import parse_unverified
 
     if args.kid is not None or args.refresh:
         raise CliError("--kid and --refresh go with --key, not --hub", EXIT_USAGE)

@@ -119,7 +119,7 @@ def _up_text(data: dict[str, Any]) -> str:
 
 
 def _up(args: argparse.Namespace, root: Path) -> int:
-    from buckyos.runtime.errors import ConfigError
+    from buckyos.runtime import ConfigError
     from buckyos.services.zone import parse_ports, zone_up
 
     try:

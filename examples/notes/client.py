@@ -12,11 +12,14 @@ import json
 import time
 from pathlib import Path
 
-from buckyos.runtime.client.grpc_client import GrpcTransport
-from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.errors import RPCError
-from buckyos.runtime.security.keys import Ed25519PrivateKey, generate_key_pair, public_key_to_jwk
-from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime import RPCError
+from buckyos.runtime.client import GrpcTransport, KrpcTransport
+from buckyos.runtime.security import (
+    Ed25519PrivateKey,
+    generate_key_pair,
+    public_key_to_jwk,
+    sign_token,
+)
 from examples.notes.generated import notes_pb2 as pb
 from examples.notes.generated.notes_rpc import AsyncNotesStub, NotesStub
 

@@ -15,13 +15,15 @@ from pathlib import Path
 
 from google.protobuf import empty_pb2
 
-from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.security.keys import public_key_from_jwk
-from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.token_verifier import TokenVerifier
-from buckyos.runtime.security.trust_keys import PublicKeyLike, TrustKeyStore
-from buckyos.runtime.server.binding import Binding
-from buckyos.runtime.server.request import Request
+from buckyos.runtime import ConfigError
+from buckyos.runtime.security import (
+    PublicKeyLike,
+    RbacEnforcer,
+    TokenVerifier,
+    TrustKeyStore,
+    public_key_from_jwk,
+)
+from buckyos.runtime.server import Binding, Request
 from examples.notes.generated import notes_pb2 as pb
 from examples.notes.generated.notes_rpc import NotesServicer
 

@@ -19,11 +19,10 @@ import sys
 from collections.abc import Sequence
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.security.keys import load_private_key_file
-from buckyos.runtime.server.process import print_ready, run_service, stop_signals
-from buckyos.runtime.server.serve import LOG_LEVELS
+from buckyos.runtime import ConfigError
+from buckyos.runtime.client import KrpcTransport
+from buckyos.runtime.security import load_private_key_file
+from buckyos.runtime.server import LOG_LEVELS, print_ready, run_service, stop_signals
 
 from .app import DEFAULT_TIMEOUT, GatewayApp
 from .credentials import ClientAddressSigner, DeviceTokenInvoker

@@ -49,10 +49,10 @@ from typing import Any, Final
 import aiohttp
 
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
-from buckyos.runtime.errors import ReasonError, ServiceNotValidError
-from buckyos.runtime.server.krpc_server import MAX_BODY
-from buckyos.runtime.wire import jsontext
-from buckyos.runtime.wire.asgi import (
+from buckyos.runtime import ReasonError, ServiceNotValidError
+from buckyos.runtime.server import MAX_BODY
+from buckyos.runtime.wire import (
+    FORWARDED_CLIENT_HEADER,
     JSON,
     TEXT_HEADER,
     ASGIReceive,
@@ -60,12 +60,12 @@ from buckyos.runtime.wire.asgi import (
     ASGISend,
     DisconnectedError,
     RefusedError,
+    dumps,
     lifespan,
     read_body,
     refuse,
     respond,
 )
-from buckyos.runtime.wire.dispatch import FORWARDED_CLIENT_HEADER
 
 from .credentials import ClientAddressSigner
 from .instances import Instance
@@ -187,7 +187,7 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | 
 
 def _error_body(body: bytes, text: str) -> bytes:
     # jsontext escapes a lone surrogate (from a \ud800 escape in the trace id) as ASCII.
-    return jsontext.dumps({"error": text, "sys": echo_sys(body)})
+    return dumps({"error": text, "sys": echo_sys(body)})
 
 
 class GatewayApp:

@@ -47,8 +47,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol, runtime_checkable
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, AsyncSystemConfigStub
-from buckyos.runtime.errors import KeyNotExistError, ServiceNotValidError
-from buckyos.runtime.transport import AsyncUnaryInvoker
+from buckyos.runtime import AsyncUnaryInvoker, KeyNotExistError, ServiceNotValidError
 
 __all__ = [
     "INFO_NOT_FOUND",

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from buckyos.runtime.errors import RPCError, ServiceNotValidError
+from buckyos.runtime import RPCError, ServiceNotValidError
 
 from .instances import Instance, InstanceSource
 

@@ -12,8 +12,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
-from buckyos.runtime.client.resolve import DEFAULT_GATEWAY_PORT
-from buckyos.runtime.server.serve import AsgiServer
+from buckyos.runtime.client import DEFAULT_GATEWAY_PORT
+from buckyos.runtime.server import AsgiServer
 
 __all__ = ["DEFAULT_PORT", "gateway_serving"]
 

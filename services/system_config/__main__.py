@@ -25,10 +25,9 @@ import logging
 import sys
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime.errors import BuckyOSError, ConfigError
-from buckyos.runtime.security.keys import load_public_key
-from buckyos.runtime.server.process import print_ready, run_service
-from buckyos.runtime.server.serve import add_server_options, serve
+from buckyos.runtime import BuckyOSError, ConfigError, serve
+from buckyos.runtime.security import load_public_key
+from buckyos.runtime.server import add_server_options, print_ready, run_service
 
 from .app import build_binding
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS

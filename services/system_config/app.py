@@ -19,12 +19,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.security.keys import Ed25519PublicKey, as_public_key
-from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
-from buckyos.runtime.security.trust_keys import TrustKeyStore
-from buckyos.runtime.server.binding import DEFAULT_TIMEOUT, Binding
+from buckyos.runtime import ConfigError
+from buckyos.runtime.security import (
+    DEFAULT_LEEWAY,
+    Ed25519PublicKey,
+    RbacEnforcer,
+    TokenVerifier,
+    TrustKeyStore,
+    as_public_key,
+)
+from buckyos.runtime.server import DEFAULT_TIMEOUT, Binding
 
 from .params import check_params
 from .revoked import StoreRevocations

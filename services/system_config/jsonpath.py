@@ -17,8 +17,7 @@ import copy
 import functools
 from typing import Any, Final
 
-from buckyos.runtime.wire import jsontext
-from buckyos.runtime.wire.jsonmap import json_type_name
+from buckyos.runtime.wire import dumps_text, json_type_name, loads_strict
 
 __all__ = ["REMOVE", "JsonPathError", "dumps_compact", "loads_strict", "set_by_path", "split_path"]
 
@@ -93,8 +92,7 @@ def set_by_path(document: Any, path: str, value: Any) -> Any:
     return result
 
 
-loads_strict: Final = jsontext.loads_strict
-"""JSON text to a value, refusing NaN and Infinity (which JSON does not have)."""
-dumps_compact: Final = jsontext.dumps_text
+# loads_strict (imported above): JSON text to a value, refusing NaN and Infinity.
+dumps_compact: Final = dumps_text
 """Compact JSON, UTF-8 kept as is (serde_json's ``to_vec`` form); a lone surrogate is
 written escaped, the only form SQLite can store."""

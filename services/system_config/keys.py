@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from buckyos.runtime.errors import ReasonError
+from buckyos.runtime import ReasonError
 
 __all__ = [
     "CONFIG_RESOURCE_PREFIX",

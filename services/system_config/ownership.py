@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from buckyos.runtime.security.rbac import RbacEnforcer
+from buckyos.runtime.security import RbacEnforcer
 
 from .keys import USERS_PREFIX, is_plain_name
 from .store import Store

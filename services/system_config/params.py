@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from buckyos.runtime.errors import ParseRequestError, ReasonError
+from buckyos.runtime import ParseRequestError, ReasonError
 
 from .keys import normalize_key
 

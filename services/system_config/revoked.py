@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterable
 from typing import Final
 
-from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.security.revocation import REVOCATIONS_KEY, RevocationSet
+from buckyos.runtime import ConfigError
+from buckyos.runtime.security import REVOCATIONS_KEY, RevocationSet
 
 from .store import Store, StoreError
 

@@ -30,10 +30,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from buckyos.runtime.errors import ConfigError, ContractError
-from buckyos.runtime.security.keys import Ed25519PublicKey, public_key_from_doc, public_key_from_jwk
-from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.trust_keys import OWNER_KIDS, VERIFY_HUB_KID, TrustKeyStore
+from buckyos.runtime import ConfigError, ContractError
+from buckyos.runtime.security import (
+    OWNER_KIDS,
+    VERIFY_HUB_KID,
+    Ed25519PublicKey,
+    RbacEnforcer,
+    TrustKeyStore,
+    public_key_from_doc,
+    public_key_from_jwk,
+)
 
 from .keys import device_of_doc_key
 from .store import InvalidValueError, Store

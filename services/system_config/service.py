@@ -34,13 +34,8 @@ from google.protobuf import empty_pb2, struct_pb2
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
-from buckyos.runtime.errors import (
-    KeyNotExistError,
-    NoPermissionError,
-    ParseRequestError,
-    ReasonError,
-)
-from buckyos.runtime.server.request import Request
+from buckyos.runtime import KeyNotExistError, NoPermissionError, ParseRequestError, ReasonError
+from buckyos.runtime.server import Request
 
 from .jsonpath import REMOVE, loads_strict
 from .keys import (

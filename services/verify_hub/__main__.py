@@ -17,16 +17,15 @@ from pathlib import Path
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
-from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.errors import ConfigError, RPCError
-from buckyos.runtime.security.keys import (
+from buckyos.runtime import ConfigError, RPCError, serve
+from buckyos.runtime.client import KrpcTransport
+from buckyos.runtime.security import (
     Ed25519PublicKey,
     load_private_key_file,
     load_public_key,
     public_key_to_jwk,
 )
-from buckyos.runtime.server.process import print_ready, run_service
-from buckyos.runtime.server.serve import ServerInfo, add_server_options, serve
+from buckyos.runtime.server import ServerInfo, add_server_options, print_ready, run_service
 
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory

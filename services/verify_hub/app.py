@@ -9,12 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
-from buckyos.runtime.security.keys import Ed25519PrivateKey
-from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.revocation import POLL_INTERVAL, REVOCATIONS_KEY
-from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
-from buckyos.runtime.security.trust_keys import TrustKeyStore
-from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.security import (
+    DEFAULT_LEEWAY,
+    POLL_INTERVAL,
+    REVOCATIONS_KEY,
+    Ed25519PrivateKey,
+    RbacEnforcer,
+    TokenVerifier,
+    TrustKeyStore,
+)
+from buckyos.runtime.server import Binding
 
 from .directory import Directory, SystemConfigDirectory
 from .revocations import RevocationPublisher

@@ -30,11 +30,20 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
-from buckyos.runtime.errors import ConfigError, InvalidTokenError, ReasonError
-from buckyos.runtime.security.keys import Ed25519PrivateKey, Ed25519PublicKey
-from buckyos.runtime.security.session_token import decode_unverified
-from buckyos.runtime.security.token_signing import SERVICE_LOGIN_TTL, DeviceTokenSource
-from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
+from buckyos.runtime import (
+    AsyncUnaryInvoker,
+    ConfigError,
+    InvalidTokenError,
+    ReasonError,
+    UnaryInvoker,
+)
+from buckyos.runtime.security import (
+    SERVICE_LOGIN_TTL,
+    DeviceTokenSource,
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+    decode_unverified,
+)
 
 __all__ = [
     "NAME_MAX",

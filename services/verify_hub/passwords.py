@@ -16,9 +16,9 @@ import binascii
 import hmac
 from typing import Final
 
-from buckyos.runtime.errors import ReasonError
-from buckyos.runtime.security.passwords import password_hash as stored_password_hash
-from buckyos.runtime.security.passwords import password_proof as login_password_hash
+from buckyos.runtime import ReasonError
+from buckyos.runtime.security import password_hash as stored_password_hash
+from buckyos.runtime.security import password_proof as login_password_hash
 
 __all__ = [
     "NONCE_WINDOW_MS",

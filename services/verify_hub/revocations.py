@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-from buckyos.runtime.security.revocation import POLL_INTERVAL, Revocations
+from buckyos.runtime.security import POLL_INTERVAL, Revocations
 
 __all__ = ["RevocationPublisher"]
 

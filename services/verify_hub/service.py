@@ -48,7 +48,7 @@ from google.protobuf import empty_pb2
 
 from buckyos.generated import verify_hub_pb2 as pb
 from buckyos.generated.verify_hub_rpc import VerifyHubServicer
-from buckyos.runtime.errors import (
+from buckyos.runtime import (
     ConfigError,
     InvalidPasswordError,
     InvalidTokenError,
@@ -58,18 +58,22 @@ from buckyos.runtime.errors import (
     RPCError,
     UserNotFoundError,
 )
-from buckyos.runtime.security.keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_from_doc
-from buckyos.runtime.security.rbac import DEFAULT_RBAC_POLICY
-from buckyos.runtime.security.session_token import (
+from buckyos.runtime.security import (
     ALGORITHM,
+    DEFAULT_LEEWAY,
+    DEFAULT_RBAC_POLICY,
     REFRESH_AUDIENCE,
+    VERIFY_HUB_KID,
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
     SessionToken,
+    TokenVerifier,
+    TrustKeyStore,
     decode_unverified,
+    public_key_from_doc,
+    sign_token,
 )
-from buckyos.runtime.security.token_signing import sign_token
-from buckyos.runtime.security.token_verifier import DEFAULT_LEEWAY, TokenVerifier
-from buckyos.runtime.security.trust_keys import VERIFY_HUB_KID, TrustKeyStore
-from buckyos.runtime.server.request import Request
+from buckyos.runtime.server import Request
 
 from .directory import Directory, UserSettings, check_name
 from .passwords import NONCE_WINDOW_MS, check_login_password, nonce_is_fresh

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-from buckyos.runtime.errors import ConfigError, ReasonError
+from buckyos.runtime import ConfigError, ReasonError
 
 __all__ = ["Check", "Reissue", "SessionRow", "SessionState", "StateError", "Verdict"]
 

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from buckyos.runtime.errors import ReasonError
+from buckyos.runtime import ReasonError
 
 __all__ = [
     "FORGET_AFTER",

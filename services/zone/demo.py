@@ -38,8 +38,8 @@ from buckyos.runtime import (
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
-from buckyos.runtime.security.token_signing import make_service_login_jwt
-from buckyos.runtime.server.serve import serving
+from buckyos.runtime.security import make_service_login_jwt
+from buckyos.runtime.server import serving
 from buckyos.services.system_config import SqliteStore, build_binding
 
 from .identity import load_identity

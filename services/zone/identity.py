@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buckyos.runtime.errors import ConfigError
-from buckyos.runtime.security.keys import (
+from buckyos.runtime import ConfigError
+from buckyos.runtime.security import (
     Ed25519PrivateKey,
     did_document,
     generate_private_key,

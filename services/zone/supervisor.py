@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from buckyos.runtime.errors import ConfigError
+from buckyos.runtime import ConfigError
 
 __all__ = ["Started", "alive", "start_service", "stop_pid"]
 

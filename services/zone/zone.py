@@ -20,12 +20,9 @@ from typing import Any, Final
 
 from buckyos.generated import system_config_rpc, verify_hub_rpc
 from buckyos.generated.system_config_rpc import SystemConfigStub
-from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.client.resolve import DEFAULT_GATEWAY_PORT
-from buckyos.runtime.errors import ConfigError, RPCError
-from buckyos.runtime.security.keys import public_key_to_jwk
-from buckyos.runtime.security.passwords import password_hash
-from buckyos.runtime.security.token_signing import sign_token
+from buckyos.runtime import ConfigError, RPCError
+from buckyos.runtime.client import DEFAULT_GATEWAY_PORT, KrpcTransport
+from buckyos.runtime.security import password_hash, public_key_to_jwk, sign_token
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout

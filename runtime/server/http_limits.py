@@ -157,7 +157,7 @@ class _ClockedFlow(FlowControl):
         super().resume_reading()
 
 
-class _Guarded:
+class _Guarded(asyncio.Protocol):
     """State and refusals shared by both protocol classes (mixed in before uvicorn's).
 
     ``_head_since`` is the loop time a head started to be awaited (``None``: not reading
@@ -183,10 +183,12 @@ class _Guarded:
         self._paused_at = None
         self._refused = False
 
-    def _clock_flow(self, transport: asyncio.Transport) -> None:
-        """After uvicorn's ``connection_made``: its flow control, clocked (request cycles
-        take it from the protocol when they are made, later)."""
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # uvicorn's, next in the protocol class's MRO
+        # Its flow control, clocked (request cycles take it from the protocol when they
+        # are made, later); then the connection cap.
         self.flow = _ClockedFlow(transport, self)
+        self._over_capacity()
 
     def _reading_resumed(self) -> None:
         paused, self._paused_at = self._paused_at, None
@@ -205,7 +207,8 @@ class _Guarded:
         return False
 
     def _response_pending(self) -> bool:
-        raise NotImplementedError
+        cycle = self.cycle
+        return cycle is not None and not cycle.response_complete
 
     def _refuse(self, status: int, text: str) -> None:
         """Answer ``status`` with ``text``, half-close, discard input, close soon."""
@@ -305,15 +308,6 @@ def _httptools_class(limits: HttpLimits) -> type[asyncio.Protocol]:
             # The head as parsed: request target plus header lines, and their number.
             self._head_size = 0
             self._header_lines = 0
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._clock_flow(transport)
-            self._over_capacity()
-
-        def _response_pending(self) -> bool:
-            cycle = self.cycle
-            return cycle is not None and not cycle.response_complete
 
         def _started_head(self) -> bool:
             return bool(self._head_used)
@@ -442,15 +436,6 @@ def _h11_class(limits: HttpLimits) -> type[asyncio.Protocol]:
 
             # uvicorn calls conn.next_event in its loop; this wraps it on this connection.
             self.conn.next_event = next_event  # type: ignore[method-assign]
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._clock_flow(transport)
-            self._over_capacity()
-
-        def _response_pending(self) -> bool:
-            cycle = self.cycle
-            return cycle is not None and not cycle.response_complete
 
         def _started_head(self) -> bool:
             return self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])

@@ -54,41 +54,49 @@ def call(method: MethodDescriptor[ReqT, RespT], request: ReqT) -> Flow[RespT]:
     return answer
 
 
+class _Resume(Generic[T]):
+    """A driver's hold on ``flow``: the last step's answer (or error), sent in at the next."""
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self.flow = flow
+        self.answer: Any = None
+        self.error: BaseException | None = None
+
+    def next_step(self) -> Step | None:
+        """Resume the flow with the last answer (or raise the last error there): its next
+        step, or ``None`` once it has returned (its value is then ``result``)."""
+        answer, error = self.answer, self.error
+        self.answer = self.error = None
+        try:
+            return self.flow.send(answer) if error is None else self.flow.throw(error)
+        except StopIteration as done:
+            self.result: T = done.value
+            return None
+
+
 def drive(flow: Flow[T], invoker: UnaryInvoker) -> T:
     """Run ``flow`` from sync code: its calls on ``invoker``, its pauses with a sleep."""
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Pause):
-                    time.sleep(step.seconds)
-                    answer: Any = None
-                else:
-                    answer = invoker.invoke(step.method, step.request)
-            except BaseException as exc:
-                step = flow.throw(exc)
+    resume = _Resume(flow)
+    while (step := resume.next_step()) is not None:
+        try:
+            if isinstance(step, Pause):
+                time.sleep(step.seconds)
             else:
-                step = flow.send(answer)
-    except StopIteration as done:
-        result: T = done.value
-        return result
+                resume.answer = invoker.invoke(step.method, step.request)
+        except BaseException as exc:
+            resume.error = exc
+    return resume.result
 
 
 async def adrive(flow: Flow[T], invoker: AsyncUnaryInvoker) -> T:
     """The asyncio twin of :func:`drive` (a cancellation is raised in the flow, too)."""
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Pause):
-                    await asyncio.sleep(step.seconds)
-                    answer: Any = None
-                else:
-                    answer = await invoker.ainvoke(step.method, step.request)
-            except BaseException as exc:
-                step = flow.throw(exc)
+    resume = _Resume(flow)
+    while (step := resume.next_step()) is not None:
+        try:
+            if isinstance(step, Pause):
+                await asyncio.sleep(step.seconds)
             else:
-                step = flow.send(answer)
-    except StopIteration as done:
-        result: T = done.value
-        return result
+                resume.answer = await invoker.ainvoke(step.method, step.request)
+        except BaseException as exc:
+            resume.error = exc
+    return resume.result

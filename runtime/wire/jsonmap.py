@@ -116,6 +116,13 @@ def _is_map(field: Any) -> bool:
 # --- scalar converters -----------------------------------------------------------------
 
 
+# Scalars taken only as exactly this JSON type (no bool for a string, no 1 for true).
+_EXACT_TYPES: dict[int, tuple[type, str]] = {
+    FieldDescriptor.CPPTYPE_STRING: (str, "string"),
+    FieldDescriptor.CPPTYPE_BOOL: (bool, "boolean"),
+}
+
+
 def _scalar_decoder(field: Any) -> Decoder:
     cpp = field.cpp_type
     if field.type == FieldDescriptor.TYPE_BYTES:
@@ -129,22 +136,16 @@ def _scalar_decoder(field: Any) -> Decoder:
                 raise _InvalidError(f"field `{path}`: not valid base64") from None
 
         return dec_bytes
-    if cpp == FieldDescriptor.CPPTYPE_STRING:
+    exact = _EXACT_TYPES.get(cpp)
+    if exact is not None:
+        want, what = exact
 
-        def dec_str(value: Any, path: str) -> str:
-            if type(value) is not str:
-                raise _expect("string", value, path)
+        def dec_exact(value: Any, path: str) -> Any:
+            if type(value) is not want:
+                raise _expect(what, value, path)
             return value
 
-        return dec_str
-    if cpp == FieldDescriptor.CPPTYPE_BOOL:
-
-        def dec_bool(value: Any, path: str) -> bool:
-            if type(value) is not bool:
-                raise _expect("boolean", value, path)
-            return value
-
-        return dec_bool
+        return dec_exact
     if cpp in _INT_RANGES:
         low, high = _INT_RANGES[cpp]
         kind = "unsigned integer" if low == 0 else "integer"

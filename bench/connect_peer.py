@@ -15,18 +15,18 @@ from connectrpc.client import ConnectClient, ConnectClientSync
 from connectrpc.method import IdempotencyLevel, MethodInfo
 
 from buckyos.generated import system_config_pb2 as sc
-from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
+from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime.client import KrpcTransport
 
 from .context import Context
-from .fixture import SMALL_KEY, values
+from .fixture import SMALL_KEY, check_small
 from .harness import Measurement, Row, best_of, measure_async, measure_sync, run_async
+from .krpc_async import CONCURRENCY, measure_async_stub
 
 __all__ = ["CONCURRENCY", "GET_METHOD", "ITEM", "TITLE", "run"]
 
 ITEM = "9"
 TITLE = "peer: our kRPC stub vs connect-python (JSON and proto), seq and x64"
-CONCURRENCY = 64
 
 GET_METHOD: Final[MethodInfo[sc.KeyRequest, sc.GetResult]] = MethodInfo(
     name="Get",
@@ -46,16 +46,11 @@ def run(ctx: Context) -> list[Row]:
     url = ctx.pool.get("runtime")["krpc_url"]
     connect_url = ctx.pool.get("connect")["url"]
     budget = ctx.budget
-    expected = values()[SMALL_KEY]
-
-    def check(answer: object, who: str) -> None:
-        if not isinstance(answer, sc.GetResult) or answer.value != expected:
-            raise RuntimeError(f"unexpected answer from {who}: {answer!r}")
 
     def ours_sync() -> Measurement:
         with KrpcTransport(url, token=ctx.token) as transport:
             stub = SystemConfigStub(transport)
-            check(stub.Get(key=SMALL_KEY), "our stub")
+            check_small(stub.Get(key=SMALL_KEY), "our stub")
             return measure_sync("stub/krpc", lambda: stub.Get(key=SMALL_KEY), budget)
 
     def connect_sync(proto_json: bool) -> Measurement:
@@ -65,22 +60,8 @@ def run(ctx: Context) -> list[Row]:
             def call() -> sc.GetResult:
                 return client.execute_unary(request=sc.KeyRequest(key=SMALL_KEY), method=GET_METHOD)
 
-            check(call(), label)
+            check_small(call(), label)
             return measure_sync(label, call, budget)
-
-    async def ours_async() -> Measurement:
-        transport = KrpcTransport(url, token=ctx.token)
-        try:
-            stub = AsyncSystemConfigStub(transport)
-            check(await stub.Get(key=SMALL_KEY), "our async stub")
-            return await measure_async(
-                "async stub/krpc",
-                lambda: stub.Get(key=SMALL_KEY),
-                budget,
-                concurrency=CONCURRENCY,
-            )
-        finally:
-            await transport.aclose()
 
     async def connect_async(proto_json: bool) -> Measurement:
         label = "connect async " + ("json" if proto_json else "proto")
@@ -91,7 +72,7 @@ def run(ctx: Context) -> list[Row]:
                     request=sc.KeyRequest(key=SMALL_KEY), method=GET_METHOD
                 )
 
-            check(await call(), label)
+            check_small(await call(), label)
             return await measure_async(label, call, budget, concurrency=CONCURRENCY)
 
     mine, json_, proto = best_of(
@@ -99,7 +80,7 @@ def run(ctx: Context) -> list[Row]:
     )
     amine, ajson, aproto = best_of(
         budget,
-        lambda: run_async(ours_async()),
+        lambda: run_async(measure_async_stub(url, ctx.token, budget, "our async stub")),
         lambda: run_async(connect_async(True)),
         lambda: run_async(connect_async(False)),
     )

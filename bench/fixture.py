@@ -38,6 +38,7 @@ __all__ = [
     "BenchKeys",
     "BenchService",
     "build_binding",
+    "check_small",
     "krpc_body",
     "values",
 ]
@@ -56,6 +57,12 @@ def values() -> dict[str, str]:
         SMALL_KEY: ("s" * SMALL_SIZE),
         LARGE_KEY: ("L" * LARGE_SIZE),
     }
+
+
+def check_small(answer: object, who: str) -> None:
+    """Refuse an answer to ``Get(SMALL_KEY)`` that is not the stored value."""
+    if not isinstance(answer, sc.GetResult) or answer.value != values()[SMALL_KEY]:
+        raise RuntimeError(f"unexpected answer from {who}: {answer!r}")
 
 
 class BenchService(SystemConfigServicer):

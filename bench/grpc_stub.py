@@ -15,7 +15,7 @@ from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime.client import GrpcTransport
 
 from .context import Context
-from .fixture import SMALL_KEY, values
+from .fixture import SMALL_KEY, check_small
 from .harness import Row, best_of, measure_sync
 
 __all__ = ["ITEM", "TITLE", "run"]
@@ -27,7 +27,6 @@ TITLE = "gRPC: generated stub vs raw grpcio stub (sync, sequential)"
 def run(ctx: Context) -> list[Row]:
     target = ctx.pool.get("runtime")["grpc_target"]
     budget = ctx.budget
-    expected = values()[SMALL_KEY]
     metadata = (("authorization", f"Bearer {ctx.token}"),)
     with (
         GrpcTransport(target, token=ctx.token) as transport,
@@ -44,9 +43,7 @@ def run(ctx: Context) -> list[Row]:
             return raw.Get(sc.KeyRequest(key=SMALL_KEY), metadata=metadata, timeout=15)
 
         for call in (ours, base):
-            answer = call()
-            if not isinstance(answer, sc.GetResult) or answer.value != expected:
-                raise RuntimeError(f"unexpected answer from {target}: {answer!r}")
+            check_small(call(), target)
         mine, theirs = best_of(
             budget,
             lambda: measure_sync("stub/grpc", ours, budget),

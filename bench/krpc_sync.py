@@ -8,12 +8,11 @@ to protobuf.
 
 from __future__ import annotations
 
-from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime.client import KrpcTransport
 
 from .context import Context
-from .fixture import GET_PATH, SMALL_KEY, krpc_body, values
+from .fixture import GET_PATH, SMALL_KEY, check_small, krpc_body
 from .harness import Row, best_of, measure_sync
 from .rawclients import HttpClientPost, HttpxPost
 
@@ -36,9 +35,7 @@ def run(ctx: Context) -> list[Row]:
         def ours() -> object:
             return stub.Get(key=SMALL_KEY)
 
-        answer = ours()
-        if not isinstance(answer, sc.GetResult) or answer.value != values()[SMALL_KEY]:
-            raise RuntimeError(f"unexpected answer from {url}: {answer!r}")
+        check_small(ours(), url)
         httpx_post()
         stdlib_post()
         mine, via_httpx, via_stdlib = best_of(

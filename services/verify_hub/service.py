@@ -284,6 +284,18 @@ class _Verified:
 
 
 @dataclass(frozen=True, slots=True)
+class _Holder:
+    """Whose token: the app, the subject, the session and what kind of principal it is
+    (``scope``: a user's app instance, else ``None``)."""
+
+    appid: str
+    sub: str
+    session_id: str
+    principal: Principal
+    scope: AppScope | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Issued:
     """A new token pair and what the state keeps of it."""
 
@@ -365,12 +377,8 @@ class VerifyHubService(VerifyHubServicer):
 
     def _sign(
         self,
+        holder: _Holder,
         *,
-        appid: str,
-        sub: str,
-        session_id: str,
-        principal: Principal,
-        scope: AppScope | None,
         ttl: int,
         now: int,
         aud: str | None = None,
@@ -378,57 +386,46 @@ class VerifyHubService(VerifyHubServicer):
         jti: str | None = None,
     ) -> tuple[str, str, int]:
         """``(jwt, jti, exp)`` of a new token (``jti`` given: the same token again)."""
-        _reject_root(sub)
+        _reject_root(holder.sub)
         if jti is None:
             jti = str(secrets.randbits(64))
         exp = now + ttl
         claims: dict[str, Any] = {
-            "appid": appid,
+            "appid": holder.appid,
             "jti": jti,
-            "sub": sub,
+            "sub": holder.sub,
             "iss": ISSUER,
             "exp": exp,
-            "session": int(session_id),
-            "principal_kind": principal.value,
+            "session": int(holder.session_id),
+            "principal_kind": holder.principal.value,
         }
         if aud is not None:
             claims["aud"] = aud
         if sudo:
             claims["sudo"] = True
+        scope = holder.scope
         if scope is not None:
             claims["app_instance_id"] = scope.app_instance_id
             if scope.owner_user_id is not None:
                 claims["app_owner_user_id"] = scope.owner_user_id
         return sign_token(claims, self._key, kid=ISSUER), jti, exp
 
-    def _pair(
-        self,
-        appid: str,
-        sub: str,
-        session_id: str,
-        principal: Principal,
-        scope: AppScope | None,
-        again: Reissue | None = None,
-    ) -> _Issued:
+    def _pair(self, holder: _Holder, again: Reissue | None = None) -> _Issued:
         """A new token pair, or with ``again`` the pair issued then, byte for byte (same
         claims, and Ed25519 signatures are deterministic)."""
         now = int(self._clock()) if again is None else again.issued_at
-        common: dict[str, Any] = {
-            "appid": appid,
-            "sub": sub,
-            "session_id": session_id,
-            "principal": principal,
-            "scope": scope,
-            "now": now,
-        }
         session, session_jti, _ = self._sign(
-            ttl=SESSION_TOKEN_TTL, jti=None if again is None else again.session_jti, **common
+            holder,
+            ttl=SESSION_TOKEN_TTL,
+            now=now,
+            jti=None if again is None else again.session_jti,
         )
         refresh, refresh_jti, refresh_exp = self._sign(
+            holder,
             ttl=REFRESH_TOKEN_TTL,
+            now=now,
             aud=REFRESH_AUDIENCE,
             jti=None if again is None else again.refresh_jti,
-            **common,
         )
         return _Issued(
             pb.TokenPair(session_token=session, refresh_token=refresh),
@@ -636,7 +633,7 @@ class VerifyHubService(VerifyHubServicer):
         session_id = str(secrets.randbits(64))
         scope_name = scope.app_instance_id if scope is not None else appid
         session_key = _session_key(sub, scope_name, session_id)
-        issued = self._pair(appid, sub, session_id, principal, scope)
+        issued = self._pair(_Holder(appid, sub, session_id, principal, scope))
         used_until = token.exp + self._leeway + 1
         opened = await self._state(
             self.state.claim_and_open,
@@ -717,7 +714,7 @@ class VerifyHubService(VerifyHubServicer):
         user_id = settings.user_id
         # Upstream's session id for a password login is the nonce itself.
         session_id = str(nonce)
-        issued = self._pair(request.appid, user_id, session_id, Principal.USER, scope)
+        issued = self._pair(_Holder(request.appid, user_id, session_id, Principal.USER, scope))
         session_key = _session_key(user_id, scope.app_instance_id, session_id)
         opened = await self._state(
             self.state.claim_and_open,
@@ -754,11 +751,7 @@ class VerifyHubService(VerifyHubServicer):
         ):
             raise ReasonError("Login nonce already used")
         token, _, _ = self._sign(
-            appid=request.appid,
-            sub=settings.user_id,
-            session_id=str(nonce),
-            principal=Principal.USER,
-            scope=scope,
+            _Holder(request.appid, settings.user_id, str(nonce), Principal.USER, scope),
             ttl=SUDO_TOKEN_TTL,
             now=int(self._clock()),
             aud=request.aud if request.HasField("aud") else None,
@@ -820,9 +813,9 @@ class VerifyHubService(VerifyHubServicer):
     async def RefreshToken(self, request: pb.RefreshTokenRequest, req: Request) -> pb.TokenPair:
         old, verdict = await self._live_refresh(request.refresh_token)
         scope = await self._check_principal(old)
-        sub = old.token.sub
+        holder = _Holder(old.appid, old.token.sub, old.session_id, old.principal, scope)
         if verdict.reissue is None:
-            issued = self._pair(old.appid, sub, old.session_id, old.principal, scope)
+            issued = self._pair(holder)
             verdict = await self._state(
                 self.state.rotate,
                 old.key,
@@ -838,7 +831,7 @@ class VerifyHubService(VerifyHubServicer):
                 req.logger.info("refresh_token: session %s rotated", old.key)
                 return issued.pair
             # A concurrent refresh with the same token won the rotation: its pair is ours.
-        again = self._pair(old.appid, sub, old.session_id, old.principal, scope, verdict.reissue)
+        again = self._pair(holder, verdict.reissue)
         req.logger.info("refresh_token: session %s, retry answered with the same pair", old.key)
         return again.pair
 

@@ -22,59 +22,34 @@ from pathlib import Path
 __all__ = ["ZoneLayout"]
 
 
+class _Below:
+    """A path below the zone's root, read like a property."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, layout: ZoneLayout, owner: type[ZoneLayout]) -> Path:
+        return layout.root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True, slots=True)
 class ZoneLayout:
     """The paths of a zone rooted at ``root``."""
 
     root: Path
 
-    @property
-    def etc(self) -> Path:
-        return self.root / "etc"
-
-    @property
-    def node_identity(self) -> Path:
-        return self.etc / "node_identity.json"
-
-    @property
-    def device_key(self) -> Path:
-        return self.etc / "node_private_key.pem"
-
-    @property
-    def machine(self) -> Path:
-        return self.etc / "machine.json"
-
-    @property
-    def user_config(self) -> Path:
-        return self.etc / "user_config.json"
-
-    @property
-    def user_key(self) -> Path:
-        return self.etc / "user_private_key.pem"
-
-    @property
-    def verify_hub_key(self) -> Path:
-        return self.etc / "verify_hub_private_key.pem"
-
-    @property
-    def zone_file(self) -> Path:
-        return self.etc / "zone.json"
-
-    @property
-    def system_config_db(self) -> Path:
-        return self.root / "data" / "system_config" / "config.db"
-
-    @property
-    def verify_hub_state(self) -> Path:
-        return self.root / "data" / "verify-hub" / "state.db"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
+    etc = _Below("etc")
+    node_identity = _Below("etc", "node_identity.json")
+    device_key = _Below("etc", "node_private_key.pem")
+    machine = _Below("etc", "machine.json")
+    user_config = _Below("etc", "user_config.json")
+    user_key = _Below("etc", "user_private_key.pem")
+    verify_hub_key = _Below("etc", "verify_hub_private_key.pem")
+    zone_file = _Below("etc", "zone.json")
+    system_config_db = _Below("data", "system_config", "config.db")
+    verify_hub_state = _Below("data", "verify-hub", "state.db")
+    logs = _Below("logs")
+    run_file = _Below("run", "zone.json")
 
     def log(self, service: str) -> Path:
         return self.logs / f"{service}.log"
-
-    @property
-    def run_file(self) -> Path:
-        return self.root / "run" / "zone.json"

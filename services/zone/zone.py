@@ -242,6 +242,15 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
         stub.Create(key=f"users/{ident.admin}/settings", value=json.dumps(settings))
 
 
+def _server_args(host: str, ports: Mapping[str, int], name: str) -> list[str]:
+    """A service process's ``add_server_options``: its address and its two ports."""
+    return [
+        "--host", host,
+        "--krpc-port", str(ports[name]),
+        "--grpc-port", str(ports[f"{name}_grpc"]),
+    ]  # fmt: skip
+
+
 def _system_config_args(ident: ZoneIdentity, host: str, ports: Mapping[str, int]) -> list[str]:
     layout = ident.layout
     layout.system_config_db.parent.mkdir(parents=True, exist_ok=True)
@@ -252,9 +261,7 @@ def _system_config_args(ident: ZoneIdentity, host: str, ports: Mapping[str, int]
         "--device-name", ident.device_name,
         "--device-key", json.dumps(ident.device_jwk()),
         "--device-did", ident.device_did,
-        "--host", host,
-        "--krpc-port", str(ports["system_config"]),
-        "--grpc-port", str(ports["system_config_grpc"]),
+        *_server_args(host, ports, "system_config"),
     ]  # fmt: skip
 
 
@@ -270,9 +277,7 @@ def _verify_hub_args(
         "--device-name", ident.device_name,
         "--device-key", str(layout.device_key),
         "--owner-key", json.dumps(ident.owner_jwk()),
-        "--host", host,
-        "--krpc-port", str(ports["verify_hub"]),
-        "--grpc-port", str(ports["verify_hub_grpc"]),
+        *_server_args(host, ports, "verify_hub"),
     ]  # fmt: skip
 
 

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 ReqT = TypeVar("ReqT", bound=Message)
+"""A request message type (every module typing calls imports these two from here)."""
 RespT = TypeVar("RespT", bound=Message)
 
 

@@ -5,17 +5,12 @@ Generated methods are one line over :meth:`Stub._call`; all behaviour is here.
 
 from __future__ import annotations
 
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
-from google.protobuf.message import Message
-
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = ["AsyncStub", "Stub", "build_request"]
-
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 
 def build_request(

@@ -25,15 +25,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-
-from google.protobuf.message import Message
+from typing import Any, Literal
 
 from buckyos.generated import verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
 from buckyos.generated.verify_hub_rpc import AsyncVerifyHubStub, VerifyHubStub
 from buckyos.runtime.client.routing import Router
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.program.config import RuntimeConfig, RuntimeType, load_config
 from buckyos.runtime.program.flow import adrive, drive
@@ -71,8 +69,6 @@ __all__ = [
     "set_buckyos_api_runtime",
 ]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 _log = logging.getLogger("buckyos.runtime")
 

@@ -35,11 +35,11 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, cast
 
 from google.protobuf.message import Message
 
-from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT, ServiceDescriptor
 from buckyos.runtime.errors import (
     ContractError,
     InternalError,
@@ -73,8 +73,6 @@ __all__ = [
     "PreinitHook",
 ]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 DEFAULT_TIMEOUT: Final = 20.0
 """The binder's default job timeout, in seconds."""

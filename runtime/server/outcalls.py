@@ -18,9 +18,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, cast
 
-from google.protobuf.message import Message
-
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import ServiceNotValidError, TransportError
 from buckyos.runtime.server.core import BindingCore
 from buckyos.runtime.server.jobs import HELD
@@ -31,8 +29,6 @@ from buckyos.runtime.wire.dispatch import CallInfo
 __all__ = ["OutgoingCalls"]
 
 T = TypeVar("T")
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 _Remote = UnaryInvoker | AsyncUnaryInvoker
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol
 
 from google.protobuf.message import Message
 
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import NoPermissionError, ServiceNotValidError
 from buckyos.runtime.security.session_token import SessionToken
 from buckyos.runtime.server.session import MAX_LOA, ReleaseHook, SessionStore, loa_of_token
@@ -26,8 +26,6 @@ from buckyos.runtime.wire.events import Event, LinkScope, no_link_error
 
 __all__ = ["ANONYMOUS", "Caller", "Outcall", "Request", "RequestHost", "RequestLogger"]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 _log: Final = logging.getLogger("buckyos.request")
 

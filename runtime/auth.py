@@ -166,6 +166,10 @@ def _tokenize(text: str) -> Iterator[_Tok]:
         pos = match.end()
 
 
+# The binary operators, loosest first.
+_BINARY: tuple[tuple[str, type[Or] | type[And]], ...] = (("or", Or), ("and", And))
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -189,30 +193,32 @@ class _Parser:
     def parse(self) -> AuthNode:
         if not self.toks:
             return Yes()
-        node = self.parse_or()
+        node = self.parse_binary()
         extra = self.peek()
         if extra is not None:
             raise self.fail(f"unexpected {extra.text!r} (missing 'and' or 'or'?)", extra)
         return node
 
-    def parse_or(self) -> AuthNode:
-        node = self.parse_and()
-        while (tok := self.peek()) is not None and tok.text.lower() == "or":
-            self.i += 1
-            node = Or(node, self.parse_and())
-        return node
+    def accept(self, word: str) -> bool:
+        """Take the next token if it is the keyword ``word`` (in any case)."""
+        tok = self.peek()
+        if tok is None or tok.text.lower() != word:
+            return False
+        self.i += 1
+        return True
 
-    def parse_and(self) -> AuthNode:
-        node = self.parse_not()
-        while (tok := self.peek()) is not None and tok.text.lower() == "and":
-            self.i += 1
-            node = And(node, self.parse_not())
+    def parse_binary(self, level: int = 0) -> AuthNode:
+        """``a or b``, whose operands are ``c and d`` (``_BINARY``), left-associative."""
+        if level == len(_BINARY):
+            return self.parse_not()
+        word, node_type = _BINARY[level]
+        node = self.parse_binary(level + 1)
+        while self.accept(word):
+            node = node_type(node, self.parse_binary(level + 1))
         return node
 
     def parse_not(self) -> AuthNode:
-        tok = self.peek()
-        if tok is not None and tok.text.lower() == "not":
-            self.i += 1
+        if self.accept("not"):
             return Not(self.parse_not())
         return self.parse_atom()
 
@@ -220,7 +226,7 @@ class _Parser:
         tok = self.take()
         word = tok.text.lower()
         if tok.text == "(":
-            node = self.parse_or()
+            node = self.parse_binary()
             close = self.peek()
             if close is None or close.text != ")":
                 raise self.fail("missing ')'", close)

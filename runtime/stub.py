@@ -5,7 +5,7 @@ Generated methods are one line over :meth:`Stub._call`; all behaviour is here.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
@@ -33,16 +33,25 @@ def build_request(
     return method.request_type(**given)
 
 
-class Stub:
-    """Base of generated sync stubs, e.g. ``SystemConfigStub(rt)``."""
+InvokerT = TypeVar("InvokerT", UnaryInvoker, AsyncUnaryInvoker)
+"""The sync or the asyncio invoker interface."""
+
+
+class _StubBase(Generic[InvokerT]):
+    """What both stub bases hold: the invoker (checked for ``_needs``) and the timeout."""
 
     __slots__ = ("_invoker", "_timeout")
 
-    def __init__(self, invoker: UnaryInvoker, *, timeout: float | None = None) -> None:
-        if not callable(getattr(invoker, "invoke", None)):
+    _invoker: InvokerT
+    _timeout: float | None
+    _needs: ClassVar[str]
+    _otherwise: ClassVar[str]
+
+    def __init__(self, invoker: InvokerT, *, timeout: float | None = None) -> None:
+        if not callable(getattr(invoker, self._needs, None)):
             raise TypeError(
-                f"{type(self).__name__} needs a runtime or transport with .invoke(); "
-                f"got {type(invoker).__name__} (for asyncio use the Async stub)"
+                f"{type(self).__name__} needs a runtime or transport with .{self._needs}(); "
+                f"got {type(invoker).__name__} ({self._otherwise})"
             )
         self._invoker = invoker
         self._timeout = timeout
@@ -50,6 +59,14 @@ class Stub:
     def with_timeout(self, timeout: float | None) -> Self:
         """A copy of this stub whose calls use ``timeout`` seconds."""
         return type(self)(self._invoker, timeout=timeout)
+
+
+class Stub(_StubBase[UnaryInvoker]):
+    """Base of generated sync stubs, e.g. ``SystemConfigStub(rt)``."""
+
+    __slots__ = ()
+    _needs = "invoke"
+    _otherwise = "for asyncio use the Async stub"
 
     def _call(
         self, method: MethodDescriptor[ReqT, RespT], request: ReqT | None, fields: dict[str, Any]
@@ -58,23 +75,12 @@ class Stub:
         return self._invoker.invoke(method, message, timeout=self._timeout)
 
 
-class AsyncStub:
+class AsyncStub(_StubBase[AsyncUnaryInvoker]):
     """Base of generated asyncio stubs, e.g. ``AsyncSystemConfigStub(rt)``."""
 
-    __slots__ = ("_invoker", "_timeout")
-
-    def __init__(self, invoker: AsyncUnaryInvoker, *, timeout: float | None = None) -> None:
-        if not callable(getattr(invoker, "ainvoke", None)):
-            raise TypeError(
-                f"{type(self).__name__} needs a runtime or transport with .ainvoke(); "
-                f"got {type(invoker).__name__} (for sync code use the plain stub)"
-            )
-        self._invoker = invoker
-        self._timeout = timeout
-
-    def with_timeout(self, timeout: float | None) -> Self:
-        """A copy of this stub whose calls use ``timeout`` seconds."""
-        return type(self)(self._invoker, timeout=timeout)
+    __slots__ = ()
+    _needs = "ainvoke"
+    _otherwise = "for sync code use the plain stub"
 
     async def _call(
         self, method: MethodDescriptor[ReqT, RespT], request: ReqT | None, fields: dict[str, Any]

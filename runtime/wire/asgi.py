@@ -130,15 +130,16 @@ async def lifespan(
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            if startup is not None:
-                result = startup()
-                if inspect.isawaitable(result):
-                    await result
+            await _run_hook(startup)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if shutdown is not None:
-                result = shutdown()
-                if inspect.isawaitable(result):
-                    await result
+            await _run_hook(shutdown)
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def _run_hook(hook: Callable[[], object] | None) -> None:
+    if hook is not None:
+        result = hook()
+        if inspect.isawaitable(result):
+            await result

@@ -123,17 +123,18 @@ class KrpcApp:
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
         if kind == "http":
+            # The hot path (a POST to a known api) kept flat: every call and frame here is
+            # measured.
             service = self._routes.get(scope["path"])
-            if service is not None and scope["method"] == "POST":
-                # The hot path, kept flat: every call and frame here is measured.
-                try:
+            try:
+                if service is None or scope["method"] != "POST":
+                    service = await self._http(scope, send)
+                if service is not None:
                     await self._rpc(service, scope, receive, send)
-                except RefusedError as refused:
-                    await refuse(send, refused)
-                except DisconnectedError:
-                    pass
-                return
-            await self._http(scope, receive, send)
+            except RefusedError as refused:
+                await refuse(send, refused)
+            except DisconnectedError:
+                pass
         elif kind == "lifespan":
             await lifespan(receive, send)
         elif kind == "websocket":
@@ -145,27 +146,24 @@ class KrpcApp:
                 self._dispatcher, self._hub, scope, receive, send, self._link_limits
             )
 
-    async def _http(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+    async def _http(self, scope: ASGIScope, send: ASGISend) -> ServiceDescriptor | None:
+        """Any other HTTP request: the api to call (one added since the routes were read),
+        or ``None`` once answered (the spec); a refusal is raised."""
         path: str = scope["path"]
         service = self._routes.get(path)
         spec = False
         if service is None:
             service, spec = self._slow_route(path)
-        try:
-            if service is None:
-                raise RefusedError(404, f"Not Found: no api at {path}")
-            if spec:
-                if scope["method"] != "GET":
-                    raise RefusedError(405, "Method Not Allowed: the spec takes GET", allow=b"GET")
-                await self._spec(service, send)
-            elif scope["method"] != "POST":
-                raise RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
-            else:
-                await self._rpc(service, scope, receive, send)
-        except RefusedError as refused:
-            await refuse(send, refused)
-        except DisconnectedError:
-            return
+        if service is None:
+            raise RefusedError(404, f"Not Found: no api at {path}")
+        if spec:
+            if scope["method"] != "GET":
+                raise RefusedError(405, "Method Not Allowed: the spec takes GET", allow=b"GET")
+            await self._spec(service, send)
+            return None
+        if scope["method"] != "POST":
+            raise RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
+        return service
 
     def _slow_route(self, path: str) -> tuple[ServiceDescriptor | None, bool]:
         """The spec path, or an api the dispatcher added since the routes were read."""

@@ -215,30 +215,24 @@ class SystemConfigService(SystemConfigServicer):
             return sc.GetResult()
         return sc.GetResult(value=entry.value, version=entry.revision)
 
-    def Set(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
-        key = self._writable(req, self._key(request.key))
+    def _write(self, req: Request, key: str, op: TxOp) -> empty_pb2.Empty:
+        """``op`` on ``key`` through :meth:`_commit`; the verbs' empty answer."""
         self._commit(
-            req,
-            [key],
-            lambda check, quota: self.store.set(key, request.value, check=check, quota=quota),
+            req, [key], lambda check, quota: self.store.write(key, op, check=check, quota=quota)
         )
         return empty_pb2.Empty()
+
+    def Set(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
+        key = self._writable(req, self._key(request.key))
+        return self._write(req, key, TxOp(OpKind.UPDATE, request.value))
 
     def Create(self, request: sc.SetRequest, req: Request) -> empty_pb2.Empty:
         key = self._writable(req, self._key(request.key))
-        self._commit(
-            req,
-            [key],
-            lambda check, quota: self.store.create(key, request.value, check=check, quota=quota),
-        )
-        return empty_pb2.Empty()
+        return self._write(req, key, TxOp(OpKind.CREATE, request.value))
 
     def Delete(self, request: sc.KeyRequest, req: Request) -> empty_pb2.Empty:
         key = self._writable(req, self._key(request.key), removes=True)
-        self._commit(
-            req, [key], lambda check, quota: self.store.delete(key, check=check, quota=quota)
-        )
-        return empty_pb2.Empty()
+        return self._write(req, key, TxOp(OpKind.DELETE))
 
     def Append(self, request: sc.AppendRequest, req: Request) -> empty_pb2.Empty:
         key = self._writable(req, self._key(request.key))
@@ -266,13 +260,7 @@ class SystemConfigService(SystemConfigServicer):
         if not request.json_path:
             raise ReasonError("Missing json_path")
         self._writable(req, key)
-        path = request.json_path
-        self._commit(
-            req,
-            [key],
-            lambda check, quota: self.store.set_by_path(key, path, value, check=check, quota=quota),
-        )
-        return empty_pb2.Empty()
+        return self._write(req, key, TxOp(OpKind.SET_PATHS, paths=((request.json_path, value),)))
 
     def List(self, request: sc.KeyRequest, req: Request) -> sc.ListResult:
         key = self._readable(req, request.key, allow_root=True)

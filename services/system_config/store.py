@@ -302,23 +302,29 @@ class Store(abc.ABC):
 
     # -- single-key writes, each one transaction
 
+    def write(
+        self, key: str, op: TxOp, *, check: Check | None = None, quota: Quota | None = None
+    ) -> int:
+        """``op`` on ``key`` alone, as one transaction; the key's new revision."""
+        return self.transaction({key: op}, check=check, quota=quota)[key]
+
     def set(
         self, key: str, value: str, *, check: Check | None = None, quota: Quota | None = None
     ) -> int:
-        return self.transaction({key: TxOp(OpKind.UPDATE, value)}, check=check, quota=quota)[key]
+        return self.write(key, TxOp(OpKind.UPDATE, value), check=check, quota=quota)
 
     def create(
         self, key: str, value: str, *, check: Check | None = None, quota: Quota | None = None
     ) -> int:
-        return self.transaction({key: TxOp(OpKind.CREATE, value)}, check=check, quota=quota)[key]
+        return self.write(key, TxOp(OpKind.CREATE, value), check=check, quota=quota)
 
     def delete(self, key: str, *, check: Check | None = None, quota: Quota | None = None) -> int:
-        return self.transaction({key: TxOp(OpKind.DELETE)}, check=check, quota=quota)[key]
+        return self.write(key, TxOp(OpKind.DELETE), check=check, quota=quota)
 
     def append(
         self, key: str, value: str, *, check: Check | None = None, quota: Quota | None = None
     ) -> int:
-        return self.transaction({key: TxOp(OpKind.APPEND, value)}, check=check, quota=quota)[key]
+        return self.write(key, TxOp(OpKind.APPEND, value), check=check, quota=quota)
 
     def set_by_path(
         self,
@@ -330,7 +336,7 @@ class Store(abc.ABC):
         quota: Quota | None = None,
     ) -> int:
         op = TxOp(OpKind.SET_PATHS, paths=((path, value),))
-        return self.transaction({key: op}, check=check, quota=quota)[key]
+        return self.write(key, op, check=check, quota=quota)
 
 
 _SCHEMA_VERSION: Final = 2

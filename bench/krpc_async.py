@@ -41,25 +41,18 @@ def run(ctx: Context) -> list[Row]:
     budget = ctx.budget
     body = krpc_body(SMALL_KEY, ctx.token)
 
-    async def raw() -> Measurement:
-        client = RawAsyncClient(url, GET_PATH, body)
+    async def raw(label: str, make: type[RawAsyncClient | HttpxAsyncPost]) -> Measurement:
+        client = make(url, GET_PATH, body)
         try:
-            return await measure_async("raw asyncio", client, budget, concurrency=CONCURRENCY)
-        finally:
-            await client.aclose()
-
-    async def with_httpx() -> Measurement:
-        client = HttpxAsyncPost(url, GET_PATH, body)
-        try:
-            return await measure_async("httpx.AsyncClient", client, budget, concurrency=CONCURRENCY)
+            return await measure_async(label, client, budget, concurrency=CONCURRENCY)
         finally:
             await client.aclose()
 
     mine, theirs, via_httpx = best_of(
         budget,
         lambda: run_async(measure_async_stub(url, ctx.token, budget, url)),
-        lambda: run_async(raw()),
-        lambda: run_async(with_httpx()),
+        lambda: run_async(raw("raw asyncio", RawAsyncClient)),
+        lambda: run_async(raw("httpx.AsyncClient", HttpxAsyncPost)),
     )
     return [
         Row(ITEM, "kRPC async stub vs raw asyncio, x64", mine, theirs, target=0.5),

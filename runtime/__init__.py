@@ -58,7 +58,7 @@ from buckyos.runtime.errors import (
     UserNotFoundError,
 )
 from buckyos.runtime.stub import AsyncStub, Stub
-from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
+from buckyos.runtime.transport import AsyncUnaryInvoker, TokenInvoker, Transport, UnaryInvoker
 
 if TYPE_CHECKING:
     from buckyos.runtime.client.grpc_client import GrpcTransport
@@ -181,6 +181,8 @@ __all__ = [
     "Stub",
     "Token",
     "TokenExpiredError",
+    "TokenInvoker",
+    "Transport",
     "TransportError",
     "UnaryInvoker",
     "UnknownMethodError",

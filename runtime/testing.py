@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -22,6 +23,7 @@ from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import InternalError, RPCError, UnknownMethodError, error_from_text
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.servicer import ServiceBase
+from buckyos.runtime.transport import Method, Transport
 from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
 
 __all__ = ["LoopbackTransport"]
@@ -30,10 +32,15 @@ ReqT = TypeVar("ReqT", bound=Message)
 RespT = TypeVar("RespT", bound=Message)
 
 
-class LoopbackTransport:
-    """Sync and async invoker that serves ``servicer`` through kRPC JSON in memory."""
+class LoopbackTransport(Transport):
+    """Sync and async invoker that serves ``servicer`` through kRPC JSON in memory.
+
+    The token and trace id are not looked at (no auth here).
+    """
 
     def __init__(self, servicer: ServiceBase) -> None:
+        self.token = None
+        self.trace_id = None
         self.servicer = servicer
         self.service = servicer.SERVICE
         self.last_params: Any = None
@@ -41,13 +48,21 @@ class LoopbackTransport:
         self.last_result: Any = None
         """The result JSON of the last successful call."""
 
-    def _request(self, method: MethodDescriptor[Any, Any], request: Message) -> Request:
+    @contextmanager
+    def _serving(self, method: MethodDescriptor[Any, Any], request: Message) -> Iterator[object]:
+        """The handler's answer (maybe awaitable) to ``request`` after its params' JSON
+        round trip; what fails from the handler's call to the end of the block travels
+        back as its wire text."""
         if self.service.by_krpc.get(method.krpc) is not method:
             raise UnknownMethodError(method.krpc)
         params = json.loads(json.dumps(encode_params(method, request)))
         self.last_params = params
         message = decode_params(method, params)
-        return Request(method=method, message=message, params=params, transport="inmemory")
+        req = Request(method=method, message=message, params=params, transport="inmemory")
+        try:
+            yield self.servicer.handler_for(method)(req.message, req)
+        except Exception as exc:
+            raise self._as_wire_error(exc) from None
 
     def _reply(self, method: MethodDescriptor[Any, RespT], response: object) -> RespT:
         if not isinstance(response, method.response_type):
@@ -66,36 +81,20 @@ class LoopbackTransport:
             return error_from_text(str(exc))
         return InternalError(f"{type(exc).__name__}: {exc}")
 
-    def invoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        req = self._request(method, request)
-        try:
-            response = self.servicer.handler_for(method)(req.message, req)
+        with self._serving(method, request) as response:
             if inspect.isawaitable(response):
                 response = asyncio.run(_await(response))
-        except Exception as exc:
-            raise self._as_wire_error(exc) from None
         return self._reply(method, response)
 
-    async def ainvoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        req = self._request(method, request)
-        try:
-            response = self.servicer.handler_for(method)(req.message, req)
+        with self._serving(method, request) as response:
             if inspect.isawaitable(response):
                 response = await asyncio.wait_for(response, timeout)
-        except Exception as exc:
-            raise self._as_wire_error(exc) from None
         return self._reply(method, response)
 
 

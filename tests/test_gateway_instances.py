@@ -12,12 +12,12 @@ from google.protobuf.message import Message
 
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_GET
-from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import NoPermissionError, ServiceNotValidError, TransportError
 from buckyos.runtime.security.keys import generate_key_pair
 from buckyos.runtime.security.session_token import decode_unverified
 from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.security.trust_keys import TrustKeyStore
+from buckyos.runtime.transport import Method, Transport
 from buckyos.services.gateway.app import echo_sys
 from buckyos.services.gateway.credentials import DeviceTokenInvoker
 from buckyos.services.gateway.instances import (
@@ -305,22 +305,25 @@ def test_dead_marks_lapse_and_order_is_weighted() -> None:
     assert pool.order([never, light])[-1] is never
 
 
-class _Carrier:
+class _Carrier(Transport):
     """A transport that records the token each call carried."""
 
     def __init__(self) -> None:
         self.token: str | None = None
+        self.trace_id: str | None = None
         self.seen: list[str | None] = []
 
-    async def ainvoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        self.seen.append(self.token)
+        self.seen.append(token)
         return method.response_type()
+
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
+    ) -> RespT:
+        assert token == self.token  # the transport's own token is the one signed last
+        return self._send(method, request, timeout, token)
 
 
 def test_device_token_is_kernel_gateway_and_re_signed_before_expiry() -> None:

@@ -13,8 +13,8 @@ RUNTIME_API = {
     "NoPermissionError", "Not", "Or", "ParseRequestError", "ParseResponseError",
     "Permission", "RPCError", "ReasonError", "Request", "ServiceBase", "ServiceDescriptor",
     "ServiceNotValidError", "SessionFlags", "Stub", "Token", "TokenExpiredError",
-    "TransportError", "UnaryInvoker", "UnknownMethodError", "UserNotFoundError", "Yes",
-    "parse_auth",
+    "TokenInvoker", "Transport", "TransportError", "UnaryInvoker", "UnknownMethodError",
+    "UserNotFoundError", "Yes", "parse_auth",
     # the client runtime, its transports, and serving
     "BuckyOSRuntime", "Endpoint", "GrpcTransport", "InProcessTransport", "KrpcTransport",
     "Router", "RuntimeConfig", "RuntimeHealth", "RuntimeType", "ServerInfo",

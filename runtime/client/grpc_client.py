@@ -21,8 +21,11 @@ import grpc
 import grpc.aio
 from google.protobuf.message import Message
 
+from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import RPCError, error_from_grpc
+from buckyos.runtime.transport import Method, Transport
 
 __all__ = ["DEFAULT_TIMEOUT", "GrpcTransport", "error_from_rpc_error"]
 
@@ -41,6 +44,15 @@ def error_from_rpc_error(exc: grpc.RpcError) -> RPCError:
     return error_from_grpc(name, details)
 
 
+def _codec(method: MethodDescriptor[Any, Any]) -> dict[str, Any]:
+    """How a verb's messages travel: the codec arguments of its multicallable (on a sync
+    or an aio channel alike)."""
+    return {
+        "request_serializer": method.request_type.SerializeToString,
+        "response_deserializer": method.response_type.FromString,
+    }
+
+
 class _AioChannel:
     __slots__ = ("calls", "channel")
 
@@ -49,11 +61,12 @@ class _AioChannel:
         self.calls: dict[str, grpc.aio.UnaryUnaryMultiCallable[Any, Any]] = {}
 
 
-class GrpcTransport:
+class GrpcTransport(Transport):
     """Sync (``invoke``) and async (``ainvoke``) gRPC client of one server.
 
     ``target`` is a grpc target (``127.0.0.1:3201``); ``credentials`` makes the channels
-    secure.  ``token`` and ``trace_id`` are attributes (set ``transport.token`` to renew).
+    secure.  ``token`` and ``trace_id`` are plain attributes (set ``transport.token`` to
+    renew).
     Close with :meth:`close` / :meth:`aclose` or use it as a context manager.
     """
 
@@ -71,10 +84,14 @@ class GrpcTransport:
         self.timeout = timeout
         self._options = list(options)
         self._credentials = credentials
-        self._token = token
-        self._trace_id = trace_id
-        self._metadata: tuple[tuple[str, str], ...] = ()
-        self._update_metadata()
+        self.token = token
+        self.trace_id = trace_id
+        # The metadata of the last (token, trace id) the transport's own token went with.
+        self._metadata: tuple[str | None, str | None, tuple[tuple[str, str], ...]] = (
+            token,
+            trace_id,
+            self._build_metadata(token, trace_id),
+        )
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._calls: dict[str, grpc.UnaryUnaryMultiCallable[Any, Any]] = {}
@@ -83,37 +100,24 @@ class GrpcTransport:
     def __repr__(self) -> str:
         return f"<GrpcTransport {self.target}>"
 
-    @property
-    def token(self) -> str | None:
-        return self._token
-
-    @token.setter
-    def token(self, value: str | None) -> None:
-        self._token = value
-        self._update_metadata()
-
-    @property
-    def trace_id(self) -> str | None:
-        return self._trace_id
-
-    @trace_id.setter
-    def trace_id(self, value: str | None) -> None:
-        self._trace_id = value
-        self._update_metadata()
-
-    def _update_metadata(self) -> None:
-        self._metadata = self._build_metadata(self._token)
-
     def _metadata_for(self, token: str | None) -> tuple[tuple[str, str], ...]:
-        # The common case (the transport's own token) reuses the prebuilt tuple.
-        return self._metadata if token == self._token else self._build_metadata(token)
+        # The common case (the transport's own token) reuses the tuple built last time.
+        trace_id = self.trace_id
+        own, traced, metadata = self._metadata
+        if token == own and trace_id == traced:
+            return metadata
+        metadata = self._build_metadata(token, trace_id)
+        if token == self.token:
+            self._metadata = (token, trace_id, metadata)
+        return metadata
 
-    def _build_metadata(self, token: str | None) -> tuple[tuple[str, str], ...]:
+    @staticmethod
+    def _build_metadata(token: str | None, trace_id: str | None) -> tuple[tuple[str, str], ...]:
         metadata: list[tuple[str, str]] = []
         if token is not None:
             metadata.append(("authorization", f"Bearer {token}"))
-        if self._trace_id is not None:
-            metadata.append(("x-trace-id", self._trace_id))
+        if trace_id is not None:
+            metadata.append(("x-trace-id", trace_id))
         return tuple(metadata)
 
     # --- sync --------------------------------------------------------------------------
@@ -131,41 +135,18 @@ class GrpcTransport:
                         self._channel = grpc.secure_channel(
                             self.target, self._credentials, options=self._options
                         )
-                call = self._channel.unary_unary(
-                    method.grpc_path,
-                    request_serializer=method.request_type.SerializeToString,
-                    response_deserializer=method.response_type.FromString,
-                )
+                call = self._channel.unary_unary(method.grpc_path, **_codec(method))
                 self._calls[method.grpc_path] = call
         return call
 
-    def invoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """Call one verb on the sync channel."""
-        return self.invoke_as(self._token, method, request, timeout=timeout)
-
-    def invoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """:meth:`invoke` carrying ``token`` for this call only (``self.token`` is left
-        alone, so threads calling with different tokens share the channel safely)."""
+        """One call on the sync channel."""
         call = self._callable(method)
+        seconds = self.timeout if timeout is None else timeout
         try:
-            response: RespT = call(
-                request,
-                timeout=self.timeout if timeout is None else timeout,
-                metadata=self._metadata_for(token),
-            )
+            response: RespT = call(request, timeout=seconds, metadata=self._metadata_for(token))
         except grpc.RpcError as exc:
             raise error_from_rpc_error(exc) from None
         return response
@@ -177,12 +158,6 @@ class GrpcTransport:
             self._calls = {}
         if channel is not None:
             channel.close()
-
-    def __enter__(self) -> GrpcTransport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- async -------------------------------------------------------------------------
 
@@ -203,39 +178,19 @@ class GrpcTransport:
             entry = self._aio[loop] = _AioChannel(channel)
         call = entry.calls.get(method.grpc_path)
         if call is None:
-            call = entry.channel.unary_unary(
-                method.grpc_path,
-                request_serializer=method.request_type.SerializeToString,
-                response_deserializer=method.response_type.FromString,
-            )
+            call = entry.channel.unary_unary(method.grpc_path, **_codec(method))
             entry.calls[method.grpc_path] = call
         return call
 
-    async def ainvoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """Call one verb on this loop's aio channel."""
-        return await self.ainvoke_as(self._token, method, request, timeout=timeout)
-
-    async def ainvoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """:meth:`ainvoke` carrying ``token`` for this call only."""
+        """One call on this loop's aio channel."""
         call = self._aio_callable(method)
+        seconds = self.timeout if timeout is None else timeout
         try:
             response: RespT = await call(
-                request,
-                timeout=self.timeout if timeout is None else timeout,
-                metadata=self._metadata_for(token),
+                request, timeout=seconds, metadata=self._metadata_for(token)
             )
         except grpc.RpcError as exc:
             raise error_from_rpc_error(exc) from None
@@ -248,8 +203,18 @@ class GrpcTransport:
             await entry.channel.close()
         self.close()
 
-    async def __aenter__(self) -> GrpcTransport:
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> GrpcTransport:
+    # A channel whose server went away backs off before reconnecting (up to 2 min by
+    # default); cap that at dead_for so a revived instance is reached when retried.
+    backoff = max(1000, int(settings.dead_for * 1000))
+    options: dict[str, Any] = {
+        "grpc.initial_reconnect_backoff_ms": 200,
+        "grpc.min_reconnect_backoff_ms": 200,
+        "grpc.max_reconnect_backoff_ms": backoff,
+    }
+    options.update(dict(settings.options.get("grpc", ())))
+    return GrpcTransport(endpoint.address, timeout=settings.timeout, options=tuple(options.items()))
+
+
+register_transport("grpc", _for_endpoint)

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
+from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import (
     InternalError,
@@ -31,6 +33,7 @@ from buckyos.runtime.errors import (
     TransportError,
     UnknownMethodError,
 )
+from buckyos.runtime.transport import Method, Transport
 from buckyos.runtime.wire.dispatch import CallInfo, Dispatcher
 from buckyos.runtime.wire.registry import home_loop, lookup
 
@@ -86,7 +89,7 @@ _private = _LoopThread()
 atexit.register(_private.stop)
 
 
-class InProcessTransport:
+class InProcessTransport(Transport):
     """``invoke``/``ainvoke`` straight into a dispatcher, no socket, no JSON.
 
     ``dispatcher=None`` looks the api up in the process registry on every call (a
@@ -97,7 +100,7 @@ class InProcessTransport:
     change it), exactly as it would after a wire, and the caller may reuse its own.
     """
 
-    __slots__ = ("dispatcher", "token", "trace_id")
+    __slots__ = ("dispatcher",)
 
     def __init__(
         self,
@@ -119,7 +122,7 @@ class InProcessTransport:
         if dispatcher is None:
             dispatcher = lookup(method.api)
             if dispatcher is None:
-                raise ServiceNotValidError(f"{method.api} is not served in this process")
+                raise _not_served(method.api)
         return dispatcher
 
     async def _call(
@@ -166,25 +169,10 @@ class InProcessTransport:
             )
         return response
 
-    async def ainvoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """Call one verb; runs on the dispatcher's home loop when that is another loop."""
-        return await self.ainvoke_as(self.token, method, request, timeout=timeout)
-
-    async def ainvoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """:meth:`ainvoke` carrying ``token`` for this call only."""
+        """One call; runs on the dispatcher's home loop when that is another loop."""
         dispatcher = self._target(method)
         home = home_loop(dispatcher, method.api)
         coro = self._call(dispatcher, method, request, timeout, token)
@@ -192,29 +180,14 @@ class InProcessTransport:
             return await coro
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
 
-    def invoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """Call one verb from sync code (a thread with no running event loop).
+        """One call from sync code (a thread with no running event loop).
 
         Blocking inside a running loop would stall it, and deadlock when the dispatcher
         lives on it; such callers use :meth:`ainvoke` (the async stub).
         """
-        return self.invoke_as(self.token, method, request, timeout=timeout)
-
-    def invoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """:meth:`invoke` carrying ``token`` for this call only."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -227,6 +200,23 @@ class InProcessTransport:
         dispatcher = self._target(method)
         home = home_loop(dispatcher, method.api) or _private.loop()
         return _run_on(home, self._call(dispatcher, method, request, timeout, token))
+
+
+def _not_served(api: str) -> ServiceNotValidError:
+    return ServiceNotValidError(f"{api} is not served in this process")
+
+
+def _absent(api: str) -> ServiceNotValidError | None:
+    """Nothing to call when ``api`` is not registered in this process."""
+    return _not_served(api) if lookup(api) is None else None
+
+
+def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> InProcessTransport:
+    return InProcessTransport()
+
+
+# Failures here say nothing of an endpoint to revive: it is never marked dead.
+register_transport("inprocess", _for_endpoint, absent=_absent, marks_dead=False)
 
 
 def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

@@ -37,6 +37,8 @@ import aiohttp
 import yarl
 from google.protobuf.message import Message
 
+from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import (
     NoPermissionError,
@@ -48,6 +50,7 @@ from buckyos.runtime.errors import (
     TransportError,
     error_from_text,
 )
+from buckyos.runtime.transport import Method, Transport
 from buckyos.runtime.wire import jsontext
 from buckyos.runtime.wire.jsonmap import decode_result, encode_params
 
@@ -97,7 +100,7 @@ def _http_error(status: int, body: bytes, url: str) -> RPCError:
     return ReasonError(detail)
 
 
-class KrpcTransport:
+class KrpcTransport(Transport):
     """Sync (``invoke``) and async (``ainvoke``) kRPC client for one server.
 
     ``base_url`` is either a server (``http://127.0.0.1:3200``: each call goes to
@@ -211,26 +214,10 @@ class KrpcTransport:
 
     # --- sync --------------------------------------------------------------------------
 
-    def invoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """Call one verb over this thread's persistent connection."""
-        return self.invoke_as(self.token, method, request, timeout=timeout)
-
-    def invoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """:meth:`invoke` carrying ``token`` for this call only (``self.token`` is left
-        alone, so threads calling with different tokens share the transport safely)."""
+        """One call over this thread's persistent connection."""
         seq, body = self._encode(method, request, token)
         path = self.path_for(method)
         seconds = self.timeout if timeout is None else timeout
@@ -327,12 +314,6 @@ class KrpcTransport:
                 with contextlib.suppress(Exception):  # its transports' loop is gone
                     connector._close()  # the synchronous half of close()
 
-    def __enter__(self) -> KrpcTransport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # --- async -------------------------------------------------------------------------
 
     def _session(self) -> aiohttp.ClientSession:
@@ -345,25 +326,10 @@ class KrpcTransport:
             self._sessions[loop] = session
         return session
 
-    async def ainvoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """Call one verb over this loop's aiohttp session."""
-        return await self.ainvoke_as(self.token, method, request, timeout=timeout)
-
-    async def ainvoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT:
-        """:meth:`ainvoke` carrying ``token`` for this call only."""
+        """One call over this loop's aiohttp session."""
         seq, body = self._encode(method, request, token)
         path = self.path_for(method)
         target = self._targets.get(path)
@@ -401,12 +367,6 @@ class KrpcTransport:
             await session.close()
         self.close()
 
-    async def __aenter__(self) -> KrpcTransport:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
 
 def _transport_error(exc: BaseException, url: str, timeout: float) -> TransportError:
     if isinstance(exc, TimeoutError):
@@ -418,3 +378,10 @@ def _transport_error(exc: BaseException, url: str, timeout: float) -> TransportE
     if isinstance(exc, ConnectionResetError):
         return TransportError(f"connection reset: {url}")
     return TransportError(f"{url}: {type(exc).__name__}: {exc}")
+
+
+def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> KrpcTransport:
+    return KrpcTransport(endpoint.address, timeout=settings.timeout)
+
+
+register_transport("krpc", _for_endpoint)

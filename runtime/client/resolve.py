@@ -43,7 +43,9 @@ __all__ = [
 DEFAULT_GATEWAY_PORT: Final = 3180
 """The node gateway (cyfs-gateway) port every BuckyOS node listens on."""
 
-EndpointKind = Literal["inprocess", "krpc", "grpc"]
+EndpointKind = str
+"""A transport kind registered in :mod:`~buckyos.runtime.client.transports`; built in:
+``krpc``, ``grpc`` and ``inprocess``."""
 EndpointVia = Literal["inprocess", "direct", "gateway", "public"]
 
 
@@ -51,9 +53,10 @@ EndpointVia = Literal["inprocess", "direct", "gateway", "public"]
 class Endpoint:
     """One place a call can go.
 
-    ``address`` is, for ``krpc``, a base URL (``http://127.0.0.1:3200``: calls go to
-    ``/kapi/<api>``) or a full endpoint URL (``.../kapi/<api>``, what this module makes);
-    for ``grpc`` a ``host:port`` target; for ``inprocess`` empty.  ``via`` says which of
+    ``kind`` names the wire (a registered transport kind).  ``address`` is, for ``krpc``,
+    a base URL (``http://127.0.0.1:3200``: calls go to ``/kapi/<api>``) or a full endpoint
+    URL (``.../kapi/<api>``, what this module makes); for ``grpc`` a ``host:port`` target;
+    for ``inprocess`` empty.  ``via`` says which of
     the modes found it and ``node`` names the node of a direct instance.
     """
 

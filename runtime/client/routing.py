@@ -17,10 +17,11 @@ An endpoint that failed to answer is skipped for ``dead_for`` seconds, unless no
 else is left.  When every candidate failed, the last error is raised (same class) with a
 message listing what was tried.
 
-Transports are pooled per endpoint (one ``KrpcTransport``, ``GrpcTransport`` or the
-shared ``InProcessTransport``) and get the current token on every call, through their
-``invoke_as``: a token callable is how a runtime renews tokens without rebuilding
-anything, and :meth:`Router.with_token` shares pools between tokens safely.
+Transports are pooled per endpoint, made by the wire registered for the endpoint's kind
+(:mod:`.transports`: ``KrpcTransport``, ``GrpcTransport``, ``InProcessTransport`` built
+in), and get the current token on every call, through their ``invoke_as``: a token
+callable is how a runtime renews tokens without rebuilding anything, and
+:meth:`Router.with_token` shares pools between tokens safely.
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, TypeVar
+from types import TracebackType
+from typing import Any, Final, NoReturn, TypeVar
 
 import aiohttp
 from google.protobuf.message import Message
 
-from buckyos.runtime.client.grpc_client import GrpcTransport
-from buckyos.runtime.client.inprocess import InProcessTransport
-from buckyos.runtime.client.krpc_client import DEFAULT_TIMEOUT, KrpcTransport
+# The built-in wires register their endpoint kinds when imported.
+from buckyos.runtime.client import grpc_client, inprocess  # noqa: F401
+from buckyos.runtime.client.krpc_client import DEFAULT_TIMEOUT
 from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.transports import TransportKind, TransportSettings, transport_kind
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import (
     ReasonError,
@@ -47,7 +50,7 @@ from buckyos.runtime.errors import (
     ServiceNotValidError,
     TransportError,
 )
-from buckyos.runtime.wire import registry
+from buckyos.runtime.transport import Method, TokenInvoker, Transport
 
 __all__ = [
     "AsyncCandidates",
@@ -72,42 +75,6 @@ _GRPC_UNSENT: Final = (
     "errors resolving",
     "dns resolution failed",
 )
-
-
-class _Transport(Protocol):
-    def invoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT: ...
-
-    async def ainvoke_as(
-        self,
-        token: str | None,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
-    ) -> RespT: ...
-
-    def close(self) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-
-class _InProcess(InProcessTransport):
-    """The registry transport with the close methods a pooled transport has (no-ops)."""
-
-    __slots__ = ()
-
-    def close(self) -> None:
-        pass
-
-    async def aclose(self) -> None:
-        pass
 
 
 def never_sent(exc: BaseException) -> bool:
@@ -157,17 +124,15 @@ def should_fail_over(exc: BaseException, idempotent: bool) -> bool:
 class _Pool:
     """What a Router shares with its ``with_token`` copies."""
 
-    timeout: float
-    dead_for: float
+    settings: TransportSettings
     clock: Callable[[], float]
-    grpc_options: tuple[tuple[str, Any], ...]
     lock: threading.Lock = field(default_factory=threading.Lock)
-    transports: dict[Endpoint, _Transport] = field(default_factory=dict)
+    transports: dict[Endpoint, Transport] = field(default_factory=dict)
     dead: dict[Endpoint, float] = field(default_factory=dict)
     """Endpoint -> clock time until which it is skipped."""
 
 
-class Router:
+class Router(TokenInvoker):
     """Implements ``UnaryInvoker`` and ``AsyncUnaryInvoker`` over ranked endpoints.
 
     ``candidates(api)`` gives the endpoints to try, best first (``acandidates`` is used by
@@ -195,16 +160,8 @@ class Router:
         self._candidates = candidates
         self._acandidates = acandidates
         self._token = token
-        # A channel whose server went away backs off before reconnecting (up to 2 min by
-        # default); cap that at dead_for so a revived instance is reached when retried.
-        backoff = max(1000, int(dead_for * 1000))
-        options = {
-            "grpc.initial_reconnect_backoff_ms": 200,
-            "grpc.min_reconnect_backoff_ms": 200,
-            "grpc.max_reconnect_backoff_ms": backoff,
-        }
-        options.update(dict(grpc_options))
-        self._pool = _Pool(timeout, dead_for, clock, tuple(options.items()))
+        options = {"grpc": tuple(dict(grpc_options).items())}
+        self._pool = _Pool(TransportSettings(timeout, dead_for, options), clock)
 
     def __repr__(self) -> str:
         return f"<Router {len(self._pool.transports)} endpoints pooled>"
@@ -236,7 +193,7 @@ class Router:
         now = pool.clock()
         with pool.lock:
             was = pool.dead.get(endpoint, 0.0) > now
-            pool.dead[endpoint] = now + pool.dead_for
+            pool.dead[endpoint] = now + pool.settings.dead_for
         return not was
 
     def dead(self) -> dict[Endpoint, float]:
@@ -270,43 +227,28 @@ class Router:
                     dead.append((until, index, endpoint))
         return live + [endpoint for _, _, endpoint in sorted(dead)]
 
-    def _transport(self, endpoint: Endpoint) -> _Transport:
+    def _transport(self, endpoint: Endpoint, kind: TransportKind) -> Transport:
         pool = self._pool
         transport = pool.transports.get(endpoint)
         if transport is None:
             with pool.lock:
                 transport = pool.transports.get(endpoint)
                 if transport is None:
-                    transport = self._new_transport(endpoint)
+                    transport = kind.factory(endpoint, pool.settings)
                     pool.transports[endpoint] = transport
         return transport
-
-    def _new_transport(self, endpoint: Endpoint) -> _Transport:
-        pool = self._pool
-        if endpoint.kind == "krpc":
-            return KrpcTransport(endpoint.address, timeout=pool.timeout)
-        if endpoint.kind == "grpc":
-            return GrpcTransport(endpoint.address, timeout=pool.timeout, options=pool.grpc_options)
-        if endpoint.kind == "inprocess":
-            return _InProcess()
-        raise ValueError(f"unknown endpoint kind {endpoint.kind!r} in {endpoint!r}")
-
-    def _absent(self, endpoint: Endpoint, api: str) -> ServiceNotValidError | None:
-        """An in-process endpoint whose api is not registered here: nothing to call."""
-        if endpoint.kind == "inprocess" and registry.lookup(api) is None:
-            return ServiceNotValidError(f"{api} is not served in this process")
-        return None
 
     def _failed(
         self,
         method: MethodDescriptor[Any, Any],
         endpoint: Endpoint,
+        kind: TransportKind,
         exc: RPCError,
         last: bool,
     ) -> bool:
         """Book a failure; True to move on to the next endpoint."""
         newly_dead = False
-        if _endpoint_failed(exc) and endpoint.kind != "inprocess":
+        if _endpoint_failed(exc) and kind.marks_dead:
             newly_dead = self._mark_dead(endpoint)
         move_on = should_fail_over(exc, method.idempotent)
         # One warning per endpoint going dead, not one per call that steps over it.
@@ -328,48 +270,17 @@ class Router:
             with pool.lock:
                 pool.dead.pop(endpoint, None)
 
-    @staticmethod
-    def _all_failed(
-        method: MethodDescriptor[Any, Any], tried: list[tuple[Endpoint, RPCError]]
-    ) -> RPCError:
-        """The last error, same class, its message listing every endpoint tried."""
-        last = tried[-1][1]
-        attempts = "; ".join(f"{endpoint}: {exc}" for endpoint, exc in tried)
-        count = f"{len(tried)} endpoint" + ("s" if len(tried) != 1 else "")
-        detail = f"{last.detail} [all {count} of {method.api} failed for {method.krpc}: {attempts}]"
-        return type(last)(detail)
-
     # --- sync --------------------------------------------------------------------------
 
-    def invoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
         """Call one verb, failing over along the candidates as the module says."""
-        plan = self._plan(method.api, self._candidates(method.api))
-        token = self.current_token()
-        seconds = self._pool.timeout if timeout is None else timeout
-        tried: list[tuple[Endpoint, RPCError]] = []
-        for index, endpoint in enumerate(plan):
-            absent = self._absent(endpoint, method.api)
-            if absent is not None:
-                tried.append((endpoint, absent))
-                continue
-            try:
-                result = self._transport(endpoint).invoke_as(
-                    token, method, request, timeout=seconds
-                )
-            except RPCError as exc:
-                tried.append((endpoint, exc))
-                if not self._failed(method, endpoint, exc, index == len(plan) - 1):
-                    raise
-                continue
-            self._succeeded(endpoint)
-            return result
-        raise self._all_failed(method, tried) from tried[-1][1]
+        attempts = _Attempts(self, method, self._candidates(method.api), timeout)
+        for transport in attempts:
+            with attempts:
+                return transport.invoke_as(token, method, request, timeout=attempts.seconds)
+        attempts.all_failed()
 
     def close(self) -> None:
         """Close every pooled sync connection (they reopen on the next call)."""
@@ -378,47 +289,21 @@ class Router:
         for transport in transports:
             transport.close()
 
-    def __enter__(self) -> Router:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # --- async -------------------------------------------------------------------------
 
-    async def ainvoke(
-        self,
-        method: MethodDescriptor[ReqT, RespT],
-        request: ReqT,
-        *,
-        timeout: float | None = None,
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
     ) -> RespT:
-        """The asyncio twin of :meth:`invoke`."""
+        """The asyncio twin of :meth:`_send`."""
         if self._acandidates is not None:
             endpoints = await self._acandidates(method.api)
         else:
             endpoints = self._candidates(method.api)
-        plan = self._plan(method.api, endpoints)
-        token = self.current_token()
-        seconds = self._pool.timeout if timeout is None else timeout
-        tried: list[tuple[Endpoint, RPCError]] = []
-        for index, endpoint in enumerate(plan):
-            absent = self._absent(endpoint, method.api)
-            if absent is not None:
-                tried.append((endpoint, absent))
-                continue
-            try:
-                result = await self._transport(endpoint).ainvoke_as(
-                    token, method, request, timeout=seconds
-                )
-            except RPCError as exc:
-                tried.append((endpoint, exc))
-                if not self._failed(method, endpoint, exc, index == len(plan) - 1):
-                    raise
-                continue
-            self._succeeded(endpoint)
-            return result
-        raise self._all_failed(method, tried) from tried[-1][1]
+        attempts = _Attempts(self, method, endpoints, timeout)
+        for transport in attempts:
+            with attempts:
+                return await transport.ainvoke_as(token, method, request, timeout=attempts.seconds)
+        attempts.all_failed()
 
     async def aclose(self) -> None:
         """Close this loop's pooled connections (and the sync ones)."""
@@ -427,8 +312,75 @@ class Router:
         for transport in transports:
             await transport.aclose()
 
-    async def __aenter__(self) -> Router:
+
+class _Attempts:
+    """One call's way along its plan, written once for both modes.
+
+    Iterating gives the transport of each endpoint to try in turn (an endpoint whose wire
+    knows the api is absent is booked as failed and passed over); ``with attempts:``
+    around one try books its outcome: a success revives the endpoint, a failure the call
+    may move on from is booked and swallowed (the loop goes on), any other propagates.
+    :meth:`all_failed` raises when the plan ran out.
+    """
+
+    __slots__ = ("_index", "_kind", "_method", "_plan", "_router", "_tried", "seconds")
+
+    def __init__(
+        self,
+        router: Router,
+        method: MethodDescriptor[Any, Any],
+        endpoints: Sequence[Endpoint],
+        timeout: float | None,
+    ) -> None:
+        self._router = router
+        self._method = method
+        self._plan = router._plan(method.api, endpoints)
+        self._tried: list[tuple[Endpoint, RPCError]] = []
+        self._index = -1
+        self._kind: TransportKind | None = None
+        self.seconds = router._pool.settings.timeout if timeout is None else timeout
+        """Each try's timeout."""
+
+    def __iter__(self) -> _Attempts:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    def __next__(self) -> Transport:
+        plan, api = self._plan, self._method.api
+        while self._index + 1 < len(plan):
+            self._index += 1
+            endpoint = plan[self._index]
+            kind = self._kind = transport_kind(endpoint)
+            absent = kind.absent(api) if kind.absent is not None else None
+            if absent is None:
+                return self._router._transport(endpoint, kind)
+            self._tried.append((endpoint, absent))
+        raise StopIteration
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        endpoint, kind = self._plan[self._index], self._kind
+        assert kind is not None
+        if exc is None:
+            self._router._succeeded(endpoint)
+            return False
+        if not isinstance(exc, RPCError):
+            return False
+        self._tried.append((endpoint, exc))
+        last = self._index == len(self._plan) - 1
+        return self._router._failed(self._method, endpoint, kind, exc, last)
+
+    def all_failed(self) -> NoReturn:
+        """Raise the last error, same class, its message listing every endpoint tried."""
+        method, tried = self._method, self._tried
+        last = tried[-1][1]
+        attempts = "; ".join(f"{endpoint}: {exc}" for endpoint, exc in tried)
+        count = f"{len(tried)} endpoint" + ("s" if len(tried) != 1 else "")
+        detail = f"{last.detail} [all {count} of {method.api} failed for {method.krpc}: {attempts}]"
+        raise type(last)(detail) from last

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final, Protocol, TypeVar
+from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.message import Message
 
-from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.security.token_signing import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
-from buckyos.runtime.transport import AsyncUnaryInvoker
+from buckyos.runtime import MethodDescriptor, TokenInvoker, Transport
+from buckyos.runtime.security import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
 
 __all__ = [
     "CLIENT_TOKEN_RENEW",
@@ -50,14 +49,12 @@ ReqT = TypeVar("ReqT", bound=Message)
 RespT = TypeVar("RespT", bound=Message)
 
 
-class TokenCarrier(AsyncUnaryInvoker, Protocol):
-    """An async invoker whose session token is the settable ``token`` attribute
-    (``KrpcTransport``, ``GrpcTransport``)."""
-
-    token: str | None
+TokenCarrier = Transport
+"""A transport whose session token is the settable ``token`` attribute
+(``KrpcTransport``, ``GrpcTransport``)."""
 
 
-class DeviceTokenInvoker:
+class DeviceTokenInvoker(TokenInvoker):
     """``transport`` with a device-signed token that is re-signed before it expires.
 
     A fresh token lives ``ttl`` seconds and is replaced once less than ``renew_before``
@@ -97,22 +94,35 @@ class DeviceTokenInvoker:
         self._transport.token = current
         return current
 
-    async def ainvoke(
+    def current_token(self) -> str:
+        """What a call carries: a token that is valid for a while yet."""
+        return self.token()
+
+    def _send(
         self,
         method: MethodDescriptor[ReqT, RespT],
         request: ReqT,
-        *,
-        timeout: float | None = None,
+        timeout: float | None,
+        token: str | None,
     ) -> RespT:
-        """Call through the transport with a token that is valid for a while yet."""
-        self.token()
-        return await self._transport.ainvoke(method, request, timeout=timeout)
+        return self._transport.invoke_as(token, method, request, timeout=timeout)
+
+    async def _asend(
+        self,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        timeout: float | None,
+        token: str | None,
+    ) -> RespT:
+        return await self._transport.ainvoke_as(token, method, request, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the transport's sync connections."""
+        self._transport.close()
 
     async def aclose(self) -> None:
-        """Close the transport when it can be closed."""
-        close = getattr(self._transport, "aclose", None)
-        if close is not None:
-            await close()
+        """Close the transport."""
+        await self._transport.aclose()
 
 
 class ClientAddressSigner:

@@ -8,6 +8,8 @@ server's uvicorn::
     link_client     WsLink and GrpcLink, the streaming links that carry events
     resolve         Endpoint: where a service can be reached, and the gateway's address
     routing         Router: calls with failover over resolved endpoints
+    transports      the Router's wires by endpoint kind: register_transport(kind, factory)
+                    adds one (a factory makes the Transport of one endpoint)
 
 Service records and their cache are the program runtime's own.
 """
@@ -31,6 +33,12 @@ if TYPE_CHECKING:
         zone_host,
     )
     from buckyos.runtime.client.routing import Router
+    from buckyos.runtime.client.transports import (
+        TransportFactory,
+        TransportSettings,
+        register_transport,
+        unregister_transport,
+    )
 
 # name -> module it lives in; loaded on first use (PEP 562)
 _LAZY: Final[dict[str, str]] = {
@@ -46,6 +54,10 @@ _LAZY: Final[dict[str, str]] = {
     "public_endpoint": ".resolve",
     "zone_host": ".resolve",
     "Router": ".routing",
+    "TransportFactory": ".transports",
+    "TransportSettings": ".transports",
+    "register_transport": ".transports",
+    "unregister_transport": ".transports",
 }
 
 
@@ -70,9 +82,13 @@ __all__ = [
     "InProcessTransport",
     "KrpcTransport",
     "Router",
+    "TransportFactory",
+    "TransportSettings",
     "WsLink",
     "direct_endpoints",
     "gateway_endpoint",
     "public_endpoint",
+    "register_transport",
+    "unregister_transport",
     "zone_host",
 ]

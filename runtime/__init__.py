@@ -33,8 +33,7 @@ everything else lives in modules named for their one job::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from buckyos.runtime.auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes, parse_auth
 from buckyos.runtime.descriptor import JsonShape, MethodDescriptor, ServiceDescriptor, SessionFlags
@@ -57,6 +56,7 @@ from buckyos.runtime.errors import (
     UnknownMethodError,
     UserNotFoundError,
 )
+from buckyos.runtime.lazy import lazy_names
 from buckyos.runtime.stub import AsyncStub, Stub
 from buckyos.runtime.transport import AsyncUnaryInvoker, TokenInvoker, Transport, UnaryInvoker
 
@@ -120,17 +120,7 @@ _LAZY: Final[dict[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

@@ -35,7 +35,8 @@ import grpc.aio
 
 from buckyos.generated import link_pb2
 from buckyos.runtime.errors import TransportError, error_from_text
-from buckyos.runtime.wire.events import GRPC_LINK_METHOD, WS_LINK_PATH, WS_SUBPROTOCOL, dumps
+from buckyos.runtime.wire.events import GRPC_LINK_METHOD, WS_LINK_PATH, WS_SUBPROTOCOL
+from buckyos.runtime.wire.jsontext import dumps_text
 from buckyos.runtime.wire.link import (
     ERROR,
     MAX_FRAME,
@@ -379,7 +380,7 @@ class GrpcLink(Link):
         call = self._call
         if call is None or call.done():
             raise TransportError(f"link closed: {self._closed or 'not open'}")
-        frame = link_pb2.LinkCall(id=frame_id, api_verb=api_verb, args=dumps(params))
+        frame = link_pb2.LinkCall(id=frame_id, api_verb=api_verb, args=dumps_text(params))
         if token is not None:
             frame.token = token
         try:

@@ -38,7 +38,6 @@ __all__ = [
     "EventHub",
     "LinkScope",
     "Listener",
-    "dumps",
     "link_hub",
     "no_link_error",
 ]
@@ -51,9 +50,6 @@ GRPC_LINK_METHOD: Final = "/buckyos.Link/Connect"
 """The gRPC link: one bidirectional stream of ``buckyos.LinkFrame``."""
 
 _EVENT_NAME: Final = re.compile(r"[A-Za-z0-9_.:-][A-Za-z0-9_.:/-]*")
-
-dumps: Final = jsontext.dumps_text
-"""Event data and link frames: compact UTF-8 JSON text, NaN refused (serde's rules)."""
 
 
 def no_link_error(transport: str, api: str, verb: str) -> ReasonError:
@@ -272,7 +268,7 @@ class EventHub:
 
     def push(self, name: str, data: Any = None) -> int:
         """Send to the subscribers of ``name``; how many took it."""
-        text = dumps(data)
+        text = jsontext.dumps_text(data)
         with self.lock:
             subs = self._subs.get(name)
             if not subs:
@@ -283,7 +279,7 @@ class EventHub:
 
     def broadcast_links(self, name: str, data: Any = None) -> int:
         """Send to every connected link, subscribed or not; how many took it."""
-        text = dumps(data)
+        text = jsontext.dumps_text(data)
         with self.lock:
             targets = tuple(self._links)
         return sum(1 for listener in targets if listener.deliver(name, text))

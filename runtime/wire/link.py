@@ -38,9 +38,9 @@ from buckyos.runtime.wire.events import (
     WS_SUBPROTOCOL,
     EventHub,
     LinkScope,
-    dumps,
 )
 from buckyos.runtime.wire.jsonmap import encode_result
+from buckyos.runtime.wire.jsontext import dumps_text
 
 __all__ = [
     "CALL",
@@ -199,15 +199,15 @@ def encode_call(frame_id: FrameId, api_verb: str, args: Any, token: str | None =
     items: list[Any] = [CALL, frame_id, api_verb, args]
     if token is not None:
         items.append(token)
-    return dumps(items)
+    return dumps_text(items)
 
 
 def encode_out(frame: OutFrame) -> str:
     """The JSON text of a frame to the client; the payload's JSON is spliced in as is."""
     kind, key, payload = frame
     if kind == ERROR:
-        return f"[4,{dumps(key)},{dumps(payload)}]"
-    return f"[{kind},{dumps(key)},{payload}]"
+        return f"[4,{dumps_text(key)},{dumps_text(payload)}]"
+    return f"[{kind},{dumps_text(key)},{payload}]"
 
 
 def parse_out(text: str) -> tuple[int, FrameId | None, Any]:
@@ -464,7 +464,7 @@ class LinkSession:
                 f"{frame.api}/{frame.verb} returned {type(response).__name__}, "
                 f"expected {method.response_type.DESCRIPTOR.full_name}"
             )
-        return dumps(encode_result(method, response))
+        return dumps_text(encode_result(method, response))
 
     @property
     def in_flight(self) -> int:

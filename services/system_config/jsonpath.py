@@ -17,9 +17,9 @@ import copy
 import functools
 from typing import Any, Final
 
-from buckyos.runtime.wire import dumps_text, json_type_name, loads_strict
+from buckyos.runtime.wire import json_type_name
 
-__all__ = ["REMOVE", "JsonPathError", "dumps_compact", "loads_strict", "set_by_path", "split_path"]
+__all__ = ["REMOVE", "JsonPathError", "set_by_path", "split_path"]
 
 _kind: Final = functools.partial(json_type_name, article=True)
 
@@ -93,6 +93,5 @@ def set_by_path(document: Any, path: str, value: Any) -> Any:
 
 
 # loads_strict (imported above): JSON text to a value, refusing NaN and Infinity.
-dumps_compact: Final = dumps_text
 """Compact JSON, UTF-8 kept as is (serde_json's ``to_vec`` form); a lone surrogate is
 written escaped, the only form SQLite can store."""

@@ -36,8 +36,9 @@ from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.runtime import KeyNotExistError, NoPermissionError, ParseRequestError, ReasonError
 from buckyos.runtime.server import Request
+from buckyos.runtime.wire import loads_strict
 
-from .jsonpath import REMOVE, loads_strict
+from .jsonpath import REMOVE
 from .keys import (
     SCHEDULER_DUMP_PREFIXES,
     USERS_PREFIX,

@@ -44,7 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .jsonpath import JsonPathError, dumps_compact, loads_strict, set_by_path
+from buckyos.runtime.wire import dumps_text, loads_strict
+
+from .jsonpath import JsonPathError, set_by_path
 from .keys import is_meta_key, user_account_of
 
 __all__ = [
@@ -233,7 +235,7 @@ def apply_op(key: str, op: TxOp, current: str | None) -> str | None:
                 document = set_by_path(document, path, value)
         except JsonPathError as exc:
             raise InvalidValueError(f"key {key}: {exc}") from None
-        new = dumps_compact(document)
+        new = dumps_text(document)
     elif kind is OpKind.DELETE:
         if current is None:
             raise KeyNotFoundError(key)

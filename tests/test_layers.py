@@ -137,7 +137,7 @@ def module_graph(package: str) -> dict[str, set[str]]:
     return graph
 
 
-@pytest.mark.parametrize("package", ["program"])
+@pytest.mark.parametrize("package", PACKAGES)
 def test_modules_of_a_package_import_one_way(package: str) -> None:
     graph = module_graph(package)
     done: set[str] = set()

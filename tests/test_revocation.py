@@ -82,9 +82,8 @@ def test_inactive_users_from_either_source() -> None:
 
 
 def test_json_round_trip_pruning_and_refusals() -> None:
-    listed = Revocations().with_session("a_x_1", 2000, now=1000).with_session("b_x_2", 900, 1000)
+    listed = Revocations({"a_x_1": 2000, "b_x_2": 900}, {"carol": "suspended"}).pruned(1000)
     assert dict(listed.sessions) == {"a_x_1": 2000}  # b's was already over
-    listed = listed.with_users({"carol": "suspended"}, now=1000)
     text = listed.to_json()
     assert json.loads(text) == {
         "sessions": {"a_x_1": 2000},

@@ -146,19 +146,6 @@ class Revocations:
         sessions = {k: until for k, until in self.sessions.items() if until >= now}
         return Revocations(sessions, dict(self.users), math.floor(now))
 
-    def with_session(self, session_key: str, until: int, now: float) -> Revocations:
-        """This list (pruned) plus one revoked session (unless ``until`` is already past)."""
-        pruned = self.pruned(now)
-        sessions = dict(pruned.sessions)
-        if until >= now:
-            sessions[session_key] = max(until, sessions.get(session_key, until))
-        return Revocations(sessions, pruned.users, pruned.updated_at)
-
-    def with_users(self, users: Mapping[str, str], now: float) -> Revocations:
-        """This list (pruned) with its users replaced by ``users`` (id -> state)."""
-        pruned = self.pruned(now)
-        return Revocations(pruned.sessions, dict(users), pruned.updated_at)
-
 
 class RevocationSet:
     """What a service consults for every verified token; thread-safe, O(1) per check.
@@ -176,15 +163,12 @@ class RevocationSet:
         self._feed_users: Mapping[str, str] = _EMPTY
         self._local_users: dict[str, str] = {}
         self._users: Mapping[str, str] = _EMPTY  # the union, rebuilt on change
-        self.updated_at = 0
-        """``updated_at`` of the last list loaded (0: none yet)."""
 
     def replace(self, revocations: Revocations) -> None:
         """Install a published list (the previous one is dropped whole)."""
         with self._lock:
             self._sessions = MappingProxyType(dict(revocations.sessions))
             self._feed_users = MappingProxyType(dict(revocations.users))
-            self.updated_at = revocations.updated_at
             self._rebuild_users()
 
     def load_json(self, text: str | None) -> None:
@@ -207,12 +191,6 @@ class RevocationSet:
     def _rebuild_users(self) -> None:
         merged = {**self._feed_users, **self._local_users}
         self._users = MappingProxyType(merged) if merged else _EMPTY
-
-    def revoked_sessions(self) -> frozenset[str]:
-        return frozenset(self._sessions)
-
-    def inactive_users(self) -> Mapping[str, str]:
-        return self._users
 
     def check(self, token: SessionToken) -> None:
         """Raise ``InvalidTokenError`` when ``token`` belongs to a revoked session or to a

@@ -60,7 +60,7 @@ class RevocationPublisher:
         self._interval = interval
         self._clock = clock
         self._users: Mapping[str, str] = {}
-        self._published: str | None = None
+        self._published: Revocations | None = None
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -79,13 +79,10 @@ class RevocationPublisher:
         """Write the list if it changed since the last write; whether it is published."""
         async with self._lock:
             listed = await asyncio.to_thread(self.current)
-            text = listed.to_json()
-            # updated_at alone changing is not worth a write
-            unchanged = self._published is not None and _same(self._published, listed)
-            if unchanged:
+            if self._published is not None and _same(self._published, listed):
                 return True
             try:
-                await self._write(text)
+                await self._write(listed.to_json())
             except Exception as err:  # retried on the next tick
                 if not self._failing:
                     _log.warning("cannot publish revocations (retrying): %s", err)
@@ -94,7 +91,7 @@ class RevocationPublisher:
             if self._failing:
                 _log.info("revocations published again")
             self._failing = False
-            self._published = text
+            self._published = listed
             return True
 
     def notify(self) -> None:
@@ -164,6 +161,8 @@ class RevocationPublisher:
                 await task
 
 
-def _same(published: str, listed: Revocations) -> bool:
-    old = Revocations.from_json(published)
-    return dict(old.sessions) == dict(listed.sessions) and dict(old.users) == dict(listed.users)
+def _same(published: Revocations, listed: Revocations) -> bool:
+    """The same sessions and users (``updated_at`` alone changing is not worth a write)."""
+    return dict(published.sessions) == dict(listed.sessions) and dict(published.users) == dict(
+        listed.users
+    )

@@ -45,8 +45,8 @@ FACADE_API: dict[str, set[str]] = {
         "public_key_to_jwk", "public_key_to_raw",
         # passwords, rbac, revocation
         "password_hash", "password_proof", "DEFAULT_RBAC_MODEL", "DEFAULT_RBAC_POLICY",
-        "RbacEnforcer", "POLL_INTERVAL", "REVOCATIONS_KEY", "RevocationPoller",
-        "RevocationSet", "Revocations",
+        "RbacEnforcer", "POLL_INTERVAL", "REVOCATIONS_KEY", "REVOKED_SESSION", "RevocationPoller",
+        "RevocationSet", "Revocations", "verify_hub_session_key",
         # session_token, token_signing, token_verifier, trust_keys
         "ALGORITHM", "REFRESH_AUDIENCE", "SessionToken", "decode_unverified",
         "parse_unverified", "SERVICE_LOGIN_TTL", "USER_LOGIN_TTL", "DeviceTokenSource",

@@ -45,9 +45,11 @@ if TYPE_CHECKING:
     from buckyos.runtime.security.revocation import (
         POLL_INTERVAL,
         REVOCATIONS_KEY,
+        REVOKED_SESSION,
         RevocationPoller,
         Revocations,
         RevocationSet,
+        verify_hub_session_key,
     )
     from buckyos.runtime.security.session_token import (
         ALGORITHM,
@@ -101,9 +103,11 @@ _LAZY: Final[dict[str, str]] = {
     "RbacEnforcer": ".rbac",
     "POLL_INTERVAL": ".revocation",
     "REVOCATIONS_KEY": ".revocation",
+    "REVOKED_SESSION": ".revocation",
     "RevocationPoller": ".revocation",
     "RevocationSet": ".revocation",
     "Revocations": ".revocation",
+    "verify_hub_session_key": ".revocation",
     "ALGORITHM": ".session_token",
     "REFRESH_AUDIENCE": ".session_token",
     "SessionToken": ".session_token",
@@ -138,6 +142,7 @@ __all__ = [
     "POLL_INTERVAL",
     "REFRESH_AUDIENCE",
     "REVOCATIONS_KEY",
+    "REVOKED_SESSION",
     "SERVICE_LOGIN_TTL",
     "USER_LOGIN_TTL",
     "VERIFY_HUB_KID",
@@ -174,4 +179,5 @@ __all__ = [
     "public_key_to_jwk",
     "public_key_to_raw",
     "sign_token",
+    "verify_hub_session_key",
 ]

@@ -63,6 +63,7 @@ from buckyos.runtime.security import (
     DEFAULT_LEEWAY,
     DEFAULT_RBAC_POLICY,
     REFRESH_AUDIENCE,
+    REVOKED_SESSION,
     VERIFY_HUB_KID,
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -72,6 +73,7 @@ from buckyos.runtime.security import (
     decode_unverified,
     public_key_from_doc,
     sign_token,
+    verify_hub_session_key,
 )
 from buckyos.runtime.server import Request
 
@@ -224,11 +226,6 @@ def _nonce_key(user_id: str, nonce: int) -> str:
     return f"{user_id}/{nonce}"
 
 
-def _session_key(sub: str, scope: str, session_id: str) -> str:
-    """Upstream's session key: ``<user>_<app_instance_id or appid>_<session id>``."""
-    return f"{sub}_{scope}_{session_id}"
-
-
 def _session_id(token: SessionToken) -> str:
     value = token.session
     if value is None:
@@ -280,7 +277,7 @@ class _Verified:
         self.session_id = _session_id(token)
         self.principal = _principal(token)
         scope = token.app_instance_id if token.app_instance_id is not None else token.appid
-        self.key = _session_key(token.sub, scope, self.session_id)
+        self.key = verify_hub_session_key(token.sub, scope, self.session_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,7 +629,7 @@ class VerifyHubService(VerifyHubServicer):
         used_key = f"{iss}/{token.jti}"
         session_id = str(secrets.randbits(64))
         scope_name = scope.app_instance_id if scope is not None else appid
-        session_key = _session_key(sub, scope_name, session_id)
+        session_key = verify_hub_session_key(sub, scope_name, session_id)
         issued = self._pair(_Holder(appid, sub, session_id, principal, scope))
         used_until = token.exp + self._leeway + 1
         opened = await self._state(
@@ -715,7 +712,7 @@ class VerifyHubService(VerifyHubServicer):
         # Upstream's session id for a password login is the nonce itself.
         session_id = str(nonce)
         issued = self._pair(_Holder(request.appid, user_id, session_id, Principal.USER, scope))
-        session_key = _session_key(user_id, scope.app_instance_id, session_id)
+        session_key = verify_hub_session_key(user_id, scope.app_instance_id, session_id)
         opened = await self._state(
             self.state.claim_and_open,
             "nonce",
@@ -876,11 +873,9 @@ class VerifyHubService(VerifyHubServicer):
         if verified.session is not None and verified.appid is not None:
             scope = verified.app_instance_id or verified.appid
             row = await self._state(
-                self.state.session, _session_key(verified.sub, scope, _session_id(verified))
+                self.state.session,
+                verify_hub_session_key(verified.sub, scope, _session_id(verified)),
             )
             if row is not None and row.revoked:
-                raise InvalidTokenError(
-                    "session revoked (logged out, or an old refresh token was replayed): "
-                    "log in again"
-                )
+                raise InvalidTokenError(REVOKED_SESSION)
         return empty_pb2.Empty()

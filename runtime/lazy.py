@@ -1,7 +1,8 @@
 """Facades that load their names on first use (PEP 562).
 
 ``buckyos.runtime`` and each of its rooms list their public names in a table (name ->
-module, relative to the package) and import nothing else until a name is asked for: a
+module, relative to the package; a room writes it by module with :func:`lazy_table`) and
+import nothing else until a name is asked for: a
 client that imports ``buckyos.runtime.client`` for ``KrpcTransport`` does not load the
 server's uvicorn or gRPC parts, and generated code that imports ``buckyos.runtime`` stays
 cheap.
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_names"]
+__all__ = ["lazy_names", "lazy_table"]
 
 
 def lazy_names(
@@ -38,3 +39,19 @@ def lazy_names(
         return sorted(set(vars(sys.modules[package])) | set(table))
 
     return get, names
+
+
+def lazy_table(by_module: Mapping[str, str]) -> dict[str, str]:
+    """Name -> module, from module -> its names separated by spaces.
+
+    A room's facade names each module once, beside the ``TYPE_CHECKING`` imports that
+    give type checkers the same names (as ``X as X``, so they count as re-exported), and
+    derives ``__all__`` from the table: each name is written twice, not three times.
+    """
+    table: dict[str, str] = {}
+    for module, names in by_module.items():
+        for name in names.split():
+            if name in table:
+                raise ValueError(f"{name!r} is listed for both {table[name]} and {module}")
+            table[name] = module
+    return table

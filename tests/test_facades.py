@@ -115,6 +115,24 @@ def test_every_facade_name_resolves_to_its_module(room: str) -> None:
 
 
 @pytest.mark.parametrize("room", ROOMS)
+def test_type_checkers_see_the_names_the_facade_loads(room: str) -> None:
+    """The ``TYPE_CHECKING`` imports (``X as X``: re-exported for mypy) and the lazy table
+    name the same names from the same modules, so the two listings cannot drift."""
+    module = facade(room)
+    tree = ast.parse(Path(module.__file__ or "").read_text())
+    seen: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom) and stmt.module
+                for alias in stmt.names:
+                    assert alias.asname == alias.name, f"{alias.name} needs 'as {alias.name}'"
+                    seen[alias.name] = stmt.module
+    expected = {name: f"{module.__name__}{rel}" for name, rel in module._LAZY.items()}
+    assert seen == expected
+
+
+@pytest.mark.parametrize("room", ROOMS)
 def test_a_facade_name_never_shadows_a_module_of_its_room(room: str) -> None:
     """``from buckyos.runtime.wire import jsontext`` must keep meaning the module; this is
     why the server's facade has no ``serve`` (the function is ``buckyos.runtime.serve``)."""

@@ -18,68 +18,66 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from buckyos.runtime.lazy import lazy_names
+from buckyos.runtime.lazy import lazy_names, lazy_table
 
 if TYPE_CHECKING:
-    from buckyos.runtime.client.grpc_client import GrpcTransport
-    from buckyos.runtime.client.inprocess import InProcessTransport
-    from buckyos.runtime.client.krpc_client import KrpcTransport
-    from buckyos.runtime.client.link_client import GrpcLink, WsLink
+    from buckyos.runtime.client.grpc_client import GrpcTransport as GrpcTransport
+    from buckyos.runtime.client.inprocess import InProcessTransport as InProcessTransport
+    from buckyos.runtime.client.krpc_client import KrpcTransport as KrpcTransport
+    from buckyos.runtime.client.link_client import GrpcLink as GrpcLink
+    from buckyos.runtime.client.link_client import WsLink as WsLink
     from buckyos.runtime.client.resolve import (
-        DEFAULT_GATEWAY_PORT,
-        Endpoint,
-        direct_endpoints,
-        gateway_endpoint,
-        public_endpoint,
-        zone_host,
+        DEFAULT_GATEWAY_PORT as DEFAULT_GATEWAY_PORT,
     )
-    from buckyos.runtime.client.routing import Router
+    from buckyos.runtime.client.resolve import (
+        Endpoint as Endpoint,
+    )
+    from buckyos.runtime.client.resolve import (
+        direct_endpoints as direct_endpoints,
+    )
+    from buckyos.runtime.client.resolve import (
+        gateway_endpoint as gateway_endpoint,
+    )
+    from buckyos.runtime.client.resolve import (
+        public_endpoint as public_endpoint,
+    )
+    from buckyos.runtime.client.resolve import (
+        zone_host as zone_host,
+    )
+    from buckyos.runtime.client.routing import Router as Router
     from buckyos.runtime.client.transports import (
-        TransportFactory,
-        TransportSettings,
-        register_transport,
-        unregister_transport,
+        TransportFactory as TransportFactory,
+    )
+    from buckyos.runtime.client.transports import (
+        TransportSettings as TransportSettings,
+    )
+    from buckyos.runtime.client.transports import (
+        register_transport as register_transport,
+    )
+    from buckyos.runtime.client.transports import (
+        unregister_transport as unregister_transport,
     )
 
-# name -> module it lives in; loaded on first use (PEP 562)
-_LAZY: Final[dict[str, str]] = {
-    "GrpcTransport": ".grpc_client",
-    "InProcessTransport": ".inprocess",
-    "KrpcTransport": ".krpc_client",
-    "GrpcLink": ".link_client",
-    "WsLink": ".link_client",
-    "DEFAULT_GATEWAY_PORT": ".resolve",
-    "Endpoint": ".resolve",
-    "direct_endpoints": ".resolve",
-    "gateway_endpoint": ".resolve",
-    "public_endpoint": ".resolve",
-    "zone_host": ".resolve",
-    "Router": ".routing",
-    "TransportFactory": ".transports",
-    "TransportSettings": ".transports",
-    "register_transport": ".transports",
-    "unregister_transport": ".transports",
-}
+# module -> the names it lends the facade, loaded on first use (PEP 562)
+_LAZY: Final = lazy_table(
+    {
+        ".grpc_client": "GrpcTransport",
+        ".inprocess": "InProcessTransport",
+        ".krpc_client": "KrpcTransport",
+        ".link_client": "GrpcLink WsLink",
+        ".resolve": (
+            "DEFAULT_GATEWAY_PORT Endpoint direct_endpoints gateway_endpoint public_endpoint "
+            "zone_host"
+        ),
+        ".routing": "Router",
+        ".transports": (
+            "TransportFactory TransportSettings register_transport unregister_transport"
+        ),
+    }
+)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
-__all__ = [
-    "DEFAULT_GATEWAY_PORT",
-    "Endpoint",
-    "GrpcLink",
-    "GrpcTransport",
-    "InProcessTransport",
-    "KrpcTransport",
-    "Router",
-    "TransportFactory",
-    "TransportSettings",
-    "WsLink",
-    "direct_endpoints",
-    "gateway_endpoint",
-    "public_endpoint",
-    "register_transport",
-    "unregister_transport",
-    "zone_host",
-]
+__all__ = sorted(_LAZY)

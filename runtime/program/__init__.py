@@ -16,71 +16,77 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from buckyos.runtime.lazy import lazy_names
+from buckyos.runtime.lazy import lazy_names, lazy_table
 
 if TYPE_CHECKING:
     from buckyos.runtime.program.config import (
-        APPCLIENT_TOKEN_ENV,
-        DeviceConfig,
-        RuntimeConfig,
-        RuntimeType,
-        find_buckyos_root,
-        full_app_id,
-        load_config,
-        session_token_env_key,
+        APPCLIENT_TOKEN_ENV as APPCLIENT_TOKEN_ENV,
     )
-    from buckyos.runtime.program.keepalive import KeepAlive, RuntimeHealth
-    from buckyos.runtime.program.login import RetryPolicy
+    from buckyos.runtime.program.config import (
+        DeviceConfig as DeviceConfig,
+    )
+    from buckyos.runtime.program.config import (
+        RuntimeConfig as RuntimeConfig,
+    )
+    from buckyos.runtime.program.config import (
+        RuntimeType as RuntimeType,
+    )
+    from buckyos.runtime.program.config import (
+        find_buckyos_root as find_buckyos_root,
+    )
+    from buckyos.runtime.program.config import (
+        full_app_id as full_app_id,
+    )
+    from buckyos.runtime.program.config import (
+        load_config as load_config,
+    )
+    from buckyos.runtime.program.config import (
+        session_token_env_key as session_token_env_key,
+    )
+    from buckyos.runtime.program.keepalive import (
+        KeepAlive as KeepAlive,
+    )
+    from buckyos.runtime.program.keepalive import (
+        RuntimeHealth as RuntimeHealth,
+    )
+    from buckyos.runtime.program.login import RetryPolicy as RetryPolicy
     from buckyos.runtime.program.runtime import (
-        BuckyOSRuntime,
-        get_buckyos_api_runtime,
-        init_buckyos_api_runtime,
-        is_buckyos_api_runtime_set,
-        reset_buckyos_api_runtime,
-        set_buckyos_api_runtime,
+        BuckyOSRuntime as BuckyOSRuntime,
+    )
+    from buckyos.runtime.program.runtime import (
+        get_buckyos_api_runtime as get_buckyos_api_runtime,
+    )
+    from buckyos.runtime.program.runtime import (
+        init_buckyos_api_runtime as init_buckyos_api_runtime,
+    )
+    from buckyos.runtime.program.runtime import (
+        is_buckyos_api_runtime_set as is_buckyos_api_runtime_set,
+    )
+    from buckyos.runtime.program.runtime import (
+        reset_buckyos_api_runtime as reset_buckyos_api_runtime,
+    )
+    from buckyos.runtime.program.runtime import (
+        set_buckyos_api_runtime as set_buckyos_api_runtime,
     )
 
-# name -> module it lives in; loaded on first use (PEP 562)
-_LAZY: Final[dict[str, str]] = {
-    "APPCLIENT_TOKEN_ENV": ".config",
-    "DeviceConfig": ".config",
-    "RuntimeConfig": ".config",
-    "RuntimeType": ".config",
-    "find_buckyos_root": ".config",
-    "full_app_id": ".config",
-    "load_config": ".config",
-    "session_token_env_key": ".config",
-    "KeepAlive": ".keepalive",
-    "RuntimeHealth": ".keepalive",
-    "RetryPolicy": ".login",
-    "BuckyOSRuntime": ".runtime",
-    "get_buckyos_api_runtime": ".runtime",
-    "init_buckyos_api_runtime": ".runtime",
-    "is_buckyos_api_runtime_set": ".runtime",
-    "reset_buckyos_api_runtime": ".runtime",
-    "set_buckyos_api_runtime": ".runtime",
-}
+# module -> the names it lends the facade, loaded on first use (PEP 562)
+_LAZY: Final = lazy_table(
+    {
+        ".config": (
+            "APPCLIENT_TOKEN_ENV DeviceConfig RuntimeConfig RuntimeType find_buckyos_root "
+            "full_app_id load_config session_token_env_key"
+        ),
+        ".keepalive": "KeepAlive RuntimeHealth",
+        ".login": "RetryPolicy",
+        ".runtime": (
+            "BuckyOSRuntime get_buckyos_api_runtime init_buckyos_api_runtime "
+            "is_buckyos_api_runtime_set reset_buckyos_api_runtime set_buckyos_api_runtime"
+        ),
+    }
+)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
-__all__ = [
-    "APPCLIENT_TOKEN_ENV",
-    "BuckyOSRuntime",
-    "DeviceConfig",
-    "KeepAlive",
-    "RetryPolicy",
-    "RuntimeConfig",
-    "RuntimeHealth",
-    "RuntimeType",
-    "find_buckyos_root",
-    "full_app_id",
-    "get_buckyos_api_runtime",
-    "init_buckyos_api_runtime",
-    "is_buckyos_api_runtime_set",
-    "load_config",
-    "reset_buckyos_api_runtime",
-    "session_token_env_key",
-    "set_buckyos_api_runtime",
-]
+__all__ = sorted(_LAZY)

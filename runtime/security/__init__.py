@@ -20,164 +20,177 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from buckyos.runtime.lazy import lazy_names
+from buckyos.runtime.lazy import lazy_names, lazy_table
 
 if TYPE_CHECKING:
     from buckyos.runtime.security.keys import (
-        Ed25519PrivateKey,
-        Ed25519PublicKey,
-        as_public_key,
-        did_document,
-        generate_key_pair,
-        generate_private_key,
-        load_private_key_file,
-        load_public_key,
-        private_key_from_pem,
-        private_key_to_pem,
-        public_key_from_doc,
-        public_key_from_jwk,
-        public_key_from_raw,
-        public_key_to_jwk,
-        public_key_to_raw,
+        Ed25519PrivateKey as Ed25519PrivateKey,
     )
-    from buckyos.runtime.security.passwords import password_hash, password_proof
-    from buckyos.runtime.security.rbac import DEFAULT_RBAC_MODEL, DEFAULT_RBAC_POLICY, RbacEnforcer
+    from buckyos.runtime.security.keys import (
+        Ed25519PublicKey as Ed25519PublicKey,
+    )
+    from buckyos.runtime.security.keys import (
+        as_public_key as as_public_key,
+    )
+    from buckyos.runtime.security.keys import (
+        did_document as did_document,
+    )
+    from buckyos.runtime.security.keys import (
+        generate_key_pair as generate_key_pair,
+    )
+    from buckyos.runtime.security.keys import (
+        generate_private_key as generate_private_key,
+    )
+    from buckyos.runtime.security.keys import (
+        load_private_key_file as load_private_key_file,
+    )
+    from buckyos.runtime.security.keys import (
+        load_public_key as load_public_key,
+    )
+    from buckyos.runtime.security.keys import (
+        private_key_from_pem as private_key_from_pem,
+    )
+    from buckyos.runtime.security.keys import (
+        private_key_to_pem as private_key_to_pem,
+    )
+    from buckyos.runtime.security.keys import (
+        public_key_from_doc as public_key_from_doc,
+    )
+    from buckyos.runtime.security.keys import (
+        public_key_from_jwk as public_key_from_jwk,
+    )
+    from buckyos.runtime.security.keys import (
+        public_key_from_raw as public_key_from_raw,
+    )
+    from buckyos.runtime.security.keys import (
+        public_key_to_jwk as public_key_to_jwk,
+    )
+    from buckyos.runtime.security.keys import (
+        public_key_to_raw as public_key_to_raw,
+    )
+    from buckyos.runtime.security.passwords import (
+        password_hash as password_hash,
+    )
+    from buckyos.runtime.security.passwords import (
+        password_proof as password_proof,
+    )
+    from buckyos.runtime.security.rbac import (
+        DEFAULT_RBAC_MODEL as DEFAULT_RBAC_MODEL,
+    )
+    from buckyos.runtime.security.rbac import (
+        DEFAULT_RBAC_POLICY as DEFAULT_RBAC_POLICY,
+    )
+    from buckyos.runtime.security.rbac import (
+        RbacEnforcer as RbacEnforcer,
+    )
     from buckyos.runtime.security.revocation import (
-        POLL_INTERVAL,
-        REVOCATIONS_KEY,
-        REVOKED_SESSION,
-        RevocationPoller,
-        Revocations,
-        RevocationSet,
-        verify_hub_session_key,
+        POLL_INTERVAL as POLL_INTERVAL,
+    )
+    from buckyos.runtime.security.revocation import (
+        REVOCATIONS_KEY as REVOCATIONS_KEY,
+    )
+    from buckyos.runtime.security.revocation import (
+        REVOKED_SESSION as REVOKED_SESSION,
+    )
+    from buckyos.runtime.security.revocation import (
+        RevocationPoller as RevocationPoller,
+    )
+    from buckyos.runtime.security.revocation import (
+        Revocations as Revocations,
+    )
+    from buckyos.runtime.security.revocation import (
+        RevocationSet as RevocationSet,
+    )
+    from buckyos.runtime.security.revocation import (
+        verify_hub_session_key as verify_hub_session_key,
     )
     from buckyos.runtime.security.session_token import (
-        ALGORITHM,
-        REFRESH_AUDIENCE,
-        SessionToken,
-        decode_unverified,
-        parse_unverified,
+        ALGORITHM as ALGORITHM,
+    )
+    from buckyos.runtime.security.session_token import (
+        REFRESH_AUDIENCE as REFRESH_AUDIENCE,
+    )
+    from buckyos.runtime.security.session_token import (
+        SessionToken as SessionToken,
+    )
+    from buckyos.runtime.security.session_token import (
+        decode_unverified as decode_unverified,
+    )
+    from buckyos.runtime.security.session_token import (
+        parse_unverified as parse_unverified,
     )
     from buckyos.runtime.security.token_signing import (
-        SERVICE_LOGIN_TTL,
-        USER_LOGIN_TTL,
-        DeviceTokenSource,
-        make_service_login_jwt,
-        make_user_login_jwt,
-        sign_token,
+        SERVICE_LOGIN_TTL as SERVICE_LOGIN_TTL,
+    )
+    from buckyos.runtime.security.token_signing import (
+        USER_LOGIN_TTL as USER_LOGIN_TTL,
+    )
+    from buckyos.runtime.security.token_signing import (
+        DeviceTokenSource as DeviceTokenSource,
+    )
+    from buckyos.runtime.security.token_signing import (
+        make_service_login_jwt as make_service_login_jwt,
+    )
+    from buckyos.runtime.security.token_signing import (
+        make_user_login_jwt as make_user_login_jwt,
+    )
+    from buckyos.runtime.security.token_signing import (
+        sign_token as sign_token,
     )
     from buckyos.runtime.security.token_verifier import (
-        DEFAULT_LEEWAY,
-        TokenVerifier,
-        is_expiry_error,
+        DEFAULT_LEEWAY as DEFAULT_LEEWAY,
+    )
+    from buckyos.runtime.security.token_verifier import (
+        TokenVerifier as TokenVerifier,
+    )
+    from buckyos.runtime.security.token_verifier import (
+        is_expiry_error as is_expiry_error,
     )
     from buckyos.runtime.security.trust_keys import (
-        OWNER_KIDS,
-        VERIFY_HUB_KID,
-        KeyKind,
-        PublicKeyLike,
-        TrustKeyStore,
+        OWNER_KIDS as OWNER_KIDS,
+    )
+    from buckyos.runtime.security.trust_keys import (
+        VERIFY_HUB_KID as VERIFY_HUB_KID,
+    )
+    from buckyos.runtime.security.trust_keys import (
+        KeyKind as KeyKind,
+    )
+    from buckyos.runtime.security.trust_keys import (
+        PublicKeyLike as PublicKeyLike,
+    )
+    from buckyos.runtime.security.trust_keys import (
+        TrustKeyStore as TrustKeyStore,
     )
 
-# name -> module it lives in; loaded on first use (PEP 562)
-_LAZY: Final[dict[str, str]] = {
-    "Ed25519PrivateKey": ".keys",
-    "Ed25519PublicKey": ".keys",
-    "as_public_key": ".keys",
-    "did_document": ".keys",
-    "generate_key_pair": ".keys",
-    "generate_private_key": ".keys",
-    "load_private_key_file": ".keys",
-    "load_public_key": ".keys",
-    "private_key_from_pem": ".keys",
-    "private_key_to_pem": ".keys",
-    "public_key_from_doc": ".keys",
-    "public_key_from_jwk": ".keys",
-    "public_key_from_raw": ".keys",
-    "public_key_to_jwk": ".keys",
-    "public_key_to_raw": ".keys",
-    "password_hash": ".passwords",
-    "password_proof": ".passwords",
-    "DEFAULT_RBAC_MODEL": ".rbac",
-    "DEFAULT_RBAC_POLICY": ".rbac",
-    "RbacEnforcer": ".rbac",
-    "POLL_INTERVAL": ".revocation",
-    "REVOCATIONS_KEY": ".revocation",
-    "REVOKED_SESSION": ".revocation",
-    "RevocationPoller": ".revocation",
-    "RevocationSet": ".revocation",
-    "Revocations": ".revocation",
-    "verify_hub_session_key": ".revocation",
-    "ALGORITHM": ".session_token",
-    "REFRESH_AUDIENCE": ".session_token",
-    "SessionToken": ".session_token",
-    "decode_unverified": ".session_token",
-    "parse_unverified": ".session_token",
-    "SERVICE_LOGIN_TTL": ".token_signing",
-    "USER_LOGIN_TTL": ".token_signing",
-    "DeviceTokenSource": ".token_signing",
-    "make_service_login_jwt": ".token_signing",
-    "make_user_login_jwt": ".token_signing",
-    "sign_token": ".token_signing",
-    "DEFAULT_LEEWAY": ".token_verifier",
-    "TokenVerifier": ".token_verifier",
-    "is_expiry_error": ".token_verifier",
-    "OWNER_KIDS": ".trust_keys",
-    "VERIFY_HUB_KID": ".trust_keys",
-    "KeyKind": ".trust_keys",
-    "PublicKeyLike": ".trust_keys",
-    "TrustKeyStore": ".trust_keys",
-}
+# module -> the names it lends the facade, loaded on first use (PEP 562)
+_LAZY: Final = lazy_table(
+    {
+        ".keys": (
+            "Ed25519PrivateKey Ed25519PublicKey as_public_key did_document generate_key_pair "
+            "generate_private_key load_private_key_file load_public_key private_key_from_pem "
+            "private_key_to_pem public_key_from_doc public_key_from_jwk public_key_from_raw "
+            "public_key_to_jwk public_key_to_raw"
+        ),
+        ".passwords": "password_hash password_proof",
+        ".rbac": "DEFAULT_RBAC_MODEL DEFAULT_RBAC_POLICY RbacEnforcer",
+        ".revocation": (
+            "POLL_INTERVAL REVOCATIONS_KEY REVOKED_SESSION RevocationPoller RevocationSet "
+            "Revocations verify_hub_session_key"
+        ),
+        ".session_token": (
+            "ALGORITHM REFRESH_AUDIENCE SessionToken decode_unverified parse_unverified"
+        ),
+        ".token_signing": (
+            "SERVICE_LOGIN_TTL USER_LOGIN_TTL DeviceTokenSource make_service_login_jwt "
+            "make_user_login_jwt sign_token"
+        ),
+        ".token_verifier": "DEFAULT_LEEWAY TokenVerifier is_expiry_error",
+        ".trust_keys": "OWNER_KIDS VERIFY_HUB_KID KeyKind PublicKeyLike TrustKeyStore",
+    }
+)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
-__all__ = [
-    "ALGORITHM",
-    "DEFAULT_LEEWAY",
-    "DEFAULT_RBAC_MODEL",
-    "DEFAULT_RBAC_POLICY",
-    "OWNER_KIDS",
-    "POLL_INTERVAL",
-    "REFRESH_AUDIENCE",
-    "REVOCATIONS_KEY",
-    "REVOKED_SESSION",
-    "SERVICE_LOGIN_TTL",
-    "USER_LOGIN_TTL",
-    "VERIFY_HUB_KID",
-    "DeviceTokenSource",
-    "Ed25519PrivateKey",
-    "Ed25519PublicKey",
-    "KeyKind",
-    "PublicKeyLike",
-    "RbacEnforcer",
-    "RevocationPoller",
-    "RevocationSet",
-    "Revocations",
-    "SessionToken",
-    "TokenVerifier",
-    "TrustKeyStore",
-    "as_public_key",
-    "decode_unverified",
-    "did_document",
-    "generate_key_pair",
-    "generate_private_key",
-    "is_expiry_error",
-    "load_private_key_file",
-    "load_public_key",
-    "make_service_login_jwt",
-    "make_user_login_jwt",
-    "parse_unverified",
-    "password_hash",
-    "password_proof",
-    "private_key_from_pem",
-    "private_key_to_pem",
-    "public_key_from_doc",
-    "public_key_from_jwk",
-    "public_key_from_raw",
-    "public_key_to_jwk",
-    "public_key_to_raw",
-    "sign_token",
-    "verify_hub_session_key",
-]
+__all__ = sorted(_LAZY)

@@ -20,84 +20,79 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from buckyos.runtime.lazy import lazy_names
+from buckyos.runtime.lazy import lazy_names, lazy_table
 
 if TYPE_CHECKING:
-    from buckyos.runtime.server.authz import Authorizer
-    from buckyos.runtime.server.binding import DEFAULT_TIMEOUT, Binding
-    from buckyos.runtime.server.grpc_server import GrpcLimits
-    from buckyos.runtime.server.http_limits import HttpLimits
-    from buckyos.runtime.server.krpc_server import MAX_BODY, KrpcApp
+    from buckyos.runtime.server.authz import Authorizer as Authorizer
+    from buckyos.runtime.server.binding import (
+        DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
+    )
+    from buckyos.runtime.server.binding import (
+        Binding as Binding,
+    )
+    from buckyos.runtime.server.grpc_server import GrpcLimits as GrpcLimits
+    from buckyos.runtime.server.http_limits import HttpLimits as HttpLimits
+    from buckyos.runtime.server.krpc_server import MAX_BODY as MAX_BODY
+    from buckyos.runtime.server.krpc_server import KrpcApp as KrpcApp
     from buckyos.runtime.server.process import (
-        EXIT_CONFIG,
-        EXIT_LISTEN,
-        EXIT_OK,
-        print_ready,
-        run_async,
-        run_service,
-        stop_signals,
+        EXIT_CONFIG as EXIT_CONFIG,
     )
-    from buckyos.runtime.server.request import Caller, Request
+    from buckyos.runtime.server.process import (
+        EXIT_LISTEN as EXIT_LISTEN,
+    )
+    from buckyos.runtime.server.process import (
+        EXIT_OK as EXIT_OK,
+    )
+    from buckyos.runtime.server.process import (
+        print_ready as print_ready,
+    )
+    from buckyos.runtime.server.process import (
+        run_async as run_async,
+    )
+    from buckyos.runtime.server.process import (
+        run_service as run_service,
+    )
+    from buckyos.runtime.server.process import (
+        stop_signals as stop_signals,
+    )
+    from buckyos.runtime.server.request import Caller as Caller
+    from buckyos.runtime.server.request import Request as Request
     from buckyos.runtime.server.serve import (
-        LOG_LEVELS,
-        AsgiServer,
-        ServerInfo,
-        add_server_options,
-        serving,
+        LOG_LEVELS as LOG_LEVELS,
     )
-    from buckyos.runtime.server.session import SessionStore
+    from buckyos.runtime.server.serve import (
+        AsgiServer as AsgiServer,
+    )
+    from buckyos.runtime.server.serve import (
+        ServerInfo as ServerInfo,
+    )
+    from buckyos.runtime.server.serve import (
+        add_server_options as add_server_options,
+    )
+    from buckyos.runtime.server.serve import (
+        serving as serving,
+    )
+    from buckyos.runtime.server.session import SessionStore as SessionStore
 
-# name -> module it lives in; loaded on first use (PEP 562)
-_LAZY: Final[dict[str, str]] = {
-    "Authorizer": ".authz",
-    "DEFAULT_TIMEOUT": ".binding",
-    "Binding": ".binding",
-    "GrpcLimits": ".grpc_server",
-    "HttpLimits": ".http_limits",
-    "MAX_BODY": ".krpc_server",
-    "KrpcApp": ".krpc_server",
-    "EXIT_CONFIG": ".process",
-    "EXIT_LISTEN": ".process",
-    "EXIT_OK": ".process",
-    "print_ready": ".process",
-    "run_async": ".process",
-    "run_service": ".process",
-    "stop_signals": ".process",
-    "Caller": ".request",
-    "Request": ".request",
-    "LOG_LEVELS": ".serve",
-    "AsgiServer": ".serve",
-    "ServerInfo": ".serve",
-    "add_server_options": ".serve",
-    "serving": ".serve",
-    "SessionStore": ".session",
-}
+# module -> the names it lends the facade, loaded on first use (PEP 562)
+_LAZY: Final = lazy_table(
+    {
+        ".authz": "Authorizer",
+        ".binding": "DEFAULT_TIMEOUT Binding",
+        ".grpc_server": "GrpcLimits",
+        ".http_limits": "HttpLimits",
+        ".krpc_server": "MAX_BODY KrpcApp",
+        ".process": (
+            "EXIT_CONFIG EXIT_LISTEN EXIT_OK print_ready run_async run_service stop_signals"
+        ),
+        ".request": "Caller Request",
+        ".serve": "LOG_LEVELS AsgiServer ServerInfo add_server_options serving",
+        ".session": "SessionStore",
+    }
+)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "EXIT_CONFIG",
-    "EXIT_LISTEN",
-    "EXIT_OK",
-    "LOG_LEVELS",
-    "MAX_BODY",
-    "AsgiServer",
-    "Authorizer",
-    "Binding",
-    "Caller",
-    "GrpcLimits",
-    "HttpLimits",
-    "KrpcApp",
-    "Request",
-    "ServerInfo",
-    "SessionStore",
-    "add_server_options",
-    "print_ready",
-    "run_async",
-    "run_service",
-    "serving",
-    "stop_signals",
-]
+__all__ = sorted(_LAZY)

@@ -17,98 +17,102 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from buckyos.runtime.lazy import lazy_names
+from buckyos.runtime.lazy import lazy_names, lazy_table
 
 if TYPE_CHECKING:
     from buckyos.runtime.wire.asgi import (
-        JSON,
-        TEXT_HEADER,
-        ASGIMessage,
-        ASGIReceive,
-        ASGIScope,
-        ASGISend,
-        DisconnectedError,
-        RefusedError,
-        lifespan,
-        read_body,
-        refuse,
-        respond,
+        JSON as JSON,
+    )
+    from buckyos.runtime.wire.asgi import (
+        TEXT_HEADER as TEXT_HEADER,
+    )
+    from buckyos.runtime.wire.asgi import (
+        ASGIMessage as ASGIMessage,
+    )
+    from buckyos.runtime.wire.asgi import (
+        ASGIReceive as ASGIReceive,
+    )
+    from buckyos.runtime.wire.asgi import (
+        ASGIScope as ASGIScope,
+    )
+    from buckyos.runtime.wire.asgi import (
+        ASGISend as ASGISend,
+    )
+    from buckyos.runtime.wire.asgi import (
+        DisconnectedError as DisconnectedError,
+    )
+    from buckyos.runtime.wire.asgi import (
+        RefusedError as RefusedError,
+    )
+    from buckyos.runtime.wire.asgi import (
+        lifespan as lifespan,
+    )
+    from buckyos.runtime.wire.asgi import (
+        read_body as read_body,
+    )
+    from buckyos.runtime.wire.asgi import (
+        refuse as refuse,
+    )
+    from buckyos.runtime.wire.asgi import (
+        respond as respond,
     )
     from buckyos.runtime.wire.dispatch import (
-        FORWARDED_CLIENT_HEADER,
-        CallInfo,
-        Dispatcher,
-        decode_checked,
+        FORWARDED_CLIENT_HEADER as FORWARDED_CLIENT_HEADER,
     )
-    from buckyos.runtime.wire.events import Event
+    from buckyos.runtime.wire.dispatch import (
+        CallInfo as CallInfo,
+    )
+    from buckyos.runtime.wire.dispatch import (
+        Dispatcher as Dispatcher,
+    )
+    from buckyos.runtime.wire.dispatch import (
+        decode_checked as decode_checked,
+    )
+    from buckyos.runtime.wire.events import Event as Event
     from buckyos.runtime.wire.jsonmap import (
-        decode_params,
-        decode_result,
-        encode_params,
-        encode_result,
-        json_type_name,
+        decode_params as decode_params,
     )
-    from buckyos.runtime.wire.jsontext import dumps, dumps_text, loads, loads_strict
+    from buckyos.runtime.wire.jsonmap import (
+        decode_result as decode_result,
+    )
+    from buckyos.runtime.wire.jsonmap import (
+        encode_params as encode_params,
+    )
+    from buckyos.runtime.wire.jsonmap import (
+        encode_result as encode_result,
+    )
+    from buckyos.runtime.wire.jsonmap import (
+        json_type_name as json_type_name,
+    )
+    from buckyos.runtime.wire.jsontext import (
+        dumps as dumps,
+    )
+    from buckyos.runtime.wire.jsontext import (
+        dumps_text as dumps_text,
+    )
+    from buckyos.runtime.wire.jsontext import (
+        loads as loads,
+    )
+    from buckyos.runtime.wire.jsontext import (
+        loads_strict as loads_strict,
+    )
 
-# name -> module it lives in; loaded on first use (PEP 562)
-_LAZY: Final[dict[str, str]] = {
-    "ASGIMessage": ".asgi",
-    "ASGIReceive": ".asgi",
-    "ASGIScope": ".asgi",
-    "ASGISend": ".asgi",
-    "JSON": ".asgi",
-    "TEXT_HEADER": ".asgi",
-    "DisconnectedError": ".asgi",
-    "RefusedError": ".asgi",
-    "lifespan": ".asgi",
-    "read_body": ".asgi",
-    "refuse": ".asgi",
-    "respond": ".asgi",
-    "FORWARDED_CLIENT_HEADER": ".dispatch",
-    "CallInfo": ".dispatch",
-    "Dispatcher": ".dispatch",
-    "decode_checked": ".dispatch",
-    "Event": ".events",
-    "decode_params": ".jsonmap",
-    "decode_result": ".jsonmap",
-    "encode_params": ".jsonmap",
-    "encode_result": ".jsonmap",
-    "json_type_name": ".jsonmap",
-    "dumps": ".jsontext",
-    "dumps_text": ".jsontext",
-    "loads": ".jsontext",
-    "loads_strict": ".jsontext",
-}
+# module -> the names it lends the facade, loaded on first use (PEP 562)
+_LAZY: Final = lazy_table(
+    {
+        ".asgi": (
+            "ASGIMessage ASGIReceive ASGIScope ASGISend JSON TEXT_HEADER DisconnectedError "
+            "RefusedError lifespan read_body refuse respond"
+        ),
+        ".dispatch": "FORWARDED_CLIENT_HEADER CallInfo Dispatcher decode_checked",
+        ".events": "Event",
+        ".jsonmap": "decode_params decode_result encode_params encode_result json_type_name",
+        ".jsontext": "dumps dumps_text loads loads_strict",
+    }
+)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
-__all__ = [
-    "FORWARDED_CLIENT_HEADER",
-    "JSON",
-    "TEXT_HEADER",
-    "ASGIMessage",
-    "ASGIReceive",
-    "ASGIScope",
-    "ASGISend",
-    "CallInfo",
-    "DisconnectedError",
-    "Dispatcher",
-    "Event",
-    "RefusedError",
-    "decode_checked",
-    "decode_params",
-    "decode_result",
-    "dumps",
-    "dumps_text",
-    "encode_params",
-    "encode_result",
-    "json_type_name",
-    "lifespan",
-    "loads",
-    "loads_strict",
-    "read_body",
-    "refuse",
-    "respond",
-]
+__all__ = sorted(_LAZY)

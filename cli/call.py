@@ -17,8 +17,9 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
-from .session import connect, service_url, zone_options
+from .session import connect, service_url
 from .sys_config import read_text_arg
 
 if TYPE_CHECKING:
@@ -27,26 +28,19 @@ if TYPE_CHECKING:
 __all__ = ["register", "run"]
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
+_TEXT = """call a kRPC method with raw JSON params
+
+Send one kRPC call to SERVICE with the session of `buckyos login` and print
+the JSON result; an error answer prints upstream's text and exits 1."""
+
+_EXAMPLES = """examples:
+  buckyos call system_config sys_config_get '{"key": "boot/config"}'
+  buckyos call verify-hub verify_token @params.json"""
+
+
+def register(commands: Commands) -> None:
     """Add ``call`` to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
-        "call",
-        parents=[common, zone_options()],
-        help="call a kRPC method with raw JSON params",
-        description=(
-            "Send one kRPC call to SERVICE with the session of `buckyos login` and print\n"
-            "the JSON result; an error answer prints upstream's text and exits 1."
-        ),
-        epilog=(
-            "examples:\n"
-            '  buckyos call system_config sys_config_get \'{"key": "boot/config"}\'\n'
-            "  buckyos call verify-hub verify_token @params.json"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = commands.add("call", run, _TEXT, zone=True, epilog=_EXAMPLES)
     parser.add_argument("service", metavar="SERVICE", help="e.g. system_config, verify-hub")
     parser.add_argument("method", metavar="METHOD", help="the kRPC method, e.g. sys_config_get")
     parser.add_argument(
@@ -63,7 +57,6 @@ def register(
         "--timeout", type=float, default=15.0, metavar="S", help="seconds to wait (15)"
     )
     parser.add_argument("--json", action="store_true", help="print the result on one line")
-    parser.set_defaults(command=run, command_name="call")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,35 +19,29 @@ import sys
 import time
 from typing import Any
 
+from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
-from .session import DEFAULT_APP, Session, SessionStore, open_runtime, zone_options
+from .session import DEFAULT_APP, Session, SessionStore, open_runtime
 
 __all__ = ["read_password", "register", "run"]
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
+_TEXT = """log in at verify-hub and save the session
+
+Log in at the zone's verify-hub, by password or with the user key of the
+configuration directory, and save the session/refresh pair in
+<configuration directory>/buckyos-cli-session.json (mode 0600) for later
+commands, which refresh it when it nears expiry."""
+
+_EXAMPLES = """examples:
+  buckyos zone up --root ./zone     # prints the admin password
+  echo "$PASSWORD" | buckyos login --root ./zone -u admin --password-stdin
+  buckyos login                     # with the user key in $BUCKYOS_DEV_HOME"""
+
+
+def register(commands: Commands) -> None:
     """Add ``login`` to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
-        "login",
-        parents=[common, zone_options()],
-        help="log in at verify-hub and save the session",
-        description=(
-            "Log in at the zone's verify-hub, by password or with the user key of the\n"
-            "configuration directory, and save the session/refresh pair in\n"
-            "<configuration directory>/buckyos-cli-session.json (mode 0600) for later\n"
-            "commands, which refresh it when it nears expiry."
-        ),
-        epilog=(
-            "examples:\n"
-            "  buckyos zone up --root ./zone     # prints the admin password\n"
-            '  echo "$PASSWORD" | buckyos login --root ./zone -u admin --password-stdin\n'
-            "  buckyos login                     # with the user key in $BUCKYOS_DEV_HOME"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = commands.add("login", run, _TEXT, zone=True, epilog=_EXAMPLES)
     parser.add_argument(
         "-u",
         "--user",
@@ -73,7 +67,6 @@ def register(
         help=f"the app id the session is for ({DEFAULT_APP})",
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    parser.set_defaults(command=run, command_name="login")
 
 
 def read_password(args: argparse.Namespace, *, has_key: bool) -> str | None:

@@ -12,25 +12,22 @@ from __future__ import annotations
 
 import argparse
 
+from .command import Commands
 from .output import EXIT_OK, CliError, emit
-from .session import DEFAULT_APP, SessionStore, open_runtime, zone_options
+from .session import DEFAULT_APP, SessionStore, open_runtime
 
 __all__ = ["register", "run"]
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
+_TEXT = """end the saved session at verify-hub and forget it
+
+Revoke the session `buckyos login` saved, then remove its file."""
+
+
+def register(commands: Commands) -> None:
     """Add ``logout`` to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
-        "logout",
-        parents=[common, zone_options()],
-        help="end the saved session at verify-hub and forget it",
-        description="Revoke the session `buckyos login` saved, then remove its file.",
-    )
+    parser = commands.add("logout", run, _TEXT, zone=True)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    parser.set_defaults(command=run, command_name="logout")
 
 
 def run(args: argparse.Namespace) -> int:

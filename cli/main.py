@@ -14,10 +14,11 @@ Conventions every subcommand follows (and its tests check):
   takes ``--json`` and then prints it as JSON (one value per line, see
   :func:`~buckyos.cli.output.emit`).
 
-Adding a subcommand: a module ``buckyos.cli.<name>`` with
-``register(subparsers, common)`` that adds its parser with ``parents=[common]`` (the
-shared ``--debug``) and ``set_defaults(command=run, command_name="<name>")``, where
-``run(args) -> int`` does the work; then list its ``register`` in :data:`COMMANDS`.
+Adding a subcommand: a module ``buckyos.cli.<name>`` with ``register(commands)`` that
+adds its parser with ``commands.add(name, run, text)`` (:class:`~buckyos.cli.command.
+Commands` gives it the shared ``--debug``, the zone options when asked, and its name in
+errors), where ``run(args) -> int`` does the work; then list its ``register`` in
+:data:`COMMANDS`.
 Import heavy modules inside ``run`` so that ``buckyos --help`` stays quick.
 """
 
@@ -33,13 +34,13 @@ from typing import TypeAlias
 from buckyos.runtime import BuckyOSError
 
 from . import call, login, logout, serve, sys_config, token, zone
+from .command import Commands
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
 
-__all__ = ["COMMANDS", "Register", "Subparsers", "build_parser", "main"]
+__all__ = ["COMMANDS", "Register", "build_parser", "main"]
 
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-Register: TypeAlias = Callable[[Subparsers, argparse.ArgumentParser], None]
-"""``register(subparsers, common)``: add one subcommand's parser."""
+Register: TypeAlias = Callable[[Commands], None]
+"""``register(commands)``: add one subcommand's parser."""
 
 COMMANDS: tuple[Register, ...] = (
     zone.register,
@@ -76,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     subparsers.required = True
+    commands = Commands(subparsers, common)
     for register in COMMANDS:
-        register(subparsers, common)
+        register(commands)
     return parser
 
 

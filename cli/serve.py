@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
 
 if TYPE_CHECKING:
@@ -97,22 +98,16 @@ def _trust_key(text: str) -> tuple[str, Path]:
     return kid.strip(), Path(path.strip())
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
+_TEXT = """serve a Binding over kRPC/HTTP and gRPC
+
+Import MODULE and serve OBJECT (a Binding, a factory returning one, or a
+servicer with --trust-key) over kRPC/HTTP and gRPC until SIGTERM/SIGINT."""
+
+
+def register(commands: Commands) -> None:
     """Add ``serve`` to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
-        "serve",
-        parents=[common],
-        help="serve a Binding over kRPC/HTTP and gRPC",
-        description=(
-            "Import MODULE and serve OBJECT (a Binding, a factory returning one, or a\n"
-            "servicer with --trust-key) over kRPC/HTTP and gRPC until SIGTERM/SIGINT."
-        ),
-        epilog=f"example:\n  buckyos serve {_EXAMPLE} --krpc-port 4100 --grpc-port 4101",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    example = f"example:\n  buckyos serve {_EXAMPLE} --krpc-port 4100 --grpc-port 4101"
+    parser = commands.add("serve", run, _TEXT, epilog=example)
     parser.add_argument(
         "target",
         metavar="MODULE:OBJECT",
@@ -164,7 +159,6 @@ def register(
     parser.add_argument(
         "--json", action="store_true", help="print the listening addresses as one JSON line"
     )
-    parser.set_defaults(command=run, command_name="serve")
 
 
 # --------------------------------------------------------------------------- the target

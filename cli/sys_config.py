@@ -29,8 +29,9 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from .command import Commands
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, print_error
-from .session import connect, zone_options
+from .session import connect
 
 if TYPE_CHECKING:
     from buckyos.generated.system_config_rpc import SystemConfigStub
@@ -41,29 +42,18 @@ __all__ = ["read_text_arg", "register", "run"]
 _NAME = "sys-config"
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    """Add ``sys-config`` and its subcommands to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
-        _NAME,
-        parents=[common],
-        help="read and write system_config keys",
-        description=(
-            "Read and write system_config keys with the session of `buckyos login`.\n"
-            "A missing key makes `get` exit 1 (nothing on stdout, `null` with --json)."
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    verbs = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
-    verbs.required = True
-    leaf = [common, zone_options()]
+_TEXT = """read and write system_config keys
 
-    def add(name: str, help_text: str, **extra: Any) -> argparse.ArgumentParser:
-        sub = verbs.add_parser(name, parents=leaf, help=help_text, description=help_text, **extra)
-        sub.set_defaults(command=run, command_name=f"{_NAME} {name}", verb=name)
-        return sub
+Read and write system_config keys with the session of `buckyos login`.
+A missing key makes `get` exit 1 (nothing on stdout, `null` with --json)."""
+
+
+def register(commands: Commands) -> None:
+    """Add ``sys-config`` and its subcommands to the ``buckyos`` parser."""
+    verbs = commands.group(_NAME, _TEXT)
+
+    def add(name: str, help_text: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        return verbs.add(name, run, help_text, zone=True, epilog=epilog)
 
     get = add("get", "print a key's value (exit 1 when the key does not exist)")
     get.add_argument("key", metavar="KEY")
@@ -91,7 +81,6 @@ def register(
         "set one JSON pointer path inside a key's JSON value",
         epilog="example:\n  buckyos sys-config set-path users/alice/apps/a/settings /theme "
         "'\"dark\"'",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     set_path.add_argument("key", metavar="KEY")
     set_path.add_argument("json_path", metavar="JSON_PATH", help="e.g. /a/b")
@@ -109,7 +98,6 @@ def register(
             '{"action": "update", "value": "{}"}}\' --main-key users/alice/apps/a/settings '
             "--revision 3\nactions: create, update, append, set_by_path (with all_set), remove"
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tx.add_argument(
         "actions",

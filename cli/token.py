@@ -28,8 +28,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
-from .session import connect, zone_options
+from .session import connect
 from .sys_config import read_text_arg
 
 if TYPE_CHECKING:
@@ -42,30 +43,20 @@ __all__ = ["describe_expiry", "load_verify_key", "register", "run"]
 _DEFAULT_TTL = 900
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
+def register(commands: Commands) -> None:
     """Add ``token`` and its subcommands to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
+    verbs = commands.group(
         "token",
-        parents=[common],
-        help="sign, inspect and verify session tokens",
-        description="Sign, inspect and verify BuckyOS session tokens (EdDSA JWTs).",
+        "sign, inspect and verify session tokens\n\n"
+        "Sign, inspect and verify BuckyOS session tokens (EdDSA JWTs).",
     )
-    verbs = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
-    verbs.required = True
-
-    sign = verbs.add_parser(
+    sign = verbs.add(
         "sign",
-        parents=[common],
-        help="sign claims with an Ed25519 private key",
-        description="Sign CLAIMS_JSON as an EdDSA JWT and print the token.",
-        epilog=(
-            "example:\n  buckyos token sign --key owner.pem --kid root "
-            '\'{"sub": "alice", "appid": "buckycli"}\''
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        run,
+        "sign claims with an Ed25519 private key\n\n"
+        "Sign CLAIMS_JSON as an EdDSA JWT and print the token.",
+        epilog='example:\n  buckyos token sign --key owner.pem --kid root \'{"sub": "alice", '
+        '"appid": "buckycli"}\'',
     )
     sign.add_argument("claims", metavar="CLAIMS_JSON", help="a JSON object; '-' stdin, @FILE")
     sign.add_argument("--key", required=True, metavar="PEM", help="Ed25519 private key (PEM)")
@@ -77,30 +68,24 @@ def register(
         metavar="S",
         help=f"exp = now + S when the claims have no exp ({_DEFAULT_TTL})",
     )
-    sign.set_defaults(command=run, command_name="token sign", verb="sign")
 
-    inspect = verbs.add_parser(
+    inspect = verbs.add(
         "inspect",
-        parents=[common],
-        help="decode a token without verifying it",
-        description="Print a token's header and claims, NOT verified, and when it expires.",
+        run,
+        "decode a token without verifying it\n\n"
+        "Print a token's header and claims, NOT verified, and when it expires.",
     )
     inspect.add_argument("token", metavar="TOKEN", help="the token; '-' stdin, @FILE")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
-    inspect.set_defaults(command=run, command_name="token inspect", verb="inspect")
 
-    verify = verbs.add_parser(
+    verify = verbs.add(
         "verify",
-        parents=[common, zone_options()],
-        help="verify a token with a key, or at verify-hub",
-        description=(
-            "Verify TOKEN's signature and times with --key, or ask verify-hub with --hub."
-        ),
-        epilog=(
-            'examples:\n  buckyos token verify "$TOKEN" --key owner.pub.pem --kid root\n'
-            '  buckyos token verify "$TOKEN" --hub --root ./zone'
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        run,
+        "verify a token with a key, or at verify-hub\n\n"
+        "Verify TOKEN's signature and times with --key, or ask verify-hub with --hub.",
+        zone=True,
+        epilog='examples:\n  buckyos token verify "$TOKEN" --key owner.pub.pem --kid root\n'
+        '  buckyos token verify "$TOKEN" --hub --root ./zone',
     )
     verify.add_argument("token", metavar="TOKEN", help="the token; '-' stdin, @FILE")
     how = verify.add_mutually_exclusive_group(required=True)
@@ -118,7 +103,6 @@ def register(
     )
     verify.add_argument("--appid", metavar="APP", help="with --hub: the appid it must carry")
     verify.add_argument("--json", action="store_true", help="print the claims as JSON")
-    verify.set_defaults(command=run, command_name="token verify", verb="verify")
 
 
 # --------------------------------------------------------------------------- helpers

@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
+from .command import Commands
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, print_error
 
 __all__ = ["DEFAULT_ROOT", "ROOT_ENV", "default_root", "register", "run"]
@@ -37,35 +38,26 @@ def default_root() -> Path:
     return Path(os.environ.get(ROOT_ENV, "").strip() or DEFAULT_ROOT)
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
+_UP = """create (once) and start the zone
+
+Create the zone under ROOT (first time only), start its three services as
+separate processes and print how to reach them and log in."""
+
+_UP_EXAMPLES = """examples:
+  buckyos zone up --ports auto
+  eval "$(buckyos zone up --root ./zone | grep '^export ')\""""
+
+
+def register(commands: Commands) -> None:
     """Add ``zone`` and its subcommands to the ``buckyos`` parser."""
-    parser = subparsers.add_parser(
+    verbs = commands.group(
         "zone",
-        parents=[common],
-        help="run a local zone (system_config, verify-hub, node gateway)",
-        description="Start, stop and check a local BuckyOS zone on loopback.",
+        "run a local zone (system_config, verify-hub, node gateway)\n\n"
+        "Start, stop and check a local BuckyOS zone on loopback.",
     )
-    verbs = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
-    verbs.required = True
     root_help = f"the zone's folder (${ROOT_ENV}, else ./{DEFAULT_ROOT})"
 
-    up = verbs.add_parser(
-        "up",
-        parents=[common],
-        help="create (once) and start the zone",
-        description=(
-            "Create the zone under ROOT (first time only), start its three services as\n"
-            "separate processes and print how to reach them and log in."
-        ),
-        epilog=(
-            "examples:\n  buckyos zone up --ports auto\n"
-            "  eval \"$(buckyos zone up --root ./zone | grep '^export ')\""
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    up = verbs.add("up", run, _UP, epilog=_UP_EXAMPLES)
     up.add_argument("--root", type=Path, metavar="DIR", help=root_help)
     up.add_argument(
         "--ports",
@@ -82,23 +74,17 @@ def register(
         help="give APP_ID the app role in the zone's RBAC policy; repeatable",
     )
     up.add_argument("--json", action="store_true", help="print one JSON object")
-    up.set_defaults(command=run, command_name="zone up", verb="up")
 
-    down = verbs.add_parser(
-        "down", parents=[common], help="stop the zone", description="Stop the zone's services."
-    )
+    down = verbs.add("down", run, "stop the zone\n\nStop the zone's services.")
     down.add_argument("--root", type=Path, metavar="DIR", help=root_help)
-    down.set_defaults(command=run, command_name="zone down", verb="down")
 
-    status = verbs.add_parser(
+    status = verbs.add(
         "status",
-        parents=[common],
-        help="is the zone running?",
-        description="Show the zone's services; exit 0 when all run, 1 otherwise.",
+        run,
+        "is the zone running?\n\nShow the zone's services; exit 0 when all run, 1 otherwise.",
     )
     status.add_argument("--root", type=Path, metavar="DIR", help=root_help)
     status.add_argument("--json", action="store_true", help="print one JSON object")
-    status.set_defaults(command=run, command_name="zone status", verb="status")
 
 
 def _up_text(data: dict[str, Any]) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import grpc
 
-from buckyos.generated import system_config_pb2 as sc
-from buckyos.generated import system_config_pb2_grpc
+from buckyos.generated import system_config_pb2 as sc, system_config_pb2_grpc
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime.client import GrpcTransport
 

@@ -138,6 +138,8 @@ def _format(scratch: Path, outputs: dict[str, bytes]) -> None:
         "100",
         "--config",
         'lint.isort.known-first-party = ["buckyos", "tests"]',
+        "--config",
+        "lint.isort.combine-as-imports = true",
     ]
     ruff = [sys.executable, "-m", "ruff"]
     subprocess.run(

@@ -22,8 +22,7 @@ from typing import Any
 import jwt
 from google.protobuf import empty_pb2
 
-from buckyos.generated import system_config_pb2 as sc
-from buckyos.generated import verify_hub_pb2 as vh
+from buckyos.generated import system_config_pb2 as sc, verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.generated.verify_hub_rpc import VerifyHubServicer
 from buckyos.runtime.errors import InvalidPasswordError, InvalidTokenError, ReasonError

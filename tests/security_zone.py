@@ -42,10 +42,13 @@ from buckyos.runtime.security.keys import (
 from buckyos.runtime.security.revocation import REVOCATIONS_KEY
 from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import ServerInfo, serving
-from buckyos.services.system_config import SqliteStore
-from buckyos.services.system_config import build_binding as build_system_config
-from buckyos.services.verify_hub import DeviceCredentials, SystemConfigDirectory, service_of
-from buckyos.services.verify_hub import build_binding as build_verify_hub
+from buckyos.services.system_config import SqliteStore, build_binding as build_system_config
+from buckyos.services.verify_hub import (
+    DeviceCredentials,
+    SystemConfigDirectory,
+    build_binding as build_verify_hub,
+    service_of,
+)
 from tests.loop_thread import LoopThread
 from tests.reliability_fixtures import save_results
 from tests.verify_hub_fakes import Clock, login_hash, now_ms

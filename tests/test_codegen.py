@@ -11,8 +11,7 @@ import pytest
 from buckyos.codegen import driver
 from buckyos.runtime.auth import And, Loa, No, Not, Or, Permission, Token, Yes
 from buckyos.runtime.descriptor import JsonShape, SessionFlags
-from tests.generated import kitchen_sink_pb2 as ks
-from tests.generated import kitchen_sink_rpc as ks_rpc
+from tests.generated import kitchen_sink_pb2 as ks, kitchen_sink_rpc as ks_rpc
 
 ROOT = Path(__file__).resolve().parent.parent
 

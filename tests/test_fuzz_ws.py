@@ -20,8 +20,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.reliability_fixtures import ScProcess, budget, rss_kb, save_results
 from tests.test_fuzz_krpc import CAP, VERBS, CrashLog, check_error_text, json_values

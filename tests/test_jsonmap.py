@@ -10,8 +10,7 @@ from google.protobuf import empty_pb2, struct_pb2
 
 from buckyos.runtime.errors import ParseRequestError, ParseResponseError
 from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
-from tests.generated import kitchen_sink_pb2 as ks
-from tests.generated import kitchen_sink_rpc as ks_rpc
+from tests.generated import kitchen_sink_pb2 as ks, kitchen_sink_rpc as ks_rpc
 
 
 def test_null_params_and_result() -> None:

@@ -30,8 +30,7 @@ import tests.security_zone as security_zone
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import serving
-from buckyos.services.system_config import SqliteStore
-from buckyos.services.system_config import build_binding as build_system_config
+from buckyos.services.system_config import SqliteStore, build_binding as build_system_config
 from tests.security_zone import (
     WIRES,
     Case,

@@ -16,10 +16,12 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from google.protobuf.message import Message
 
-from buckyos.generated import system_config_pb2 as sc
-from buckyos.generated import system_config_rpc as sc_rpc
-from buckyos.generated import verify_hub_pb2 as vh
-from buckyos.generated import verify_hub_rpc as vh_rpc
+from buckyos.generated import (
+    system_config_pb2 as sc,
+    system_config_rpc as sc_rpc,
+    verify_hub_pb2 as vh,
+    verify_hub_rpc as vh_rpc,
+)
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
 

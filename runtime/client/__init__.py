@@ -24,37 +24,20 @@ if TYPE_CHECKING:
     from buckyos.runtime.client.grpc_client import GrpcTransport as GrpcTransport
     from buckyos.runtime.client.inprocess import InProcessTransport as InProcessTransport
     from buckyos.runtime.client.krpc_client import KrpcTransport as KrpcTransport
-    from buckyos.runtime.client.link_client import GrpcLink as GrpcLink
-    from buckyos.runtime.client.link_client import WsLink as WsLink
+    from buckyos.runtime.client.link_client import GrpcLink as GrpcLink, WsLink as WsLink
     from buckyos.runtime.client.resolve import (
         DEFAULT_GATEWAY_PORT as DEFAULT_GATEWAY_PORT,
-    )
-    from buckyos.runtime.client.resolve import (
         Endpoint as Endpoint,
-    )
-    from buckyos.runtime.client.resolve import (
         direct_endpoints as direct_endpoints,
-    )
-    from buckyos.runtime.client.resolve import (
         gateway_endpoint as gateway_endpoint,
-    )
-    from buckyos.runtime.client.resolve import (
         public_endpoint as public_endpoint,
-    )
-    from buckyos.runtime.client.resolve import (
         zone_host as zone_host,
     )
     from buckyos.runtime.client.routing import Router as Router
     from buckyos.runtime.client.transports import (
         TransportFactory as TransportFactory,
-    )
-    from buckyos.runtime.client.transports import (
         TransportSettings as TransportSettings,
-    )
-    from buckyos.runtime.client.transports import (
         register_transport as register_transport,
-    )
-    from buckyos.runtime.client.transports import (
         unregister_transport as unregister_transport,
     )
 

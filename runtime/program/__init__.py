@@ -21,51 +21,25 @@ from buckyos.runtime.lazy import lazy_names, lazy_table
 if TYPE_CHECKING:
     from buckyos.runtime.program.config import (
         APPCLIENT_TOKEN_ENV as APPCLIENT_TOKEN_ENV,
-    )
-    from buckyos.runtime.program.config import (
         DeviceConfig as DeviceConfig,
-    )
-    from buckyos.runtime.program.config import (
         RuntimeConfig as RuntimeConfig,
-    )
-    from buckyos.runtime.program.config import (
         RuntimeType as RuntimeType,
-    )
-    from buckyos.runtime.program.config import (
         find_buckyos_root as find_buckyos_root,
-    )
-    from buckyos.runtime.program.config import (
         full_app_id as full_app_id,
-    )
-    from buckyos.runtime.program.config import (
         load_config as load_config,
-    )
-    from buckyos.runtime.program.config import (
         session_token_env_key as session_token_env_key,
     )
     from buckyos.runtime.program.keepalive import (
         KeepAlive as KeepAlive,
-    )
-    from buckyos.runtime.program.keepalive import (
         RuntimeHealth as RuntimeHealth,
     )
     from buckyos.runtime.program.login import RetryPolicy as RetryPolicy
     from buckyos.runtime.program.runtime import (
         BuckyOSRuntime as BuckyOSRuntime,
-    )
-    from buckyos.runtime.program.runtime import (
         get_buckyos_api_runtime as get_buckyos_api_runtime,
-    )
-    from buckyos.runtime.program.runtime import (
         init_buckyos_api_runtime as init_buckyos_api_runtime,
-    )
-    from buckyos.runtime.program.runtime import (
         is_buckyos_api_runtime_set as is_buckyos_api_runtime_set,
-    )
-    from buckyos.runtime.program.runtime import (
         reset_buckyos_api_runtime as reset_buckyos_api_runtime,
-    )
-    from buckyos.runtime.program.runtime import (
         set_buckyos_api_runtime as set_buckyos_api_runtime,
     )
 

@@ -31,8 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
-from buckyos.generated import system_config_pb2 as sc
-from buckyos.generated import verify_hub_pb2 as vh
+from buckyos.generated import system_config_pb2 as sc, verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_SET
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB_LOGIN_BY_JWT, VERIFY_HUB_REFRESH_TOKEN
 from buckyos.runtime.errors import ConfigError, RPCError, TransportError

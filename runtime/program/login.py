@@ -22,8 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
-from buckyos.generated import system_config_pb2 as sc
-from buckyos.generated import verify_hub_pb2 as vh
+from buckyos.generated import system_config_pb2 as sc, verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_GET
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB_LOGIN_BY_JWT
 from buckyos.runtime.errors import ConfigError, NoPermissionError, ReasonError, RPCError

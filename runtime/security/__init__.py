@@ -25,140 +25,64 @@ from buckyos.runtime.lazy import lazy_names, lazy_table
 if TYPE_CHECKING:
     from buckyos.runtime.security.keys import (
         Ed25519PrivateKey as Ed25519PrivateKey,
-    )
-    from buckyos.runtime.security.keys import (
         Ed25519PublicKey as Ed25519PublicKey,
-    )
-    from buckyos.runtime.security.keys import (
         as_public_key as as_public_key,
-    )
-    from buckyos.runtime.security.keys import (
         did_document as did_document,
-    )
-    from buckyos.runtime.security.keys import (
         generate_key_pair as generate_key_pair,
-    )
-    from buckyos.runtime.security.keys import (
         generate_private_key as generate_private_key,
-    )
-    from buckyos.runtime.security.keys import (
         load_private_key_file as load_private_key_file,
-    )
-    from buckyos.runtime.security.keys import (
         load_public_key as load_public_key,
-    )
-    from buckyos.runtime.security.keys import (
         private_key_from_pem as private_key_from_pem,
-    )
-    from buckyos.runtime.security.keys import (
         private_key_to_pem as private_key_to_pem,
-    )
-    from buckyos.runtime.security.keys import (
         public_key_from_doc as public_key_from_doc,
-    )
-    from buckyos.runtime.security.keys import (
         public_key_from_jwk as public_key_from_jwk,
-    )
-    from buckyos.runtime.security.keys import (
         public_key_from_raw as public_key_from_raw,
-    )
-    from buckyos.runtime.security.keys import (
         public_key_to_jwk as public_key_to_jwk,
-    )
-    from buckyos.runtime.security.keys import (
         public_key_to_raw as public_key_to_raw,
     )
     from buckyos.runtime.security.passwords import (
         password_hash as password_hash,
-    )
-    from buckyos.runtime.security.passwords import (
         password_proof as password_proof,
     )
     from buckyos.runtime.security.rbac import (
         DEFAULT_RBAC_MODEL as DEFAULT_RBAC_MODEL,
-    )
-    from buckyos.runtime.security.rbac import (
         DEFAULT_RBAC_POLICY as DEFAULT_RBAC_POLICY,
-    )
-    from buckyos.runtime.security.rbac import (
         RbacEnforcer as RbacEnforcer,
     )
     from buckyos.runtime.security.revocation import (
         POLL_INTERVAL as POLL_INTERVAL,
-    )
-    from buckyos.runtime.security.revocation import (
         REVOCATIONS_KEY as REVOCATIONS_KEY,
-    )
-    from buckyos.runtime.security.revocation import (
         REVOKED_SESSION as REVOKED_SESSION,
-    )
-    from buckyos.runtime.security.revocation import (
         RevocationPoller as RevocationPoller,
-    )
-    from buckyos.runtime.security.revocation import (
         Revocations as Revocations,
-    )
-    from buckyos.runtime.security.revocation import (
         RevocationSet as RevocationSet,
-    )
-    from buckyos.runtime.security.revocation import (
         verify_hub_session_key as verify_hub_session_key,
     )
     from buckyos.runtime.security.session_token import (
         ALGORITHM as ALGORITHM,
-    )
-    from buckyos.runtime.security.session_token import (
         REFRESH_AUDIENCE as REFRESH_AUDIENCE,
-    )
-    from buckyos.runtime.security.session_token import (
         SessionToken as SessionToken,
-    )
-    from buckyos.runtime.security.session_token import (
         decode_unverified as decode_unverified,
-    )
-    from buckyos.runtime.security.session_token import (
         parse_unverified as parse_unverified,
     )
     from buckyos.runtime.security.token_signing import (
         SERVICE_LOGIN_TTL as SERVICE_LOGIN_TTL,
-    )
-    from buckyos.runtime.security.token_signing import (
         USER_LOGIN_TTL as USER_LOGIN_TTL,
-    )
-    from buckyos.runtime.security.token_signing import (
         DeviceTokenSource as DeviceTokenSource,
-    )
-    from buckyos.runtime.security.token_signing import (
         make_service_login_jwt as make_service_login_jwt,
-    )
-    from buckyos.runtime.security.token_signing import (
         make_user_login_jwt as make_user_login_jwt,
-    )
-    from buckyos.runtime.security.token_signing import (
         sign_token as sign_token,
     )
     from buckyos.runtime.security.token_verifier import (
         DEFAULT_LEEWAY as DEFAULT_LEEWAY,
-    )
-    from buckyos.runtime.security.token_verifier import (
         TokenVerifier as TokenVerifier,
-    )
-    from buckyos.runtime.security.token_verifier import (
         is_expiry_error as is_expiry_error,
     )
     from buckyos.runtime.security.trust_keys import (
         OWNER_KIDS as OWNER_KIDS,
-    )
-    from buckyos.runtime.security.trust_keys import (
         VERIFY_HUB_KID as VERIFY_HUB_KID,
-    )
-    from buckyos.runtime.security.trust_keys import (
         KeyKind as KeyKind,
-    )
-    from buckyos.runtime.security.trust_keys import (
         PublicKeyLike as PublicKeyLike,
-    )
-    from buckyos.runtime.security.trust_keys import (
         TrustKeyStore as TrustKeyStore,
     )
 

@@ -26,50 +26,26 @@ if TYPE_CHECKING:
     from buckyos.runtime.server.authz import Authorizer as Authorizer
     from buckyos.runtime.server.binding import (
         DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
-    )
-    from buckyos.runtime.server.binding import (
         Binding as Binding,
     )
     from buckyos.runtime.server.grpc_server import GrpcLimits as GrpcLimits
     from buckyos.runtime.server.http_limits import HttpLimits as HttpLimits
-    from buckyos.runtime.server.krpc_server import MAX_BODY as MAX_BODY
-    from buckyos.runtime.server.krpc_server import KrpcApp as KrpcApp
+    from buckyos.runtime.server.krpc_server import MAX_BODY as MAX_BODY, KrpcApp as KrpcApp
     from buckyos.runtime.server.process import (
         EXIT_CONFIG as EXIT_CONFIG,
-    )
-    from buckyos.runtime.server.process import (
         EXIT_LISTEN as EXIT_LISTEN,
-    )
-    from buckyos.runtime.server.process import (
         EXIT_OK as EXIT_OK,
-    )
-    from buckyos.runtime.server.process import (
         print_ready as print_ready,
-    )
-    from buckyos.runtime.server.process import (
         run_async as run_async,
-    )
-    from buckyos.runtime.server.process import (
         run_service as run_service,
-    )
-    from buckyos.runtime.server.process import (
         stop_signals as stop_signals,
     )
-    from buckyos.runtime.server.request import Caller as Caller
-    from buckyos.runtime.server.request import Request as Request
+    from buckyos.runtime.server.request import Caller as Caller, Request as Request
     from buckyos.runtime.server.serve import (
         LOG_LEVELS as LOG_LEVELS,
-    )
-    from buckyos.runtime.server.serve import (
         AsgiServer as AsgiServer,
-    )
-    from buckyos.runtime.server.serve import (
         ServerInfo as ServerInfo,
-    )
-    from buckyos.runtime.server.serve import (
         add_server_options as add_server_options,
-    )
-    from buckyos.runtime.server.serve import (
         serving as serving,
     )
     from buckyos.runtime.server.session import SessionStore as SessionStore

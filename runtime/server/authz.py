@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
 from google.protobuf.message import Message
@@ -57,21 +58,17 @@ class Verdict(enum.IntEnum):
     """The node could not be evaluated: a denial that ``Not`` does not invert."""
 
 
+@dataclass(slots=True)
 class _Eval:
     """State of one tree evaluation: its inputs and the reason of the latest denial."""
 
-    __slots__ = ("api", "claims", "error", "krpc", "loa", "message", "reason")
-
-    def __init__(
-        self, api: str, krpc: str, message: Message, claims: SessionToken | None, loa: int
-    ) -> None:
-        self.api = api
-        self.krpc = krpc
-        self.message = message
-        self.claims = claims
-        self.loa = loa
-        self.reason = ""
-        self.error = ""
+    api: str
+    krpc: str
+    message: Message
+    claims: SessionToken | None
+    loa: int
+    reason: str = ""
+    error: str = ""
 
 
 class _Plan:

@@ -17,6 +17,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from google.protobuf.message import Message
@@ -58,56 +59,30 @@ class Verb:
         self.check_params = check_params
 
 
+@dataclass(slots=True)
 class Api:
     """One api of the binding: its verb table, lifecycle hooks and requirements."""
 
-    __slots__ = (
-        "check_params",
-        "descriptor",
-        "doc",
-        "init",
-        "methods",
-        "name",
-        "noconcurrency",
-        "onevent",
-        "port",
-        "preinit",
-        "ready",
-        "requires",
-        "serial",
-        "service",
-        "verbs",
-    )
+    name: str
+    service: str
+    _: KW_ONLY
+    port: int = 0
+    noconcurrency: bool = False
+    doc: str = ""
+    preinit: Hook | None = None
+    init: Hook | None = None
+    onevent: Callable[[str, Any], object] | None = None
+    check_params: ParamsCheck | None = None
+    """The default params check of the api's verbs."""
+    methods: list[MethodDescriptor[Any, Any]] = field(default_factory=list)
+    verbs: dict[str, Verb] = field(default_factory=dict)
+    requires: dict[str, bool] = field(default_factory=dict)
+    serial: Serial | None = field(init=False)
+    ready: bool = False
+    descriptor: ServiceDescriptor | None = None
 
-    def __init__(
-        self,
-        name: str,
-        service: str,
-        *,
-        port: int = 0,
-        noconcurrency: bool = False,
-        doc: str = "",
-        preinit: Hook | None = None,
-        init: Hook | None = None,
-        onevent: Callable[[str, Any], object] | None = None,
-        check_params: ParamsCheck | None = None,
-    ) -> None:
-        self.name = name
-        self.service = service
-        self.port = port
-        self.noconcurrency = noconcurrency
-        self.doc = doc
-        self.preinit = preinit
-        self.init = init
-        self.onevent = onevent
-        self.check_params = check_params
-        """The default params check of the api's verbs."""
-        self.methods: list[MethodDescriptor[Any, Any]] = []
-        self.verbs: dict[str, Verb] = {}
-        self.requires: dict[str, bool] = {}
-        self.serial = Serial() if noconcurrency else None
-        self.ready = False
-        self.descriptor: ServiceDescriptor | None = None
+    def __post_init__(self) -> None:
+        self.serial = Serial() if self.noconcurrency else None
 
     def describe(self) -> ServiceDescriptor:
         if self.descriptor is None:

@@ -50,9 +50,11 @@ from typing import Any, TypeAlias
 import grpc
 import grpc.aio
 from google.protobuf.message import DecodeError, Message
-from grpc_health.v1 import health as _health  # type: ignore[import-untyped]
-from grpc_health.v1 import health_pb2 as _health_pb2
-from grpc_health.v1 import health_pb2_grpc as _health_pb2_grpc
+from grpc_health.v1 import (  # type: ignore[import-untyped]
+    health as _health,
+    health_pb2 as _health_pb2,
+    health_pb2_grpc as _health_pb2_grpc,
+)
 from grpc_reflection.v1alpha import reflection as _reflection  # type: ignore[import-untyped]
 
 from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor

@@ -22,78 +22,36 @@ from buckyos.runtime.lazy import lazy_names, lazy_table
 if TYPE_CHECKING:
     from buckyos.runtime.wire.asgi import (
         JSON as JSON,
-    )
-    from buckyos.runtime.wire.asgi import (
         TEXT_HEADER as TEXT_HEADER,
-    )
-    from buckyos.runtime.wire.asgi import (
         ASGIMessage as ASGIMessage,
-    )
-    from buckyos.runtime.wire.asgi import (
         ASGIReceive as ASGIReceive,
-    )
-    from buckyos.runtime.wire.asgi import (
         ASGIScope as ASGIScope,
-    )
-    from buckyos.runtime.wire.asgi import (
         ASGISend as ASGISend,
-    )
-    from buckyos.runtime.wire.asgi import (
         DisconnectedError as DisconnectedError,
-    )
-    from buckyos.runtime.wire.asgi import (
         RefusedError as RefusedError,
-    )
-    from buckyos.runtime.wire.asgi import (
         lifespan as lifespan,
-    )
-    from buckyos.runtime.wire.asgi import (
         read_body as read_body,
-    )
-    from buckyos.runtime.wire.asgi import (
         refuse as refuse,
-    )
-    from buckyos.runtime.wire.asgi import (
         respond as respond,
     )
     from buckyos.runtime.wire.dispatch import (
         FORWARDED_CLIENT_HEADER as FORWARDED_CLIENT_HEADER,
-    )
-    from buckyos.runtime.wire.dispatch import (
         CallInfo as CallInfo,
-    )
-    from buckyos.runtime.wire.dispatch import (
         Dispatcher as Dispatcher,
-    )
-    from buckyos.runtime.wire.dispatch import (
         decode_checked as decode_checked,
     )
     from buckyos.runtime.wire.events import Event as Event
     from buckyos.runtime.wire.jsonmap import (
         decode_params as decode_params,
-    )
-    from buckyos.runtime.wire.jsonmap import (
         decode_result as decode_result,
-    )
-    from buckyos.runtime.wire.jsonmap import (
         encode_params as encode_params,
-    )
-    from buckyos.runtime.wire.jsonmap import (
         encode_result as encode_result,
-    )
-    from buckyos.runtime.wire.jsonmap import (
         json_type_name as json_type_name,
     )
     from buckyos.runtime.wire.jsontext import (
         dumps as dumps,
-    )
-    from buckyos.runtime.wire.jsontext import (
         dumps_text as dumps_text,
-    )
-    from buckyos.runtime.wire.jsontext import (
         loads as loads,
-    )
-    from buckyos.runtime.wire.jsontext import (
         loads_strict as loads_strict,
     )
 

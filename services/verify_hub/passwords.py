@@ -17,8 +17,10 @@ import hmac
 from typing import Final
 
 from buckyos.runtime import ReasonError
-from buckyos.runtime.security import password_hash as stored_password_hash
-from buckyos.runtime.security import password_proof as login_password_hash
+from buckyos.runtime.security import (
+    password_hash as stored_password_hash,
+    password_proof as login_password_hash,
+)
 
 __all__ = [
     "NONCE_WINDOW_MS",

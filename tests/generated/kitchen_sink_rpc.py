@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import ClassVar
 
-from google.protobuf import empty_pb2 as _google_protobuf_empty_pb2
-from google.protobuf import struct_pb2 as _google_protobuf_struct_pb2
+from google.protobuf import (
+    empty_pb2 as _google_protobuf_empty_pb2,
+    struct_pb2 as _google_protobuf_struct_pb2,
+)
 
 from buckyos.runtime.auth import And, Loa, No, Not, Or, Permission, Token, Yes
 from buckyos.runtime.descriptor import (

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from buckyos.runtime import ServiceBase
-    from buckyos.runtime.server import Binding, ServerInfo
+    from buckyos.runtime.server import Binding, Listener, ServerInfo
 
 __all__ = [
     "LOG_LEVELS",
@@ -348,11 +348,10 @@ def binding_for_servicer(
 
 @dataclass(frozen=True, slots=True)
 class ServePlan:
-    """Where to listen: ``None`` turns a wire off, 0 picks a free port."""
+    """Where to listen: the host and one listener per wire served (port 0: a free one)."""
 
     host: str
-    krpc_port: int | None
-    grpc_port: int | None
+    listeners: tuple[Listener, ...]
 
 
 def plan_ports(
@@ -372,11 +371,14 @@ def plan_ports(
         krpc_port = only if 0 < only <= 65535 else 0
     if grpc_port is None:
         grpc_port = krpc_port + 1 if 0 < krpc_port < 65535 else 0
-    return ServePlan(
-        host=host,
-        krpc_port=None if no_krpc else krpc_port,
-        grpc_port=None if no_grpc else grpc_port,
-    )
+    from buckyos.runtime.server import GrpcListener, KrpcListener
+
+    listeners: list[Listener] = []
+    if not no_krpc:
+        listeners.append(KrpcListener(krpc_port))
+    if not no_grpc:
+        listeners.append(GrpcListener(grpc_port))
+    return ServePlan(host=host, listeners=tuple(listeners))
 
 
 def _announce(info: ServerInfo, as_json: bool) -> None:
@@ -411,21 +413,18 @@ async def _serve(binding: Binding, plan: ServePlan, log_level: str, as_json: boo
         await serve(
             binding,
             host=plan.host,
-            krpc_port=plan.krpc_port,
-            grpc_port=plan.grpc_port,
+            listeners=plan.listeners,
             log_level=log_level,
             on_ready=ready,
         )
     except OSError as exc:
         if listening:
             raise
-        wires = ", ".join(
-            f"{name} port {port}"
-            for name, port in (("kRPC", plan.krpc_port), ("gRPC", plan.grpc_port))
-            if port is not None
-        )
+        from buckyos.runtime.server import describe_listeners
+
         raise CliError(
-            f"cannot listen on {plan.host} ({wires}): {exc}; free the port or choose "
+            f"cannot listen on {describe_listeners(plan.host, plan.listeners)}: {exc}; free "
+            "the port or choose "
             "another with --krpc-port/--grpc-port (0 picks a free one)"
         ) from exc
     _log.info("stopped")

@@ -24,7 +24,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from buckyos.cli.main import main
-from buckyos.cli.serve import plan_ports
+from buckyos.cli.serve import ServePlan, plan_ports
 from buckyos.generated.system_config_rpc import SystemConfigServicer, SystemConfigStub
 from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.client.krpc_client import KrpcTransport
@@ -40,6 +40,7 @@ from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.listeners import GrpcListener, KrpcListener
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = ROOT / ".venv" / "bin" / "buckyos"
@@ -57,6 +58,7 @@ from google.protobuf import empty_pb2
 from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.listeners import GrpcListener, KrpcListener
 from buckyos.runtime.security.keys import public_key_from_jwk
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.token_verifier import TokenVerifier
@@ -343,6 +345,7 @@ CASES = """
 import asyncio
 from buckyos.generated.system_config_rpc import SystemConfigServicer
 from buckyos.runtime.server.binding import Binding
+from buckyos.runtime.server.listeners import GrpcListener, KrpcListener
 from buckyos.runtime.security.keys import generate_key_pair
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.token_verifier import TokenVerifier
@@ -610,13 +613,13 @@ def test_port_defaults_follow_the_contract() -> None:
     binding.add_service(SystemConfigServicer())
     # system_config.proto declares port 3200: kRPC there, gRPC next to it.
     plan = plan_ports(binding, host="0.0.0.0", krpc_port=None, grpc_port=None)
-    assert (plan.host, plan.krpc_port, plan.grpc_port) == ("0.0.0.0", 3200, 3201)
+    assert plan == ServePlan("0.0.0.0", (KrpcListener(3200), GrpcListener(3201)))
     plan = plan_ports(binding, host="::1", krpc_port=0, grpc_port=None)
-    assert (plan.krpc_port, plan.grpc_port) == (0, 0)
+    assert plan.listeners == (KrpcListener(0), GrpcListener(0))
     plan = plan_ports(binding, host="h", krpc_port=5000, grpc_port=None, no_krpc=True)
-    assert (plan.krpc_port, plan.grpc_port) == (None, 5001)
+    assert plan.listeners == (GrpcListener(5001),)
     plan = plan_ports(binding, host="h", krpc_port=None, grpc_port=7000, no_grpc=True)
-    assert (plan.krpc_port, plan.grpc_port) == (3200, None)
+    assert plan.listeners == (KrpcListener(3200),)
 
 
 def test_trust_key_kinds_decide_zone_trust(tmp_path: Path) -> None:

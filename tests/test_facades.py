@@ -64,6 +64,10 @@ FACADE_API: dict[str, set[str]] = {
     "server": {
         "Authorizer", "DEFAULT_TIMEOUT", "Binding", "Caller", "Request", "SessionStore",
         "LOG_LEVELS", "AsgiServer", "ServerInfo", "add_server_options", "serving",
+        "describe_listeners", "server_listeners",
+        # listeners: a wire of one's own is a Listener
+        "GrpcListener", "KrpcListener", "Listener", "Started", "register_listener",
+        "unregister_listener",
         "MAX_BODY", "KrpcApp", "GrpcLimits", "HttpLimits",
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",
         "stop_signals",

@@ -201,8 +201,8 @@ def test_port_in_use_exits_1_with_a_reason(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == (
-        f"python -m buckyos.services.system_config: cannot listen on 127.0.0.1 (kRPC port {port}, "
-        "gRPC off): [Errno 98] Address already in use; choose free ports (0 picks one)\n"
+        f"python -m buckyos.services.system_config: cannot listen on 127.0.0.1 (kRPC port {port}): "
+        "[Errno 98] Address already in use; choose free ports (0 picks one)\n"
     )
 
 

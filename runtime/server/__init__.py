@@ -6,8 +6,9 @@ module on first use, so that building a ``Binding`` does not load uvicorn::
     binding      Binding: the verb table, jobs, lifecycle, outgoing calls
     request      Request and Caller: what a verb handler receives
     authz / session   Authorizer (token, LOA and RBAC checks), SessionStore
-    serve        serving() (both wires on one loop), ServerInfo, the command-line options,
-                 AsgiServer (uvicorn for any ASGI app)
+    serve        serving() (every listener on one loop), ServerInfo, the command-line options
+    listeners    KrpcListener, GrpcListener: the wires; a wire of one's own is a Listener
+    asgi_server  AsgiServer (uvicorn for any ASGI app)
     krpc_server  KrpcApp, the kRPC ASGI app, and its body limit
     http_limits / grpc_server   HttpLimits, GrpcLimits
     process      a service's main: run_service, run_async, stop_signals, print_ready
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 from buckyos.runtime.lazy import lazy_names, lazy_table
 
 if TYPE_CHECKING:
+    from buckyos.runtime.server.asgi_server import AsgiServer as AsgiServer
     from buckyos.runtime.server.authz import Authorizer as Authorizer
     from buckyos.runtime.server.binding import (
         DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
@@ -31,6 +33,14 @@ if TYPE_CHECKING:
     from buckyos.runtime.server.grpc_server import GrpcLimits as GrpcLimits
     from buckyos.runtime.server.http_limits import HttpLimits as HttpLimits
     from buckyos.runtime.server.krpc_server import MAX_BODY as MAX_BODY, KrpcApp as KrpcApp
+    from buckyos.runtime.server.listeners import (
+        GrpcListener as GrpcListener,
+        KrpcListener as KrpcListener,
+        Listener as Listener,
+        Started as Started,
+        register_listener as register_listener,
+        unregister_listener as unregister_listener,
+    )
     from buckyos.runtime.server.process import (
         EXIT_CONFIG as EXIT_CONFIG,
         EXIT_LISTEN as EXIT_LISTEN,
@@ -43,9 +53,10 @@ if TYPE_CHECKING:
     from buckyos.runtime.server.request import Caller as Caller, Request as Request
     from buckyos.runtime.server.serve import (
         LOG_LEVELS as LOG_LEVELS,
-        AsgiServer as AsgiServer,
         ServerInfo as ServerInfo,
         add_server_options as add_server_options,
+        describe_listeners as describe_listeners,
+        server_listeners as server_listeners,
         serving as serving,
     )
     from buckyos.runtime.server.session import SessionStore as SessionStore
@@ -53,6 +64,7 @@ if TYPE_CHECKING:
 # module -> the names it lends the facade, loaded on first use (PEP 562)
 _LAZY: Final = lazy_table(
     {
+        ".asgi_server": "AsgiServer",
         ".authz": "Authorizer",
         ".binding": "DEFAULT_TIMEOUT Binding",
         ".grpc_server": "GrpcLimits",
@@ -62,7 +74,12 @@ _LAZY: Final = lazy_table(
             "EXIT_CONFIG EXIT_LISTEN EXIT_OK print_ready run_async run_service stop_signals"
         ),
         ".request": "Caller Request",
-        ".serve": "LOG_LEVELS AsgiServer ServerInfo add_server_options serving",
+        ".listeners": (
+            "GrpcListener KrpcListener Listener Started register_listener unregister_listener"
+        ),
+        ".serve": (
+            "LOG_LEVELS ServerInfo add_server_options describe_listeners server_listeners serving"
+        ),
         ".session": "SessionStore",
     }
 )

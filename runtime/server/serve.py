@@ -1,16 +1,16 @@
 """Serve one dispatcher on every wire at once, in one event loop.
 
-``serve`` runs uvicorn (httptools, with the kRPC ASGI app and its WebSocket link) and a
-``grpc.aio`` server (with the gRPC link) side by side in the caller's event loop,
-registers the dispatcher for in-process calls, and stops all three cleanly on
-SIGTERM/SIGINT or when its task is cancelled.  One loop, not one per wire: the binding
-behind the dispatcher is asyncio code with loop-bound state,
-and both servers were checked to share a loop (plain asyncio or uvloop, grpcio 1.85).
+A server is a dispatcher and its listeners (:mod:`~buckyos.runtime.server.listeners`):
+by default uvicorn (httptools, with the kRPC ASGI app and its WebSocket link) and a
+``grpc.aio`` server (with the gRPC link) side by side in the caller's event loop.
+``serving`` starts them, registers the dispatcher for in-process calls, and stops all of
+them cleanly.  One loop, not one per wire: the binding behind the dispatcher is asyncio
+code with loop-bound state, and both servers were checked to share a loop (plain asyncio
+or uvloop, grpcio 1.85).
 
-``serving`` is the same as an async context manager, for tests and for programs that run
-other things next to the servers; ``run`` is the blocking entry point for a service's
-``main`` (uvloop when installed).  What a service process adds around them (its exit
-code, its ready lines) is :mod:`buckyos.runtime.server.process`.
+``serve`` adds SIGTERM/SIGINT and a ready callback; ``run`` is the blocking entry point
+for a service's ``main`` (uvloop when installed).  What a service process adds around
+them (its exit code, its ready lines) is :mod:`buckyos.runtime.server.process`.
 """
 
 from __future__ import annotations
@@ -19,21 +19,23 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
 
-import uvicorn
-
-from buckyos.runtime.server.grpc_server import GrpcServer
-from buckyos.runtime.server.http_limits import HttpLimits, protocol_class, sweep
-from buckyos.runtime.server.krpc_server import KrpcApp
+from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.server.asgi_server import AsgiServer
+from buckyos.runtime.server.http_limits import HttpLimits
+from buckyos.runtime.server.listeners import (
+    GrpcListener,
+    KrpcListener,
+    Listener,
+    Started,
+    listener_kinds,
+)
 from buckyos.runtime.server.process import run_async, stop_signals
 from buckyos.runtime.wire import registry
 from buckyos.runtime.wire.dispatch import Dispatcher
-from buckyos.runtime.wire.link import MAX_FRAME
 
 __all__ = [
     "LOG_LEVELS",
@@ -41,8 +43,10 @@ __all__ = [
     "HttpLimits",
     "ServerInfo",
     "add_server_options",
+    "describe_listeners",
     "run",
     "serve",
+    "server_listeners",
     "serving",
 ]
 
@@ -53,180 +57,107 @@ _log = logging.getLogger("buckyos.runtime.server.serve")
 
 @dataclass(slots=True)
 class ServerInfo:
-    """Where the servers listen: the bound ports (a port given as 0 is resolved here)."""
+    """Where the servers listen, by wire (a port given as 0 is resolved here)."""
 
     host: str = "127.0.0.1"
-    krpc_port: int | None = None
-    grpc_port: int | None = None
     apis: tuple[str, ...] = ()
+    ports: dict[str, int] = field(default_factory=dict)
+    """Wire (``"krpc"``, ``"grpc"``, ...) -> the bound port."""
+    addresses: dict[str, str] = field(default_factory=dict)
+    """Wire -> how a client names it (``http://host:port``, ``host:port``)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Wire -> its name in the ready lines (``kRPC``, ``gRPC``)."""
+
+    @property
+    def krpc_port(self) -> int | None:
+        return self.ports.get(KrpcListener.wire)
+
+    @property
+    def grpc_port(self) -> int | None:
+        return self.ports.get(GrpcListener.wire)
 
     @property
     def krpc_url(self) -> str | None:
         """``http://host:port``; append ``/kapi/<api>`` for an endpoint."""
-        if self.krpc_port is None:
-            return None
-        return f"http://{_url_host(self.host)}:{self.krpc_port}"
+        return self.addresses.get(KrpcListener.wire)
 
     @property
     def grpc_target(self) -> str | None:
         """``host:port`` as grpc channels take it."""
-        if self.grpc_port is None:
-            return None
-        return f"{_url_host(self.host)}:{self.grpc_port}"
+        return self.addresses.get(GrpcListener.wire)
 
     def listening_lines(self) -> list[str]:
         """``kRPC listening on <url>`` / ``gRPC listening on <target>``: what a service
         process prints once ready, and what a supervisor (``buckyos zone``) reads back."""
-        lines = []
-        if self.krpc_url is not None:
-            lines.append(f"kRPC listening on {self.krpc_url}")
-        if self.grpc_target is not None:
-            lines.append(f"gRPC listening on {self.grpc_target}")
-        return lines
+        return [
+            f"{self.labels[wire]} listening on {address}"
+            for wire, address in self.addresses.items()
+        ]
+
+    def _bound(self, listener: Listener, started: Started) -> None:
+        self.ports[listener.wire] = started.port
+        self.addresses[listener.wire] = started.address
+        self.labels[listener.wire] = listener.label
 
 
-def add_server_options(parser: argparse.ArgumentParser, *, krpc_port: int) -> None:
-    """The options every service process takes: ``--host``, ``--krpc-port`` (default
-    ``krpc_port``), ``--grpc-port`` (default 0: a free one) or ``--no-grpc``,
-    ``--log-level``."""
+def add_server_options(
+    parser: argparse.ArgumentParser, *, ports: Mapping[str, int] | None = None
+) -> None:
+    """The options every service process takes: ``--host``, then per wire
+    ``--<wire>-port`` (default ``ports[wire]``, else 0: a free one) or ``--no-<wire>``,
+    and ``--log-level``.  :func:`server_listeners` reads them back."""
+    defaults = ports or {}
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument(
-        "--krpc-port", type=int, default=krpc_port, help=f"kRPC port ({krpc_port}; 0: any free)"
-    )
-    grpc = parser.add_mutually_exclusive_group()
-    grpc.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: any free)")
-    grpc.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
+    for kind in listener_kinds():
+        default = defaults.get(kind.wire, 0)
+        wire = parser.add_mutually_exclusive_group()
+        wire.add_argument(
+            f"--{kind.wire}-port",
+            type=int,
+            default=default,
+            metavar="PORT",
+            help=f"{kind.label} port ({default}; 0: any free)",
+        )
+        wire.add_argument(
+            f"--no-{kind.wire}", action="store_true", help=f"do not serve {kind.label}"
+        )
     parser.add_argument(
         "--log-level", default="info", choices=LOG_LEVELS, help="log level (logs go to stderr)"
     )
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+def server_listeners(args: argparse.Namespace) -> list[Listener]:
+    """The listeners :func:`add_server_options`' options ask for."""
+    listeners = [
+        kind(port=getattr(args, f"{kind.wire}_port"))
+        for kind in listener_kinds()
+        if not getattr(args, f"no_{kind.wire}")
+    ]
+    if not listeners:
+        flags = " and ".join(f"--no-{kind.wire}" for kind in listener_kinds())
+        raise ConfigError(f"{flags} leave nothing to serve; drop one")
+    return listeners
 
 
-class _Uvicorn(uvicorn.Server):
-    """uvicorn without its signal capture (``serve`` owns the signals), with a startup
-    event, so the bound port is known before anyone is told we are ready, and with the
-    sweep that closes connections whose request head or body took too long
-    (``http_limits``)."""
-
-    def __init__(self, config: uvicorn.Config, limits: HttpLimits) -> None:
-        super().__init__(config)
-        self.bound = asyncio.Event()
-        # uvicorn ticks every 0.1 s; sweeping once per fifth of the shorter timeout (at
-        # most once a second) closes a late head or body within 20% of its timeout.
-        self._sweep_every = max(1, round(limits.sweep_every / 0.1))
-
-    async def on_tick(self, counter: int) -> bool:
-        if counter % self._sweep_every == 0:
-            sweep(self.server_state.connections, asyncio.get_running_loop().time())
-        return await super().on_tick(counter)
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.bound.set()
+def describe_listeners(host: str, listeners: Sequence[Listener]) -> str:
+    """``127.0.0.1 (kRPC port 3200, gRPC port 0)``: where a server tried to listen."""
+    wires = ", ".join(f"{listener.label} port {listener.port}" for listener in listeners)
+    return f"{host} ({wires})"
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so that a taken port is a plain ``OSError``
-    (uvicorn would log and ``sys.exit``) and port 0 resolves before start."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.set_inheritable(True)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-class AsgiServer:
-    """Any ASGI app under uvicorn (httptools when installed) in the running loop.
-
-    The kRPC wire and the node gateway both run on it.  ``start`` binds the socket itself
-    (a taken port is a plain ``OSError``, port 0 resolves at once), waits until uvicorn has
-    started (lifespan included) and returns the bound port; ``stop`` lets calls in flight
-    finish for ``grace`` seconds.
-
-    ``limits`` bounds what a client may make the server hold (:class:`HttpLimits`: 64 KiB
-    and 100 header lines per request head, answered 431 beyond; 10 s to send a head and
-    30 s more for its body, 408 beyond; 1,024 open connections, one more answered 503).
-    ``http`` picks uvicorn's parser, ``"httptools"`` (the default when installed) or
-    ``"h11"``.
-
-    ``X-Forwarded-For`` is not trusted (uvicorn trusts it from 127.0.0.1 by default): a
-    client on the same host could otherwise choose the address the app sees.
-    """
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        log_level: str = "info",
-        grace: float = 5.0,
-        ws_max_size: int | None = None,
-        limits: HttpLimits | None = None,
-        http: str | None = None,
-    ) -> None:
-        limits = limits if limits is not None else HttpLimits()
-        options: dict[str, Any] = {} if ws_max_size is None else {"ws_max_size": ws_max_size}
-        config = uvicorn.Config(
-            app,
-            http=protocol_class(limits, http),
-            h11_max_incomplete_event_size=limits.max_head_bytes,
-            proxy_headers=False,
-            lifespan="on",
-            log_level=log_level,
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=math.ceil(grace),
-            **options,
-        )
-        self._server = _Uvicorn(config, limits)
-        self._task: asyncio.Task[None] | None = None
-        self._sock: socket.socket | None = None
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen on ``host:port``; the bound port once uvicorn has started."""
-        if self._task is not None:
-            raise RuntimeError("AsgiServer.start() called twice")
-        sock = _bind(host, port)
-        bound_port: int = sock.getsockname()[1]
-        task = asyncio.create_task(self._server.serve(sockets=[sock]), name=f"uvicorn:{bound_port}")
-        bound = asyncio.create_task(self._server.bound.wait())
-        try:
-            await asyncio.wait((task, bound), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            bound.cancel()
-        if task.done():
-            sock.close()
-            error = task.exception() if not task.cancelled() else None
-            raise RuntimeError(f"ASGI server did not start on {host}:{port}") from error
-        self._task, self._sock = task, sock
-        return bound_port
-
-    async def stop(self) -> None:
-        """Stop serving (calls in flight get the grace period); idempotent."""
-        task, sock = self._task, self._sock
-        if task is None:
-            return
-        self._server.should_exit = True
-        try:
-            await task
-        except SystemExit:  # pragma: no cover - uvicorn's startup failure path
-            pass
-        finally:
-            self._task = self._sock = None
-            if sock is not None:
-                sock.close()
+def _listeners(
+    listeners: Sequence[Listener] | None, krpc_port: int | None, grpc_port: int | None
+) -> list[Listener]:
+    if listeners is None:
+        chosen: list[Listener] = []
+        if krpc_port is not None:
+            chosen.append(KrpcListener(krpc_port))
+        if grpc_port is not None:
+            chosen.append(GrpcListener(grpc_port))
+        return chosen
+    if krpc_port is not None or grpc_port is not None:
+        raise TypeError("give listeners or the krpc_port/grpc_port shorthand, not both")
+    return list(listeners)
 
 
 @contextlib.asynccontextmanager
@@ -234,66 +165,61 @@ async def serving(
     dispatcher: Dispatcher,
     *,
     host: str = "127.0.0.1",
-    krpc_port: int | None,
-    grpc_port: int | None,
+    listeners: Sequence[Listener] | None = None,
+    krpc_port: int | None = None,
+    grpc_port: int | None = None,
     log_level: str = "info",
     grace: float = 5.0,
     info: ServerInfo | None = None,
     register: bool = True,
 ) -> AsyncIterator[ServerInfo]:
-    """Run the servers while the block runs; ``None`` turns a wire off, 0 picks a port.
+    """Run the servers while the block runs.
 
-    ``info`` (or a new :class:`ServerInfo`) is filled with the bound ports and yielded.
-    ``register=False`` keeps the dispatcher out of the in-process registry (a second
-    instance of an api in one process, as tests of failover need).  On exit the
-    in-process registration goes first, then both servers stop together, giving calls in
-    flight ``grace`` seconds.
+    ``listeners`` are the wires (:class:`~buckyos.runtime.server.listeners.KrpcListener`,
+    :class:`~buckyos.runtime.server.listeners.GrpcListener`, a wire of one's own), started
+    in order; ``krpc_port`` / ``grpc_port`` are the shorthand for the two built-in ones
+    (``None`` leaves a wire off, 0 picks a port).  ``info`` (or a new
+    :class:`ServerInfo`) is filled with the bound ports and yielded.  ``register=False``
+    keeps the dispatcher out of the in-process registry (a second instance of an api in
+    one process, as tests of failover need).  On exit the in-process registration goes
+    first, then every listener stops together, giving calls in flight ``grace`` seconds.
     """
+    chosen = _listeners(listeners, krpc_port, grpc_port)
     info = info if info is not None else ServerInfo()
     info.host = host
     info.apis = tuple(service.api for service in dispatcher.services())
-    grpc_server: GrpcServer | None = None
-    krpc: AsgiServer | None = None
+    running: list[Started] = []
     registered = False
     try:
-        if grpc_port is not None:
-            grpc_server = GrpcServer(dispatcher)
-            info.grpc_port = await grpc_server.start(host, grpc_port)
-        if krpc_port is not None:
-            # The WebSocket link's frame cap is enforced while reading (close 1009).
-            krpc = AsgiServer(
-                KrpcApp(dispatcher), log_level=log_level, grace=grace, ws_max_size=MAX_FRAME
-            )
-            info.krpc_port = await krpc.start(host, krpc_port)
+        for listener in chosen:
+            started = await listener.start(dispatcher, host, log_level=log_level, grace=grace)
+            running.append(started)
+            info._bound(listener, started)
         if register:
             registry.register(dispatcher)
             registered = True
+        wires = ", ".join(f"{info.labels[w]} {a}" for w, a in info.addresses.items()) or "none"
         _log.info(
-            "serving %s: kRPC %s, gRPC %s, in-process %s",
+            "serving %s: %s, in-process %s",
             ", ".join(info.apis),
-            info.krpc_url or "off",
-            info.grpc_target or "off",
+            wires,
             "on" if registered else "off",
         )
         yield info
     finally:
         if registered:
             registry.unregister(dispatcher)
-        stops: list[Any] = []
-        if krpc is not None:
-            stops.append(krpc.stop())
-        if grpc_server is not None:
-            stops.append(grpc_server.stop(grace))
-        if stops:
-            await asyncio.gather(*stops)
+        if running:
+            await asyncio.gather(*(started.stop() for started in running))
 
 
 async def serve(
     dispatcher: Dispatcher,
     *,
     host: str = "127.0.0.1",
-    krpc_port: int | None,
-    grpc_port: int | None,
+    listeners: Sequence[Listener] | None = None,
+    krpc_port: int | None = None,
+    grpc_port: int | None = None,
     log_level: str = "info",
     ready: asyncio.Event | None = None,
     info: ServerInfo | None = None,
@@ -303,23 +229,19 @@ async def serve(
 ) -> ServerInfo:
     """Serve ``dispatcher`` until SIGTERM/SIGINT or cancellation, then stop cleanly.
 
-    ``ready`` is set once every wire listens; by then ``info`` (if given) holds the bound
-    ports.  ``on_ready(info)`` is called then too: a service process prints its ready
-    lines there (``process.print_ready(info.listening_lines())``); an exception it raises
-    stops the servers and propagates.  When it returns an awaitable (an ``async def``),
-    that runs next to the servers (startup work that needs them listening) and is
-    cancelled when they stop; its failure is logged.  Signals are handled only in the
-    main thread (where Python delivers them) and the handlers are removed on return.
+    The listeners are :func:`serving`'s.  ``ready`` is set once every wire listens; by
+    then ``info`` (if given) holds the bound ports.  ``on_ready(info)`` is called then
+    too: a service process prints its ready lines there
+    (``process.print_ready(info.listening_lines())``); an exception it raises stops the
+    servers and propagates.  When it returns an awaitable (an ``async def``), that runs
+    next to the servers (startup work that needs them listening) and is cancelled when
+    they stop; its failure is logged.  Signals are handled only in the main thread (where
+    Python delivers them) and the handlers are removed on return.
     """
+    chosen = _listeners(listeners, krpc_port, grpc_port)
     with stop_signals(handle_signals) as stop:
         async with serving(
-            dispatcher,
-            host=host,
-            krpc_port=krpc_port,
-            grpc_port=grpc_port,
-            log_level=log_level,
-            grace=grace,
-            info=info,
+            dispatcher, host=host, listeners=chosen, log_level=log_level, grace=grace, info=info
         ) as served:
             if ready is not None:
                 ready.set()
@@ -346,21 +268,16 @@ def run(
     dispatcher: Dispatcher,
     *,
     host: str = "127.0.0.1",
-    krpc_port: int | None,
-    grpc_port: int | None,
+    listeners: Sequence[Listener] | None = None,
+    krpc_port: int | None = None,
+    grpc_port: int | None = None,
     log_level: str = "info",
     grace: float = 5.0,
 ) -> ServerInfo:
     """Blocking ``serve`` for a service's ``main``: a fresh loop, uvloop when installed
     (:func:`~buckyos.runtime.server.process.run_service` adds the ready lines and the
     exit code)."""
+    chosen = _listeners(listeners, krpc_port, grpc_port)
     return run_async(
-        lambda: serve(
-            dispatcher,
-            host=host,
-            krpc_port=krpc_port,
-            grpc_port=grpc_port,
-            log_level=log_level,
-            grace=grace,
-        )
+        lambda: serve(dispatcher, host=host, listeners=chosen, log_level=log_level, grace=grace)
     )

@@ -27,7 +27,13 @@ import sys
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
 from buckyos.runtime import BuckyOSError, ConfigError, serve
 from buckyos.runtime.security import load_public_key
-from buckyos.runtime.server import add_server_options, print_ready, run_service
+from buckyos.runtime.server import (
+    add_server_options,
+    describe_listeners,
+    print_ready,
+    run_service,
+    server_listeners,
+)
 
 from .app import build_binding
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS
@@ -105,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with --max-db-bytes: the last bytes kept for deletes and zone services "
         "(default: a tenth of the cap)",
     )
-    add_server_options(parser, krpc_port=SYSTEM_CONFIG.port)
+    add_server_options(parser, ports={"krpc": SYSTEM_CONFIG.port})
     return parser
 
 
@@ -132,8 +138,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await serve(
             binding,
             host=args.host,
-            krpc_port=args.krpc_port,
-            grpc_port=None if args.no_grpc else args.grpc_port,
+            listeners=server_listeners(args),
             log_level=args.log_level,
             on_ready=lambda info: print_ready(info.listening_lines()),
         )
@@ -152,12 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    grpc = "off" if args.no_grpc else f"port {args.grpc_port}"
     return run_service(
         lambda: _serve(args),
         name=_PROG,
         cannot_listen=lambda exc: (
-            f"cannot listen on {args.host} (kRPC port {args.krpc_port}, gRPC {grpc}): {exc}; "
+            f"cannot listen on {describe_listeners(args.host, server_listeners(args))}: {exc}; "
             "choose free ports (0 picks one)"
         ),
         errors=((StoreError, 1), (BuckyOSError, 1)),

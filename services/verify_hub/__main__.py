@@ -25,7 +25,14 @@ from buckyos.runtime.security import (
     load_public_key,
     public_key_to_jwk,
 )
-from buckyos.runtime.server import ServerInfo, add_server_options, print_ready, run_service
+from buckyos.runtime.server import (
+    ServerInfo,
+    add_server_options,
+    describe_listeners,
+    print_ready,
+    run_service,
+    server_listeners,
+)
 
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory
@@ -72,7 +79,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the zone owner's public key: a JWK, or a file holding a JWK, a DID document, "
         "node_identity.json or a PEM public key",
     )
-    add_server_options(parser, krpc_port=VERIFY_HUB.port)
+    add_server_options(parser, ports={"krpc": VERIFY_HUB.port})
     return parser.parse_args(argv)
 
 
@@ -124,8 +131,7 @@ async def _main(args: argparse.Namespace) -> int:
         await serve(
             binding,
             host=args.host,
-            krpc_port=args.krpc_port,
-            grpc_port=None if args.no_grpc else args.grpc_port,
+            listeners=server_listeners(args),
             log_level=args.log_level,
             on_ready=started,
         )
@@ -147,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_service(
         lambda: _main(args),
         name=VERIFY_HUB.api,
-        cannot_listen=lambda exc: f"cannot listen on {args.host} (kRPC {args.krpc_port}): {exc}",
+        cannot_listen=lambda exc: (
+            f"cannot listen on {describe_listeners(args.host, server_listeners(args))}: {exc}"
+        ),
     )
 
 

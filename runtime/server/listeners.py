@@ -1,0 +1,146 @@
+"""Listeners: the wires a server answers on, one object each.
+
+A server is a dispatcher and a list of listeners: :func:`~buckyos.runtime.server.serve.
+serving` starts each, fills :class:`~buckyos.runtime.server.serve.ServerInfo` with what it
+bound, and stops them together.  The two wires of BuckyOS are :class:`KrpcListener`
+(kRPC over HTTP, with the WebSocket link, under uvicorn) and :class:`GrpcListener`
+(``grpc.aio``, with the gRPC link).  A new wire is a new :class:`Listener` subclass;
+:func:`register_listener` also gives it the command-line options of every service process
+(``--<wire>-port``, ``--no-<wire>``), so nothing else has to learn its name.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from buckyos.runtime.server.grpc_server import GrpcLimits
+    from buckyos.runtime.server.http_limits import HttpLimits
+    from buckyos.runtime.wire.dispatch import Dispatcher
+
+__all__ = [
+    "GrpcListener",
+    "KrpcListener",
+    "Listener",
+    "Started",
+    "listener_kinds",
+    "register_listener",
+    "unregister_listener",
+    "url_host",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A listener that is serving: the port it bound and how to stop it."""
+
+    port: int
+    address: str
+    """How a client names it: ``http://host:port`` for kRPC, ``host:port`` for gRPC."""
+    stop: Callable[[], Awaitable[None]]
+    """Stop serving; calls in flight get the server's grace period."""
+
+
+class Listener(abc.ABC):
+    """One wire of a server.  Subclasses are frozen dataclasses with a ``port`` field
+    (0 picks a free one) and whatever limits their wire takes."""
+
+    wire: ClassVar[str]
+    """The wire's key: in :attr:`ServerInfo.ports` and the options ``--<wire>-port``."""
+    label: ClassVar[str]
+    """The wire's name in ready lines and errors (``kRPC listening on ...``)."""
+    port: int
+
+    if TYPE_CHECKING:
+
+        def __init__(self, port: int = 0) -> None: ...
+
+    @abc.abstractmethod
+    async def start(
+        self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
+    ) -> Started:
+        """Bind ``host:port`` and serve ``dispatcher`` until :attr:`Started.stop`.
+
+        A port that cannot be bound is an ``OSError``, raised before anything serves."""
+
+
+def url_host(host: str) -> str:
+    """``host`` as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+@dataclass(frozen=True, slots=True)
+class KrpcListener(Listener):
+    """kRPC over HTTP (``POST /kapi/<api>``) and the WebSocket link, under uvicorn."""
+
+    wire: ClassVar[str] = "krpc"
+    label: ClassVar[str] = "kRPC"
+    port: int = 0
+    limits: HttpLimits | None = None
+
+    async def start(
+        self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
+    ) -> Started:
+        from buckyos.runtime.server.asgi_server import AsgiServer
+        from buckyos.runtime.server.krpc_server import KrpcApp
+        from buckyos.runtime.wire.link import MAX_FRAME
+
+        # The WebSocket link's frame cap is enforced while reading (close 1009).
+        server = AsgiServer(
+            KrpcApp(dispatcher),
+            log_level=log_level,
+            grace=grace,
+            ws_max_size=MAX_FRAME,
+            limits=self.limits,
+        )
+        port = await server.start(host, self.port)
+        return Started(port, f"http://{url_host(host)}:{port}", server.stop)
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcListener(Listener):
+    """gRPC (``grpc.aio``), with health, reflection and the gRPC link."""
+
+    wire: ClassVar[str] = "grpc"
+    label: ClassVar[str] = "gRPC"
+    port: int = 0
+    limits: GrpcLimits | None = None
+
+    async def start(
+        self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
+    ) -> Started:
+        from buckyos.runtime.server.grpc_server import GrpcServer
+
+        server = GrpcServer(dispatcher, limits=self.limits)
+        port = await server.start(host, self.port)
+
+        async def stop() -> None:
+            await server.stop(grace)
+
+        return Started(port, f"{url_host(host)}:{port}", stop)
+
+
+_KINDS: dict[str, type[Listener]] = {"krpc": KrpcListener, "grpc": GrpcListener}
+
+
+def register_listener(kind: type[Listener]) -> None:
+    """Make ``kind`` a wire every service process offers (``--<wire>-port``,
+    ``--no-<wire>``); its ``wire`` must be new."""
+    if kind.wire in _KINDS and _KINDS[kind.wire] is not kind:
+        raise ValueError(f"a listener for wire {kind.wire!r} is registered already")
+    _KINDS[kind.wire] = kind
+
+
+def unregister_listener(wire: str) -> None:
+    """Forget the wire :func:`register_listener` added; kRPC and gRPC stay."""
+    if wire in (KrpcListener.wire, GrpcListener.wire):
+        raise ValueError(f"{wire!r} is a built-in wire")
+    _KINDS.pop(wire, None)
+
+
+def listener_kinds() -> tuple[type[Listener], ...]:
+    """The registered wires, kRPC and gRPC first."""
+    return tuple(_KINDS.values())

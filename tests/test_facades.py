@@ -34,6 +34,7 @@ FACADE_API: dict[str, set[str]] = {
         "FORWARDED_CLIENT_HEADER", "CallInfo", "Dispatcher", "decode_checked", "Event",
         # jsonmap, jsontext
         "decode_params", "decode_result", "encode_params", "encode_result", "json_type_name",
+        "json_object",
         "dumps", "dumps_text", "loads", "loads_strict",
     },
     "security": {

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from buckyos.runtime.wire.jsontext import dumps, loads
+from buckyos.runtime.errors import ConfigError, ReasonError
+from buckyos.runtime.wire.jsontext import dumps, json_object, loads
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,14 @@ def test_the_strict_text_pair_refuses_what_json_lacks() -> None:
     assert dumps_text({"s": "a\ud800b"}) == '{"s":"a\\ud800b"}'
     with pytest.raises(ValueError):
         dumps_text({"x": float("nan")})
+
+
+def test_json_object_reads_text_or_takes_a_mapping_and_names_what_was_wrong() -> None:
+    assert json_object('{"a": 1}', "x") == {"a": 1}
+    assert json_object({"b": 2}, "x") == {"b": 2}
+    with pytest.raises(ValueError, match=r"^boot/config is not valid JSON: Expecting property name"):
+        json_object("{", "boot/config")
+    with pytest.raises(ConfigError, match=r"^env X must be a JSON object, got an array; set X$"):
+        json_object("[1]", "env X", ConfigError, fix="set X")
+    with pytest.raises(ReasonError, match=r"^doc must be a JSON object, got null$"):
+        json_object("null", "doc", ReasonError)

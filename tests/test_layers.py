@@ -6,7 +6,8 @@ Lowest first:
   what generated code imports; it imports nothing else of the runtime at run time;
 - ``wire/``: what has no role (the kRPC JSON mapping, JSON text, ASGI pieces, link
   framing, the dispatcher interface and the in-process registry); the contract below it;
-- ``security/``: tokens, keys, RBAC, passwords, revocation; the contract below it;
+- ``security/``: tokens, keys, RBAC, passwords, revocation; the wire below it (its
+  keys and boot configs are JSON read with the wire's texts);
 - ``client/`` and ``server/``, side by side, each over the three above and never over
   each other;
 - ``program/``: the program's runtime (configuration, login, keep-alive), over everything
@@ -32,7 +33,7 @@ CONTRACT = "contract"
 ALLOWED: dict[str, frozenset[str]] = {
     CONTRACT: frozenset({CONTRACT}),
     "wire": frozenset({CONTRACT, "wire"}),
-    "security": frozenset({CONTRACT, "security"}),
+    "security": frozenset({CONTRACT, "wire", "security"}),
     "client": frozenset({CONTRACT, "wire", "security", "client"}),
     "server": frozenset({CONTRACT, "wire", "security", "server"}),
     "program": frozenset({CONTRACT, "wire", "security", "client", "program"}),

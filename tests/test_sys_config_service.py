@@ -375,7 +375,7 @@ def test_bad_input_texts_and_nothing_written(zone: Zone) -> None:
         (
             "sys_config_set",
             {"key": "boot/config", "value": "not json"},
-            "Failed due to reason: boot/config: the value is not JSON (Expecting value: line 1 column 1 (char 0)); nothing was written",
+            "Failed due to reason: boot/config: the value is not valid JSON: Expecting value: line 1 column 1 (char 0); nothing was written",
         ),
         (
             "sys_config_set",

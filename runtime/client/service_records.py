@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from buckyos.runtime.errors import ServiceNotValidError
-from buckyos.runtime.wire.jsonmap import json_type_name
+from buckyos.runtime.wire.jsontext import json_type_name
 
 __all__ = [
     "InstanceRecord",

@@ -27,7 +27,6 @@ mapping argument, so tests pass their own.
 from __future__ import annotations
 
 import enum
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from buckyos.runtime.security.keys import (
     public_key_from_doc,
     public_key_from_jwk,
 )
+from buckyos.runtime.wire.jsontext import json_object
 
 __all__ = [
     "APPCLIENT_TOKEN_ENV",
@@ -202,13 +202,7 @@ def find_buckyos_root(
 
 
 def _json_object(text: str, what: str, fix: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as err:
-        raise ConfigError(f"{what} is not valid JSON ({err}); {fix}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{what} must be a JSON object, got {type(value).__name__}; {fix}")
-    return value
+    return json_object(text, what, ConfigError, fix=fix)
 
 
 def _read_json_file(path: Path, fix: str) -> dict[str, Any] | None:

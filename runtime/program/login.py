@@ -15,7 +15,6 @@ The login is one sans-IO flow (:mod:`~buckyos.runtime.program.flow`) that the ru
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -34,6 +33,7 @@ from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.session_token import SessionToken, parse_unverified
 from buckyos.runtime.security.token_signing import make_service_login_jwt, make_user_login_jwt
 from buckyos.runtime.security.trust_keys import TrustKeyStore
+from buckyos.runtime.wire.jsontext import json_object
 
 __all__ = [
     "LOGIN_RETRY",
@@ -277,12 +277,7 @@ def _finish(
     """Apply what :func:`_login_keys` read."""
     if boot_text is None:
         raise ReasonError("get boot config(Zone config) failed: boot/config is missing")
-    try:
-        boot = json.loads(boot_text)
-    except ValueError as err:
-        raise ReasonError(f"boot/config is not valid JSON: {err}") from None
-    if not isinstance(boot, dict):
-        raise ReasonError("boot/config is not a JSON object")
+    boot = json_object(boot_text, "boot/config", ReasonError)
     host.boot_config = boot
     host.zone_config = boot
     zone = boot.get("id")

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.wire.jsontext import json_object
 
 __all__ = [
     "Ed25519PrivateKey",
@@ -165,27 +166,13 @@ def public_key_to_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
     return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(public_key_to_raw(public_key))}
 
 
-def _json_object(doc: Mapping[str, Any] | str, what: str) -> Mapping[str, Any]:
-    """``doc`` itself, or the JSON object its text holds; else ``ConfigError`` naming ``what``."""
-    if isinstance(doc, str):
-        try:
-            parsed: object = json.loads(doc)
-        except ValueError as err:
-            raise ConfigError(f"{what} is not valid JSON: {err}") from err
-    else:
-        parsed = doc
-    if not isinstance(parsed, Mapping):
-        raise ConfigError(f"{what} must be a JSON object, got {type(parsed).__name__}")
-    return parsed
-
-
 def public_key_from_jwk(jwk: Mapping[str, Any] | str) -> Ed25519PublicKey:
     """An Ed25519 public key from a JWK (a mapping, or its JSON text).
 
     ``kty`` must be ``OKP``, ``crv`` ``Ed25519`` and ``x`` base64url of 32 bytes. A JWK that
     also carries the private part ``d`` is refused: a public key slot must not hold a secret.
     """
-    parsed = _json_object(jwk, "public key JWK")
+    parsed = json_object(jwk, "public key JWK", ConfigError)
     kty = parsed.get("kty")
     if kty != "OKP":
         raise ConfigError(f"public key JWK: kty must be 'OKP', got {kty!r}")
@@ -241,7 +228,7 @@ def public_key_from_doc(
     some configs carry are accepted too: a top-level ``publicKeyJwk``, ``public_key`` or
     ``owner_public_key`` JWK (``node_identity.json`` uses the last).
     """
-    parsed = _json_object(doc, what)
+    parsed = json_object(doc, what, ConfigError)
     methods = parsed.get("verificationMethod")
     if isinstance(methods, list) and methods:
         wanted = None

@@ -11,7 +11,6 @@ is zone-trusted (:attr:`~buckyos.runtime.security.session_token.SessionToken.zon
 from __future__ import annotations
 
 import enum
-import json
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeAlias
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from buckyos.runtime.errors import ConfigError, NoPermissionError
 from buckyos.runtime.security.keys import as_public_key
+from buckyos.runtime.wire.jsontext import json_object
 
 __all__ = [
     "OWNER_KIDS",
@@ -187,14 +187,7 @@ class TrustKeyStore:
 
     def set_verify_hub_key_from_boot_config(self, boot_config: Mapping[str, Any] | str) -> None:
         """Read ``verify_hub_info.public_key`` (a JWK) from ``boot/config`` (object or JSON)."""
-        config: object = boot_config
-        if isinstance(boot_config, str):
-            try:
-                config = json.loads(boot_config)
-            except ValueError as err:
-                raise ConfigError(f"boot/config is not valid JSON: {err}") from err
-        if not isinstance(config, Mapping):
-            raise ConfigError("boot/config must be a JSON object")
+        config = json_object(boot_config, "boot/config", ConfigError)
         info = config.get("verify_hub_info")
         if not isinstance(info, Mapping):
             raise ConfigError("boot/config has no verify_hub_info object")

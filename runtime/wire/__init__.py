@@ -8,7 +8,8 @@ module on first use::
     dispatch   CallInfo and the Dispatcher interface every server wire calls
     events     Event, what a binder event carries
     jsonmap    messages to upstream's kRPC JSON and back
-    jsontext   strict JSON text (dumps/loads bytes, dumps_text/loads_strict str)
+    jsontext   strict JSON text (dumps/loads bytes, dumps_text/loads_strict str), a JSON
+               object read with one error text (json_object)
 
 Link framing (``link``) and the in-process registry (``registry``) are the runtime's own.
 """
@@ -46,11 +47,12 @@ if TYPE_CHECKING:
         decode_result as decode_result,
         encode_params as encode_params,
         encode_result as encode_result,
-        json_type_name as json_type_name,
     )
     from buckyos.runtime.wire.jsontext import (
         dumps as dumps,
         dumps_text as dumps_text,
+        json_object as json_object,
+        json_type_name as json_type_name,
         loads as loads,
         loads_strict as loads_strict,
     )
@@ -64,8 +66,8 @@ _LAZY: Final = lazy_table(
         ),
         ".dispatch": "FORWARDED_CLIENT_HEADER CallInfo Dispatcher decode_checked",
         ".events": "Event",
-        ".jsonmap": "decode_params decode_result encode_params encode_result json_type_name",
-        ".jsontext": "dumps dumps_text loads loads_strict",
+        ".jsonmap": "decode_params decode_result encode_params encode_result",
+        ".jsontext": "dumps dumps_text json_object json_type_name loads loads_strict",
     }
 )
 

@@ -31,6 +31,7 @@ from google.protobuf.message import DecodeError, Message
 
 from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
 from buckyos.runtime.errors import ContractError, ParseRequestError, ParseResponseError, RPCError
+from buckyos.runtime.wire.jsontext import json_type_name
 
 __all__ = [
     "MessageCodec",
@@ -39,7 +40,6 @@ __all__ = [
     "decode_result",
     "encode_params",
     "encode_result",
-    "json_type_name",
 ]
 
 M = TypeVar("M", bound=Message)
@@ -61,28 +61,6 @@ _WKT_JSON = {
 
 class _InvalidError(Exception):
     """A decoding problem; turned into the caller's error kind with the field path."""
-
-
-def json_type_name(value: Any, *, article: bool = False) -> str:
-    """The JSON kind of a parsed value for error texts: ``string``, or with ``article``
-    ``a string`` (``null`` either way)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        name = "boolean"
-    elif isinstance(value, int | float):
-        name = "number"
-    elif isinstance(value, str):
-        name = "string"
-    elif isinstance(value, list):
-        name = "array"
-    elif isinstance(value, dict):
-        name = "object"
-    else:
-        return type(value).__name__
-    if not article:
-        return name
-    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
 def _expect(what: str, value: Any, path: str) -> _InvalidError:

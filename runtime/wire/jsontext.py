@@ -18,12 +18,20 @@ from __future__ import annotations
 import json
 import json.scanner
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import orjson
 
-__all__ = ["dumps", "dumps_text", "fast_loads", "loads", "loads_strict"]
+__all__ = [
+    "dumps",
+    "dumps_text",
+    "fast_loads",
+    "json_object",
+    "json_type_name",
+    "loads",
+    "loads_strict",
+]
 
 
 def _stdlib_encoder(ascii_only: bool) -> Callable[[Any], str]:
@@ -124,3 +132,53 @@ def dumps_text(value: Any) -> str:
     except UnicodeEncodeError:  # a lone surrogate: only the escaped form is valid UTF-8
         return _text_ascii(value)
     return text
+
+
+def json_type_name(value: Any, *, article: bool = False) -> str:
+    """The JSON kind of a parsed value for error texts: ``string``, or with ``article``
+    ``a string`` (``null`` either way)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        name = "boolean"
+    elif isinstance(value, int | float):
+        name = "number"
+    elif isinstance(value, str):
+        name = "string"
+    elif isinstance(value, list):
+        name = "array"
+    elif isinstance(value, dict):
+        name = "object"
+    else:
+        return type(value).__name__
+    if not article:
+        return name
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def json_object(
+    doc: str | Mapping[str, Any],
+    what: str,
+    error: Callable[[str], Exception] = ValueError,
+    *,
+    fix: str = "",
+) -> dict[str, Any]:
+    """The JSON object ``doc`` holds (text), or ``doc`` itself (already parsed).
+
+    Anything else raises ``error(text)``, the text naming ``what`` and how it was wrong
+    (``<what> is not valid JSON: <why>``, ``<what> must be a JSON object, got an array``),
+    then ``; <fix>`` when a fix is given: every reader of a JSON object from a file, a
+    variable or a stored key says it the same way, in its own error class.
+    """
+    tail = f"; {fix}" if fix else ""
+    value: object = doc
+    if isinstance(doc, str):
+        try:
+            value = json.loads(doc)
+        except ValueError as err:
+            raise error(f"{what} is not valid JSON: {err}{tail}") from None
+    if not isinstance(value, Mapping):
+        raise error(
+            f"{what} must be a JSON object, got {json_type_name(value, article=True)}{tail}"
+        )
+    return dict(value)

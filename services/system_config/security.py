@@ -23,7 +23,6 @@ service never ends up unable to check tokens or rules.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Mapping
@@ -40,6 +39,7 @@ from buckyos.runtime.security import (
     public_key_from_doc,
     public_key_from_jwk,
 )
+from buckyos.runtime.wire import json_object
 
 from .keys import device_of_doc_key
 from .store import InvalidValueError, Store
@@ -62,16 +62,6 @@ class Identity:
     device_key: Ed25519PublicKey
     owner_did: str | None = None
     device_did: str | None = None
-
-
-def _json_object(value: str, what: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise ValueError(f"{what} is not JSON ({exc})") from None
-    if not isinstance(parsed, dict):
-        raise ValueError(f"{what} must be a JSON object")
-    return parsed
 
 
 def _verify_hub_jwk(boot_config: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -123,7 +113,7 @@ class SecurityState:
             return
         if key == BOOT_CONFIG_KEY:
             try:
-                _verify_hub_jwk(_json_object(value, "the value"))
+                _verify_hub_jwk(json_object(value, "the value"))
             except ValueError as exc:
                 raise InvalidValueError(f"{key}: {exc}; nothing was written") from None
         elif key == RBAC_POLICY_KEY:
@@ -151,7 +141,7 @@ class SecurityState:
         jwk = None
         if entry is not None:
             try:
-                jwk = _verify_hub_jwk(_json_object(entry.value, "the stored value"))
+                jwk = _verify_hub_jwk(json_object(entry.value, "the stored value"))
             except ValueError as exc:
                 _log.error("boot/config: %s; verify-hub tokens are not trusted", exc)
         if jwk is None:
@@ -163,7 +153,7 @@ class SecurityState:
 
     def _device_key(self, name: str, value: str) -> Ed25519PublicKey | None:
         try:
-            doc = _json_object(value, f"devices/{name}/doc")
+            doc = json_object(value, f"devices/{name}/doc")
             kind = doc.get("device_type")
             if kind is not None and kind not in _TRUSTED_DEVICE_TYPES:
                 _log.info(

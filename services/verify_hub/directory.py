@@ -21,7 +21,6 @@ credentials (:class:`DeviceCredentials`); :class:`MemoryDirectory` is a dict, fo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import unicodedata
@@ -44,6 +43,7 @@ from buckyos.runtime.security import (
     Ed25519PublicKey,
     decode_unverified,
 )
+from buckyos.runtime.wire import json_object
 
 __all__ = [
     "NAME_MAX",
@@ -84,15 +84,7 @@ class UserSettings:
 
 
 def _load_json(raw: str | Mapping[str, Any], what: str) -> Mapping[str, Any]:
-    if isinstance(raw, Mapping):
-        return raw
-    try:
-        value = json.loads(raw)
-    except ValueError as err:
-        raise ReasonError(f"{what} is not valid JSON: {err}") from None
-    if not isinstance(value, dict):
-        raise ReasonError(f"{what} must be a JSON object, got {type(value).__name__}")
-    return value
+    return json_object(raw, what, ReasonError)
 
 
 def parse_user_settings(name: str, raw: str | Mapping[str, Any]) -> UserSettings:

@@ -65,5 +65,5 @@ def test_json_object_reads_text_or_takes_a_mapping_and_names_what_was_wrong() ->
         json_object("{", "boot/config")
     with pytest.raises(ConfigError, match=r"^env X must be a JSON object, got an array; set X$"):
         json_object("[1]", "env X", ConfigError, fix="set X")
-    with pytest.raises(ReasonError, match=r"^doc must be a JSON object, got null$"):
+    with pytest.raises(ReasonError, match=r"reason: doc must be a JSON object, got null$"):
         json_object("null", "doc", ReasonError)

@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.server.asgi_server import AsgiServer
@@ -41,6 +41,7 @@ __all__ = [
     "LOG_LEVELS",
     "AsgiServer",
     "HttpLimits",
+    "ServeOptions",
     "ServerInfo",
     "add_server_options",
     "describe_listeners",
@@ -213,36 +214,41 @@ async def serving(
             await asyncio.gather(*(started.stop() for started in running))
 
 
+class ServeOptions(TypedDict, total=False):
+    """What :func:`serving` takes besides the dispatcher, as :func:`serve` and :func:`run`
+    pass it on (the defaults are :func:`serving`'s)."""
+
+    host: str
+    listeners: Sequence[Listener] | None
+    krpc_port: int | None
+    grpc_port: int | None
+    log_level: str
+    grace: float
+    info: ServerInfo | None
+    register: bool
+
+
 async def serve(
     dispatcher: Dispatcher,
     *,
-    host: str = "127.0.0.1",
-    listeners: Sequence[Listener] | None = None,
-    krpc_port: int | None = None,
-    grpc_port: int | None = None,
-    log_level: str = "info",
     ready: asyncio.Event | None = None,
-    info: ServerInfo | None = None,
-    grace: float = 5.0,
     handle_signals: bool = True,
     on_ready: Callable[[ServerInfo], Awaitable[None] | None] | None = None,
+    **options: Unpack[ServeOptions],
 ) -> ServerInfo:
     """Serve ``dispatcher`` until SIGTERM/SIGINT or cancellation, then stop cleanly.
 
-    The listeners are :func:`serving`'s.  ``ready`` is set once every wire listens; by
-    then ``info`` (if given) holds the bound ports.  ``on_ready(info)`` is called then
-    too: a service process prints its ready lines there
+    ``options`` are :func:`serving`'s (listeners, host, grace, ...).  ``ready`` is set
+    once every wire listens; by then ``info`` (if given) holds the bound ports.
+    ``on_ready(info)`` is called then too: a service process prints its ready lines there
     (``process.print_ready(info.listening_lines())``); an exception it raises stops the
     servers and propagates.  When it returns an awaitable (an ``async def``), that runs
     next to the servers (startup work that needs them listening) and is cancelled when
     they stop; its failure is logged.  Signals are handled only in the main thread (where
     Python delivers them) and the handlers are removed on return.
     """
-    chosen = _listeners(listeners, krpc_port, grpc_port)
     with stop_signals(handle_signals) as stop:
-        async with serving(
-            dispatcher, host=host, listeners=chosen, log_level=log_level, grace=grace, info=info
-        ) as served:
+        async with serving(dispatcher, **options) as served:
             if ready is not None:
                 ready.set()
             started = on_ready(served) if on_ready is not None else None
@@ -264,20 +270,8 @@ async def _cancel(task: asyncio.Future[None]) -> None:
         _log.error("startup after ready failed", exc_info=task.exception())
 
 
-def run(
-    dispatcher: Dispatcher,
-    *,
-    host: str = "127.0.0.1",
-    listeners: Sequence[Listener] | None = None,
-    krpc_port: int | None = None,
-    grpc_port: int | None = None,
-    log_level: str = "info",
-    grace: float = 5.0,
-) -> ServerInfo:
+def run(dispatcher: Dispatcher, **options: Unpack[ServeOptions]) -> ServerInfo:
     """Blocking ``serve`` for a service's ``main``: a fresh loop, uvloop when installed
     (:func:`~buckyos.runtime.server.process.run_service` adds the ready lines and the
     exit code)."""
-    chosen = _listeners(listeners, krpc_port, grpc_port)
-    return run_async(
-        lambda: serve(dispatcher, host=host, listeners=chosen, log_level=log_level, grace=grace)
-    )
+    return run_async(lambda: serve(dispatcher, **options))

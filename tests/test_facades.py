@@ -67,7 +67,7 @@ FACADE_API: dict[str, set[str]] = {
         "LOG_LEVELS", "AsgiServer", "ServerInfo", "add_server_options", "serving",
         "describe_listeners", "server_listeners",
         # listeners: a wire of one's own is a Listener
-        "GrpcListener", "KrpcListener", "Listener", "Started", "register_listener",
+        "GrpcListener", "KrpcListener", "Listener", "Server", "Started", "register_listener",
         "unregister_listener",
         "MAX_BODY", "KrpcApp", "GrpcLimits", "HttpLimits",
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",

@@ -24,8 +24,8 @@ from buckyos.runtime.server import (
     KrpcApp,
     KrpcListener,
     Listener,
+    Server,
     ServerInfo,
-    Started,
     add_server_options,
     describe_listeners,
     register_listener,
@@ -46,12 +46,11 @@ class H11Listener(Listener):
     label: ClassVar[str] = "kRPC/h11"
     port: int = 0
 
-    async def start(
-        self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
-    ) -> Started:
-        server = AsgiServer(KrpcApp(dispatcher), log_level=log_level, grace=grace, http="h11")
-        port = await server.start(host, self.port)
-        return Started(port, f"http://{host}:{port}", server.stop)
+    def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
+        return AsgiServer(KrpcApp(dispatcher), log_level=log_level, grace=grace, http="h11")
+
+    def address(self, host: str, port: int) -> str:
+        return f"http://{host}:{port}"
 
 
 @pytest.fixture

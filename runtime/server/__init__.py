@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         GrpcListener as GrpcListener,
         KrpcListener as KrpcListener,
         Listener as Listener,
+        Server as Server,
         Started as Started,
         register_listener as register_listener,
         unregister_listener as unregister_listener,
@@ -75,7 +76,8 @@ _LAZY: Final = lazy_table(
         ),
         ".request": "Caller Request",
         ".listeners": (
-            "GrpcListener KrpcListener Listener Started register_listener unregister_listener"
+            "GrpcListener KrpcListener Listener Server Started register_listener "
+            "unregister_listener"
         ),
         ".serve": (
             "LOG_LEVELS ServerInfo add_server_options describe_listeners server_listeners serving"

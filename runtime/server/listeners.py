@@ -14,10 +14,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from buckyos.runtime.server.grpc_server import GrpcLimits
+    from buckyos.runtime.server.grpc_server import GrpcLimits, GrpcServer
     from buckyos.runtime.server.http_limits import HttpLimits
     from buckyos.runtime.wire.dispatch import Dispatcher
 
@@ -25,6 +25,7 @@ __all__ = [
     "GrpcListener",
     "KrpcListener",
     "Listener",
+    "Server",
     "Started",
     "listener_kinds",
     "register_listener",
@@ -44,9 +45,23 @@ class Started:
     """Stop serving; calls in flight get the server's grace period."""
 
 
+class Server(Protocol):
+    """What a listener runs: a server that binds, then serves until stopped."""
+
+    async def start(self, host: str, port: int) -> int:
+        """Bind ``host:port`` (0: a free port) and serve; the bound port.  A port that
+        cannot be bound is an ``OSError``, raised before anything serves."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving; calls in flight get the server's grace period."""
+        ...
+
+
 class Listener(abc.ABC):
     """One wire of a server.  Subclasses are frozen dataclasses with a ``port`` field
-    (0 picks a free one) and whatever limits their wire takes."""
+    (0 picks a free one) and whatever limits their wire takes; they say how to make the
+    wire's :class:`Server` and how a client writes its address."""
 
     wire: ClassVar[str]
     """The wire's key: in :attr:`ServerInfo.ports` and the options ``--<wire>-port``."""
@@ -59,12 +74,20 @@ class Listener(abc.ABC):
         def __init__(self, port: int = 0) -> None: ...
 
     @abc.abstractmethod
+    def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
+        """The wire's server in front of ``dispatcher``, not started yet."""
+
+    @abc.abstractmethod
+    def address(self, host: str, port: int) -> str:
+        """How a client names ``host:port`` on this wire."""
+
     async def start(
         self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
     ) -> Started:
-        """Bind ``host:port`` and serve ``dispatcher`` until :attr:`Started.stop`.
-
-        A port that cannot be bound is an ``OSError``, raised before anything serves."""
+        """Bind ``host:port`` and serve ``dispatcher`` until :attr:`Started.stop`."""
+        server = self.server(dispatcher, log_level=log_level, grace=grace)
+        port = await server.start(host, self.port)
+        return Started(port, self.address(host, port), server.stop)
 
 
 def url_host(host: str) -> str:
@@ -81,23 +104,19 @@ class KrpcListener(Listener):
     port: int = 0
     limits: HttpLimits | None = None
 
-    async def start(
-        self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
-    ) -> Started:
+    def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
         from buckyos.runtime.server.asgi_server import AsgiServer
         from buckyos.runtime.server.krpc_server import KrpcApp
         from buckyos.runtime.wire.link import MAX_FRAME
 
         # The WebSocket link's frame cap is enforced while reading (close 1009).
-        server = AsgiServer(
-            KrpcApp(dispatcher),
-            log_level=log_level,
-            grace=grace,
-            ws_max_size=MAX_FRAME,
-            limits=self.limits,
+        app = KrpcApp(dispatcher)
+        return AsgiServer(
+            app, log_level=log_level, grace=grace, ws_max_size=MAX_FRAME, limits=self.limits
         )
-        port = await server.start(host, self.port)
-        return Started(port, f"http://{url_host(host)}:{port}", server.stop)
+
+    def address(self, host: str, port: int) -> str:
+        return f"http://{url_host(host)}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +128,27 @@ class GrpcListener(Listener):
     port: int = 0
     limits: GrpcLimits | None = None
 
-    async def start(
-        self, dispatcher: Dispatcher, host: str, *, log_level: str, grace: float
-    ) -> Started:
+    def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
         from buckyos.runtime.server.grpc_server import GrpcServer
 
-        server = GrpcServer(dispatcher, limits=self.limits)
-        port = await server.start(host, self.port)
+        return _WithGrace(GrpcServer(dispatcher, limits=self.limits), grace)
 
-        async def stop() -> None:
-            await server.stop(grace)
+    def address(self, host: str, port: int) -> str:
+        return f"{url_host(host)}:{port}"
 
-        return Started(port, f"{url_host(host)}:{port}", stop)
+
+@dataclass(slots=True)
+class _WithGrace:
+    """A gRPC server whose ``stop`` takes the grace period: given it once, here."""
+
+    server: GrpcServer
+    grace: float
+
+    async def start(self, host: str, port: int) -> int:
+        return await self.server.start(host, port)
+
+    async def stop(self) -> None:
+        await self.server.stop(self.grace)
 
 
 _KINDS: dict[str, type[Listener]] = {"krpc": KrpcListener, "grpc": GrpcListener}

@@ -351,7 +351,7 @@ class ServePlan:
     """Where to listen: the host and one listener per wire served (port 0: a free one)."""
 
     host: str
-    listeners: tuple[Listener, ...]
+    listeners: tuple[Listener[Any], ...]
 
 
 def plan_ports(
@@ -373,7 +373,7 @@ def plan_ports(
         grpc_port = krpc_port + 1 if 0 < krpc_port < 65535 else 0
     from buckyos.runtime.server import GrpcListener, KrpcListener
 
-    listeners: list[Listener] = []
+    listeners: list[Listener[Any]] = []
     if not no_krpc:
         listeners.append(KrpcListener(krpc_port))
     if not no_grpc:

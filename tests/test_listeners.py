@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any
 
 import pytest
 
@@ -38,13 +37,11 @@ from buckyos.runtime.wire.dispatch import Dispatcher
 from tests.wire_fixtures import GOOD_TOKEN, FakeDispatcher
 
 
-@dataclass(frozen=True, slots=True)
-class H11Listener(Listener):
+class H11Listener(Listener[None]):
     """kRPC over HTTP parsed by h11: a wire the runtime does not know."""
 
-    wire: ClassVar[str] = "h11"
-    label: ClassVar[str] = "kRPC/h11"
-    port: int = 0
+    wire = "h11"
+    label = "kRPC/h11"
 
     def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
         return AsgiServer(KrpcApp(dispatcher), log_level=log_level, grace=grace, http="h11")
@@ -89,7 +86,6 @@ def test_options_forget_an_unregistered_wire() -> None:
 def test_a_wire_is_registered_once(h11_wire: None) -> None:
     register_listener(H11Listener)  # the same class again: nothing changes
 
-    @dataclass(frozen=True, slots=True)
     class Other(H11Listener):
         pass
 
@@ -102,7 +98,7 @@ def test_a_wire_of_ones_own_serves_next_to_the_built_in_ones() -> None:
     info = ServerInfo()
 
     async def run() -> None:
-        listeners = [KrpcListener(0), H11Listener(0), GrpcListener(0)]
+        listeners: list[Listener[Any]] = [KrpcListener(0), H11Listener(0), GrpcListener(0)]
         async with serving(dispatcher, listeners=listeners, log_level="warning", info=info):
             assert list(info.ports) == ["krpc", "h11", "grpc"]
             assert len(set(info.ports.values())) == 3

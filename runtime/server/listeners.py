@@ -14,12 +14,16 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from buckyos.runtime.server.grpc_server import GrpcLimits, GrpcServer
-    from buckyos.runtime.server.http_limits import HttpLimits
+    # Named in the string subscripts Listener["HttpLimits"] / ["GrpcLimits"], which
+    # keep uvicorn and grpc unloaded until a listener starts.
+    from buckyos.runtime.server.grpc_server import GrpcLimits, GrpcServer  # noqa: F401
+    from buckyos.runtime.server.http_limits import HttpLimits  # noqa: F401
     from buckyos.runtime.wire.dispatch import Dispatcher
+
+LimitsT = TypeVar("LimitsT")
 
 __all__ = [
     "GrpcListener",
@@ -58,20 +62,18 @@ class Server(Protocol):
         ...
 
 
-class Listener(abc.ABC):
-    """One wire of a server.  Subclasses are frozen dataclasses with a ``port`` field
-    (0 picks a free one) and whatever limits their wire takes; they say how to make the
-    wire's :class:`Server` and how a client writes its address."""
+@dataclass(frozen=True, slots=True)
+class Listener(abc.ABC, Generic[LimitsT]):
+    """One wire of a server: its port (0 picks a free one) and its limits (``None``: the
+    wire's defaults).  A subclass names the wire and says how to make its :class:`Server`
+    and how a client writes its address."""
 
     wire: ClassVar[str]
     """The wire's key: in :attr:`ServerInfo.ports` and the options ``--<wire>-port``."""
     label: ClassVar[str]
     """The wire's name in ready lines and errors (``kRPC listening on ...``)."""
-    port: int
-
-    if TYPE_CHECKING:
-
-        def __init__(self, port: int = 0) -> None: ...
+    port: int = 0
+    limits: LimitsT | None = None
 
     @abc.abstractmethod
     def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
@@ -95,14 +97,12 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-@dataclass(frozen=True, slots=True)
-class KrpcListener(Listener):
+class KrpcListener(Listener["HttpLimits"]):
     """kRPC over HTTP (``POST /kapi/<api>``) and the WebSocket link, under uvicorn."""
 
-    wire: ClassVar[str] = "krpc"
-    label: ClassVar[str] = "kRPC"
-    port: int = 0
-    limits: HttpLimits | None = None
+    __slots__ = ()
+    wire = "krpc"
+    label = "kRPC"
 
     def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
         from buckyos.runtime.server.asgi_server import AsgiServer
@@ -119,14 +119,12 @@ class KrpcListener(Listener):
         return f"http://{url_host(host)}:{port}"
 
 
-@dataclass(frozen=True, slots=True)
-class GrpcListener(Listener):
+class GrpcListener(Listener["GrpcLimits"]):
     """gRPC (``grpc.aio``), with health, reflection and the gRPC link."""
 
-    wire: ClassVar[str] = "grpc"
-    label: ClassVar[str] = "gRPC"
-    port: int = 0
-    limits: GrpcLimits | None = None
+    __slots__ = ()
+    wire = "grpc"
+    label = "gRPC"
 
     def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
         from buckyos.runtime.server.grpc_server import GrpcServer
@@ -151,10 +149,10 @@ class _WithGrace:
         await self.server.stop(self.grace)
 
 
-_KINDS: dict[str, type[Listener]] = {"krpc": KrpcListener, "grpc": GrpcListener}
+_KINDS: dict[str, type[Listener[Any]]] = {"krpc": KrpcListener, "grpc": GrpcListener}
 
 
-def register_listener(kind: type[Listener]) -> None:
+def register_listener(kind: type[Listener[Any]]) -> None:
     """Make ``kind`` a wire every service process offers (``--<wire>-port``,
     ``--no-<wire>``); its ``wire`` must be new."""
     if kind.wire in _KINDS and _KINDS[kind.wire] is not kind:
@@ -169,6 +167,6 @@ def unregister_listener(wire: str) -> None:
     _KINDS.pop(wire, None)
 
 
-def listener_kinds() -> tuple[type[Listener], ...]:
+def listener_kinds() -> tuple[type[Listener[Any]], ...]:
     """The registered wires, kRPC and gRPC first."""
     return tuple(_KINDS.values())

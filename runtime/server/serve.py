@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TypedDict, Unpack
+from typing import Any, Final, TypedDict, Unpack
 
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.server.asgi_server import AsgiServer
@@ -95,7 +95,7 @@ class ServerInfo:
             for wire, address in self.addresses.items()
         ]
 
-    def _bound(self, listener: Listener, started: Started) -> None:
+    def _bound(self, listener: Listener[Any], started: Started) -> None:
         self.ports[listener.wire] = started.port
         self.addresses[listener.wire] = started.address
         self.labels[listener.wire] = listener.label
@@ -127,7 +127,7 @@ def add_server_options(
     )
 
 
-def server_listeners(args: argparse.Namespace) -> list[Listener]:
+def server_listeners(args: argparse.Namespace) -> list[Listener[Any]]:
     """The listeners :func:`add_server_options`' options ask for."""
     listeners = [
         kind(port=getattr(args, f"{kind.wire}_port"))
@@ -140,17 +140,17 @@ def server_listeners(args: argparse.Namespace) -> list[Listener]:
     return listeners
 
 
-def describe_listeners(host: str, listeners: Sequence[Listener]) -> str:
+def describe_listeners(host: str, listeners: Sequence[Listener[Any]]) -> str:
     """``127.0.0.1 (kRPC port 3200, gRPC port 0)``: where a server tried to listen."""
     wires = ", ".join(f"{listener.label} port {listener.port}" for listener in listeners)
     return f"{host} ({wires})"
 
 
 def _listeners(
-    listeners: Sequence[Listener] | None, krpc_port: int | None, grpc_port: int | None
-) -> list[Listener]:
+    listeners: Sequence[Listener[Any]] | None, krpc_port: int | None, grpc_port: int | None
+) -> list[Listener[Any]]:
     if listeners is None:
-        chosen: list[Listener] = []
+        chosen: list[Listener[Any]] = []
         if krpc_port is not None:
             chosen.append(KrpcListener(krpc_port))
         if grpc_port is not None:
@@ -166,7 +166,7 @@ async def serving(
     dispatcher: Dispatcher,
     *,
     host: str = "127.0.0.1",
-    listeners: Sequence[Listener] | None = None,
+    listeners: Sequence[Listener[Any]] | None = None,
     krpc_port: int | None = None,
     grpc_port: int | None = None,
     log_level: str = "info",
@@ -219,7 +219,7 @@ class ServeOptions(TypedDict, total=False):
     pass it on (the defaults are :func:`serving`'s)."""
 
     host: str
-    listeners: Sequence[Listener] | None
+    listeners: Sequence[Listener[Any]] | None
     krpc_port: int | None
     grpc_port: int | None
     log_level: str

@@ -100,19 +100,21 @@ class Not:
 
 
 @dataclass(frozen=True, slots=True)
-class And:
+class _Pair:
+    """The two operands of ``and`` / ``or``."""
+
     left: AuthNode
     right: AuthNode
 
+
+@dataclass(frozen=True, slots=True)
+class And(_Pair):
     def __str__(self) -> str:
         return f"{_wrap(self.left, Or)} and {_wrap(self.right, Or)}"
 
 
 @dataclass(frozen=True, slots=True)
-class Or:
-    left: AuthNode
-    right: AuthNode
-
+class Or(_Pair):
     def __str__(self) -> str:
         return f"{self.left} or {self.right}"
 

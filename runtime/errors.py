@@ -49,6 +49,7 @@ __all__ = [
     "UnknownMethodError",
     "UserNotFoundError",
     "error_from_grpc",
+    "error_from_http",
     "error_from_text",
     "is_retryable_reason",
 ]
@@ -286,3 +287,17 @@ def error_from_grpc(status_name: str, details: str | None) -> RPCError:
     if cls is TransportError:
         return TransportError(f"unavailable: {detail}")
     return cls(detail)
+
+
+# A kRPC server answers RPC failures with 200; any other status is the HTTP layer's.
+_BY_HTTP_STATUS: dict[int, type[RPCError]] = {
+    **dict.fromkeys((400, 405, 411, 413, 415), ParseRequestError),
+    **dict.fromkeys((401, 403), NoPermissionError),
+    404: ServiceNotValidError,
+    **dict.fromkeys((408, 429, 502, 503, 504), TransportError),
+}
+
+
+def error_from_http(status: int, detail: str) -> RPCError:
+    """The error kind of a non-2xx HTTP answer to a kRPC call (``detail`` says which)."""
+    return _BY_HTTP_STATUS.get(status, ReasonError)(detail)

@@ -67,3 +67,24 @@ def test_one_hierarchy() -> None:
     assert issubclass(e.ConfigError, e.BuckyOSError)
     assert issubclass(e.ContractError, e.BuckyOSError)
     assert issubclass(e.TransportError, e.ReasonError)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (400, e.ParseRequestError),
+        (413, e.ParseRequestError),
+        (401, e.NoPermissionError),
+        (403, e.NoPermissionError),
+        (404, e.ServiceNotValidError),
+        (429, e.TransportError),
+        (502, e.TransportError),
+        (504, e.TransportError),
+        (500, e.ReasonError),
+        (418, e.ReasonError),
+    ],
+)
+def test_an_http_status_maps_to_one_error_kind(status: int, kind: type[e.RPCError]) -> None:
+    error = e.error_from_http(status, f"HTTP {status} from http://x")
+    assert type(error) is kind
+    assert error.detail == f"HTTP {status} from http://x"

@@ -41,13 +41,10 @@ from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor
 from buckyos.runtime.errors import (
-    NoPermissionError,
-    ParseRequestError,
     ParseResponseError,
-    ReasonError,
     RPCError,
-    ServiceNotValidError,
     TransportError,
+    error_from_http,
     error_from_text,
 )
 from buckyos.runtime.transport import Method, Transport
@@ -88,16 +85,9 @@ def _http_error(status: int, body: bytes, url: str) -> RPCError:
     text = body.decode("utf-8", "replace").strip()
     if len(text) > 300:
         text = text[:300] + "..."
-    detail = f"HTTP {status} from {url}: {text}" if text else f"HTTP {status} from {url}"
-    if status in (400, 405, 411, 413, 415):
-        return ParseRequestError(detail)
-    if status in (401, 403):
-        return NoPermissionError(detail)
-    if status == 404:
-        return ServiceNotValidError(detail)
-    if status in (408, 429, 502, 503, 504):
-        return TransportError(detail)
-    return ReasonError(detail)
+    return error_from_http(
+        status, f"HTTP {status} from {url}: {text}" if text else f"HTTP {status} from {url}"
+    )
 
 
 class KrpcTransport(Transport):

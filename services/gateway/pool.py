@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Final
 
 from buckyos.runtime import RPCError, ServiceNotValidError
@@ -47,42 +47,34 @@ class _Entry:
     fetched_at: float
 
 
+@dataclass(slots=True)
 class InstancePool:
     """Instance lists per service from ``source``, with caching and dead marks."""
 
-    def __init__(
-        self,
-        source: InstanceSource,
-        *,
-        ttl: float = DEFAULT_TTL,
-        dead_for: float = DEFAULT_DEAD_FOR,
-        min_gap: float = _MIN_GAP,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._source = source
-        self._ttl = ttl
-        self._dead_for = dead_for
-        self._min_gap = min_gap
-        self._clock = clock
-        self._random = rng.random if rng is not None else random.random
-        self._entries: dict[str, _Entry] = {}
-        self._lookups: dict[str, asyncio.Task[_Entry]] = {}
-        self._dead_until: dict[str, float] = {}
+    source: InstanceSource
+    _: KW_ONLY
+    ttl: float = DEFAULT_TTL
+    dead_for: float = DEFAULT_DEAD_FOR
+    min_gap: float = _MIN_GAP
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random | None = None
+    _random: Callable[[], float] = field(init=False)
+    _entries: dict[str, _Entry] = field(init=False, default_factory=dict)
+    _lookups: dict[str, asyncio.Task[_Entry]] = field(init=False, default_factory=dict)
+    _dead_until: dict[str, float] = field(init=False, default_factory=dict)
 
-    @property
-    def source(self) -> InstanceSource:
-        return self._source
+    def __post_init__(self) -> None:
+        self._random = self.rng.random if self.rng is not None else random.random
 
     # --- lookups ------------------------------------------------------------------------
 
     async def _fetch(self, service: str, previous: _Entry | None) -> _Entry:
-        now = self._clock()
+        now = self.clock()
         try:
-            found = tuple(await self._source.instances(service))
+            found = tuple(await self.source.instances(service))
         except ServiceNotValidError as exc:
             # Unknown today may be registered in a moment: look again after a second.
-            return _Entry((), exc, now - self._ttl + _FAILED_RETRY)
+            return _Entry((), exc, now - self.ttl + _FAILED_RETRY)
         except Exception as exc:
             if isinstance(exc, RPCError):
                 text = exc.text
@@ -91,7 +83,7 @@ class InstancePool:
                 _log.exception("looking up the instances of %s failed", service)
                 text = f"{type(exc).__name__}: {exc}"
             # Re-read soon rather than after a whole ttl.
-            retry_at = now - self._ttl + _FAILED_RETRY
+            retry_at = now - self.ttl + _FAILED_RETRY
             if previous is not None and previous.error is None:
                 # system_config is unreachable: keep routing to what we knew.
                 _log.warning(
@@ -142,26 +134,26 @@ class InstancePool:
         """Re-read ``service`` now (after every instance failed); ``None`` when the list
         was read less than ``min_gap`` ago, or the service is unknown now."""
         entry = self._entries.get(service)
-        if entry is not None and self._clock() - entry.fetched_at < self._min_gap:
+        if entry is not None and self.clock() - entry.fetched_at < self.min_gap:
             return None
         entry = await asyncio.shield(self._lookup(service))
         return None if entry.error is not None else entry.instances
 
     def _stale(self, entry: _Entry) -> bool:
-        return self._clock() - entry.fetched_at >= self._ttl
+        return self.clock() - entry.fetched_at >= self.ttl
 
     # --- dead marks and order -----------------------------------------------------------
 
     def mark_dead(self, instance: Instance) -> None:
         """Skip ``instance`` for ``dead_for`` seconds."""
-        self._dead_until[instance.url] = self._clock() + self._dead_for
+        self._dead_until[instance.url] = self.clock() + self.dead_for
 
     def is_dead(self, instance: Instance) -> bool:
         """True while ``instance`` is marked dead."""
         until = self._dead_until.get(instance.url)
         if until is None:
             return False
-        if self._clock() >= until:
+        if self.clock() >= until:
             del self._dead_until[instance.url]
             return False
         return True
@@ -187,4 +179,4 @@ class InstancePool:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self._source.aclose()
+        await self.source.aclose()

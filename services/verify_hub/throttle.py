@@ -33,7 +33,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from buckyos.runtime import ReasonError
@@ -63,23 +63,16 @@ class _Entry:
     last: float
 
 
+@dataclass(slots=True, kw_only=True)
 class FailureCounter:
     """Failure counts by key, bounded to ``max_entries`` (oldest last failure dropped)."""
 
-    def __init__(
-        self,
-        *,
-        free: int = FREE_FAILURES,
-        max_delay: float = MAX_DELAY,
-        forget_after: float = FORGET_AFTER,
-        max_entries: int = MAX_ENTRIES,
-    ) -> None:
-        self.free = free
-        self.max_delay = max_delay
-        self.forget_after = forget_after
-        self.max_entries = max_entries
-        # Ordered by last failure: fail() moves a key to the end.
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+    free: int = FREE_FAILURES
+    max_delay: float = MAX_DELAY
+    forget_after: float = FORGET_AFTER
+    max_entries: int = MAX_ENTRIES
+    # Ordered by last failure: fail() moves a key to the end.
+    _entries: OrderedDict[str, _Entry] = field(init=False, default_factory=OrderedDict)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -125,6 +126,7 @@ class DeviceTokenInvoker(TokenInvoker):
         await self._transport.aclose()
 
 
+@dataclass(slots=True)
 class ClientAddressSigner:
     """The ``x-buckyos-client`` header value for a client address: a compact EdDSA JWT
     signed by this node's device key, header ``kid`` = the device name, claims ``{"iss":
@@ -136,48 +138,37 @@ class ClientAddressSigner:
     addresses cannot grow it.  Used from the gateway's event loop only (no lock).
     """
 
-    def __init__(
-        self,
-        device_key: Ed25519PrivateKey,
-        device_name: str,
-        *,
-        ttl: int = CLIENT_TOKEN_TTL,
-        renew_before: int = CLIENT_TOKEN_RENEW,
-        max_entries: int = _CLIENT_CACHE,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        if not device_name:
-            raise ValueError("device_name must name this node's device (the token's kid)")
-        if not 0 <= renew_before < ttl:
-            raise ValueError(f"renew_before ({renew_before}) must be below ttl ({ttl})")
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
-        self._key = device_key
-        self._name = device_name
-        self._ttl = ttl
-        self._renew_before = renew_before
-        self._max_entries = max_entries
-        self._clock = clock
-        self._cache: dict[str, tuple[str, int]] = {}
+    device_key: Ed25519PrivateKey
+    device_name: str
+    _: KW_ONLY
+    ttl: int = CLIENT_TOKEN_TTL
+    renew_before: int = CLIENT_TOKEN_RENEW
+    max_entries: int = _CLIENT_CACHE
+    clock: Callable[[], float] = time.time
+    _cache: dict[str, tuple[str, int]] = field(init=False, default_factory=dict)
 
-    @property
-    def device_name(self) -> str:
-        return self._name
+    def __post_init__(self) -> None:
+        if not self.device_name:
+            raise ValueError("device_name must name this node's device (the token's kid)")
+        if not 0 <= self.renew_before < self.ttl:
+            raise ValueError(f"renew_before ({self.renew_before}) must be below ttl ({self.ttl})")
+        if self.max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
 
     def header(self, client_addr: str) -> str:
         """The token naming ``client_addr``, valid for at least ``renew_before`` seconds."""
-        now = self._clock()
+        now = self.clock()
         cache = self._cache
         cached = cache.pop(client_addr, None)
-        if cached is not None and cached[1] - now >= self._renew_before:
+        if cached is not None and cached[1] - now >= self.renew_before:
             cache[client_addr] = cached  # back in, as the youngest entry
             return cached[0]
         iat = int(now)
-        exp = iat + self._ttl
-        name = self._name
+        exp = iat + self.ttl
+        name = self.device_name
         claims = {"iss": name, "sub": name, "client_addr": client_addr, "iat": iat, "exp": exp}
-        token = sign_token(claims, self._key, kid=name)
-        if len(cache) >= self._max_entries:
+        token = sign_token(claims, self.device_key, kid=name)
+        if len(cache) >= self.max_entries:
             del cache[next(iter(cache))]  # dicts keep insertion order: the oldest
         cache[client_addr] = (token, exp)
         return token

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 from buckyos.runtime.security import POLL_INTERVAL, Revocations
@@ -31,6 +32,7 @@ __all__ = ["RevocationPublisher"]
 _log: Final = logging.getLogger("buckyos.services.verify_hub.revocations")
 
 
+@dataclass(slots=True, kw_only=True)
 class RevocationPublisher:
     """Keeps the published list in step with verify-hub's state.
 
@@ -41,38 +43,30 @@ class RevocationPublisher:
     its revocation a session stays listed (the session token life plus leeway).
     """
 
-    def __init__(
-        self,
-        *,
-        revoked_since: Callable[[int], Mapping[str, int]],
-        write: Callable[[str], Awaitable[None]],
-        listed_for: int,
-        user_states: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
-        interval: float = POLL_INTERVAL,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        if interval <= 0:
+    revoked_since: Callable[[int], Mapping[str, int]]
+    write: Callable[[str], Awaitable[None]]
+    listed_for: int
+    user_states: Callable[[], Awaitable[Mapping[str, str]]] | None = None
+    interval: float = POLL_INTERVAL
+    clock: Callable[[], float] = time.time
+    _users: Mapping[str, str] = field(init=False, default_factory=dict)
+    _published: Revocations | None = field(init=False, default=None)
+    _lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    _loop: asyncio.AbstractEventLoop | None = field(init=False, default=None)
+    _timer: asyncio.TimerHandle | None = field(init=False, default=None)
+    _running: asyncio.Task[None] | None = field(init=False, default=None)
+    _again: bool = field(init=False, default=False)
+    _failing: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        if self.interval <= 0:
             raise ValueError("interval must be > 0")
-        self._revoked_since = revoked_since
-        self._write = write
-        self._listed_for = listed_for
-        self._user_states = user_states
-        self._interval = interval
-        self._clock = clock
-        self._users: Mapping[str, str] = {}
-        self._published: Revocations | None = None
-        self._lock = asyncio.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._running: asyncio.Task[None] | None = None
-        self._again = False
-        self._failing = False
 
     def current(self) -> Revocations:
         """The list as it should be published now."""
-        now = int(self._clock())
-        revoked = self._revoked_since(now - self._listed_for)
-        sessions = {key: at + self._listed_for for key, at in revoked.items()}
+        now = int(self.clock())
+        revoked = self.revoked_since(now - self.listed_for)
+        sessions = {key: at + self.listed_for for key, at in revoked.items()}
         return Revocations(sessions, dict(self._users), now)
 
     async def publish(self) -> bool:
@@ -82,7 +76,7 @@ class RevocationPublisher:
             if self._published is not None and _same(self._published, listed):
                 return True
             try:
-                await self._write(listed.to_json())
+                await self.write(listed.to_json())
             except Exception as err:  # retried on the next tick
                 if not self._failing:
                     _log.warning("cannot publish revocations (retrying): %s", err)
@@ -106,10 +100,10 @@ class RevocationPublisher:
             self._again = True  # the round in flight may have read the state before it
 
     async def _scan_users(self) -> None:
-        if self._user_states is None:
+        if self.user_states is None:
             return
         try:
-            self._users = dict(await self._user_states())
+            self._users = dict(await self.user_states())
         except Exception as err:  # keep the last known states
             _log.warning("cannot read user states for revocations: %s", err)
 
@@ -141,7 +135,7 @@ class RevocationPublisher:
             self._again = False
             self._run_tick()
         else:
-            self._timer = self._loop.call_later(self._interval, self._run_tick)
+            self._timer = self._loop.call_later(self.interval, self._run_tick)
 
     def start(self) -> None:
         """Publish from the running loop (a first round now) until :meth:`stop`."""

@@ -95,6 +95,8 @@ class FieldModel:
     annotation: str
     """Type of the stub keyword argument, with modules as ``{module}`` markers resolved."""
     refs: tuple[TypeRef, ...] = ()
+    required: bool = False
+    """``(buckyos.field).required``: a stub call must give it."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,12 @@ class _Reader:
             self.json_ext = self.pool.FindExtensionByName("buckyos.json")
         except KeyError:
             self.verb_ext = self.api_ext = self.json_ext = None
+        self.field_ext: Any
+        try:  # newer than the others: a contract compiled with an older options.proto
+            self.field_ext = self.pool.FindExtensionByName("buckyos.field")
+        except KeyError:
+            self.field_ext = None
+        self.checked_rules: set[str] = set()
         self.method_options = self._options_class("google.protobuf.MethodOptions")
         self.service_options = self._options_class("google.protobuf.ServiceOptions")
         self.field_options = self._options_class("google.protobuf.FieldOptions")
@@ -231,7 +239,29 @@ class _Reader:
             annotation = f"Iterable[{scalar(fdesc)}]"
         else:
             annotation = scalar(fdesc)
-        return FieldModel(fdesc.name, annotation, tuple(refs))
+        return FieldModel(fdesc.name, annotation, tuple(refs), self.is_required(fdesc))
+
+    def is_required(self, fdesc: Any) -> bool:
+        rules = self._ext(self.field_options, self.field_ext, fdesc.GetOptions())
+        return rules is not None and bool(rules.required)
+
+    def check_field_rules(self, msg: Any) -> None:
+        """``(buckyos.field)`` of every field of ``msg`` and the messages it holds."""
+        if msg.full_name in self.checked_rules:
+            return
+        self.checked_rules.add(msg.full_name)
+        fdp = self.by_name.get(msg.file.name)
+        for index, f in enumerate(msg.fields):
+            if self.is_required(f) and f.containing_oneof is not None and fdp is not None:
+                kind = "`optional`" if f.name == f.containing_oneof.name[1:] else "a oneof member"
+                self.problem(
+                    _Locator(fdp),
+                    (*self.message_path(fdp, msg), _MESSAGE_FIELD, index),
+                    f"{msg.full_name}.{f.name} is {kind} and (buckyos.field).required; "
+                    "drop one (a required field is always given)",
+                )
+            if f.message_type is not None:
+                self.check_field_rules(f.message_type)
 
     # --- validation ----------------------------------------------------------------------
 
@@ -432,6 +462,8 @@ class _Reader:
         seen: set[str] = set()
         self.check_json_keys(request_desc, seen)
         self.check_json_keys(response_desc, seen)
+        self.check_field_rules(request_desc)
+        self.check_field_rules(response_desc)
         idempotent = (
             mdp.options.idempotency_level != descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
         )

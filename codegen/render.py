@@ -118,8 +118,18 @@ def _descriptor(service: ServiceModel, method: MethodModel, mods: _Modules) -> l
         f"    result_shape=JsonShape.{method.result.name},",
         f"    idempotent={method.idempotent},",
         f"    doc={_q(method.doc.strip())},",
+        *_required(method),
         ")",
     ]
+
+
+def _required(method: MethodModel) -> list[str]:
+    """The ``required=`` line of a descriptor, none when no field is required."""
+    names = [_q(f.name) for f in method.fields if f.required]
+    if not names:
+        return []
+    items = names[0] + "," if len(names) == 1 else ", ".join(names)
+    return [f"    required=({items}),"]
 
 
 def _request_param(method: MethodModel) -> str:

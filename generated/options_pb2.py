@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x62uckyos/options.proto\x12\x07\x62uckyos\x1a google/protobuf/descriptor.proto\"J\n\x0cSessionFlags\x12\r\n\x05\x63heck\x18\x01 \x01(\x08\x12\r\n\x05\x63lose\x18\x02 \x01(\x08\x12\x0f\n\x07refresh\x18\x03 \x01(\x08\x12\x0b\n\x03loa\x18\x04 \x01(\r\"\xa6\x01\n\x0bVerbOptions\x12\x0c\n\x04krpc\x18\x01 \x01(\t\x12\x0c\n\x04\x61uth\x18\x02 \x01(\t\x12&\n\x07session\x18\x03 \x01(\x0b\x32\x15.buckyos.SessionFlags\x12\"\n\x06params\x18\x04 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\"\n\x06result\x18\x05 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\x0b\n\x03\x64oc\x18\x06 \x01(\t\"p\n\nApiOptions\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\x12\x15\n\rnoconcurrency\x18\x03 \x01(\x08\x12\x19\n\x11\x64\x65rive_krpc_names\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_auth\x18\x05 \x01(\t\"9\n\x10JsonFieldOptions\x12\x0c\n\x04json\x18\x01 \x01(\t\x12\x17\n\x0fnull_when_unset\x18\x02 \x01(\x08*E\n\tJsonShape\x12\n\n\x06OBJECT\x10\x00\x12\x08\n\x04NULL\x10\x01\x12\x08\n\x04TRUE\x10\x02\x12\n\n\x06UNWRAP\x10\x03\x12\x0c\n\x08NULLABLE\x10\x04:D\n\x04verb\x12\x1e.google.protobuf.MethodOptions\x18\x80\x90\x03 \x01(\x0b\x32\x14.buckyos.VerbOptions:C\n\x03\x61pi\x12\x1f.google.protobuf.ServiceOptions\x18\x80\x90\x03 \x01(\x0b\x32\x13.buckyos.ApiOptions:H\n\x04json\x12\x1d.google.protobuf.FieldOptions\x18\x80\x90\x03 \x01(\x0b\x32\x19.buckyos.JsonFieldOptionsB\x14\n\x12io.buckyos.optionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x62uckyos/options.proto\x12\x07\x62uckyos\x1a google/protobuf/descriptor.proto\"J\n\x0cSessionFlags\x12\r\n\x05\x63heck\x18\x01 \x01(\x08\x12\r\n\x05\x63lose\x18\x02 \x01(\x08\x12\x0f\n\x07refresh\x18\x03 \x01(\x08\x12\x0b\n\x03loa\x18\x04 \x01(\r\"\xa6\x01\n\x0bVerbOptions\x12\x0c\n\x04krpc\x18\x01 \x01(\t\x12\x0c\n\x04\x61uth\x18\x02 \x01(\t\x12&\n\x07session\x18\x03 \x01(\x0b\x32\x15.buckyos.SessionFlags\x12\"\n\x06params\x18\x04 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\"\n\x06result\x18\x05 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\x0b\n\x03\x64oc\x18\x06 \x01(\t\"p\n\nApiOptions\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\x12\x15\n\rnoconcurrency\x18\x03 \x01(\x08\x12\x19\n\x11\x64\x65rive_krpc_names\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_auth\x18\x05 \x01(\t\"9\n\x10JsonFieldOptions\x12\x0c\n\x04json\x18\x01 \x01(\t\x12\x17\n\x0fnull_when_unset\x18\x02 \x01(\x08\"\x1e\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08*E\n\tJsonShape\x12\n\n\x06OBJECT\x10\x00\x12\x08\n\x04NULL\x10\x01\x12\x08\n\x04TRUE\x10\x02\x12\n\n\x06UNWRAP\x10\x03\x12\x0c\n\x08NULLABLE\x10\x04:D\n\x04verb\x12\x1e.google.protobuf.MethodOptions\x18\x80\x90\x03 \x01(\x0b\x32\x14.buckyos.VerbOptions:C\n\x03\x61pi\x12\x1f.google.protobuf.ServiceOptions\x18\x80\x90\x03 \x01(\x0b\x32\x13.buckyos.ApiOptions:H\n\x04json\x12\x1d.google.protobuf.FieldOptions\x18\x80\x90\x03 \x01(\x0b\x32\x19.buckyos.JsonFieldOptions:C\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\x81\x90\x03 \x01(\x0b\x32\x13.buckyos.FieldRulesB\x14\n\x12io.buckyos.optionsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'buckyos.options_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\022io.buckyos.options'
-  _globals['_JSONSHAPE']._serialized_start=486
-  _globals['_JSONSHAPE']._serialized_end=555
+  _globals['_JSONSHAPE']._serialized_start=518
+  _globals['_JSONSHAPE']._serialized_end=587
   _globals['_SESSIONFLAGS']._serialized_start=68
   _globals['_SESSIONFLAGS']._serialized_end=142
   _globals['_VERBOPTIONS']._serialized_start=145
@@ -43,4 +43,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APIOPTIONS']._serialized_end=425
   _globals['_JSONFIELDOPTIONS']._serialized_start=427
   _globals['_JSONFIELDOPTIONS']._serialized_end=484
+  _globals['_FIELDRULES']._serialized_start=486
+  _globals['_FIELDRULES']._serialized_end=516
 # @@protoc_insertion_point(module_scope)

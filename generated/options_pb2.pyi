@@ -26,6 +26,8 @@ API_FIELD_NUMBER: _ClassVar[int]
 api: _descriptor.FieldDescriptor
 JSON_FIELD_NUMBER: _ClassVar[int]
 json: _descriptor.FieldDescriptor
+FIELD_FIELD_NUMBER: _ClassVar[int]
+field: _descriptor.FieldDescriptor
 
 class SessionFlags(_message.Message):
     __slots__ = ("check", "close", "refresh", "loa")
@@ -76,3 +78,9 @@ class JsonFieldOptions(_message.Message):
     json: str
     null_when_unset: bool
     def __init__(self, json: _Optional[str] = ..., null_when_unset: _Optional[bool] = ...) -> None: ...
+
+class FieldRules(_message.Message):
+    __slots__ = ("required",)
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    required: bool
+    def __init__(self, required: _Optional[bool] = ...) -> None: ...

@@ -27,15 +27,39 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62uckyos/system_config.proto\x12\x15\x62uckyos.system_config\x1a\x15\x62uckyos/options.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x19\n\nKeyRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"K\n\tGetResult\x12\x12\n\x05value\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07version\x18\x02 \x01(\x04H\x01\x88\x01\x01\x42\x08\n\x06_valueB\n\n\x08_version\"(\n\nSetRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"2\n\rAppendRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x14\n\x0c\x61ppend_value\x18\x02 \x01(\t\"E\n\x14SetByJsonPathRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x11\n\tjson_path\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\t\"\x1a\n\nListResult\x12\x0c\n\x04keys\x18\x01 \x03(\t\"s\n\x08TxAction\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x12\n\x05value\x18\x02 \x01(\tH\x00\x88\x01\x01\x12-\n\x07\x61ll_set\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructH\x01\x88\x01\x01\x42\x08\n\x06_valueB\n\n\x08_all_set\"(\n\x07MainKey\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x04\"\xe8\x01\n\rExecTxRequest\x12\x42\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x31.buckyos.system_config.ExecTxRequest.ActionsEntry\x12\x35\n\x08main_key\x18\x02 \x01(\x0b\x32\x1e.buckyos.system_config.MainKeyH\x00\x88\x01\x01\x1aO\n\x0c\x41\x63tionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.buckyos.system_config.TxAction:\x02\x38\x01\x42\x0b\n\t_main_key\"\x8b\x01\n\x11\x44umpConfigsResult\x12\x46\n\x07\x63onfigs\x18\x01 \x03(\x0b\x32\x35.buckyos.system_config.DumpConfigsResult.ConfigsEntry\x1a.\n\x0c\x43onfigsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x8d\r\n\x0cSystemConfig\x12\xa5\x01\n\x03Get\x12!.buckyos.system_config.KeyRequest\x1a .buckyos.system_config.GetResult\"Y\x90\x02\x01\x82\x80\x19R\n\x0esys_config_get(\x04\x32>The value and revision of a key; null when the key is missing.\x12w\n\x03Set\x12!.buckyos.system_config.SetRequest\x1a\x16.google.protobuf.Empty\"5\x90\x02\x02\x82\x80\x19.\n\x0esys_config_set(\x01\x32\x1a\x43reate or overwrite a key.\x12\x83\x01\n\x06\x43reate\x12!.buckyos.system_config.SetRequest\x1a\x16.google.protobuf.Empty\">\x82\x80\x19:\n\x11sys_config_create(\x01\x32#Create a key; fails when it exists.\x12\x87\x01\n\x06\x44\x65lete\x12!.buckyos.system_config.KeyRequest\x1a\x16.google.protobuf.Empty\"B\x82\x80\x19>\n\x11sys_config_delete(\x01\x32\'Delete a key; fails when it is missing.\x12\x8e\x01\n\x06\x41ppend\x12$.buckyos.system_config.AppendRequest\x1a\x16.google.protobuf.Empty\"F\x82\x80\x19\x42\n\x11sys_config_append(\x01\x32+Append a string to an existing key\'s value.\x12\xbc\x01\n\rSetByJsonPath\x12+.buckyos.system_config.SetByJsonPathRequest\x1a\x16.google.protobuf.Empty\"f\x90\x02\x02\x82\x80\x19_\n\x1bsys_config_set_by_json_path(\x01\x32>Set one JSON pointer path inside an existing key\'s JSON value.\x12\x8b\x01\n\x04List\x12!.buckyos.system_config.KeyRequest\x1a!.buckyos.system_config.ListResult\"=\x90\x02\x01\x82\x80\x19\x36\n\x0fsys_config_list(\x03\x32!Names of a key\'s direct children.\x12\xad\x01\n\x06\x45xecTx\x12$.buckyos.system_config.ExecTxRequest\x1a\x16.google.protobuf.Empty\"e\x82\x80\x19\x61\n\x12sys_config_exec_tx(\x01\x32IApply several actions atomically, optionally guarded by a key\'s revision.\x12\xe6\x01\n\x17\x44umpConfigsForScheduler\x12\x16.google.protobuf.Empty\x1a(.buckyos.system_config.DumpConfigsResult\"\x88\x01\x90\x02\x01\x82\x80\x19\x80\x01\n\x1a\x64ump_configs_for_scheduler(\x03\x32`Every key under boot/ devices/ users/ services/ system/ nodes/ (scheduler and node-daemon only).\x12\xb5\x01\n\x10RefreshTrustKeys\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"q\x90\x02\x02\x82\x80\x19j\n\x16sys_refresh_trust_keys(\x01\x32NReload trust keys and the RBAC policy from boot/config and system/rbac/policy.\x1a\x1d\x82\x80\x19\x19\n\rsystem_config\x10\x80\x19*\x05tokenb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62uckyos/system_config.proto\x12\x15\x62uckyos.system_config\x1a\x15\x62uckyos/options.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"!\n\nKeyRequest\x12\x13\n\x03key\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\"K\n\tGetResult\x12\x12\n\x05value\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07version\x18\x02 \x01(\x04H\x01\x88\x01\x01\x42\x08\n\x06_valueB\n\n\x08_version\"8\n\nSetRequest\x12\x13\n\x03key\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x15\n\x05value\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\"B\n\rAppendRequest\x12\x13\n\x03key\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x1c\n\x0c\x61ppend_value\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\"]\n\x14SetByJsonPathRequest\x12\x13\n\x03key\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x19\n\tjson_path\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x15\n\x05value\x18\x03 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\"\x1a\n\nListResult\x12\x0c\n\x04keys\x18\x01 \x03(\t\"{\n\x08TxAction\x12\x16\n\x06\x61\x63tion\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x12\n\x05value\x18\x02 \x01(\tH\x00\x88\x01\x01\x12-\n\x07\x61ll_set\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructH\x01\x88\x01\x01\x42\x08\n\x06_valueB\n\n\x08_all_set\"8\n\x07MainKey\x12\x13\n\x03key\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x18\n\x08revision\x18\x02 \x01(\x04\x42\x06\x8a\x80\x19\x02\x08\x01\"\xf0\x01\n\rExecTxRequest\x12J\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x31.buckyos.system_config.ExecTxRequest.ActionsEntryB\x06\x8a\x80\x19\x02\x08\x01\x12\x35\n\x08main_key\x18\x02 \x01(\x0b\x32\x1e.buckyos.system_config.MainKeyH\x00\x88\x01\x01\x1aO\n\x0c\x41\x63tionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.buckyos.system_config.TxAction:\x02\x38\x01\x42\x0b\n\t_main_key\"\x8b\x01\n\x11\x44umpConfigsResult\x12\x46\n\x07\x63onfigs\x18\x01 \x03(\x0b\x32\x35.buckyos.system_config.DumpConfigsResult.ConfigsEntry\x1a.\n\x0c\x43onfigsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x8d\r\n\x0cSystemConfig\x12\xa5\x01\n\x03Get\x12!.buckyos.system_config.KeyRequest\x1a .buckyos.system_config.GetResult\"Y\x90\x02\x01\x82\x80\x19R\n\x0esys_config_get(\x04\x32>The value and revision of a key; null when the key is missing.\x12w\n\x03Set\x12!.buckyos.system_config.SetRequest\x1a\x16.google.protobuf.Empty\"5\x90\x02\x02\x82\x80\x19.\n\x0esys_config_set(\x01\x32\x1a\x43reate or overwrite a key.\x12\x83\x01\n\x06\x43reate\x12!.buckyos.system_config.SetRequest\x1a\x16.google.protobuf.Empty\">\x82\x80\x19:\n\x11sys_config_create(\x01\x32#Create a key; fails when it exists.\x12\x87\x01\n\x06\x44\x65lete\x12!.buckyos.system_config.KeyRequest\x1a\x16.google.protobuf.Empty\"B\x82\x80\x19>\n\x11sys_config_delete(\x01\x32\'Delete a key; fails when it is missing.\x12\x8e\x01\n\x06\x41ppend\x12$.buckyos.system_config.AppendRequest\x1a\x16.google.protobuf.Empty\"F\x82\x80\x19\x42\n\x11sys_config_append(\x01\x32+Append a string to an existing key\'s value.\x12\xbc\x01\n\rSetByJsonPath\x12+.buckyos.system_config.SetByJsonPathRequest\x1a\x16.google.protobuf.Empty\"f\x90\x02\x02\x82\x80\x19_\n\x1bsys_config_set_by_json_path(\x01\x32>Set one JSON pointer path inside an existing key\'s JSON value.\x12\x8b\x01\n\x04List\x12!.buckyos.system_config.KeyRequest\x1a!.buckyos.system_config.ListResult\"=\x90\x02\x01\x82\x80\x19\x36\n\x0fsys_config_list(\x03\x32!Names of a key\'s direct children.\x12\xad\x01\n\x06\x45xecTx\x12$.buckyos.system_config.ExecTxRequest\x1a\x16.google.protobuf.Empty\"e\x82\x80\x19\x61\n\x12sys_config_exec_tx(\x01\x32IApply several actions atomically, optionally guarded by a key\'s revision.\x12\xe6\x01\n\x17\x44umpConfigsForScheduler\x12\x16.google.protobuf.Empty\x1a(.buckyos.system_config.DumpConfigsResult\"\x88\x01\x90\x02\x01\x82\x80\x19\x80\x01\n\x1a\x64ump_configs_for_scheduler(\x03\x32`Every key under boot/ devices/ users/ services/ system/ nodes/ (scheduler and node-daemon only).\x12\xb5\x01\n\x10RefreshTrustKeys\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"q\x90\x02\x02\x82\x80\x19j\n\x16sys_refresh_trust_keys(\x01\x32NReload trust keys and the RBAC policy from boot/config and system/rbac/policy.\x1a\x1d\x82\x80\x19\x19\n\rsystem_config\x10\x80\x19*\x05tokenb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'buckyos.system_config_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_KEYREQUEST'].fields_by_name['key']._loaded_options = None
+  _globals['_KEYREQUEST'].fields_by_name['key']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SETREQUEST'].fields_by_name['key']._loaded_options = None
+  _globals['_SETREQUEST'].fields_by_name['key']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SETREQUEST'].fields_by_name['value']._loaded_options = None
+  _globals['_SETREQUEST'].fields_by_name['value']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_APPENDREQUEST'].fields_by_name['key']._loaded_options = None
+  _globals['_APPENDREQUEST'].fields_by_name['key']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_APPENDREQUEST'].fields_by_name['append_value']._loaded_options = None
+  _globals['_APPENDREQUEST'].fields_by_name['append_value']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SETBYJSONPATHREQUEST'].fields_by_name['key']._loaded_options = None
+  _globals['_SETBYJSONPATHREQUEST'].fields_by_name['key']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SETBYJSONPATHREQUEST'].fields_by_name['json_path']._loaded_options = None
+  _globals['_SETBYJSONPATHREQUEST'].fields_by_name['json_path']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SETBYJSONPATHREQUEST'].fields_by_name['value']._loaded_options = None
+  _globals['_SETBYJSONPATHREQUEST'].fields_by_name['value']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_TXACTION'].fields_by_name['action']._loaded_options = None
+  _globals['_TXACTION'].fields_by_name['action']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_MAINKEY'].fields_by_name['key']._loaded_options = None
+  _globals['_MAINKEY'].fields_by_name['key']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_MAINKEY'].fields_by_name['revision']._loaded_options = None
+  _globals['_MAINKEY'].fields_by_name['revision']._serialized_options = b'\212\200\031\002\010\001'
   _globals['_EXECTXREQUEST_ACTIONSENTRY']._loaded_options = None
   _globals['_EXECTXREQUEST_ACTIONSENTRY']._serialized_options = b'8\001'
+  _globals['_EXECTXREQUEST'].fields_by_name['actions']._loaded_options = None
+  _globals['_EXECTXREQUEST'].fields_by_name['actions']._serialized_options = b'\212\200\031\002\010\001'
   _globals['_DUMPCONFIGSRESULT_CONFIGSENTRY']._loaded_options = None
   _globals['_DUMPCONFIGSRESULT_CONFIGSENTRY']._serialized_options = b'8\001'
   _globals['_SYSTEMCONFIG']._loaded_options = None
@@ -61,29 +85,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SYSTEMCONFIG'].methods_by_name['RefreshTrustKeys']._loaded_options = None
   _globals['_SYSTEMCONFIG'].methods_by_name['RefreshTrustKeys']._serialized_options = b'\220\002\002\202\200\031j\n\026sys_refresh_trust_keys(\0012NReload trust keys and the RBAC policy from boot/config and system/rbac/policy.'
   _globals['_KEYREQUEST']._serialized_start=136
-  _globals['_KEYREQUEST']._serialized_end=161
-  _globals['_GETRESULT']._serialized_start=163
-  _globals['_GETRESULT']._serialized_end=238
-  _globals['_SETREQUEST']._serialized_start=240
-  _globals['_SETREQUEST']._serialized_end=280
-  _globals['_APPENDREQUEST']._serialized_start=282
-  _globals['_APPENDREQUEST']._serialized_end=332
-  _globals['_SETBYJSONPATHREQUEST']._serialized_start=334
-  _globals['_SETBYJSONPATHREQUEST']._serialized_end=403
-  _globals['_LISTRESULT']._serialized_start=405
-  _globals['_LISTRESULT']._serialized_end=431
-  _globals['_TXACTION']._serialized_start=433
-  _globals['_TXACTION']._serialized_end=548
-  _globals['_MAINKEY']._serialized_start=550
-  _globals['_MAINKEY']._serialized_end=590
-  _globals['_EXECTXREQUEST']._serialized_start=593
-  _globals['_EXECTXREQUEST']._serialized_end=825
-  _globals['_EXECTXREQUEST_ACTIONSENTRY']._serialized_start=733
-  _globals['_EXECTXREQUEST_ACTIONSENTRY']._serialized_end=812
-  _globals['_DUMPCONFIGSRESULT']._serialized_start=828
-  _globals['_DUMPCONFIGSRESULT']._serialized_end=967
-  _globals['_DUMPCONFIGSRESULT_CONFIGSENTRY']._serialized_start=921
-  _globals['_DUMPCONFIGSRESULT_CONFIGSENTRY']._serialized_end=967
-  _globals['_SYSTEMCONFIG']._serialized_start=970
-  _globals['_SYSTEMCONFIG']._serialized_end=2647
+  _globals['_KEYREQUEST']._serialized_end=169
+  _globals['_GETRESULT']._serialized_start=171
+  _globals['_GETRESULT']._serialized_end=246
+  _globals['_SETREQUEST']._serialized_start=248
+  _globals['_SETREQUEST']._serialized_end=304
+  _globals['_APPENDREQUEST']._serialized_start=306
+  _globals['_APPENDREQUEST']._serialized_end=372
+  _globals['_SETBYJSONPATHREQUEST']._serialized_start=374
+  _globals['_SETBYJSONPATHREQUEST']._serialized_end=467
+  _globals['_LISTRESULT']._serialized_start=469
+  _globals['_LISTRESULT']._serialized_end=495
+  _globals['_TXACTION']._serialized_start=497
+  _globals['_TXACTION']._serialized_end=620
+  _globals['_MAINKEY']._serialized_start=622
+  _globals['_MAINKEY']._serialized_end=678
+  _globals['_EXECTXREQUEST']._serialized_start=681
+  _globals['_EXECTXREQUEST']._serialized_end=921
+  _globals['_EXECTXREQUEST_ACTIONSENTRY']._serialized_start=829
+  _globals['_EXECTXREQUEST_ACTIONSENTRY']._serialized_end=908
+  _globals['_DUMPCONFIGSRESULT']._serialized_start=924
+  _globals['_DUMPCONFIGSRESULT']._serialized_end=1063
+  _globals['_DUMPCONFIGSRESULT_CONFIGSENTRY']._serialized_start=1017
+  _globals['_DUMPCONFIGSRESULT_CONFIGSENTRY']._serialized_end=1063
+  _globals['_SYSTEMCONFIG']._serialized_start=1066
+  _globals['_SYSTEMCONFIG']._serialized_end=2743
 # @@protoc_insertion_point(module_scope)

@@ -53,6 +53,7 @@ SYSTEM_CONFIG_GET: MethodDescriptor[
     result_shape=JsonShape.NULLABLE,
     idempotent=True,
     doc="The value and revision of a key; null when the key is missing.",
+    required=("key",),
 )
 
 SYSTEM_CONFIG_SET: MethodDescriptor[
@@ -70,6 +71,7 @@ SYSTEM_CONFIG_SET: MethodDescriptor[
     result_shape=JsonShape.NULL,
     idempotent=True,
     doc="Create or overwrite a key.",
+    required=("key", "value"),
 )
 
 SYSTEM_CONFIG_CREATE: MethodDescriptor[
@@ -87,6 +89,7 @@ SYSTEM_CONFIG_CREATE: MethodDescriptor[
     result_shape=JsonShape.NULL,
     idempotent=False,
     doc="Create a key; fails when it exists.",
+    required=("key", "value"),
 )
 
 SYSTEM_CONFIG_DELETE: MethodDescriptor[
@@ -104,6 +107,7 @@ SYSTEM_CONFIG_DELETE: MethodDescriptor[
     result_shape=JsonShape.NULL,
     idempotent=False,
     doc="Delete a key; fails when it is missing.",
+    required=("key",),
 )
 
 SYSTEM_CONFIG_APPEND: MethodDescriptor[
@@ -121,6 +125,7 @@ SYSTEM_CONFIG_APPEND: MethodDescriptor[
     result_shape=JsonShape.NULL,
     idempotent=False,
     doc="Append a string to an existing key's value.",
+    required=("key", "append_value"),
 )
 
 SYSTEM_CONFIG_SET_BY_JSON_PATH: MethodDescriptor[
@@ -138,6 +143,7 @@ SYSTEM_CONFIG_SET_BY_JSON_PATH: MethodDescriptor[
     result_shape=JsonShape.NULL,
     idempotent=True,
     doc="Set one JSON pointer path inside an existing key's JSON value.",
+    required=("key", "json_path", "value"),
 )
 
 SYSTEM_CONFIG_LIST: MethodDescriptor[
@@ -155,6 +161,7 @@ SYSTEM_CONFIG_LIST: MethodDescriptor[
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
     doc="Names of a key's direct children.",
+    required=("key",),
 )
 
 SYSTEM_CONFIG_EXEC_TX: MethodDescriptor[
@@ -172,6 +179,7 @@ SYSTEM_CONFIG_EXEC_TX: MethodDescriptor[
     result_shape=JsonShape.NULL,
     idempotent=False,
     doc="Apply several actions atomically, optionally guarded by a key's revision.",
+    required=("actions",),
 )
 
 SYSTEM_CONFIG_DUMP_CONFIGS_FOR_SCHEDULER: MethodDescriptor[

@@ -26,13 +26,35 @@ from buckyos.generated import options_pb2 as buckyos_dot_options__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62uckyos/verify_hub.proto\x12\x12\x62uckyos.verify_hub\x1a\x15\x62uckyos/options.proto\x1a\x1bgoogle/protobuf/empty.proto\"n\n\x11LoginByJwtRequest\x12\x11\n\x04type\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x0b\n\x03jwt\x18\x02 \x01(\t\x12\x1c\n\x0f\x61pp_instance_id\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_typeB\x12\n\x10_app_instance_id\"9\n\tTokenPair\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\"\xd2\x01\n\x16LoginByPasswordRequest\x12\x11\n\x04type\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\r\n\x05\x61ppid\x18\x04 \x01(\t\x12\x17\n\x0f\x61pp_instance_id\x18\x05 \x01(\t\x12\x18\n\x0blogin_nonce\x18\x06 \x01(\x04H\x01\x88\x01\x01\x12\x17\n\nsource_url\x18\x07 \x01(\tH\x02\x88\x01\x01\x42\x07\n\x05_typeB\x0e\n\x0c_login_nonceB\r\n\x0b_source_url\"P\n\x08UserInfo\x12\x11\n\tshow_name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x11\n\tuser_type\x18\x04 \x01(\t\"v\n\x15LoginByPasswordResult\x12/\n\tuser_info\x18\x01 \x01(\x0b\x32\x1c.buckyos.verify_hub.UserInfo\x12\x15\n\rsession_token\x18\x02 \x01(\t\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\"\xa7\x01\n\x15SudoByPasswordRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\r\n\x05\x61ppid\x18\x03 \x01(\t\x12\x17\n\x0f\x61pp_instance_id\x18\x04 \x01(\t\x12\x10\n\x03\x61ud\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0blogin_nonce\x18\x06 \x01(\x04H\x01\x88\x01\x01\x42\x06\n\x04_audB\x0e\n\x0c_login_nonce\"-\n\x14SudoByPasswordResult\x12\x15\n\rsession_token\x18\x01 \x01(\t\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"{\n\x12VerifyTokenRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x12\n\x05\x61ppid\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x0f\x61pp_instance_id\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x08\n\x06_appidB\x12\n\x10_app_instance_id2\xa6\t\n\tVerifyHub\x12\xb1\x01\n\nLoginByJwt\x12%.buckyos.verify_hub.LoginByJwtRequest\x1a\x1d.buckyos.verify_hub.TokenPair\"]\x82\x80\x19Y\n\x0clogin_by_jwt2ITrade a self-signed login JWT (user, device or service) for a token pair.\x12\xb3\x01\n\x0fLoginByPassword\x12*.buckyos.verify_hub.LoginByPasswordRequest\x1a).buckyos.verify_hub.LoginByPasswordResult\"I\x82\x80\x19\x45\n\x11login_by_password20Log a user in with a nonce-salted password hash.\x12\xa8\x01\n\x0eSudoByPassword\x12).buckyos.verify_hub.SudoByPasswordRequest\x1a(.buckyos.verify_hub.SudoByPasswordResult\"A\x82\x80\x19=\n\x10sudo_by_password2)A short-lived (180 s) sudo session token.\x12\xbd\x01\n\x0cRefreshToken\x12\'.buckyos.verify_hub.RefreshTokenRequest\x1a\x1d.buckyos.verify_hub.TokenPair\"e\x82\x80\x19\x61\n\rrefresh_token2PRotate a token pair; the old refresh token dies, reusing it revokes the session.\x12\xfc\x01\n\x06Logout\x12\'.buckyos.verify_hub.RefreshTokenRequest\x1a\x16.google.protobuf.Empty\"\xb0\x01\x82\x80\x19\xab\x01\n\x06logout(\x02\x32\x9e\x01Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token).\x12\xaa\x01\n\x0bVerifyToken\x12&.buckyos.verify_hub.VerifyTokenRequest\x1a\x16.google.protobuf.Empty\"[\x90\x02\x01\x82\x80\x19T\n\x0cverify_token(\x02\x32\x42\x43heck a session token (and optionally its appid and app instance).\x1a\x18\x82\x80\x19\x14\n\nverify-hub\x10\xe4\x19*\x03yesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62uckyos/verify_hub.proto\x12\x12\x62uckyos.verify_hub\x1a\x15\x62uckyos/options.proto\x1a\x1bgoogle/protobuf/empty.proto\"v\n\x11LoginByJwtRequest\x12\x11\n\x04type\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x03jwt\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x1c\n\x0f\x61pp_instance_id\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_typeB\x12\n\x10_app_instance_id\"9\n\tTokenPair\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\"\xf2\x01\n\x16LoginByPasswordRequest\x12\x11\n\x04type\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x08username\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x18\n\x08password\x18\x03 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x15\n\x05\x61ppid\x18\x04 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x1f\n\x0f\x61pp_instance_id\x18\x05 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x18\n\x0blogin_nonce\x18\x06 \x01(\x04H\x01\x88\x01\x01\x12\x17\n\nsource_url\x18\x07 \x01(\tH\x02\x88\x01\x01\x42\x07\n\x05_typeB\x0e\n\x0c_login_nonceB\r\n\x0b_source_url\"P\n\x08UserInfo\x12\x11\n\tshow_name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x11\n\tuser_type\x18\x04 \x01(\t\"v\n\x15LoginByPasswordResult\x12/\n\tuser_info\x18\x01 \x01(\x0b\x32\x1c.buckyos.verify_hub.UserInfo\x12\x15\n\rsession_token\x18\x02 \x01(\t\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\"\xc7\x01\n\x15SudoByPasswordRequest\x12\x18\n\x08username\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x18\n\x08password\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x15\n\x05\x61ppid\x18\x03 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x1f\n\x0f\x61pp_instance_id\x18\x04 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x10\n\x03\x61ud\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0blogin_nonce\x18\x06 \x01(\x04H\x01\x88\x01\x01\x42\x06\n\x04_audB\x0e\n\x0c_login_nonce\"-\n\x14SudoByPasswordResult\x12\x15\n\rsession_token\x18\x01 \x01(\t\"4\n\x13RefreshTokenRequest\x12\x1d\n\rrefresh_token\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\"\x83\x01\n\x12VerifyTokenRequest\x12\x1d\n\rsession_token\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x12\n\x05\x61ppid\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x0f\x61pp_instance_id\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x08\n\x06_appidB\x12\n\x10_app_instance_id2\xa6\t\n\tVerifyHub\x12\xb1\x01\n\nLoginByJwt\x12%.buckyos.verify_hub.LoginByJwtRequest\x1a\x1d.buckyos.verify_hub.TokenPair\"]\x82\x80\x19Y\n\x0clogin_by_jwt2ITrade a self-signed login JWT (user, device or service) for a token pair.\x12\xb3\x01\n\x0fLoginByPassword\x12*.buckyos.verify_hub.LoginByPasswordRequest\x1a).buckyos.verify_hub.LoginByPasswordResult\"I\x82\x80\x19\x45\n\x11login_by_password20Log a user in with a nonce-salted password hash.\x12\xa8\x01\n\x0eSudoByPassword\x12).buckyos.verify_hub.SudoByPasswordRequest\x1a(.buckyos.verify_hub.SudoByPasswordResult\"A\x82\x80\x19=\n\x10sudo_by_password2)A short-lived (180 s) sudo session token.\x12\xbd\x01\n\x0cRefreshToken\x12\'.buckyos.verify_hub.RefreshTokenRequest\x1a\x1d.buckyos.verify_hub.TokenPair\"e\x82\x80\x19\x61\n\rrefresh_token2PRotate a token pair; the old refresh token dies, reusing it revokes the session.\x12\xfc\x01\n\x06Logout\x12\'.buckyos.verify_hub.RefreshTokenRequest\x1a\x16.google.protobuf.Empty\"\xb0\x01\x82\x80\x19\xab\x01\n\x06logout(\x02\x32\x9e\x01Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token).\x12\xaa\x01\n\x0bVerifyToken\x12&.buckyos.verify_hub.VerifyTokenRequest\x1a\x16.google.protobuf.Empty\"[\x90\x02\x01\x82\x80\x19T\n\x0cverify_token(\x02\x32\x42\x43heck a session token (and optionally its appid and app instance).\x1a\x18\x82\x80\x19\x14\n\nverify-hub\x10\xe4\x19*\x03yesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'buckyos.verify_hub_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LOGINBYJWTREQUEST'].fields_by_name['jwt']._loaded_options = None
+  _globals['_LOGINBYJWTREQUEST'].fields_by_name['jwt']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['username']._loaded_options = None
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['username']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['password']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['appid']._loaded_options = None
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['appid']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['app_instance_id']._loaded_options = None
+  _globals['_LOGINBYPASSWORDREQUEST'].fields_by_name['app_instance_id']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['username']._loaded_options = None
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['username']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['password']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['appid']._loaded_options = None
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['appid']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['app_instance_id']._loaded_options = None
+  _globals['_SUDOBYPASSWORDREQUEST'].fields_by_name['app_instance_id']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_REFRESHTOKENREQUEST'].fields_by_name['refresh_token']._loaded_options = None
+  _globals['_REFRESHTOKENREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_VERIFYTOKENREQUEST'].fields_by_name['session_token']._loaded_options = None
+  _globals['_VERIFYTOKENREQUEST'].fields_by_name['session_token']._serialized_options = b'\212\200\031\002\010\001'
   _globals['_VERIFYHUB']._loaded_options = None
   _globals['_VERIFYHUB']._serialized_options = b'\202\200\031\024\n\nverify-hub\020\344\031*\003yes'
   _globals['_VERIFYHUB'].methods_by_name['LoginByJwt']._loaded_options = None
@@ -48,23 +70,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERIFYHUB'].methods_by_name['VerifyToken']._loaded_options = None
   _globals['_VERIFYHUB'].methods_by_name['VerifyToken']._serialized_options = b'\220\002\001\202\200\031T\n\014verify_token(\0022BCheck a session token (and optionally its appid and app instance).'
   _globals['_LOGINBYJWTREQUEST']._serialized_start=100
-  _globals['_LOGINBYJWTREQUEST']._serialized_end=210
-  _globals['_TOKENPAIR']._serialized_start=212
-  _globals['_TOKENPAIR']._serialized_end=269
-  _globals['_LOGINBYPASSWORDREQUEST']._serialized_start=272
-  _globals['_LOGINBYPASSWORDREQUEST']._serialized_end=482
-  _globals['_USERINFO']._serialized_start=484
-  _globals['_USERINFO']._serialized_end=564
-  _globals['_LOGINBYPASSWORDRESULT']._serialized_start=566
-  _globals['_LOGINBYPASSWORDRESULT']._serialized_end=684
-  _globals['_SUDOBYPASSWORDREQUEST']._serialized_start=687
-  _globals['_SUDOBYPASSWORDREQUEST']._serialized_end=854
-  _globals['_SUDOBYPASSWORDRESULT']._serialized_start=856
-  _globals['_SUDOBYPASSWORDRESULT']._serialized_end=901
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=903
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=947
-  _globals['_VERIFYTOKENREQUEST']._serialized_start=949
-  _globals['_VERIFYTOKENREQUEST']._serialized_end=1072
-  _globals['_VERIFYHUB']._serialized_start=1075
-  _globals['_VERIFYHUB']._serialized_end=2265
+  _globals['_LOGINBYJWTREQUEST']._serialized_end=218
+  _globals['_TOKENPAIR']._serialized_start=220
+  _globals['_TOKENPAIR']._serialized_end=277
+  _globals['_LOGINBYPASSWORDREQUEST']._serialized_start=280
+  _globals['_LOGINBYPASSWORDREQUEST']._serialized_end=522
+  _globals['_USERINFO']._serialized_start=524
+  _globals['_USERINFO']._serialized_end=604
+  _globals['_LOGINBYPASSWORDRESULT']._serialized_start=606
+  _globals['_LOGINBYPASSWORDRESULT']._serialized_end=724
+  _globals['_SUDOBYPASSWORDREQUEST']._serialized_start=727
+  _globals['_SUDOBYPASSWORDREQUEST']._serialized_end=926
+  _globals['_SUDOBYPASSWORDRESULT']._serialized_start=928
+  _globals['_SUDOBYPASSWORDRESULT']._serialized_end=973
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=975
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=1027
+  _globals['_VERIFYTOKENREQUEST']._serialized_start=1030
+  _globals['_VERIFYTOKENREQUEST']._serialized_end=1161
+  _globals['_VERIFYHUB']._serialized_start=1164
+  _globals['_VERIFYHUB']._serialized_end=2354
 # @@protoc_insertion_point(module_scope)

@@ -49,6 +49,7 @@ VERIFY_HUB_LOGIN_BY_JWT: MethodDescriptor[
     result_shape=JsonShape.OBJECT,
     idempotent=False,
     doc="Trade a self-signed login JWT (user, device or service) for a token pair.",
+    required=("jwt",),
 )
 
 VERIFY_HUB_LOGIN_BY_PASSWORD: MethodDescriptor[
@@ -67,6 +68,7 @@ VERIFY_HUB_LOGIN_BY_PASSWORD: MethodDescriptor[
     result_shape=JsonShape.OBJECT,
     idempotent=False,
     doc="Log a user in with a nonce-salted password hash.",
+    required=("username", "password", "appid", "app_instance_id"),
 )
 
 VERIFY_HUB_SUDO_BY_PASSWORD: MethodDescriptor[
@@ -85,6 +87,7 @@ VERIFY_HUB_SUDO_BY_PASSWORD: MethodDescriptor[
     result_shape=JsonShape.OBJECT,
     idempotent=False,
     doc="A short-lived (180 s) sudo session token.",
+    required=("username", "password", "appid", "app_instance_id"),
 )
 
 VERIFY_HUB_REFRESH_TOKEN: MethodDescriptor[
@@ -103,6 +106,7 @@ VERIFY_HUB_REFRESH_TOKEN: MethodDescriptor[
     result_shape=JsonShape.OBJECT,
     idempotent=False,
     doc="Rotate a token pair; the old refresh token dies, reusing it revokes the session.",
+    required=("refresh_token",),
 )
 
 VERIFY_HUB_LOGOUT: MethodDescriptor[
@@ -120,6 +124,7 @@ VERIFY_HUB_LOGOUT: MethodDescriptor[
     result_shape=JsonShape.TRUE,
     idempotent=False,
     doc="Revoke the session the refresh token belongs to (no session token needed: a client logging out after its session token expired still holds the refresh token).",
+    required=("refresh_token",),
 )
 
 VERIFY_HUB_VERIFY_TOKEN: MethodDescriptor[
@@ -137,6 +142,7 @@ VERIFY_HUB_VERIFY_TOKEN: MethodDescriptor[
     result_shape=JsonShape.TRUE,
     idempotent=True,
     doc="Check a session token (and optionally its appid and app instance).",
+    required=("session_token",),
 )
 
 VERIFY_HUB = ServiceDescriptor.of(

@@ -77,6 +77,25 @@ class MethodDescriptor(Generic[ReqT, RespT]):
     idempotent: bool = False
     """Safe to retry or fail over (proto ``idempotency_level`` is set)."""
     doc: str = ""
+    required: tuple[str, ...] = ()
+    """Request fields the contract marks ``(buckyos.field).required``: a stub refuses a
+    call that leaves one out (:func:`buckyos.runtime.stub.build_request`)."""
+    required_present: tuple[str, ...] = field(init=False, repr=False)
+    """The ``required`` fields that track presence, checked in a request message too."""
+
+    def __post_init__(self) -> None:
+        if not self.required:
+            object.__setattr__(self, "required_present", ())
+            return
+        fields = self.request_type.DESCRIPTOR.fields_by_name
+        unknown = [name for name in self.required if name not in fields]
+        if unknown:
+            raise ContractError(
+                f"verb {self.krpc}: required field {unknown[0]!r} is not a field of "
+                f"{self.request_type.DESCRIPTOR.full_name} (fields: {sorted(fields)})"
+            )
+        present = tuple(name for name in self.required if fields[name].has_presence)
+        object.__setattr__(self, "required_present", present)
 
     @property
     def grpc_path(self) -> str:
@@ -118,6 +137,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
             "response_type": self.response_type.DESCRIPTOR.full_name,
             "idempotent": self.idempotent,
             "doc": self.doc,
+            "required": list(self.required),
         }
 
     @staticmethod
@@ -135,6 +155,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
         result_shape: JsonShape = JsonShape.OBJECT,
         idempotent: bool = False,
         doc: str = "",
+        required: Iterable[str] = (),
     ) -> MethodDescriptor[ReqT, RespT]:
         """Build and validate a descriptor (what a hand-written binding uses)."""
         node = parse_auth(auth) if isinstance(auth, str) else auth
@@ -158,6 +179,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
             result_shape=result_shape,
             idempotent=idempotent,
             doc=doc,
+            required=tuple(required),
         )
 
 

@@ -83,6 +83,7 @@ def test_spec_is_json_ready() -> None:
         "response_type": "buckyos_test.EchoResult",
         "idempotent": True,
         "doc": "Echo a message back.",
+        "required": ["owner", "name"],
     }
 
 

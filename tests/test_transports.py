@@ -333,7 +333,7 @@ ERRORS: list[tuple[str | None, Callable[[Any], Message], RPCError]] = [
     ("forged", lambda s: s.Get(key="a"), InvalidTokenError("unknown token forged")),
     (GOOD_TOKEN, lambda s: s.Append(key="nope", append_value="x"), KeyNotExistError("nope")),
     (GOOD_TOKEN, lambda s: s.Delete(key="nope"), ReasonError("key not found : nope")),
-    (GOOD_TOKEN, lambda s: s.ExecTx(), ReasonError("not implemented by the fake")),
+    (GOOD_TOKEN, lambda s: s.ExecTx(actions={}), ReasonError("not implemented by the fake")),
 ]
 
 

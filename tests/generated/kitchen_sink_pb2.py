@@ -27,13 +27,17 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62uckyos_test/kitchen_sink.proto\x12\x0c\x62uckyos_test\x1a\x15\x62uckyos/options.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"U\n\x0b\x45\x63hoRequest\x12\r\n\x05owner\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\x04note\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\r\n\x05\x63ount\x18\x04 \x01(\x04\x42\x07\n\x05_note\"Z\n\nEchoResult\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x18\n\x04kind\x18\x02 \x01(\tB\n\x82\x80\x19\x06\n\x04type\x12\x1a\n\x05maybe\x18\x03 \x01(\tB\x06\x82\x80\x19\x02\x10\x01H\x00\x88\x01\x01\x42\x08\n\x06_maybe\"\x1b\n\tNameParam\x12\x0e\n\x06prefix\x18\x01 \x01(\t\"\x19\n\x08NameList\x12\r\n\x05names\x18\x01 \x03(\t\"G\n\x05\x46ound\x12\x12\n\x05value\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07version\x18\x02 \x01(\x04H\x01\x88\x01\x01\x42\x08\n\x06_valueB\n\n\x08_version\"\'\n\x05Inner\x12\r\n\x05label\x18\x01 \x01(\t\x12\x0f\n\x07numbers\x18\x02 \x03(\x05\"\xc0\x05\n\x08\x41llTypes\x12\t\n\x01s\x18\x01 \x01(\t\x12\t\n\x01\x62\x18\x02 \x01(\x0c\x12\x0c\n\x04\x66lag\x18\x03 \x01(\x08\x12\x0b\n\x03i32\x18\x04 \x01(\x05\x12\x0b\n\x03i64\x18\x05 \x01(\x03\x12\x0b\n\x03u32\x18\x06 \x01(\r\x12\x0b\n\x03u64\x18\x07 \x01(\x04\x12\t\n\x01\x64\x18\x08 \x01(\x01\x12\t\n\x01\x66\x18\t \x01(\x02\x12\"\n\x05\x63olor\x18\n \x01(\x0e\x32\x13.buckyos_test.Color\x12\"\n\x05inner\x18\x0b \x01(\x0b\x32\x13.buckyos_test.Inner\x12#\n\x06inners\x18\x0c \x03(\x0b\x32\x13.buckyos_test.Inner\x12\x0c\n\x04tags\x18\r \x03(\t\x12\x32\n\x06labels\x18\x0e \x03(\x0b\x32\".buckyos_test.AllTypes.LabelsEntry\x12\x33\n\x07\x62y_name\x18\x0f \x03(\x0b\x32\".buckyos_test.AllTypes.ByNameEntry\x12\x37\n\tby_number\x18\x10 \x03(\x0b\x32$.buckyos_test.AllTypes.ByNumberEntry\x12&\n\x05\x65xtra\x18\x11 \x01(\x0b\x32\x17.google.protobuf.Struct\x12#\n\x03\x61ny\x18\x12 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x19\n\x0cmaybe_number\x18\x13 \x01(\x12H\x00\x88\x01\x01\x12\x0c\n\x04\x66rom\x18\x14 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x42\n\x0b\x42yNameEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.buckyos_test.Inner:\x02\x38\x01\x1a/\n\rByNumberEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_maybe_number*2\n\x05\x43olor\x12\x15\n\x11\x43OLOR_UNSPECIFIED\x10\x00\x12\x07\n\x03RED\x10\x01\x12\t\n\x05GREEN\x10\x02\x32\x9c\x05\n\x0bKitchenSink\x12\x94\x01\n\x04\x45\x63ho\x12\x19.buckyos_test.EchoRequest\x1a\x18.buckyos_test.EchoResult\"W\x90\x02\x01\x82\x80\x19P\n\x07ks_echo\x12)loa>=1 and obj://sink/{owner}/{name}:read\x1a\x04\x08\x01 \x01\x32\x14\x45\x63ho a message back.\x12\x45\n\tDoNothing\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"\x08\x82\x80\x19\x04 \x01(\x01\x12m\n\x05\x43lose\x12\x19.buckyos_test.EchoRequest\x1a\x16.google.protobuf.Empty\"1\x82\x80\x19-\n\x08ks_close\x12\x19yes or not (no and token)\x1a\x04\x10\x01\x18\x01(\x02\x12S\n\x05Names\x12\x17.buckyos_test.NameParam\x1a\x16.buckyos_test.NameList\"\x19\x90\x02\x02\x82\x80\x19\x12\n\x08ks_names\x12\x02no \x03(\x03\x12i\n\x04\x46ind\x12\x19.buckyos_test.EchoRequest\x1a\x13.buckyos_test.Found\"1\x82\x80\x19-\n\x07ks_find\x12 loa 2 or obj://sink/{name}:write(\x04\x12^\n\nEverything\x12\x16.buckyos_test.AllTypes\x1a\x16.buckyos_test.AllTypes\" \x82\x80\x19\x1c\n\rks_everything\x12\x0b\x63heck-token\x1a \x82\x80\x19\x1c\n\x0ckitchen-sink\x10\x87\'\x18\x01 \x01*\x05tokenb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62uckyos_test/kitchen_sink.proto\x12\x0c\x62uckyos_test\x1a\x15\x62uckyos/options.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"e\n\x0b\x45\x63hoRequest\x12\x15\n\x05owner\x18\x01 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x14\n\x04name\x18\x02 \x01(\tB\x06\x8a\x80\x19\x02\x08\x01\x12\x11\n\x04note\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\r\n\x05\x63ount\x18\x04 \x01(\x04\x42\x07\n\x05_note\"Z\n\nEchoResult\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x18\n\x04kind\x18\x02 \x01(\tB\n\x82\x80\x19\x06\n\x04type\x12\x1a\n\x05maybe\x18\x03 \x01(\tB\x06\x82\x80\x19\x02\x10\x01H\x00\x88\x01\x01\x42\x08\n\x06_maybe\"\x1b\n\tNameParam\x12\x0e\n\x06prefix\x18\x01 \x01(\t\"\x19\n\x08NameList\x12\r\n\x05names\x18\x01 \x03(\t\"G\n\x05\x46ound\x12\x12\n\x05value\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07version\x18\x02 \x01(\x04H\x01\x88\x01\x01\x42\x08\n\x06_valueB\n\n\x08_version\"\'\n\x05Inner\x12\r\n\x05label\x18\x01 \x01(\t\x12\x0f\n\x07numbers\x18\x02 \x03(\x05\"\xc0\x05\n\x08\x41llTypes\x12\t\n\x01s\x18\x01 \x01(\t\x12\t\n\x01\x62\x18\x02 \x01(\x0c\x12\x0c\n\x04\x66lag\x18\x03 \x01(\x08\x12\x0b\n\x03i32\x18\x04 \x01(\x05\x12\x0b\n\x03i64\x18\x05 \x01(\x03\x12\x0b\n\x03u32\x18\x06 \x01(\r\x12\x0b\n\x03u64\x18\x07 \x01(\x04\x12\t\n\x01\x64\x18\x08 \x01(\x01\x12\t\n\x01\x66\x18\t \x01(\x02\x12\"\n\x05\x63olor\x18\n \x01(\x0e\x32\x13.buckyos_test.Color\x12\"\n\x05inner\x18\x0b \x01(\x0b\x32\x13.buckyos_test.Inner\x12#\n\x06inners\x18\x0c \x03(\x0b\x32\x13.buckyos_test.Inner\x12\x0c\n\x04tags\x18\r \x03(\t\x12\x32\n\x06labels\x18\x0e \x03(\x0b\x32\".buckyos_test.AllTypes.LabelsEntry\x12\x33\n\x07\x62y_name\x18\x0f \x03(\x0b\x32\".buckyos_test.AllTypes.ByNameEntry\x12\x37\n\tby_number\x18\x10 \x03(\x0b\x32$.buckyos_test.AllTypes.ByNumberEntry\x12&\n\x05\x65xtra\x18\x11 \x01(\x0b\x32\x17.google.protobuf.Struct\x12#\n\x03\x61ny\x18\x12 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x19\n\x0cmaybe_number\x18\x13 \x01(\x12H\x00\x88\x01\x01\x12\x0c\n\x04\x66rom\x18\x14 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x42\n\x0b\x42yNameEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.buckyos_test.Inner:\x02\x38\x01\x1a/\n\rByNumberEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_maybe_number*2\n\x05\x43olor\x12\x15\n\x11\x43OLOR_UNSPECIFIED\x10\x00\x12\x07\n\x03RED\x10\x01\x12\t\n\x05GREEN\x10\x02\x32\x9c\x05\n\x0bKitchenSink\x12\x94\x01\n\x04\x45\x63ho\x12\x19.buckyos_test.EchoRequest\x1a\x18.buckyos_test.EchoResult\"W\x90\x02\x01\x82\x80\x19P\n\x07ks_echo\x12)loa>=1 and obj://sink/{owner}/{name}:read\x1a\x04\x08\x01 \x01\x32\x14\x45\x63ho a message back.\x12\x45\n\tDoNothing\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"\x08\x82\x80\x19\x04 \x01(\x01\x12m\n\x05\x43lose\x12\x19.buckyos_test.EchoRequest\x1a\x16.google.protobuf.Empty\"1\x82\x80\x19-\n\x08ks_close\x12\x19yes or not (no and token)\x1a\x04\x10\x01\x18\x01(\x02\x12S\n\x05Names\x12\x17.buckyos_test.NameParam\x1a\x16.buckyos_test.NameList\"\x19\x90\x02\x02\x82\x80\x19\x12\n\x08ks_names\x12\x02no \x03(\x03\x12i\n\x04\x46ind\x12\x19.buckyos_test.EchoRequest\x1a\x13.buckyos_test.Found\"1\x82\x80\x19-\n\x07ks_find\x12 loa 2 or obj://sink/{name}:write(\x04\x12^\n\nEverything\x12\x16.buckyos_test.AllTypes\x1a\x16.buckyos_test.AllTypes\" \x82\x80\x19\x1c\n\rks_everything\x12\x0b\x63heck-token\x1a \x82\x80\x19\x1c\n\x0ckitchen-sink\x10\x87\'\x18\x01 \x01*\x05tokenb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'buckyos_test.kitchen_sink_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['owner']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['owner']._serialized_options = b'\212\200\031\002\010\001'
+  _globals['_ECHOREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['name']._serialized_options = b'\212\200\031\002\010\001'
   _globals['_ECHORESULT'].fields_by_name['kind']._loaded_options = None
   _globals['_ECHORESULT'].fields_by_name['kind']._serialized_options = b'\202\200\031\006\n\004type'
   _globals['_ECHORESULT'].fields_by_name['maybe']._loaded_options = None
@@ -58,28 +62,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_KITCHENSINK'].methods_by_name['Find']._serialized_options = b'\202\200\031-\n\007ks_find\022 loa 2 or obj://sink/{name}:write(\004'
   _globals['_KITCHENSINK'].methods_by_name['Everything']._loaded_options = None
   _globals['_KITCHENSINK'].methods_by_name['Everything']._serialized_options = b'\202\200\031\034\n\rks_everything\022\013check-token'
-  _globals['_COLOR']._serialized_start=1187
-  _globals['_COLOR']._serialized_end=1237
+  _globals['_COLOR']._serialized_start=1203
+  _globals['_COLOR']._serialized_end=1253
   _globals['_ECHOREQUEST']._serialized_start=131
-  _globals['_ECHOREQUEST']._serialized_end=216
-  _globals['_ECHORESULT']._serialized_start=218
-  _globals['_ECHORESULT']._serialized_end=308
-  _globals['_NAMEPARAM']._serialized_start=310
-  _globals['_NAMEPARAM']._serialized_end=337
-  _globals['_NAMELIST']._serialized_start=339
-  _globals['_NAMELIST']._serialized_end=364
-  _globals['_FOUND']._serialized_start=366
-  _globals['_FOUND']._serialized_end=437
-  _globals['_INNER']._serialized_start=439
-  _globals['_INNER']._serialized_end=478
-  _globals['_ALLTYPES']._serialized_start=481
-  _globals['_ALLTYPES']._serialized_end=1185
-  _globals['_ALLTYPES_LABELSENTRY']._serialized_start=1006
-  _globals['_ALLTYPES_LABELSENTRY']._serialized_end=1051
-  _globals['_ALLTYPES_BYNAMEENTRY']._serialized_start=1053
-  _globals['_ALLTYPES_BYNAMEENTRY']._serialized_end=1119
-  _globals['_ALLTYPES_BYNUMBERENTRY']._serialized_start=1121
-  _globals['_ALLTYPES_BYNUMBERENTRY']._serialized_end=1168
-  _globals['_KITCHENSINK']._serialized_start=1240
-  _globals['_KITCHENSINK']._serialized_end=1908
+  _globals['_ECHOREQUEST']._serialized_end=232
+  _globals['_ECHORESULT']._serialized_start=234
+  _globals['_ECHORESULT']._serialized_end=324
+  _globals['_NAMEPARAM']._serialized_start=326
+  _globals['_NAMEPARAM']._serialized_end=353
+  _globals['_NAMELIST']._serialized_start=355
+  _globals['_NAMELIST']._serialized_end=380
+  _globals['_FOUND']._serialized_start=382
+  _globals['_FOUND']._serialized_end=453
+  _globals['_INNER']._serialized_start=455
+  _globals['_INNER']._serialized_end=494
+  _globals['_ALLTYPES']._serialized_start=497
+  _globals['_ALLTYPES']._serialized_end=1201
+  _globals['_ALLTYPES_LABELSENTRY']._serialized_start=1022
+  _globals['_ALLTYPES_LABELSENTRY']._serialized_end=1067
+  _globals['_ALLTYPES_BYNAMEENTRY']._serialized_start=1069
+  _globals['_ALLTYPES_BYNAMEENTRY']._serialized_end=1135
+  _globals['_ALLTYPES_BYNUMBERENTRY']._serialized_start=1137
+  _globals['_ALLTYPES_BYNUMBERENTRY']._serialized_end=1184
+  _globals['_KITCHENSINK']._serialized_start=1256
+  _globals['_KITCHENSINK']._serialized_end=1924
 # @@protoc_insertion_point(module_scope)

@@ -62,6 +62,7 @@ KITCHEN_SINK_ECHO: MethodDescriptor[
     result_shape=JsonShape.OBJECT,
     idempotent=True,
     doc="Echo a message back.",
+    required=("owner", "name"),
 )
 
 KITCHEN_SINK_DO_NOTHING: MethodDescriptor[
@@ -96,6 +97,7 @@ KITCHEN_SINK_CLOSE: MethodDescriptor[
     result_shape=JsonShape.TRUE,
     idempotent=False,
     doc="Bare true result; or/not/parentheses; close and refresh flags.",
+    required=("owner", "name"),
 )
 
 KITCHEN_SINK_NAMES: MethodDescriptor[
@@ -130,6 +132,7 @@ KITCHEN_SINK_FIND: MethodDescriptor[
     result_shape=JsonShape.NULLABLE,
     idempotent=False,
     doc="Optional result: null when nothing is set.",
+    required=("owner", "name"),
 )
 
 KITCHEN_SINK_EVERYTHING: MethodDescriptor[

@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Final, Literal, Protocol
 
 from buckyos.generated import system_config_pb2 as sc, verify_hub_pb2 as vh
@@ -196,6 +196,7 @@ class RuntimeHealth:
     tasks: Mapping[str, TaskStatus] = field(default_factory=dict)
 
 
+@dataclass(eq=False, repr=False)
 class KeepAlive:
     """The background loop of one runtime; see the module docstring.
 
@@ -203,37 +204,32 @@ class KeepAlive:
     ``clock`` defaults to the runtime's (unix seconds, as token ``exp`` is).
     """
 
-    def __init__(
-        self,
-        runtime: KeepAliveHost,
-        *,
-        tick: float = 5.0,
-        renew_before: float = 30.0,
-        instance_interval: float = 30.0,
-        backoff_base: float = 5.0,
-        backoff_max: float = 60.0,
-        degrade_after: int = 3,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        if tick < 0.01:
+    runtime: KeepAliveHost
+    _: KW_ONLY
+    tick: float = 5.0
+    renew_before: float = 30.0
+    instance_interval: float = 30.0
+    backoff_base: float = 5.0
+    backoff_max: float = 60.0
+    degrade_after: int = 3
+    clock: Callable[[], float] = None  # type: ignore[assignment]  # the runtime's, below
+    tasks: dict[str, TaskStatus] = field(init=False)
+    ticks: int = field(init=False, default=0)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _thread: threading.Thread | None = field(init=False, default=None)
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
+    _task: asyncio.Task[None] | None = field(init=False, default=None)
+    _astop: asyncio.Event | None = field(init=False, default=None)
+    _loop: asyncio.AbstractEventLoop | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.tick < 0.01:
             raise ValueError("tick must be at least 0.01 s (no busy loop)")
-        self.runtime = runtime
-        self.tick = tick
-        self.renew_before = renew_before
-        self.instance_interval = instance_interval
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.clock = clock if clock is not None else runtime.clock
-        self._lock = threading.Lock()
-        self.tasks: dict[str, TaskStatus] = {RENEW: TaskStatus(RENEW, degrade_after)}
-        if runtime.is_service:
+        if self.clock is None:
+            self.clock = self.runtime.clock
+        self.tasks = {RENEW: TaskStatus(RENEW, self.degrade_after)}
+        if self.runtime.is_service:
             self.tasks[REPORT] = TaskStatus(REPORT, 1)
-        self.ticks = 0
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._astop: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- state ------------------------------------------------------------------------------
 

@@ -15,11 +15,11 @@ import inspect
 import json
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from google.protobuf.message import Message
 
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import InternalError, RPCError, UnknownMethodError, error_from_text
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.servicer import ServiceBase
@@ -27,9 +27,6 @@ from buckyos.runtime.transport import Method, Transport
 from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
 
 __all__ = ["LoopbackTransport"]
-
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 
 class LoopbackTransport(Transport):

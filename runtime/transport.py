@@ -14,16 +14,12 @@ endpoint, ``token`` and ``trace_id`` plain attributes) writes only its two hooks
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Protocol, Self, TypeVar, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
-from google.protobuf.message import Message
-
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 
 __all__ = ["AsyncUnaryInvoker", "Method", "TokenInvoker", "Transport", "UnaryInvoker"]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 Method = MethodDescriptor
 """Short for :class:`MethodDescriptor` in the hooks' signatures."""

@@ -15,22 +15,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import grpc.aio
-from google.protobuf.message import Message
 
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportSettings, register_transport
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import RPCError, error_from_grpc
 from buckyos.runtime.transport import Method, Transport
 
 __all__ = ["DEFAULT_TIMEOUT", "GrpcTransport", "error_from_rpc_error"]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 DEFAULT_TIMEOUT = 15.0
 """Seconds; the same default as upstream's kRPC client, so both wires fail alike."""

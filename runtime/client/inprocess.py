@@ -21,11 +21,9 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from google.protobuf.message import Message
-
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportSettings, register_transport
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import (
     InternalError,
     RPCError,
@@ -39,8 +37,6 @@ from buckyos.runtime.wire.registry import home_loop, lookup
 
 __all__ = ["InProcessTransport"]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 T = TypeVar("T")
 
 _log = logging.getLogger("buckyos.runtime.client.inprocess")

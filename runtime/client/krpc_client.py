@@ -31,15 +31,14 @@ import ssl
 import threading
 import time
 import urllib.parse
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import aiohttp
 import yarl
-from google.protobuf.message import Message
 
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportSettings, register_transport
-from buckyos.runtime.descriptor import MethodDescriptor
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import (
     ParseResponseError,
     RPCError,
@@ -53,8 +52,6 @@ from buckyos.runtime.wire.jsonmap import decode_result, encode_params
 
 __all__ = ["DEFAULT_TIMEOUT", "KrpcTransport"]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 DEFAULT_TIMEOUT: Final = 15.0
 """Upstream's client timeout, in seconds."""

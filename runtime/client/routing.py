@@ -33,17 +33,17 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Final, NoReturn
 
 import aiohttp
-from google.protobuf.message import Message
 
-# The built-in wires register their endpoint kinds when imported.
 from buckyos.runtime.client import grpc_client, inprocess  # noqa: F401
 from buckyos.runtime.client.krpc_client import DEFAULT_TIMEOUT
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportKind, TransportSettings, transport_kind
-from buckyos.runtime.descriptor import MethodDescriptor
+
+# The built-in wires register their endpoint kinds when imported.
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import (
     ReasonError,
     RPCError,
@@ -60,8 +60,6 @@ __all__ = [
     "should_fail_over",
 ]
 
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 Candidates = Callable[[str], Sequence[Endpoint]]
 """``api -> endpoints``, best first."""

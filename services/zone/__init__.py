@@ -8,6 +8,7 @@ these.
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
+from .supervisor import Interrupted
 from .zone import (
     DEFAULT_PORTS,
     ZoneInfo,
@@ -20,6 +21,7 @@ from .zone import (
 
 __all__ = [
     "DEFAULT_PORTS",
+    "Interrupted",
     "ZoneIdentity",
     "ZoneInfo",
     "ZoneLayout",

@@ -11,7 +11,9 @@
     <root>/etc/zone.json              written last: the zone exists (and the admin password)
     <root>/data/system_config/config.db, <root>/data/verify-hub/state.db
     <root>/logs/<service>.log
-    <root>/run/zone.json              while up: pids, ports and URLs
+    <root>/run/zone.json              while up (and while starting): pids, ports and URLs
+    <root>/run/zone.lock              locked while `zone up` runs and while any service it
+                                      started lives (each inherits the lock)
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class ZoneLayout:
     verify_hub_state = _Below("data", "verify-hub", "state.db")
     logs = _Below("logs")
     run_file = _Below("run", "zone.json")
+    lock_file = _Below("run", "zone.lock")
 
     def log(self, service: str) -> Path:
         return self.logs / f"{service}.log"

@@ -9,11 +9,11 @@ device and admin documents, the admin's settings (password), the RBAC tail and
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -26,7 +26,16 @@ from buckyos.runtime.security import password_hash, public_key_to_jwk, sign_toke
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
-from .supervisor import Started, alive, start_service, stop_pid
+from .lock import ZoneLock, lock_held, lock_holders
+from .supervisor import (
+    Interrupted,
+    SignalGuard,
+    Started,
+    alive,
+    runs_module,
+    start_service,
+    stop_pid,
+)
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -42,6 +51,12 @@ __all__ = [
 SYSTEM_CONFIG: Final = system_config_rpc.SYSTEM_CONFIG.api
 VERIFY_HUB: Final = verify_hub_rpc.VERIFY_HUB.api
 GATEWAY: Final = "gateway"
+MODULES: Final[Mapping[str, str]] = {
+    SYSTEM_CONFIG: "buckyos.services.system_config",
+    VERIFY_HUB: "buckyos.services.verify_hub",
+    GATEWAY: "buckyos.services.gateway",
+}
+"""Each service's module, started as ``python -m <module>``, in start order."""
 
 DEFAULT_PORTS: Final[Mapping[str, int]] = {
     "system_config": system_config_rpc.SYSTEM_CONFIG.port,
@@ -56,7 +71,7 @@ PORT_NAMES: Final = tuple(DEFAULT_PORTS)
 
 
 class ZoneRunningError(ConfigError):
-    """``zone up`` on a root whose zone is already running."""
+    """``zone up`` on a root whose zone is already running (or starting)."""
 
 
 @dataclass(slots=True)
@@ -146,11 +161,46 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+def _in_the_way(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that exists as something other than a
+    folder (a file where the zone needs a folder)."""
+    for candidate in reversed(path.parents):
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return None
+
+
+def _not_a_folder(layout: ZoneLayout, path: Path, *, creating: bool) -> ConfigError | None:
+    """Why ``path`` (below the zone's root) cannot be reached, when a file is in the way."""
+    blocker = _in_the_way(path)
+    root = layout.root
+    if blocker is None:
+        return None
+    if blocker == root and not creating:
+        return ConfigError(f"no zone at {root}: it is a file, not a zone's folder")
+    if blocker == root:
+        return ConfigError(
+            f"{root} is a file, not a folder: give --root a folder for the zone (a new one "
+            "is created)"
+        )
+    if blocker in root.parents:
+        return ConfigError(f"{root} cannot be a folder: {blocker} is a file; give --root a folder")
+    return ConfigError(
+        f"{blocker} is a file where the zone at {root} needs a folder: move it away, or "
+        "give --root another folder"
+    )
+
+
 def _read_run(layout: ZoneLayout) -> dict[str, Any] | None:
     try:
         data = json.loads(layout.run_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        blocked = _not_a_folder(layout, layout.run_file, creating=False)
+        if blocked is not None:
+            raise blocked from None
+        raise
     except (OSError, ValueError) as err:
         raise ConfigError(f"{layout.run_file} is unreadable ({err}); remove it") from err
     return data if isinstance(data, dict) else None
@@ -293,14 +343,81 @@ def _gateway_args(
     ]  # fmt: skip
 
 
-@contextlib.contextmanager
-def _stop_on_failure(started: dict[str, Started]) -> Iterator[None]:
+def _running(run: Mapping[str, Any]) -> dict[str, int]:
+    """The services the run file lists that still run (by pid and by program)."""
+    return {
+        name: pid
+        for name, pid in _pids(run).items()
+        if runs_module(pid, MODULES.get(name, "buckyos.services"))
+    }
+
+
+def _strays(layout: ZoneLayout, known: Mapping[str, int]) -> dict[str, int]:
+    """Services of this zone that hold its lock but no run file lists, by name
+    (``<service>@<pid>`` when one name appears twice)."""
+    found: dict[str, int] = {}
+    for pid in lock_holders(layout.lock_file):
+        if pid in known.values():
+            continue
+        for name, module in MODULES.items():
+            if runs_module(pid, module):
+                found[name if name not in found else f"{name}@{pid}"] = pid
+                break
+    return found
+
+
+def _running_error(layout: ZoneLayout, run: Mapping[str, Any] | None) -> ZoneRunningError:
+    """Why ``zone up`` cannot start at ``layout`` (its lock is held)."""
+    root = layout.root
+    down = f"`buckyos zone down --root {root}`"
+    running = _running(run) if run is not None else {}
+    up_pid = run.get("up_pid") if run is not None else None
+    if (
+        run is not None
+        and run.get("state") == "starting"
+        and isinstance(up_pid, int)
+        and alive(up_pid)
+    ):
+        return ZoneRunningError(
+            f"another `buckyos zone up` (pid {up_pid}) is starting the zone at {root}: wait "
+            f"for it, or stop it and what it started with {down}"
+        )
+    if running:
+        return ZoneRunningError(
+            f"a zone is already running at {root} (pids "
+            + ", ".join(f"{n} {p}" for n, p in running.items())
+            + f"): run {down} first"
+        )
+    strays = _strays(layout, {})
+    if strays:
+        return ZoneRunningError(
+            f"services of the zone at {root} still run though no run file lists them (pids "
+            + ", ".join(f"{n} {p}" for n, p in strays.items())
+            + f"): run {down} first"
+        )
+    return ZoneRunningError(
+        f"the zone at {root} is locked by another process ({layout.lock_file}): wait for "
+        f"it to finish, then check with `buckyos zone status --root {root}`"
+    )
+
+
+def _prepare_root(layout: ZoneLayout) -> None:
+    """The zone's folder and its ``run/`` exist; a ``ConfigError`` that says why not."""
+    blocked = _not_a_folder(layout, layout.lock_file, creating=True)
+    if blocked is not None:
+        raise blocked
     try:
-        yield
-    except BaseException:
-        for item in reversed(list(started.values())):
-            stop_pid(item.pid, grace=5.0)
-        raise
+        layout.lock_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _cannot_create(layout, err) from None
+
+
+def _cannot_create(layout: ZoneLayout, err: OSError) -> ConfigError:
+    why = err.strerror or str(err)
+    where = f" ({err.filename})" if err.filename and Path(err.filename) != layout.root else ""
+    return ConfigError(
+        f"cannot create the zone in {layout.root}: {why}{where}; choose a folder you can write"
+    )
 
 
 def zone_up(
@@ -316,17 +433,44 @@ def zone_up(
     """Create the zone at ``root`` once, start its three services and seed system_config.
 
     ``apps``: app ids to give the ``app`` role (kept across later ``up`` calls).
+
+    Each service is recorded in the run file as soon as its process exists, before the
+    next one starts; a failure, or a stop signal (SIGINT, SIGTERM, SIGHUP: raised as
+    :class:`~.supervisor.Interrupted`, a ``KeyboardInterrupt``, with ``stopped`` naming
+    what was stopped), stops every process started so far and removes the run file.  The
+    zone's lock (``run/zone.lock``, held by every service) refuses a second ``up`` while
+    anything of the zone runs.
     """
     layout = ZoneLayout(root.resolve())
+    _prepare_root(layout)
+    with ZoneLock(layout.lock_file) as lock:
+        try:
+            locked = lock.acquire()
+        except OSError as err:
+            raise _cannot_create(layout, err) from None
+        if not locked:
+            raise _running_error(layout, _read_run(layout))
+        try:
+            return _up_locked(layout, lock, ports, host, admin, password, apps, timeout)
+        except OSError as err:
+            raise _cannot_create(layout, err) from err
+
+
+def _up_locked(
+    layout: ZoneLayout,
+    lock: ZoneLock,
+    ports: Mapping[str, int] | None,
+    host: str,
+    admin: str,
+    password: str | None,
+    apps: Sequence[str],
+    timeout: float,
+) -> ZoneInfo:
     run = _read_run(layout)
     if run is not None:
-        running = {name: pid for name, pid in _pids(run).items() if alive(pid)}
-        if running:
-            raise ZoneRunningError(
-                f"a zone is already running at {layout.root} (pids "
-                + ", ".join(f"{n} {p}" for n, p in running.items())
-                + f"): run `buckyos zone down --root {layout.root}` first"
-            )
+        running = _running(run)
+        if running:  # a zone started without the lock (by hand, or an older version)
+            raise _running_error(layout, run)
         layout.run_file.unlink()  # a stale record of a zone that died
     wanted = dict(ports if ports is not None else DEFAULT_PORTS)
     _check_free(host, wanted)
@@ -351,50 +495,88 @@ def zone_up(
         # machine.json says force_https false) then is this zone's node gateway.
         zone_host = f"{host}%3A{wanted['gateway']}"
         ident = create_identity(layout, admin=admin, password=password, zone_host=zone_host)
+    assert lock.fd is not None
+    spawned: dict[str, int] = {}
+    record: dict[str, Any] = {
+        "state": "starting",
+        "up_pid": os.getpid(),
+        "pids": spawned,
+        "started_at": int(time.time()),
+    }
+
+    def recorder(name: str) -> Callable[[int], None]:
+        def spawned_as(pid: int) -> None:
+            spawned[name] = pid
+            _write_json(layout.run_file, record)
+
+        return spawned_as
+
+    def start(name: str, args: list[str], expect: tuple[str, ...]) -> Started:
+        return start_service(
+            name,
+            MODULES[name],
+            args,
+            layout.log(name),
+            expect=expect,
+            timeout=timeout,
+            spawned=recorder(name),
+            guard=guard,
+            pass_fds=(lock.fd,) if lock.fd is not None else (),
+        )
+
     started: dict[str, Started] = {}
-    with _stop_on_failure(started):
-        started[SYSTEM_CONFIG] = start_service(
-            SYSTEM_CONFIG,
-            "buckyos.services.system_config",
-            _system_config_args(ident, host, wanted),
-            layout.log(SYSTEM_CONFIG),
-            expect=("kRPC", "gRPC"),
-            timeout=timeout,
-        )
-        sc_url = started[SYSTEM_CONFIG].addresses["kRPC"]
-        started[VERIFY_HUB] = start_service(
-            VERIFY_HUB,
-            "buckyos.services.verify_hub",
-            _verify_hub_args(ident, host, wanted, sc_url),
-            layout.log(VERIFY_HUB),
-            expect=("kRPC", "gRPC"),
-            timeout=timeout,
-        )
-        started[GATEWAY] = start_service(
-            GATEWAY,
-            "buckyos.services.gateway",
-            _gateway_args(ident, host, wanted, sc_url),
-            layout.log(GATEWAY),
-            expect=("gateway",),
-            timeout=timeout,
-        )
+    with SignalGuard() as guard:
         try:
-            seed(ident, started, apps)
-        except RPCError as err:
-            raise ConfigError(
-                f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
-            ) from err
-        info = _info(ident, started)
-        info.warnings = warnings
-        _write_json(
-            layout.run_file,
-            {
-                "pids": {name: item.pid for name, item in started.items()},
-                "info": info.to_json(),
-                "started_at": int(time.time()),
-            },
-        )
+            started[SYSTEM_CONFIG] = start(
+                SYSTEM_CONFIG, _system_config_args(ident, host, wanted), ("kRPC", "gRPC")
+            )
+            sc_url = started[SYSTEM_CONFIG].addresses["kRPC"]
+            started[VERIFY_HUB] = start(
+                VERIFY_HUB, _verify_hub_args(ident, host, wanted, sc_url), ("kRPC", "gRPC")
+            )
+            started[GATEWAY] = start(
+                GATEWAY, _gateway_args(ident, host, wanted, sc_url), ("gateway",)
+            )
+            try:
+                seed(ident, started, apps)
+            except RPCError as err:
+                raise ConfigError(
+                    f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see "
+                    f"{layout.log(SYSTEM_CONFIG)}"
+                ) from err
+            info = _info(ident, started)
+            info.warnings = warnings
+            with guard.held():
+                _write_json(
+                    layout.run_file,
+                    {
+                        "state": "up",
+                        "pids": {name: item.pid for name, item in started.items()},
+                        "info": info.to_json(),
+                        "started_at": record["started_at"],
+                    },
+                )
+        except BaseException as exc:
+            with guard.closing():
+                _stop_all(layout, spawned, grace=5.0)
+            if isinstance(exc, Interrupted):
+                exc.stopped = tuple(spawned)
+            raise
+        if guard.pending is not None:  # arrived while the run file was written
+            with guard.closing():
+                _stop_all(layout, spawned, grace=5.0)
+            raise Interrupted(guard.pending, stopped=tuple(spawned))
     return info
+
+
+def _stop_all(layout: ZoneLayout, pids: Mapping[str, int], *, grace: float) -> dict[str, bool]:
+    """Stop ``pids`` (the last started first); then the run file goes."""
+    stopped: dict[str, bool] = {}
+    for name, pid in reversed(list(pids.items())):
+        ours = runs_module(pid, MODULES.get(name.partition("@")[0], "buckyos.services"))
+        stopped[name] = stop_pid(pid, grace=grace) if ours else False
+    layout.run_file.unlink(missing_ok=True)
+    return stopped
 
 
 def _info(ident: ZoneIdentity, started: Mapping[str, Started]) -> ZoneInfo:
@@ -415,33 +597,53 @@ def _info(ident: ZoneIdentity, started: Mapping[str, Started]) -> ZoneInfo:
 
 
 def zone_down(root: Path, *, grace: float = 10.0) -> dict[str, bool]:
-    """Stop a zone's processes (gateway first); which were running.  Error if none known."""
+    """Stop a zone's processes (gateway first); which were running.  Error if none known.
+
+    Also stops services of the zone that hold its lock though the run file does not list
+    them (a ``zone up`` killed before it could record or stop them).
+    """
     layout = ZoneLayout(root.resolve())
     run = _read_run(layout)
-    if run is None:
+    pids = _pids(run) if run is not None else {}
+    strays = _strays(layout, pids)
+    if run is None and not strays:
         raise ConfigError(f"no zone is running at {layout.root} (no {layout.run_file})")
-    stopped: dict[str, bool] = {}
-    for name, pid in reversed(list(_pids(run).items())):
-        stopped[name] = stop_pid(pid, grace=grace)
-    layout.run_file.unlink(missing_ok=True)
-    return stopped
+    return _stop_all(layout, {**pids, **strays}, grace=grace)
 
 
 def zone_status(root: Path) -> dict[str, Any]:
-    """``{"root", "running": bool, "services": {name: {"pid", "alive", ...}}}``."""
+    """``{"root", "running": bool, "state", "services": {name: {"pid", "alive", ...}}}``.
+
+    ``state`` is ``"up"``, ``"starting"`` (a ``zone up`` is at work), ``"interrupted"``
+    (the ``zone up`` that wrote the run file is gone before it finished) or ``"down"``;
+    services holding the zone's lock that no run file lists show up with ``"stray": true``.
+    """
     layout = ZoneLayout(root.resolve())
     run = _read_run(layout)
-    if run is None:
-        return {"root": str(layout.root), "running": False, "services": {}}
+    pids = _pids(run) if run is not None else {}
+    strays = _strays(layout, pids)
+    if run is None and not strays:
+        return {"root": str(layout.root), "running": False, "state": "down", "services": {}}
+    run = run if run is not None else {}
     info = run.get("info", {})
     services: dict[str, Any] = {}
-    for name, pid in _pids(run).items():
+    for name, pid in pids.items():
         entry = dict(info.get("services", {}).get(name, {}))
-        entry.update(pid=pid, alive=alive(pid))
+        entry.update(pid=pid, alive=runs_module(pid, MODULES.get(name, "buckyos.services")))
         services[name] = entry
+    for name, pid in strays.items():
+        services[name] = {"pid": pid, "alive": True, "stray": True}
+    state = run.get("state", "up")
+    up_pid = run.get("up_pid")
+    if state == "starting" and not (isinstance(up_pid, int) and alive(up_pid)):
+        state = "interrupted"
+    if not run:
+        state = "interrupted"
     return {
         "root": str(layout.root),
-        "running": all(s["alive"] for s in services.values()) and bool(services),
+        "running": state == "up" and bool(services) and all(s["alive"] for s in services.values()),
+        "state": state,
         "services": services,
         "info": info,
+        "locked": lock_held(layout.lock_file),
     }

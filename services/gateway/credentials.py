@@ -22,6 +22,7 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from buckyos.runtime import MethodDescriptor, TokenInvoker, Transport
+from buckyos.runtime.descriptor import ReqT, RespT
 from buckyos.runtime.security import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
 
 __all__ = [
@@ -33,9 +34,6 @@ __all__ = [
     "DeviceTokenInvoker",
     "TokenCarrier",
 ]
-
-ReqT = TypeVar("ReqT", bound=Message)
-RespT = TypeVar("RespT", bound=Message)
 
 GATEWAY_APP_ID: Final = "cyfs-gateway"
 """The gateway's app id: a member of the ``kernel`` RBAC group."""

@@ -17,12 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from google.protobuf.message import Message
 
 from buckyos.runtime import MethodDescriptor, TokenInvoker, Transport
-from buckyos.runtime.descriptor import ReqT, RespT
 from buckyos.runtime.security import SERVICE_LOGIN_TTL, DeviceTokenSource, sign_token
 
 __all__ = [
@@ -45,6 +45,9 @@ CLIENT_TOKEN_TTL: Final = 120
 CLIENT_TOKEN_RENEW: Final = 60
 """A cached ``x-buckyos-client`` token is signed anew once fewer seconds than this remain."""
 _CLIENT_CACHE: Final = 4096
+
+ReqT = TypeVar("ReqT", bound=Message)
+RespT = TypeVar("RespT", bound=Message)
 
 
 TokenCarrier = Transport

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from .extras import needs_extra
 from .session import zone_options
 
 __all__ = ["Commands", "Run"]
@@ -40,10 +41,21 @@ class Commands:
         self._group = group
 
     def add(
-        self, name: str, run: Run, text: str, *, zone: bool = False, epilog: str | None = None
+        self,
+        name: str,
+        run: Run,
+        text: str,
+        *,
+        zone: bool = False,
+        epilog: str | None = None,
+        extra: str | None = None,
     ) -> argparse.ArgumentParser:
         """A subcommand that runs ``run``; ``zone`` adds the zone options (``--root``,
-        ``--url``, ...) that find the zone and its session."""
+        ``--url``, ...) that find the zone and its session; ``extra`` names the part of the
+        distribution it needs (``server``, ``codegen``: :mod:`.extras`), which is checked
+        before ``run`` and named in the error when missing."""
+        if extra is not None:
+            run = needs_extra(extra, run)
         parser = self._parser(name, text, zone=zone, epilog=epilog)
         if self._group:
             parser.set_defaults(command=run, command_name=f"{self._group} {name}", verb=name)

@@ -107,7 +107,7 @@ servicer with --trust-key) over kRPC/HTTP and gRPC until SIGTERM/SIGINT."""
 def register(commands: Commands) -> None:
     """Add ``serve`` to the ``buckyos`` parser."""
     example = f"example:\n  buckyos serve {_EXAMPLE} --krpc-port 4100 --grpc-port 4101"
-    parser = commands.add("serve", run, _TEXT, epilog=example)
+    parser = commands.add("serve", run, _TEXT, epilog=example, extra="server")
     parser.add_argument(
         "target",
         metavar="MODULE:OBJECT",

@@ -68,6 +68,10 @@ class ModuleMap:
                     "e.g. buckyos/=buckyos.generated"
                 )
             rules.append((key, value))
+        if not any(prefix == "buckyos/" for prefix, _ in rules):
+            # The shipped contracts are installed as buckyos.generated: implied, so that a
+            # plain `protoc --buckyos_out=.` writes imports that work.
+            rules.append(("buckyos/", "buckyos.generated"))
         return ModuleMap(tuple(rules))
 
     def module(self, proto_file: str) -> str:

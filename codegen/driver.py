@@ -1,8 +1,16 @@
-"""``make codegen``: protoc (grpcio-tools) plus our plugin, written atomically or checked.
+"""``buckyos codegen`` and ``make codegen``: protoc (grpcio-tools) plus our plugin,
+written atomically or checked.
 
-    python -m buckyos.codegen --proto-root proto --out generated \\
-        --map buckyos/=buckyos.generated proto/buckyos/*.proto
-    python -m buckyos.codegen ... --check     # exit 1 when the out dir differs
+    buckyos codegen --proto-root proto --out myorg/generated \\
+        --map myorg/=myorg.generated proto/myorg/notes.proto
+    python -m buckyos.codegen ...             # the same, without the CLI
+    buckyos codegen ... --check               # exit 1 when the out dir differs
+    buckyos codegen --print-include           # the folder holding buckyos/options.proto
+
+``buckyos/options.proto`` (and the system contracts beside it) ship inside the package:
+the folder that holds them is always on protoc's import path, after the ones given, and
+``buckyos/`` maps to ``buckyos.generated`` unless a ``--map`` says otherwise, so a
+contract in a project of its own needs neither.
 
 Everything is generated into a temporary directory first: protoc's ``_pb2.py``,
 ``_pb2.pyi``, ``_pb2_grpc.py`` and our ``_rpc.py``.  Imports of mapped proto packages are
@@ -23,7 +31,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["GENERATED_SUFFIXES", "generate_into", "main"]
+__all__ = [
+    "BUCKYOS_RULE",
+    "GENERATED_SUFFIXES",
+    "NOT_INSTALLED",
+    "CodegenError",
+    "add_arguments",
+    "generate_into",
+    "main",
+    "run",
+    "shipped_include",
+    "with_buckyos_rule",
+]
 
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_rpc.py")
 
@@ -34,13 +53,45 @@ _GRPC_MYPY_HEADER = (
 _PYI_MYPY_HEADER = '# mypy: disable-error-code="misc,type-arg,no-untyped-def"\n'
 
 
+BUCKYOS_RULE = ("buckyos/", "buckyos.generated")
+"""The shipped contracts' mapping, applied when no ``--map`` names ``buckyos/``."""
+
+NOT_INSTALLED = "the codegen parts are not installed; pip install 'buckyos-api-runtime[codegen]'"
+
+
 class CodegenError(Exception):
-    pass
+    """A codegen run that cannot go on; ``usage``: the command line was wrong."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def shipped_include() -> Path:
+    """The folder holding ``buckyos/options.proto``: inside the installed package, or
+    the checkout's ``proto/`` (an editable install)."""
+    here = Path(__file__).resolve().parent
+    for root in (here / "proto", here.parent / "proto"):
+        if (root / "buckyos" / "options.proto").is_file():
+            return root
+    raise CodegenError(
+        f"buckyos/options.proto is missing from {here / 'proto'}; "
+        "reinstall buckyos-api-runtime (pip install --force-reinstall buckyos-api-runtime)"
+    )
+
+
+def with_buckyos_rule(rules: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``rules`` plus :data:`BUCKYOS_RULE` unless one of them maps ``buckyos/``."""
+    if any(prefix == BUCKYOS_RULE[0] for prefix, _ in rules):
+        return list(rules)
+    return [*rules, BUCKYOS_RULE]
 
 
 def _protoc_include() -> str:
-    import grpc_tools
-
+    try:
+        import grpc_tools
+    except ImportError:
+        raise CodegenError(NOT_INSTALLED) from None
     return str(Path(grpc_tools.__file__).parent / "_proto")
 
 
@@ -69,9 +120,16 @@ def generate_into(
     includes: list[str],
     rules: list[tuple[str, str]],
 ) -> dict[str, bytes]:
-    """Run protoc and the plugin; return {relative output path: bytes} for the out dir."""
+    """Run protoc and the plugin; return {relative output path: bytes} for the out dir.
+
+    The shipped contracts' folder comes after ``includes`` and the ``buckyos/`` rule after
+    ``rules`` (see :func:`with_buckyos_rule`).
+    """
+    grpc_include = _protoc_include()
     from grpc_tools import protoc
 
+    rules = with_buckyos_rule(rules)
+    shipped = str(shipped_include())
     with tempfile.TemporaryDirectory(prefix="buckyos-codegen-") as tmp_name:
         tmp = Path(tmp_name)
         raw = tmp / "out"
@@ -80,8 +138,8 @@ def generate_into(
         parameter = ",".join(f"{p}={m}" for p, m in rules)
         args = [
             "grpc_tools.protoc",
-            *(f"-I{root}" for root in [*proto_roots, *includes]),
-            f"-I{_protoc_include()}",
+            *(f"-I{root}" for root in [*proto_roots, *includes, shipped]),
+            f"-I{grpc_include}",
             f"--python_out={raw}",
             f"--pyi_out={raw}",
             f"--grpc_python_out={raw}",
@@ -120,7 +178,9 @@ def _format(scratch: Path, outputs: dict[str, bytes]) -> None:
     """Format our ``_rpc.py`` outputs with ruff (pinned in the dev extra) when present.
 
     The plugin writes valid, readable code on its own; ruff only wraps long lines and
-    orders ``__all__`` so the checked-in files pass the project's lint unchanged.
+    orders ``__all__`` so the checked-in files pass the project's lint unchanged.  It runs
+    in the scratch folder: run where the output goes, ruff would count the packages it
+    finds there as first-party, and sort imports differently once they exist.
     """
     names = [rel for rel in outputs if rel.endswith("_rpc.py")]
     if not names or importlib.util.find_spec("ruff") is None:
@@ -154,8 +214,9 @@ def _format(scratch: Path, outputs: dict[str, bytes]) -> None:
             *map(str, files),
         ],
         check=False,
+        cwd=scratch,
     )
-    subprocess.run([*ruff, "format", *config, "--quiet", *map(str, files)], check=True)
+    subprocess.run([*ruff, "format", *config, "--quiet", *map(str, files)], check=True, cwd=scratch)
     for rel, path in zip(names, files, strict=True):
         outputs[rel] = path.read_bytes()
 
@@ -195,26 +256,62 @@ def _write(target: Path, outputs: dict[str, bytes]) -> None:
             path.unlink()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m buckyos.codegen", description=__doc__)
-    parser.add_argument("protos", nargs="+", help=".proto files, relative to a --proto-root")
-    parser.add_argument("--proto-root", action="append", required=True)
-    parser.add_argument("--include", action="append", default=[], help="extra import roots")
-    parser.add_argument("--out", required=True, type=Path)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The driver's options, on its own parser or on ``buckyos codegen``'s."""
+    parser.add_argument("protos", nargs="*", help=".proto files, relative to a --proto-root")
+    parser.add_argument(
+        "--proto-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder the protos' import paths start from (repeatable)",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra import roots (buckyos/options.proto is always found)",
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR", help="where the Python goes")
     parser.add_argument(
         "--map",
         action="append",
         default=[],
         metavar="DIR/=PACKAGE",
-        help="proto directory to Python package, e.g. buckyos/=buckyos.generated",
+        help="proto directory to Python package, e.g. myorg/=myorg.generated "
+        "(buckyos/=buckyos.generated is implied)",
     )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--print-include",
+        action="store_true",
+        help="print the folder that holds buckyos/options.proto (for -I of a protoc of "
+        "your own) and exit",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate (or ``--check``) as ``args`` say; raise :class:`CodegenError` on failure."""
+    if args.print_include:
+        print(shipped_include())
+        return 0
+    if not args.protos:
+        raise CodegenError("name the .proto files to generate", usage=True)
+    if not args.proto_root:
+        raise CodegenError(
+            "--proto-root DIR is required: the folder the protos' import paths start from",
+            usage=True,
+        )
+    if args.out is None:
+        raise CodegenError("--out DIR is required: where the Python goes", usage=True)
     rules = []
     for item in args.map:
         prefix, sep, package = item.partition("=")
         if not sep or not prefix.endswith("/"):
-            parser.error(f"--map {item!r}: write DIR/=PACKAGE, e.g. buckyos/=buckyos.generated")
+            raise CodegenError(
+                f"--map {item!r}: write DIR/=PACKAGE, e.g. myorg/=myorg.generated", usage=True
+            )
         rules.append((prefix, package))
     protos = []
     for proto in args.protos:
@@ -225,22 +322,37 @@ def main(argv: list[str] | None = None) -> int:
                 rel = candidate
                 break
         protos.append(rel or proto)
-    try:
-        outputs = generate_into(
-            args.out, protos, proto_roots=args.proto_root, includes=args.include, rules=rules
-        )
-    except CodegenError as exc:
-        print(f"codegen: {exc}", file=sys.stderr)
-        return 1
+    outputs = generate_into(
+        args.out, protos, proto_roots=args.proto_root, includes=args.include, rules=rules
+    )
     if args.check:
         problems = _diff(args.out, outputs)
         if problems:
-            print("codegen: generated code is out of date; run `make codegen`:", file=sys.stderr)
-            for problem in problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 1
+            raise CodegenError(
+                "generated code is out of date; run `make codegen` (in a project of your "
+                "own: the same command without --check):\n"
+                + "\n".join(f"  {problem}" for problem in problems)
+            )
         print(f"codegen: {args.out} is up to date ({len(outputs)} files)")
         return 0
     _write(args.out, outputs)
     print(f"codegen: wrote {len(outputs)} files to {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m buckyos.codegen``: exit 0, 1 (failed) or 2 (usage)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m buckyos.codegen",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except CodegenError as exc:
+        if exc.usage:
+            parser.error(str(exc))
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 1

@@ -6,7 +6,15 @@ whole response an error listing every ``file:line: problem``, so protoc exits no
 and nothing is written.
 
 Parameter: ``<proto dir>/=<python package>`` pairs separated by commas, telling where
-protoc's ``_pb2`` modules live, e.g. ``buckyos/=buckyos.generated``.
+protoc's ``_pb2`` modules live, e.g. ``myorg/=myorg.generated``; ``buckyos/=buckyos.generated``
+is implied (the shipped contracts are installed there).  Under a plain protoc:
+
+    python -m grpc_tools.protoc -I proto -I "$(buckyos codegen --print-include)" \\
+        --python_out=. --pyi_out=. --buckyos_out=. proto/myorg/notes.proto
+
+(``protoc-gen-buckyos`` on ``PATH``, or ``--plugin=protoc-gen-buckyos=<its path>``).
+protoc's own ``_pb2.py`` then imports ``from buckyos import options_pb2``, which the
+package provides as an alias of ``buckyos.generated.options_pb2``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import ClassVar
 
+from examples.notes.generated import notes_pb2 as _examples_notes_generated_notes_pb2
 from google.protobuf import empty_pb2 as _google_protobuf_empty_pb2
 
 from buckyos.runtime.auth import Permission, Token, Yes
@@ -19,7 +20,6 @@ from buckyos.runtime.descriptor import (
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.servicer import ServiceBase, mark_unimplemented, unimplemented
 from buckyos.runtime.stub import AsyncStub, Stub
-from examples.notes.generated import notes_pb2 as _examples_notes_generated_notes_pb2
 
 __all__ = [
     "NOTES",

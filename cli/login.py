@@ -7,9 +7,16 @@ self-signed user login JWT traded at verify-hub, as ``rt.login()`` does.  The pa
 saved in ``<configuration directory>/buckyos-cli-session.json`` (mode 0600), see
 :mod:`buckyos.cli.session`.
 
+``--owner``: the zone owner's session, signed with the owner key ``zone up`` wrote into
+the configuration directory, for the app ``kernel`` (the whole tree).  A password login
+cannot claim the app id ``kernel`` (verify-hub refuses it: a user's session for it would
+only have that user's rights), so this is how an admin reads and writes outside its own
+keys, e.g. ``buckyos sys-config list`` of the root.
+
 Exit codes: 0 logged in; 1 refused (``Invalid password``, ``User Not Found:...``), the
-zone unreachable, no configuration; 2 the command line (both ``-p`` and
-``--password-stdin``, no user name for a password, no password and no key).
+zone unreachable, no configuration, no owner key for ``--owner``; 2 the command line (both
+``-p`` and ``--password-stdin``, no user name for a password, no password and no key,
+``--owner`` with a user, a password or ``--app``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,15 @@ from typing import Any
 
 from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
-from .session import DEFAULT_APP, Session, SessionStore, open_runtime
+from .session import (
+    DEFAULT_APP,
+    OWNER_APP,
+    OWNER_TTL,
+    Session,
+    SessionStore,
+    open_runtime,
+    owner_token,
+)
 
 __all__ = ["read_password", "register", "run"]
 
@@ -36,7 +51,8 @@ commands, which refresh it when it nears expiry."""
 _EXAMPLES = """examples:
   buckyos zone up --root ./zone     # prints the admin password
   echo "$PASSWORD" | buckyos login --root ./zone -u admin --password-stdin
-  buckyos login                     # with the user key in $BUCKYOS_DEV_HOME"""
+  buckyos login                     # with the user key in $BUCKYOS_DEV_HOME
+  buckyos login --root ./zone --owner   # the zone owner: the whole tree"""
 
 
 def register(commands: Commands) -> None:
@@ -65,6 +81,12 @@ def register(commands: Commands) -> None:
         default=DEFAULT_APP,
         metavar="APP_ID",
         help=f"the app id the session is for ({DEFAULT_APP})",
+    )
+    parser.add_argument(
+        "--owner",
+        action="store_true",
+        help="log in as the zone owner with the owner key `buckyos zone up` wrote (app "
+        "kernel: the whole tree); no password",
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
 
@@ -95,6 +117,12 @@ def read_password(args: argparse.Namespace, *, has_key: bool) -> str | None:
 
 def _describe(result: dict[str, Any]) -> str:
     minutes = max(0, int(result["expires_in"])) // 60
+    if result.get("owner"):
+        return (
+            f"logged in to {result['zone_did']} as the zone owner (root) for app "
+            f"{result['app_id']}: the whole tree; session expires in {minutes} min, signed "
+            f"again with the owner key as needed; saved in {result['session_file']}"
+        )
     return (
         f"logged in to {result['zone_did']} as {result['user_id']}"
         + (f" ({result['user_type']})" if result.get("user_type") else "")
@@ -108,6 +136,14 @@ def run(args: argparse.Namespace) -> int:
     from buckyos.runtime import InvalidPasswordError, UserNotFoundError
 
     urls: list[str] = list(args.url or [])
+    if args.owner:
+        if args.user or args.password is not None or args.password_stdin or args.app != DEFAULT_APP:
+            raise CliError(
+                "--owner logs in with the owner key, as the owner, for app kernel: give no "
+                "-u, password or --app with it",
+                EXIT_USAGE,
+            )
+        return _owner_login(args, urls)
     rt = open_runtime(args, app_id=args.app, user=args.user, urls=urls)
     try:
         folder = rt.config.config_dir
@@ -160,4 +196,54 @@ def run(args: argparse.Namespace) -> int:
     finally:
         rt.close()
     emit(result_json, as_json=args.json, text=_describe)
+    return EXIT_OK
+
+
+def _owner_login(args: argparse.Namespace, urls: list[str]) -> int:
+    """``login --owner``: an owner token, checked against the zone, saved."""
+    from buckyos.generated.system_config_rpc import SystemConfigStub
+    from buckyos.runtime import InvalidTokenError, NoPermissionError
+    from buckyos.runtime.security import parse_unverified
+
+    rt = open_runtime(args, app_id=OWNER_APP, user="root", urls=urls)
+    try:
+        folder = rt.config.config_dir
+        if folder is None:
+            raise CliError("no configuration directory: pass --root ZONE_ROOT")
+        token = owner_token(rt, ttl=OWNER_TTL)
+        # One read proves the zone takes it (the right zone, the owner's key) before saving.
+        try:
+            SystemConfigStub(rt.with_token(token)).Get(key="boot/config")
+        except (InvalidTokenError, NoPermissionError) as exc:
+            raise CliError(
+                f"the zone refused a token signed with the owner key of {folder} "
+                f"({exc.text}): is that folder this zone's (--root ZONE_ROOT)?"
+            ) from exc
+        info = parse_unverified(token)
+        store = SessionStore(folder)
+        store.save(
+            Session(
+                app_id=OWNER_APP,
+                user_id=info.sub,
+                zone_did=rt.zone_did,
+                session_token=token,
+                refresh_token=None,
+                urls=tuple(urls),
+                saved_at=int(time.time()),
+                owner=True,
+            )
+        )
+        result: dict[str, Any] = {
+            "user_id": info.sub,
+            "user_type": "owner",
+            "app_id": OWNER_APP,
+            "zone_did": rt.zone_did,
+            "session_file": str(store.path),
+            "expires_at": info.exp,
+            "expires_in": int(info.expires_in(time.time())),
+            "owner": True,
+        }
+    finally:
+        rt.close()
+    emit(result, as_json=args.json, text=_describe)
     return EXIT_OK

@@ -33,7 +33,7 @@ from typing import TypeAlias
 
 from buckyos.runtime import BuckyOSError
 
-from . import call, login, logout, serve, sys_config, token, zone
+from . import call, codegen, login, logout, serve, sys_config, token, user, zone
 from .command import Commands
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
 
@@ -47,9 +47,11 @@ COMMANDS: tuple[Register, ...] = (
     login.register,
     logout.register,
     sys_config.register,
+    user.register,
     call.register,
     token.register,
     serve.register,
+    codegen.register,
 )
 """Every subcommand's ``register``, in the order ``--help`` lists them."""
 

@@ -20,7 +20,16 @@ Later commands read it, refresh the pair when the session token has less than
 :data:`REFRESH_MARGIN` seconds left (under a lock file, so two commands never spend the
 same refresh token: verify-hub would revoke the session), save the new pair, and say
 ``run `buckyos login``` when the file is missing or verify-hub refuses it.  A token in
-``$BUCKYOS_APPCLIENT_SESSION_TOKEN`` takes precedence over the file and is used as is.
+``$BUCKYOS_APPCLIENT_SESSION_TOKEN`` takes precedence over the file and is used as is:
+when it has expired or the zone refuses it the command says so and stops (nothing falls
+back to the key or the session in the configuration directory; unset the variable to use
+them).
+
+**The zone owner.**  ``buckyos login --owner`` saves a session signed with the zone owner's
+key (``user_private_key.pem`` of a configuration directory whose ``node_identity.json``
+names that key as the owner's: what ``zone up`` writes), for the app ``kernel``: the
+whole tree.  It has no refresh token; later commands sign a new one with the same key
+when it nears expiry (:func:`owner_token`).
 """
 
 from __future__ import annotations
@@ -39,11 +48,15 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from .output import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
+    from buckyos.runtime import RPCError
     from buckyos.runtime.program import BuckyOSRuntime
+    from buckyos.runtime.security import Ed25519PrivateKey
 
 __all__ = [
     "DEFAULT_APP",
     "LOGIN_HINT",
+    "OWNER_APP",
+    "OWNER_TTL",
     "REFRESH_MARGIN",
     "SESSION_FILE",
     "Connection",
@@ -52,8 +65,11 @@ __all__ = [
     "add_zone_options",
     "connect",
     "open_runtime",
+    "owner_key",
+    "owner_token",
     "parse_urls",
     "service_url",
+    "service_urls_for",
     "zone_options",
 ]
 
@@ -64,6 +80,11 @@ DEFAULT_APP: Final = "buckycli"
 REFRESH_MARGIN: Final = 60.0
 """Refresh the saved pair when the session token has fewer seconds left than this."""
 LOGIN_HINT: Final = "run `buckyos login`"
+OWNER_APP: Final = "kernel"
+"""The app id of a zone owner's session: the kernel app, which a zone-trusted token
+(the owner's key verified it) takes past the user check, to the whole tree."""
+OWNER_TTL: Final = 900
+"""Seconds an owner token lives (a verify-hub session's lifetime)."""
 
 _T = TypeVar("_T")
 
@@ -124,7 +145,8 @@ def parse_urls(urls: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     return bases, pinned
 
 
-def _service_urls(urls: Sequence[str], apis: Iterable[str]) -> dict[str, str]:
+def service_urls_for(urls: Sequence[str], apis: Iterable[str]) -> dict[str, str]:
+    """``{api: kRPC endpoint URL}`` of ``--url`` values for ``apis`` (and every pin)."""
     bases, pinned = parse_urls(urls)
     found: dict[str, str] = {}
     if bases:
@@ -148,9 +170,11 @@ class Session:
     refresh_token: str | None = field(repr=False)
     urls: tuple[str, ...] = ()
     saved_at: int = 0
+    owner: bool = False
+    """Signed with the zone owner's key (``login --owner``): re-signed, not refreshed."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "app_id": self.app_id,
             "user_id": self.user_id,
             "zone_did": self.zone_did,
@@ -159,6 +183,9 @@ class Session:
             "urls": list(self.urls),
             "saved_at": self.saved_at,
         }
+        if self.owner:
+            data["owner"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: Path) -> Session:
@@ -184,6 +211,7 @@ class Session:
             refresh_token=text("refresh_token", optional=True),
             urls=tuple(urls),
             saved_at=saved_at if isinstance(saved_at, int) else 0,
+            owner=data.get("owner") is True,
         )
 
 
@@ -279,16 +307,18 @@ def open_runtime(
     user: str | None = None,
     urls: Sequence[str] = (),
     apis: Iterable[str] = (),
+    timeout: float | None = None,
 ) -> BuckyOSRuntime:
     """An AppClient runtime on the configuration ``args`` point at (``--root``), with
-    ``urls`` (``--url`` values) pinned for the known services and ``apis``."""
+    ``urls`` (``--url`` values) pinned for the known services and ``apis``; ``timeout``
+    seconds per call (the runtime's 15 s when ``None``)."""
     from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
     from buckyos.generated.verify_hub_rpc import VERIFY_HUB
     from buckyos.runtime import ConfigError
     from buckyos.runtime.program import RuntimeType, init_buckyos_api_runtime
 
     # the known services, pinned to the --url gateway with the apis asked for
-    service_urls = _service_urls(urls, (SYSTEM_CONFIG.api, VERIFY_HUB.api, *apis))
+    service_urls = service_urls_for(urls, (SYSTEM_CONFIG.api, VERIFY_HUB.api, *apis))
     try:
         return init_buckyos_api_runtime(
             app_id,
@@ -297,6 +327,7 @@ def open_runtime(
             config_dir=_config_dir(args.root),
             service_urls=service_urls,
             inprocess=False,
+            timeout=15.0 if timeout is None else timeout,
         )
     except ConfigError as exc:
         raise CliError(
@@ -305,11 +336,43 @@ def open_runtime(
         ) from exc
 
 
+def owner_key(rt: BuckyOSRuntime) -> Ed25519PrivateKey:
+    """The zone owner's private key in the runtime's configuration directory: its
+    ``user_private_key.pem`` when ``node_identity.json`` names that key as the owner's."""
+    from buckyos.runtime.security import public_key_to_jwk
+
+    folder = rt.config.config_dir or "the configuration directory"
+    key, owner = rt.config.user_private_key, rt.config.owner_public_key
+    if key is None or owner is None:
+        missing = "user_private_key.pem" if key is None else "node_identity.json owner_public_key"
+        raise CliError(
+            f"no zone owner key in {folder} ({missing} missing): --owner signs with the key "
+            "`buckyos zone up` wrote; pass --root ZONE_ROOT of a local zone"
+        )
+    if public_key_to_jwk(key.public_key()) != public_key_to_jwk(owner):
+        raise CliError(
+            f"the user key in {folder} is not the zone owner's (node_identity.json "
+            "owner_public_key names another): --owner needs the owner's key; log in as a "
+            "user instead (`buckyos login -u USER`)"
+        )
+    return key
+
+
+def owner_token(rt: BuckyOSRuntime, *, ttl: int = OWNER_TTL) -> str:
+    """A session token of the zone owner for the app ``kernel`` (kid ``root``), signed with
+    :func:`owner_key`: zone-trusted, so it reaches the whole tree."""
+    from buckyos.runtime.security import sign_token
+
+    now = int(time.time())
+    claims = {"sub": "root", "appid": OWNER_APP, "iat": now, "exp": now + ttl}
+    return sign_token(claims, owner_key(rt), kid="root")
+
+
 def service_url(rt: BuckyOSRuntime, api: str, urls: Sequence[str]) -> str:
     """The kRPC endpoint URL of ``api``: a ``--url`` pin, else the zone's public URL."""
     from buckyos.runtime.client import public_endpoint, zone_host
 
-    pinned = _service_urls(urls, (api,))
+    pinned = service_urls_for(urls, (api,))
     if api in pinned:
         return pinned[api]
     if not rt.zone_did:
@@ -349,7 +412,10 @@ class Connection:
             if force and self.session is not None and current != self.session:
                 force = False  # someone else refreshed it already: use theirs
             if force or _expires_in(current.session_token, self.clock()) < REFRESH_MARGIN:
-                current = _refreshed(self.runtime, self.store, current)
+                if current.owner:
+                    current = _resigned(self.runtime, self.store, current)
+                else:
+                    current = _refreshed(self.runtime, self.store, current)
             self.session = current
             self.runtime.set_tokens(
                 current.session_token, current.refresh_token, source=str(self.store.path)
@@ -381,13 +447,14 @@ class Connection:
                 raise
             raise CliError(self._refused(exc)) from exc
 
-    def _refused(self, exc: Exception) -> str:
+    def _refused(self, exc: RPCError) -> str:
+        # exc.text: the runtime's own hint says the same as these, in a program's words
         if self.store is None:
             return (
-                f"{exc} (the token in $BUCKYOS_APPCLIENT_SESSION_TOKEN); renew it, or unset "
-                f"it and {LOGIN_HINT}"
+                f"{exc.text} (the token in $BUCKYOS_APPCLIENT_SESSION_TOKEN; nothing fell back "
+                f"to another identity): renew it, or unset it and {LOGIN_HINT}"
             )
-        return f"the zone refused the saved session ({exc}); {LOGIN_HINT}"
+        return f"the zone refused the saved session ({exc.text}); {LOGIN_HINT}"
 
     def close(self) -> None:
         self.runtime.close()
@@ -407,6 +474,13 @@ def _expires_in(token: str, now: float) -> float:
         return parse_unverified(token).expires_in(now)
     except RPCError:
         return -1.0  # not a readable token: treat it as expired, verify-hub decides
+
+
+def _resigned(rt: BuckyOSRuntime, store: SessionStore, session: Session) -> Session:
+    """A zone owner's session near expiry: a new token signed with the owner key."""
+    fresh = replace(session, session_token=owner_token(rt), saved_at=int(time.time()))
+    store.save(fresh)
+    return fresh
 
 
 def _refreshed(rt: BuckyOSRuntime, store: SessionStore, session: Session) -> Session:
@@ -439,11 +513,16 @@ def _refreshed(rt: BuckyOSRuntime, store: SessionStore, session: Session) -> Ses
 
 
 def connect(
-    args: argparse.Namespace, *, apis: Iterable[str] = (), need_session: bool = True
+    args: argparse.Namespace,
+    *,
+    apis: Iterable[str] = (),
+    need_session: bool = True,
+    timeout: float | None = None,
 ) -> Connection:
     """A runtime for a command: the saved session (refreshed when near expiry), or the
-    token in ``$BUCKYOS_APPCLIENT_SESSION_TOKEN``; without ``need_session`` (a call that
-    needs no token) a missing session is fine."""
+    token in ``$BUCKYOS_APPCLIENT_SESSION_TOKEN`` (an error when it has expired); without
+    ``need_session`` (a call that needs no token) a missing session is fine."""
+    from buckyos.runtime import ConfigError
     from buckyos.runtime.program import APPCLIENT_TOKEN_ENV
 
     given: list[str] = list(args.url or [])
@@ -453,7 +532,7 @@ def connect(
     if not env_token:
         folder = _config_dir(args.root)
         if folder is None:
-            probe = open_runtime(args, app_id=DEFAULT_APP, urls=given, apis=apis)
+            probe = open_runtime(args, app_id=DEFAULT_APP, urls=given, apis=apis, timeout=timeout)
             folder = probe.config.config_dir
             probe.close()
         if folder is not None:
@@ -465,11 +544,16 @@ def connect(
     urls = tuple(given) if given else (session.urls if session is not None else ())
     app_id = session.app_id if session is not None else DEFAULT_APP
     user = session.user_id if session is not None else None
-    rt = open_runtime(args, app_id=app_id, user=user, urls=urls, apis=apis)
+    rt = open_runtime(args, app_id=app_id, user=user, urls=urls, apis=apis, timeout=timeout)
     conn = Connection(rt, urls, store if session is not None else None, session)
     try:
         if session is not None:
             conn.refresh()
+        elif env_token and need_session:
+            try:
+                rt.check_session()  # expired: say so, before anything is sent
+            except ConfigError as exc:
+                raise CliError(f"{exc}; nothing fell back to another identity") from exc
     except BaseException:
         rt.close()
         raise

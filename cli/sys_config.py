@@ -12,14 +12,17 @@ nothing and exit 0.
   K`` works in scripts.
 - ``set KEY VALUE`` (upsert), ``create KEY VALUE`` (fails when it exists), ``delete KEY``,
   ``append KEY VALUE`` (string concatenation), ``set-path KEY /json/pointer VALUE_JSON``
-  (the value is JSON text, checked here first), ``list [KEY]`` (direct children).
+  (the value is JSON text, checked here first), ``list [KEY]`` (direct children; no KEY:
+  the top level, which only the zone owner may read: ``buckyos login --owner``).
 - ``tx ACTIONS_JSON``: ``sys_config_exec_tx``, atomically; ``ACTIONS_JSON`` is
   ``{"<key>": {"action": "create|update|append|set_by_path|remove", "value": "...",
   "all_set": {"/path": value}}}`` (``-`` reads stdin, ``@FILE`` a file);
   ``--main-key KEY --revision N`` makes it fail unless KEY is at revision N.
 
 Errors from system_config come out with upstream's text (``Failed due to reason: key
-exist : K``, ``No permission:No write permission for key: K``) and exit 1.
+exist : K``, ``No permission:No write permission for key: K``) and exit 1; a refusal adds
+what it means for the session (its user and app, the likely cause, what to do).
+``--timeout S`` bounds each call (15 s).  Options may come anywhere among the arguments.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from .argparsing import intermixed
 from .command import Commands
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, print_error
 from .session import connect
@@ -53,7 +57,11 @@ def register(commands: Commands) -> None:
     verbs = commands.group(_NAME, _TEXT)
 
     def add(name: str, help_text: str, epilog: str | None = None) -> argparse.ArgumentParser:
-        return verbs.add(name, run, help_text, zone=True, epilog=epilog)
+        parser = intermixed(verbs.add(name, run, help_text, zone=True, epilog=epilog))
+        parser.add_argument(
+            "--timeout", type=float, default=15.0, metavar="S", help="seconds to wait (15)"
+        )
+        return parser
 
     get = add("get", "print a key's value (exit 1 when the key does not exist)")
     get.add_argument("key", metavar="KEY")
@@ -87,7 +95,9 @@ def register(commands: Commands) -> None:
     set_path.add_argument("value", metavar="VALUE_JSON", help="JSON text, e.g. '\"x\"' or 42")
 
     listing = add("list", "list a key's direct children, one per line")
-    listing.add_argument("key", metavar="KEY", nargs="?", default="", help="the parent ('')")
+    listing.add_argument(
+        "key", metavar="KEY", nargs="?", default="", help="the parent (default: the top level)"
+    )
     listing.add_argument("--json", action="store_true", help="print a JSON array")
 
     tx = add(
@@ -191,7 +201,8 @@ def _do(args: argparse.Namespace, stub: SystemConfigStub, request: Any) -> int:
     elif verb == "set-path":
         stub.SetByJsonPath(key=key, json_path=args.json_path, value=request)
     elif verb == "list":
-        names = list(stub.List(key=key).keys)
+        # The top level is the key "/" on the wire: upstream answers "" with Missing key.
+        names = list(stub.List(key=key or "/").keys)
         if args.json or names:  # no children: no output at all, not an empty line
             emit(names, as_json=args.json, text=lambda n: "\n".join(n))
     elif verb == "tx":
@@ -207,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
 
     verb: str = args.verb
     request: Any = None
+    if not args.timeout > 0:
+        raise CliError("--timeout must be > 0", EXIT_USAGE)
     if verb in ("set", "create", "append"):
         request = _value(args)
     elif verb == "set-path":
@@ -220,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         request = args.value
     elif verb == "tx":
         request = _tx_request(args)
-    with connect(args) as conn:
+    with connect(args, timeout=args.timeout) as conn:
 
         def action(rt: BuckyOSRuntime) -> int:
             return _do(args, SystemConfigStub(rt), request)

@@ -18,17 +18,23 @@
     │   ├── KeyNotExistError          "Key not exist: {s}"
     │   └── ServiceNotValidError      "Service not valid: {s}"
     ├── ConfigError                   the runtime could not find or read its configuration
-    └── ContractError                 a contract (verb table, auth expression) is malformed
+    ├── ContractError                 a contract (verb table, auth expression) is malformed
+    └── KEventError                   kevent (the node's event bus, not kRPC) refused:
+                                      "CODE: detail", ``.code`` INVALID_PATTERN, ...
 
 The texts are upstream's ``RPCErrors`` Display strings (``kRPC/src/lib.rs``), byte for
 byte, because a real BuckyOS client maps them back to kinds by prefix.  Over gRPC every
 kind travels as one status code (``grpc_status``) with the same text as details, so a
 client raises the same class whatever the wire.
+
+A client may add a **hint** to an error it received (:meth:`RPCError.with_hint`: what the
+refusal means for this caller and what to do); ``str(error)`` then reads ``<wire text>;
+<hint>``, while ``text`` stays the wire text, which is all a server ever sends.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 __all__ = [
     "BuckyOSError",
@@ -37,6 +43,7 @@ __all__ = [
     "InternalError",
     "InvalidPasswordError",
     "InvalidTokenError",
+    "KEventError",
     "KeyNotExistError",
     "NoPermissionError",
     "ParseRequestError",
@@ -67,6 +74,71 @@ class ContractError(BuckyOSError):
     """A contract, verb table or auth expression is malformed."""
 
 
+class KEventError(BuckyOSError):
+    """kevent, the node's event bus (not kRPC), refused or failed: upstream's
+    ``KEventError`` (``kevent_client.rs``), whose text is ``CODE: detail``.
+
+    ``code`` is one of :attr:`CODES` (``INVALID_PATTERN``, ``DAEMON_UNAVAILABLE``, ...),
+    or ``""`` when the answer carried none (an HTTP layer's text: then ``text`` is the
+    detail alone); ``status`` is the HTTP status it came with, if any; ``hint`` is client
+    context (what to do), shown by ``str`` after the text and never sent.
+    """
+
+    CODES: ClassVar[tuple[str, ...]] = (
+        "INVALID_EVENTID",
+        "INVALID_PATTERN",
+        "DAEMON_UNAVAILABLE",
+        "TIMER_INVALID_TARGET",
+        "TIMER_NOT_FOUND",
+        "NOT_SUPPORTED",
+        "READER_CLOSED",
+        "INTERNAL",
+    )
+
+    def __init__(
+        self, code: str, detail: str, *, status: int | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+        self.hint = hint
+
+    @classmethod
+    def from_text(cls, text: str, *, status: int | None = None) -> KEventError:
+        """Upstream's ``CODE: detail`` text back to its code (no known code: ``""``)."""
+        code, sep, detail = text.partition(": ")
+        if sep and code in cls.CODES:
+            return cls(code, detail, status=status)
+        return cls("", text, status=status)
+
+    @property
+    def text(self) -> str:
+        """Upstream's text: ``CODE: detail`` (the detail alone without a code)."""
+        return f"{self.code}: {self.detail}" if self.code else self.detail
+
+    @property
+    def retryable(self) -> bool:
+        """Whether another try may succeed (the daemon was unavailable)."""
+        return self.code == "DAEMON_UNAVAILABLE"
+
+    def __str__(self) -> str:
+        return self.text if not self.hint else f"{self.text}; {self.hint}"
+
+    def __repr__(self) -> str:
+        return f"KEventError({self.code!r}, {self.detail!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, KEventError)
+            and other.code == self.code
+            and other.detail == self.detail
+        )
+
+    def __hash__(self) -> int:
+        return hash((KEventError, self.code, self.detail))
+
+
 class RPCError(BuckyOSError):
     """An upstream kRPC error kind.
 
@@ -89,13 +161,28 @@ class RPCError(BuckyOSError):
         if retryable is not None:
             cls.retryable = retryable
 
+    hint: str | None = None
+    """Client-side context added to a received error (never sent): see :meth:`with_hint`."""
+
     def __init__(self, detail: str = "") -> None:
         self.detail = detail
         super().__init__(self.text)
 
     @property
     def text(self) -> str:
+        """The exact wire text (``prefix + detail``), whatever hint was added."""
         return f"{self.prefix}{self.detail}"
+
+    def __str__(self) -> str:
+        return self.text if not self.hint else f"{self.text}; {self.hint}"
+
+    def with_hint(self, hint: str | None) -> Self:
+        """Add what this error means for the caller and what to do (``str`` shows it after
+        the wire text; ``text`` is unchanged); a second hint does not replace the first.
+        Returns ``self``, to ``raise err.with_hint(...)``."""
+        if hint and not self.hint:
+            self.hint = hint
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.detail!r})"

@@ -1,6 +1,9 @@
 """How a program logs in: its login JWT, the login flow with retries, password login.
 
-Login per type (upstream ``login_once``): a token from the environment is used as is;
+Login per type (upstream ``login_once``): a token from the environment is used as is
+(one that has expired, or that the zone refuses, is an error saying so: the runtime never
+falls back to the key in its configuration, another identity, unless built with
+``token_fallback=True``);
 otherwise an AppClient with a user key signs a user login JWT (no kid) and any other
 runtime with a device key signs a service login JWT (kid = device name).  The token's
 ``appid`` must be this runtime's app id.  Then ``boot/config`` is read; services also
@@ -24,14 +27,23 @@ from typing import Any, Final, Protocol
 from buckyos.generated import system_config_pb2 as sc, verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG_GET
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB_LOGIN_BY_JWT
-from buckyos.runtime.errors import ConfigError, NoPermissionError, ReasonError, RPCError
+from buckyos.runtime.errors import (
+    ConfigError,
+    InvalidTokenError,
+    NoPermissionError,
+    ReasonError,
+    RPCError,
+    TokenExpiredError,
+)
 from buckyos.runtime.program.config import RuntimeConfig, RuntimeType
 from buckyos.runtime.program.flow import Flow, Pause, call
+from buckyos.runtime.program.refusals import given_token, token_hint
 from buckyos.runtime.program.trust import load_rbac, trust_device_doc
 from buckyos.runtime.security.passwords import password_hash, password_proof
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.session_token import SessionToken, parse_unverified
 from buckyos.runtime.security.token_signing import make_service_login_jwt, make_user_login_jwt
+from buckyos.runtime.security.token_verifier import is_expiry_error
 from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.wire.jsontext import json_object
 
@@ -139,6 +151,9 @@ class LoginHost(Protocol):
     @property
     def trust_keys(self) -> TrustKeyStore: ...
 
+    @property
+    def token_fallback(self) -> bool: ...
+
     user_id: str | None
     zone_did: str | None
     zone_config: Mapping[str, Any] | None
@@ -149,6 +164,8 @@ class LoginHost(Protocol):
     def set_tokens(self, session: str | None, refresh: str | None, *, source: str) -> None: ...
 
     def sign_login_jwt(self) -> str: ...
+
+    def check_session(self) -> None: ...
 
     def refresh_trust_keys(self) -> None: ...
 
@@ -216,6 +233,7 @@ def _prepare(host: LoginHost, tokens: SessionPair) -> tuple[SessionToken, bool]:
             f"{host.runtime_type.value} needs this device's config: node_identity.json "
             "device_name, or BUCKYOS_THIS_DEVICE, or pass device="
         )
+    host.check_session()  # a given token that has expired: an error (or the fallback)
     token = tokens.session
     if token is None:
         token = host.sign_login_jwt()
@@ -297,6 +315,32 @@ def _finish(
 
 def _login_once(host: LoginHost, tokens: SessionPair) -> Flow[None]:
     claims, trade = _prepare(host, tokens)
+    source = tokens.source
+    if given_token(source) is None:
+        yield from _login_with(host, claims, trade)
+        return
+    try:
+        yield from _login_with(host, claims, trade)
+    except RPCError as exc:
+        # A given token the zone refused: verify-hub's trade (any refusal) or a read
+        # (its token refused).  Say so; fall back to our own key only when asked to.
+        token_refused = isinstance(exc, (InvalidTokenError, TokenExpiredError))
+        if not (token_refused or (trade and not exc.retryable)):
+            raise
+        if not host.token_fallback:
+            expired = is_expiry_error(exc) or claims.expires_in(host.clock()) <= 0
+            raise exc.with_hint(token_hint(source, claims.exp, host.clock(), expired)) from None
+        _log.warning(
+            "%s was refused (%s); token_fallback: logging in with the configuration's key",
+            source,
+            exc,
+        )
+        tokens.set(host.sign_login_jwt(), None, "self-signed")
+        claims, trade = _prepare(host, tokens)
+        yield from _login_with(host, claims, trade)
+
+
+def _login_with(host: LoginHost, claims: SessionToken, trade: bool) -> Flow[None]:
     if trade:
         pair = yield from call(VERIFY_HUB_LOGIN_BY_JWT, vh.LoginByJwtRequest(jwt=claims.token))
         host.set_tokens(pair.session_token, pair.refresh_token, source="verify-hub")

@@ -32,7 +32,13 @@ from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemCon
 from buckyos.generated.verify_hub_rpc import AsyncVerifyHubStub, VerifyHubStub
 from buckyos.runtime.client.routing import Router
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
-from buckyos.runtime.errors import ConfigError
+from buckyos.runtime.errors import (
+    ConfigError,
+    InvalidTokenError,
+    NoPermissionError,
+    RPCError,
+    TokenExpiredError,
+)
 from buckyos.runtime.program.config import RuntimeConfig, RuntimeType, load_config
 from buckyos.runtime.program.flow import adrive, drive
 from buckyos.runtime.program.keepalive import KeepAlive, RuntimeHealth
@@ -46,12 +52,18 @@ from buckyos.runtime.program.login import (
     sign_login_jwt,
 )
 from buckyos.runtime.program.paths import app_folder, settings_path, sys_config_path
+from buckyos.runtime.program.refusals import (
+    expired_message,
+    given_token,
+    permission_hint,
+    token_hint,
+)
 from buckyos.runtime.program.routes import SYSTEM_CONFIG_PORT, ServiceRoutes
 from buckyos.runtime.program.trust import trust_from_boot, trust_from_config
 from buckyos.runtime.security.passwords import password_hash, password_proof
 from buckyos.runtime.security.rbac import RbacEnforcer
-from buckyos.runtime.security.session_token import SessionToken
-from buckyos.runtime.security.token_verifier import TokenVerifier
+from buckyos.runtime.security.session_token import SessionToken, parse_unverified
+from buckyos.runtime.security.token_verifier import TokenVerifier, is_expiry_error
 from buckyos.runtime.security.trust_keys import TrustKeyStore
 
 __all__ = [
@@ -78,6 +90,12 @@ class BuckyOSRuntime:
 
     Build it with :func:`init_buckyos_api_runtime` (which reads the configuration) or
     directly from a :class:`~buckyos.runtime.program.config.RuntimeConfig`.
+
+    A session token the program is **given** (the environment's, e.g.
+    ``$BUCKYOS_APPCLIENT_SESSION_TOKEN``, or ``session_token=``) is its identity: when it
+    has expired or the zone refuses it, calls and :meth:`login` fail saying so, and nothing
+    signs in as another identity with a key of the configuration (the user key an
+    AppClient's folder may hold).  ``token_fallback=True`` asks for that fallback.
     """
 
     def __init__(
@@ -94,6 +112,7 @@ class BuckyOSRuntime:
         info_ttl: float = 10.0,
         login_retry: RetryPolicy = LOGIN_RETRY,
         clock: Callable[[], float] = time.time,
+        token_fallback: bool = False,
     ) -> None:
         if prefer not in (None, "krpc", "grpc"):
             raise ConfigError(f"prefer must be 'krpc', 'grpc' or None, got {prefer!r}")
@@ -114,7 +133,14 @@ class BuckyOSRuntime:
         self.rbac: RbacEnforcer | None = None
         self.service_ports: dict[str, int] = {}
         self.start_time = int(clock())
+        self.token_fallback = token_fallback
         self._tokens = SessionPair(config.session_token, config.sources.get("session_token", ""))
+        # The given token's (source, subject): no self-signed token replaces it with
+        # another subject unless token_fallback (see the class docstring).
+        self._given: tuple[str, str | None] | None = None
+        if config.session_token is not None and given_token(self._tokens.source) is not None:
+            info = self._tokens.parsed()
+            self._given = (self._tokens.source, info.sub if info is not None else None)
         self._routes = ServiceRoutes(
             self,
             service_urls=service_urls,
@@ -178,7 +204,7 @@ class BuckyOSRuntime:
             return self._tokens.session
         try:
             fresh = self.sign_login_jwt()
-        except ConfigError:
+        except ConfigError:  # no key, or it is another identity's than a given token's
             return self._tokens.session
         self._tokens.set(fresh, self._tokens.refresh, "self-signed")
         return fresh
@@ -230,13 +256,47 @@ class BuckyOSRuntime:
     def invoke(
         self, method: MethodDescriptor[ReqT, RespT], request: ReqT, *, timeout: float | None = None
     ) -> RespT:
-        """Call one verb on the best route for its api (see the module docstring)."""
-        return self._router.invoke(method, request, timeout=timeout)
+        """Call one verb on the best route for its api (see the module docstring).  A
+        refusal comes back with a hint of what it means here (:meth:`explain`)."""
+        try:
+            return self._router.invoke(method, request, timeout=timeout)
+        except RPCError as exc:
+            raise self.explain(exc, method, request) from None
 
     async def ainvoke(
         self, method: MethodDescriptor[ReqT, RespT], request: ReqT, *, timeout: float | None = None
     ) -> RespT:
-        return await self._router.ainvoke(method, request, timeout=timeout)
+        try:
+            return await self._router.ainvoke(method, request, timeout=timeout)
+        except RPCError as exc:
+            raise self.explain(exc, method, request) from None
+
+    def explain(
+        self, error: RPCError, method: MethodDescriptor[Any, Any], request: Any
+    ) -> RPCError:
+        """``error`` with a hint (:meth:`RPCError.with_hint`; its wire text unchanged): a
+        refused given token names where it came from and what to do; ``No permission``
+        names the key, this session's user and app and the likely cause."""
+        if isinstance(error, (InvalidTokenError, TokenExpiredError)):
+            info = self._tokens.parsed()
+            now = self.clock()
+            expired = is_expiry_error(error) or (info is not None and info.expires_in(now) <= 0)
+            exp = info.exp if info is not None else None
+            return error.with_hint(token_hint(self._tokens.source, exp, now, expired))
+        if isinstance(error, NoPermissionError):
+            info = self._tokens.parsed()
+            key = getattr(request, "key", None)
+            return error.with_hint(
+                permission_hint(
+                    method.api,
+                    method.krpc,
+                    key if isinstance(key, str) else None,
+                    error.detail,
+                    info.sub if info is not None else None,
+                    info.app_id if info is not None else None,
+                )
+            )
+        return error
 
     def with_token(self, token: str | None) -> Router:
         """An invoker on the same routes that carries ``token`` (for ``req.subcall``)."""
@@ -251,8 +311,39 @@ class BuckyOSRuntime:
 
     def sign_login_jwt(self) -> str:
         """A fresh self-signed login JWT: the user key for an AppClient that has one,
-        else the device key (upstream ``create_local_login_jwt``)."""
-        return sign_login_jwt(self)
+        else the device key (upstream ``create_local_login_jwt``).  A ``ConfigError`` when
+        that would replace a given token's identity with another (unless
+        ``token_fallback``)."""
+        token = sign_login_jwt(self)
+        if self._given is not None and not self.token_fallback:
+            source, subject = self._given
+            signed = parse_unverified(token).sub
+            if signed != subject:
+                where, fix = given_token(source) or ("the given session token", "renew it")
+                raise ConfigError(
+                    f"{where} is a session of {subject!r}: this runtime does not switch to "
+                    f"{signed!r} (the key in {self.config.config_dir or 'its configuration'}) "
+                    f"on its own; {fix}, or pass token_fallback=True to fall back to that key"
+                )
+        return token
+
+    def check_session(self) -> None:
+        """Refuse a given session token (environment, ``session_token=``) that has expired,
+        before any call: a ``ConfigError`` ``the session token in $X expired at ...; log in
+        again or unset X``.  With ``token_fallback`` a self-signed token replaces it."""
+        given = self._given
+        info = self._tokens.parsed()
+        if given is None or self._tokens.source != given[0] or info is None:
+            return
+        now = self.clock()
+        if info.expires_in(now) > 0:
+            return
+        if not self.token_fallback:
+            raise ConfigError(expired_message(given[0], info.exp, now))
+        _log.warning(
+            "%s expired; token_fallback: signing in with the configuration's key", given[0]
+        )
+        self._tokens.set(self.sign_login_jwt(), None, "self-signed")
 
     def login(self) -> None:
         """Log in (:mod:`~buckyos.runtime.program.login`); retried on retryable errors
@@ -271,6 +362,7 @@ class BuckyOSRuntime:
         request = password_request(self, username, password, app_instance_id)
         # No token on this call: a password login must not carry an old session.
         result = VerifyHubStub(self.with_token(None)).LoginByPassword(request)
+        self._given = None  # an identity asked for: no longer the given token's
         return password_done(self, result)
 
     async def alogin_by_password(
@@ -279,6 +371,7 @@ class BuckyOSRuntime:
         """The asyncio twin of :meth:`login_by_password`."""
         request = password_request(self, username, password, app_instance_id)
         result = await AsyncVerifyHubStub(self.with_token(None)).LoginByPassword(request)
+        self._given = None
         return password_done(self, result)
 
     def refresh_trust_keys(self) -> None:
@@ -377,6 +470,7 @@ def init_buckyos_api_runtime(
     dead_for: float = 10.0,
     info_ttl: float = 10.0,
     login_retry: RetryPolicy = LOGIN_RETRY,
+    token_fallback: bool = False,
     **explicit: Any,
 ) -> BuckyOSRuntime:
     """Read the configuration and build a runtime (upstream ``init_buckyos_api_runtime``).
@@ -385,6 +479,10 @@ def init_buckyos_api_runtime(
     load_config` (``zone_did=``, ``device=``, ``device_private_key=``,
     ``session_token=``, ``config_dir=``, ``root=``, ``environ=``...).  Fails when a
     runtime is already registered, as upstream does.
+
+    ``token_fallback=True``: when the session token the environment gives (e.g.
+    ``$BUCKYOS_APPCLIENT_SESSION_TOKEN``) has expired or is refused, log in with the key
+    of the configuration instead (by default that is an error, never a silent switch).
     """
     if _current is not None:
         raise ConfigError(
@@ -402,6 +500,7 @@ def init_buckyos_api_runtime(
         dead_for=dead_for,
         info_ttl=info_ttl,
         login_retry=login_retry,
+        token_fallback=token_fallback,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,10 @@ import grpc.aio
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
-from buckyos.runtime.errors import RPCError, error_from_grpc
+from buckyos.runtime.errors import ConfigError, RPCError, error_from_grpc
 from buckyos.runtime.transport import Method, Transport
 
-__all__ = ["DEFAULT_TIMEOUT", "GrpcTransport", "error_from_rpc_error"]
+__all__ = ["DEFAULT_TIMEOUT", "GrpcTransport", "error_from_rpc_error", "grpc_target"]
 
 
 DEFAULT_TIMEOUT = 15.0
@@ -39,6 +40,24 @@ def error_from_rpc_error(exc: grpc.RpcError) -> RPCError:
     details = exc.details() if callable(getattr(exc, "details", None)) else None
     name = code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
     return error_from_grpc(name, details)
+
+
+def grpc_target(address: str) -> str:
+    """The grpc target of an endpoint: ``grpc://host:port`` (the URL form ``service_urls``
+    takes) becomes ``host:port``; a bare ``host:port`` or another grpc target
+    (``dns:///host:port``, ``unix:/path``) is kept.  An http(s) URL is a ``ConfigError``:
+    that is a kRPC endpoint."""
+    parts = urllib.parse.urlsplit(address) if "://" in address else None
+    if parts is None or parts.scheme not in ("grpc", "http", "https"):
+        return address
+    if parts.scheme != "grpc":
+        raise ConfigError(
+            f"{address!r} is a kRPC URL, not a gRPC endpoint: give grpc://host:port (or "
+            "host:port), or call it with KrpcTransport"
+        )
+    if not parts.netloc or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ConfigError(f"gRPC endpoint {address!r}: expected grpc://host:port")
+    return parts.netloc
 
 
 def _codec(method: MethodDescriptor[Any, Any]) -> dict[str, Any]:
@@ -61,8 +80,9 @@ class _AioChannel:
 class GrpcTransport(Transport):
     """Sync (``invoke``) and async (``ainvoke``) gRPC client of one server.
 
-    ``target`` is a grpc target (``127.0.0.1:3201``); ``credentials`` makes the channels
-    secure.  ``token`` and ``trace_id`` are plain attributes (set ``transport.token`` to
+    ``target`` is ``grpc://127.0.0.1:3201`` (the URL form ``service_urls`` takes) or a
+    grpc target (``127.0.0.1:3201``, see :func:`grpc_target`); ``credentials`` makes the
+    channels secure.  ``token`` and ``trace_id`` are plain attributes (set ``transport.token`` to
     renew).
     Close with :meth:`close` / :meth:`aclose` or use it as a context manager.
     """
@@ -77,7 +97,7 @@ class GrpcTransport(Transport):
         options: Sequence[tuple[str, Any]] = (),
         credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
-        self.target = target
+        self.target = grpc_target(target)
         self.timeout = timeout
         self._options = list(options)
         self._credentials = credentials

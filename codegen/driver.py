@@ -215,8 +215,16 @@ def _format(scratch: Path, outputs: dict[str, bytes]) -> None:
         ],
         check=False,
         cwd=scratch,
+        capture_output=True,
     )
-    subprocess.run([*ruff, "format", *config, "--quiet", *map(str, files)], check=True, cwd=scratch)
+    formatted = subprocess.run(
+        [*ruff, "format", *config, "--quiet", *map(str, files)],
+        check=False,
+        cwd=scratch,
+        capture_output=True,
+    )
+    if formatted.returncode != 0:
+        return  # a ruff that does not run (no binary beside it): keep the plugin's text
     for rel, path in zip(names, files, strict=True):
         outputs[rel] = path.read_bytes()
 

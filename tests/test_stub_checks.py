@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import empty_pb2
@@ -74,12 +75,15 @@ def test_the_contracts_mark_what_upstream_refuses_as_missing() -> None:
     )
     assert KITCHEN_SINK_ECHO.required == ("owner", "name")
     assert SYSTEM_CONFIG_SET.spec()["required"] == ["key", "value"]
+
     # Nested messages carry the option too (for the services and later checks).
-    for message, name in ((sc.TxAction, "action"), (sc.MainKey, "revision")):
-        options = message.DESCRIPTOR.fields_by_name[name].GetOptions()
-        assert options.Extensions[options_pb2.field].required is True
-    options = sc.TxAction.DESCRIPTOR.fields_by_name["value"].GetOptions()
-    assert options.Extensions[options_pb2.field].required is False
+    def rules(message: Any, name: str) -> Any:
+        extensions: Any = message.DESCRIPTOR.fields_by_name[name].GetOptions().Extensions
+        return extensions[options_pb2.field]
+
+    assert rules(sc.TxAction, "action").required is True
+    assert rules(sc.MainKey, "revision").required is True
+    assert rules(sc.TxAction, "value").required is False
 
 
 def test_sync_stub_refuses_a_missing_or_mistyped_value_before_sending() -> None:

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from .command import Commands
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, print_error
+from .zone_keys import add_keys_verb
 
 __all__ = ["DEFAULT_ROOT", "ROOT_ENV", "default_root", "register", "run"]
 
@@ -85,6 +86,7 @@ def register(commands: Commands) -> None:
     )
     status.add_argument("--root", type=Path, metavar="DIR", help=root_help)
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    add_keys_verb(verbs, root_help, Path)
 
 
 def _up_text(data: dict[str, Any]) -> str:

@@ -8,8 +8,13 @@ Conventions every subcommand follows (and its tests check):
 - **Errors** are one line on stderr, ``buckyos <command>: error: <what was wrong>;
   <what to do>``.  A :class:`~buckyos.runtime.errors.BuckyOSError` (an RPC error, a bad
   config, a bad contract) never prints a traceback, nor does
-  :class:`~buckyos.cli.output.CliError`; ``--debug`` adds the traceback and debug logs.
-  Anything else is a bug and keeps its traceback.
+  :class:`~buckyos.cli.output.CliError`, an ``OSError`` (a file it cannot read or write)
+  or an interruption; ``--debug`` adds the traceback and debug logs.  Anything else is a
+  bug and keeps its traceback.
+- **Stopping**: Ctrl-C (SIGINT) or SIGTERM interrupts a command (``interrupted``, exit
+  130 or 143); a command that stops gracefully (``serve``) exits at once on a second one,
+  and does not wait for a handler's thread more than its grace period
+  (:func:`~buckyos.runtime.server.process_stop`).
 - **Output**: data on stdout, logs and errors on stderr; a command that prints data
   takes ``--json`` and then prints it as JSON (one value per line, see
   :func:`~buckyos.cli.output.emit`).
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -87,13 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``buckyos`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    debug: bool = args.debug
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        return _EXIT_INTERRUPTED
     name: str = args.command_name
+    from buckyos.runtime.server import process_stop
+
+    with process_stop(f"{PROG} {name}") as stop:
+        return stop.exit(_run(args, name))
+
+
+def _run(args: argparse.Namespace, name: str) -> int:
+    """The command's exit code; a failure is one line on stderr (see the module)."""
+    debug: bool = args.debug
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -109,9 +126,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print_error(f"{exc}", command=name)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print_error("interrupted", command=name)
-        return _EXIT_INTERRUPTED
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        print_error(_os_error(exc), command=name)
+        return EXIT_ERROR
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        print_error(f"interrupted{by}", command=name)
+        return 128 + signum
+
+
+def _os_error(exc: OSError) -> str:
+    """A file or system error a command did not explain itself, in one line."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename:
+        return f"{exc.filename}: {what}; check that path and its permissions"
+    return f"{what} ({type(exc).__name__}); --debug shows where it happened"
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m buckyos.cli.main

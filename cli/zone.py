@@ -12,9 +12,16 @@ ROOT defaults to ``$BUCKYOS_ZONE_ROOT``, else ``./.buckyos-zone``.  Ports: upstr
 (3200/3201, 3300/3301, 3180) by default, ``--ports auto`` for free ones, or
 ``--ports gateway=8080,verify_hub=0`` (0 picks a free one).
 
-Exit codes: ``up``/``down`` 0 done, 1 refused (already running, a port in use, a
-half-written root, a service that would not start, no zone to stop), 2 a malformed
-``--ports``; ``status`` 0 when every service runs, 1 when none is known or one died.
+Exit codes: ``up``/``down`` 0 done, 1 refused (already running or starting, a port in
+use, a half-written root, a folder it cannot write, a service that would not start, no
+zone to stop), 2 a malformed ``--ports`` or an empty ``--root``; ``status`` 0 when every
+service runs, 1 when none is known or one died.
+
+``up`` records each service (its pid, in ``ROOT/run/zone.json``) as soon as its process
+exists, before starting the next.  Interrupted (Ctrl-C, SIGTERM, SIGHUP) or failing, it
+stops every process it started, removes the run file and exits 130 (SIGINT), 143
+(SIGTERM) or 129 (SIGHUP) after an interruption; further signals during that stop are
+ignored (it takes at most a few seconds per service).
 """
 
 from __future__ import annotations
@@ -39,6 +46,16 @@ def default_root() -> Path:
     return Path(os.environ.get(ROOT_ENV, "").strip() or DEFAULT_ROOT)
 
 
+def _root_arg(text: str) -> Path:
+    """``--root DIR``: an empty one would be the current folder, which is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty folder name would put the zone in the current folder; give a "
+            f"folder, e.g. --root ./zone (or leave --root out for ./{DEFAULT_ROOT})"
+        )
+    return Path(text)
+
+
 _UP = """create (once) and start the zone
 
 Create the zone under ROOT (first time only), start its three services as
@@ -58,8 +75,8 @@ def register(commands: Commands) -> None:
     )
     root_help = f"the zone's folder (${ROOT_ENV}, else ./{DEFAULT_ROOT})"
 
-    up = verbs.add("up", run, _UP, epilog=_UP_EXAMPLES)
-    up.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    up = verbs.add("up", run, _UP, epilog=_UP_EXAMPLES, extra="server")
+    up.add_argument("--root", type=_root_arg, metavar="DIR", help=root_help)
     up.add_argument(
         "--ports",
         metavar="auto|NAME=PORT,...",
@@ -77,16 +94,16 @@ def register(commands: Commands) -> None:
     up.add_argument("--json", action="store_true", help="print one JSON object")
 
     down = verbs.add("down", run, "stop the zone\n\nStop the zone's services.")
-    down.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    down.add_argument("--root", type=_root_arg, metavar="DIR", help=root_help)
 
     status = verbs.add(
         "status",
         run,
         "is the zone running?\n\nShow the zone's services; exit 0 when all run, 1 otherwise.",
     )
-    status.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    status.add_argument("--root", type=_root_arg, metavar="DIR", help=root_help)
     status.add_argument("--json", action="store_true", help="print one JSON object")
-    add_keys_verb(verbs, root_help, Path)
+    add_keys_verb(verbs, root_help, _root_arg)
 
 
 def _up_text(data: dict[str, Any]) -> str:
@@ -118,7 +135,19 @@ def _up(args: argparse.Namespace, root: Path) -> int:
     for app in apps:
         if not app or any(ch.isspace() or ch in ",/" for ch in app):
             raise CliError(f"--app {app!r} is not an app id", EXIT_USAGE)
-    info = zone_up(root, ports=ports, apps=apps)
+    from buckyos.services.zone import Interrupted
+
+    try:
+        info = zone_up(root, ports=ports, apps=apps)
+    except Interrupted as exc:
+        what = (
+            f"stopped what it had started ({', '.join(exc.stopped)})"
+            if exc.stopped
+            else ("nothing had been started")
+        )
+        raise CliError(
+            f"interrupted by {exc.signame}: {what}; nothing of the zone runs", 128 + exc.signum
+        ) from None
     emit(info.to_json(), as_json=args.json, text=_up_text)
     return EXIT_OK
 
@@ -136,12 +165,19 @@ def _down(root: Path) -> int:
     return EXIT_OK
 
 
+_STATES = {
+    "starting": "starting (a `buckyos zone up` is at work)",
+    "interrupted": "left half-started by an interrupted `buckyos zone up`",
+}
+
+
 def _status_text(data: dict[str, Any]) -> str:
-    head = "running" if data["running"] else "not running"
+    head = "running" if data["running"] else _STATES.get(data.get("state", ""), "not running")
     lines = [f"zone at {data['root']}: {head}"]
     for name, service in data["services"].items():
         state = "up" if service["alive"] else "DEAD"
-        lines.append(f"  {name:<14} {state:<4} pid {service['pid']}  {service.get('krpc_url', '')}")
+        where = "(not in the run file)" if service.get("stray") else service.get("krpc_url", "")
+        lines.append(f"  {name:<14} {state:<4} pid {service['pid']}  {where}")
     return "\n".join(lines)
 
 
@@ -154,8 +190,21 @@ def _status(args: argparse.Namespace, root: Path) -> int:
     if data["running"]:
         return EXIT_OK
     where = data["root"]
+    alive = [name for name, service in data["services"].items() if service["alive"]]
     if not data["services"]:
         message = f"no zone is running at {where}; start it with `buckyos zone up --root {where}`"
+    elif data.get("state") == "starting":
+        message = f"the zone at {where} is still starting; ask again in a moment"
+    elif data.get("state") == "interrupted" and alive:
+        message = (
+            f"`buckyos zone up` was interrupted at {where} and left {', '.join(alive)} "
+            f"running; stop it with `buckyos zone down --root {where}`"
+        )
+    elif data.get("state") == "interrupted":
+        message = (
+            f"no zone is running at {where} (an interrupted `buckyos zone up` left its run "
+            f"file); start it with `buckyos zone up --root {where}`"
+        )
     else:
         dead = [name for name, service in data["services"].items() if not service["alive"]]
         message = (

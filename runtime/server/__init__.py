@@ -11,7 +11,8 @@ module on first use, so that building a ``Binding`` does not load uvicorn::
     asgi_server  AsgiServer (uvicorn for any ASGI app)
     krpc_server  KrpcApp, the kRPC ASGI app, and its body limit
     http_limits / grpc_server   HttpLimits, GrpcLimits
-    process      a service's main: run_service, run_async, stop_signals, print_ready
+    process      a service's main: run_service, run_async, stop_signals, print_ready,
+                 process_stop (a second stop signal exits at once), StopSignal
 
 The function ``serve`` is ``buckyos.runtime.serve``: here ``serve`` names the module
 ``buckyos.runtime.server.serve``, and a facade name never shadows one of its modules.
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
         EXIT_CONFIG as EXIT_CONFIG,
         EXIT_LISTEN as EXIT_LISTEN,
         EXIT_OK as EXIT_OK,
+        StopSignal as StopSignal,
         print_ready as print_ready,
+        process_stop as process_stop,
         run_async as run_async,
         run_service as run_service,
         stop_signals as stop_signals,
@@ -72,7 +75,8 @@ _LAZY: Final = lazy_table(
         ".http_limits": "HttpLimits",
         ".krpc_server": "MAX_BODY KrpcApp",
         ".process": (
-            "EXIT_CONFIG EXIT_LISTEN EXIT_OK print_ready run_async run_service stop_signals"
+            "EXIT_CONFIG EXIT_LISTEN EXIT_OK StopSignal print_ready process_stop run_async "
+            "run_service stop_signals"
         ),
         ".request": "Caller Request",
         ".listeners": (

@@ -25,6 +25,7 @@ from typing import Any, Final, TypedDict, Unpack
 
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.server.asgi_server import AsgiServer
+from buckyos.runtime.server.drain import Draining
 from buckyos.runtime.server.http_limits import HttpLimits
 from buckyos.runtime.server.listeners import (
     GrpcListener,
@@ -183,7 +184,9 @@ async def serving(
     :class:`ServerInfo`) is filled with the bound ports and yielded.  ``register=False``
     keeps the dispatcher out of the in-process registry (a second instance of an api in
     one process, as tests of failover need).  On exit the in-process registration goes
-    first, then every listener stops together, giving calls in flight ``grace`` seconds.
+    first, then every listener stops together, giving calls in flight ``grace`` seconds:
+    the ones still running at 80% of it are cut short and answered
+    ``ServiceNotValidError`` (:mod:`~buckyos.runtime.server.drain`).
     """
     chosen = _listeners(listeners, krpc_port, grpc_port)
     info = info if info is not None else ServerInfo()
@@ -191,9 +194,10 @@ async def serving(
     info.apis = tuple(service.api for service in dispatcher.services())
     running: list[Started] = []
     registered = False
+    draining = Draining(dispatcher)  # what the listeners call: it can end calls in flight
     try:
         for listener in chosen:
-            started = await listener.start(dispatcher, host, log_level=log_level, grace=grace)
+            started = await listener.start(draining, host, log_level=log_level, grace=grace)
             running.append(started)
             info._bound(listener, started)
         if register:
@@ -211,7 +215,12 @@ async def serving(
         if registered:
             registry.unregister(dispatcher)
         if running:
-            await asyncio.gather(*(started.stop() for started in running))
+            cut = asyncio.ensure_future(draining.drain(grace))
+            try:
+                await asyncio.gather(*(started.stop() for started in running))
+            finally:
+                cut.cancel()
+                await asyncio.wait((cut,))
 
 
 class ServeOptions(TypedDict, total=False):

@@ -71,7 +71,7 @@ FACADE_API: dict[str, set[str]] = {
         "unregister_listener",
         "MAX_BODY", "KrpcApp", "GrpcLimits", "HttpLimits",
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",
-        "stop_signals",
+        "stop_signals", "process_stop", "StopSignal",
     },
     "program": {
         "APPCLIENT_TOKEN_ENV", "DeviceConfig", "RuntimeConfig", "RuntimeType",

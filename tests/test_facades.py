@@ -36,6 +36,11 @@ FACADE_API: dict[str, set[str]] = {
         "decode_params", "decode_result", "encode_params", "encode_result", "json_type_name",
         "json_object",
         "dumps", "dumps_text", "loads", "loads_strict",
+        # kevent: names, patterns, the Event JSON and the stream's frames
+        "KEVENT_HTTP_STATUS", "KEVENT_PORT", "MAX_EVENT_DATA_BYTES", "AckFrame", "ErrorFrame",
+        "EventFrame", "KEvent", "KEventFrame", "KeepaliveFrame", "check_publish",
+        "check_stream_patterns", "encode_frame", "match_pattern", "match_patterns",
+        "normalize_patterns", "parse_frame", "validate_eventid", "validate_pattern",
     },
     "security": {
         # keys
@@ -61,6 +66,9 @@ FACADE_API: dict[str, set[str]] = {
         "public_endpoint", "zone_host", "Router",
         # a wire of one's own: transports by endpoint kind
         "TransportFactory", "TransportSettings", "register_transport", "unregister_transport",
+        # kevent, the node's event bus
+        "AsyncKEventClient", "AsyncKEventSubscription", "KEvent", "KEventClient", "KEventError",
+        "KEventReconnect", "KEventSubscription", "TokenSource",
     },
     "server": {
         "Authorizer", "DEFAULT_TIMEOUT", "Binding", "Caller", "Request", "SessionStore",

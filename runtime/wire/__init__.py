@@ -8,6 +8,8 @@ module on first use::
     dispatch   CallInfo and the Dispatcher interface every server wire calls
     events     Event, what a binder event carries
     jsonmap    messages to upstream's kRPC JSON and back
+    kevent     kevent's event ids and patterns (checks, matching), the Event JSON (KEvent)
+               and the HTTP stream's frames, for its clients and servers
     jsontext   strict JSON text (dumps/loads bytes, dumps_text/loads_strict str), a JSON
                object read with one error text (json_object)
 
@@ -56,6 +58,26 @@ if TYPE_CHECKING:
         loads as loads,
         loads_strict as loads_strict,
     )
+    from buckyos.runtime.wire.kevent import (
+        KEVENT_HTTP_STATUS as KEVENT_HTTP_STATUS,
+        KEVENT_PORT as KEVENT_PORT,
+        MAX_EVENT_DATA_BYTES as MAX_EVENT_DATA_BYTES,
+        AckFrame as AckFrame,
+        ErrorFrame as ErrorFrame,
+        EventFrame as EventFrame,
+        KeepaliveFrame as KeepaliveFrame,
+        KEvent as KEvent,
+        KEventFrame as KEventFrame,
+        check_publish as check_publish,
+        check_stream_patterns as check_stream_patterns,
+        encode_frame as encode_frame,
+        match_pattern as match_pattern,
+        match_patterns as match_patterns,
+        normalize_patterns as normalize_patterns,
+        parse_frame as parse_frame,
+        validate_eventid as validate_eventid,
+        validate_pattern as validate_pattern,
+    )
 
 # module -> the names it lends the facade, loaded on first use (PEP 562)
 _LAZY: Final = lazy_table(
@@ -68,6 +90,12 @@ _LAZY: Final = lazy_table(
         ".events": "Event",
         ".jsonmap": "decode_params decode_result encode_params encode_result",
         ".jsontext": "dumps dumps_text json_object json_type_name loads loads_strict",
+        ".kevent": (
+            "KEVENT_HTTP_STATUS KEVENT_PORT MAX_EVENT_DATA_BYTES AckFrame ErrorFrame EventFrame "
+            "KEvent KEventFrame KeepaliveFrame check_publish check_stream_patterns encode_frame "
+            "match_pattern match_patterns normalize_patterns parse_frame validate_eventid "
+            "validate_pattern"
+        ),
     }
 )
 

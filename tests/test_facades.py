@@ -87,6 +87,7 @@ FACADE_API: dict[str, set[str]] = {
         "KeepAlive", "RuntimeHealth", "RetryPolicy", "BuckyOSRuntime",
         "get_buckyos_api_runtime", "init_buckyos_api_runtime", "is_buckyos_api_runtime_set",
         "reset_buckyos_api_runtime", "set_buckyos_api_runtime",
+        "akevent_client", "kevent_client", "kevent_url",
     },
 }  # fmt: skip
 

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,9 @@ from buckyos.runtime.client import (
     KEventReconnect,
 )
 from buckyos.runtime.client.kevent import answer_error, kevent_base_url
-from buckyos.runtime.errors import BuckyOSError
+from buckyos.runtime.errors import BuckyOSError, ConfigError
+from buckyos.runtime.program import BuckyOSRuntime, RuntimeConfig, RuntimeType
+from buckyos.runtime.program.kevent import akevent_client, kevent_client, kevent_url
 from buckyos.runtime.wire import jsontext
 from buckyos.runtime.wire.kevent import (
     MAX_EVENT_DATA_BYTES,
@@ -632,3 +635,56 @@ async def test_async_unreachable() -> None:
         assert caught.value.code == "DAEMON_UNAVAILABLE"
         with pytest.raises(KEventError, match="failed 2 times in a row"):
             await client.subscribe(["/a"], reconnect=KEventReconnect(tries=1, first_delay=0.01))
+
+
+# --------------------------------------------------------------------------- the runtime's client
+
+
+def _runtime(runtime_type: RuntimeType, **options: Any) -> BuckyOSRuntime:
+    config = RuntimeConfig(
+        runtime_type,
+        "kevent-test",
+        None,
+        "alice",
+        Path("/nonexistent-buckyos-root"),
+        None,
+        zone_did="did:web:zone.example",
+        force_https=False,
+        session_token="tok-a",
+    )
+    return BuckyOSRuntime(config, **options)
+
+
+def test_where_a_runtime_reaches_kevent() -> None:
+    with _runtime(RuntimeType.APP_CLIENT) as rt:
+        assert kevent_url(rt) == "http://zone.example/kapi/kevent"  # the zone's public URL
+    with _runtime(RuntimeType.KERNEL_SERVICE) as rt:
+        assert kevent_url(rt) == "http://127.0.0.1:3180/kapi/kevent"  # the node gateway
+    with _runtime(RuntimeType.KERNEL_SERVICE, gateway_url="http://127.0.0.1:4180") as rt:
+        assert kevent_url(rt) == "http://127.0.0.1:4180/kapi/kevent"
+    with _runtime(RuntimeType.APP_CLIENT, service_urls={"kevent": "http://n1:3181"}) as rt:
+        assert kevent_url(rt) == "http://n1:3181"
+        assert kevent_client(rt).url == "http://n1:3181/kapi/kevent"
+    with _runtime(RuntimeType.KERNEL_SERVICE, service_urls={"kevent": "grpc://n1:3183"}) as rt:
+        with pytest.raises(ConfigError, match="kevent is reached over HTTP"):
+            kevent_url(rt)
+
+
+def test_the_runtimes_client_carries_its_current_token(fake: FakeKEvent) -> None:
+    with _runtime(RuntimeType.KERNEL_SERVICE, service_urls={"kevent": fake.url}) as rt:
+        with kevent_client(rt) as client:
+            client.publish("/rt/a", 1)
+            rt.set_tokens("tok-b", None, source="test")
+            client.publish("/rt/a", 2)
+    assert [h.get("authorization") for _, h in fake.requests] == ["Bearer tok-a", "Bearer tok-b"]
+
+
+@pytest.mark.asyncio
+async def test_the_runtimes_async_client(fake: FakeKEvent) -> None:
+    with _runtime(RuntimeType.KERNEL_SERVICE, service_urls={"kevent": fake.url}) as rt:
+        async with akevent_client(rt) as client:
+            sub = await client.subscribe(["/rt/**"], keepalive_ms=KEEPALIVE_MS)
+            await client.publish("/rt/b/c", "x")
+            event = await sub.get(WAIT)
+            assert event is not None and event.eventid == "/rt/b/c"
+    assert {h.get("authorization") for _, h in fake.requests} == {"Bearer tok-a"}

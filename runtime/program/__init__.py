@@ -8,6 +8,8 @@ module on first use::
     runtime    BuckyOSRuntime and the process-wide singleton
     keepalive  KeepAlive, RuntimeHealth: the token keep-alive and what it reports
     login      RetryPolicy of the login
+    kevent     kevent_client / akevent_client: the runtime's kevent client (its URL,
+               its token); kevent_url
 
 Flows, routes, paths and trust are the runtime's parts.
 """
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
         KeepAlive as KeepAlive,
         RuntimeHealth as RuntimeHealth,
     )
+    from buckyos.runtime.program.kevent import (
+        akevent_client as akevent_client,
+        kevent_client as kevent_client,
+        kevent_url as kevent_url,
+    )
     from buckyos.runtime.program.login import RetryPolicy as RetryPolicy
     from buckyos.runtime.program.runtime import (
         BuckyOSRuntime as BuckyOSRuntime,
@@ -51,6 +58,7 @@ _LAZY: Final = lazy_table(
             "full_app_id load_config session_token_env_key"
         ),
         ".keepalive": "KeepAlive RuntimeHealth",
+        ".kevent": "akevent_client kevent_client kevent_url",
         ".login": "RetryPolicy",
         ".runtime": (
             "BuckyOSRuntime get_buckyos_api_runtime init_buckyos_api_runtime "

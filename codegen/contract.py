@@ -19,9 +19,11 @@ from google.protobuf.compiler import plugin_pb2
 from buckyos.runtime.auth import AuthNode, Permission, parse_auth, walk
 from buckyos.runtime.descriptor import JsonShape, SessionFlags
 from buckyos.runtime.errors import ContractError
+from buckyos.runtime.wire.serde import enum_prefix, rename
 
 __all__ = [
     "ContractProblem",
+    "ErrorModel",
     "FileModel",
     "MethodModel",
     "ModuleMap",
@@ -37,6 +39,12 @@ _FILE_MESSAGE, _FILE_SERVICE = 4, 6
 _SERVICE_METHOD, _SERVICE_OPTIONS = 2, 3
 _METHOD_OPTIONS = 4
 _MESSAGE_FIELD = 2
+_MESSAGE_ENUM, _MESSAGE_ONEOF = 4, 8
+_FILE_ENUM, _ENUM_VALUE = 5, 2
+_API_ERRORS = 6  # ApiOptions.errors, under the (buckyos.api) extension
+_WKT_JSON = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+_NAME_CASE_PASCAL = 2
+_ERROR_KINDS = {0: "ReasonError", 1: "NoPermissionError"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,17 @@ class MethodModel:
 
 
 @dataclass(frozen=True)
+class ErrorModel:
+    """One ``(buckyos.api).errors`` entry: a generated exception class."""
+
+    code: str
+    kind: str
+    """The runtime class it subclasses: ``ReasonError`` or ``NoPermissionError``."""
+    name: str
+    doc: str
+
+
+@dataclass(frozen=True)
 class ServiceModel:
     name: str
     full_name: str
@@ -127,6 +146,7 @@ class ServiceModel:
     noconcurrency: bool
     doc: str
     methods: tuple[MethodModel, ...]
+    errors: tuple[ErrorModel, ...] = ()
 
 
 @dataclass
@@ -181,6 +201,23 @@ class _Reader:
         self.method_options = self._options_class("google.protobuf.MethodOptions")
         self.service_options = self._options_class("google.protobuf.ServiceOptions")
         self.field_options = self._options_class("google.protobuf.FieldOptions")
+        # serde conventions (newer still; absent from an older options.proto).
+        self.tagged_ext = self._extension("buckyos.tagged")
+        self.enum_json_ext = self._extension("buckyos.enum_json")
+        self.value_ext = self._extension("buckyos.value")
+        self.oneof_options = self._options_class("google.protobuf.OneofOptions")
+        self.enum_options = self._options_class("google.protobuf.EnumOptions")
+        self.value_options = self._options_class("google.protobuf.EnumValueOptions")
+        self.checked_serde: set[str] = set()
+        self.error_names: dict[str, str] = {}
+        """Generated error class name -> ``file:line`` of its declaration (one namespace per
+        ``_rpc.py``, reset per file)."""
+
+    def _extension(self, name: str) -> Any:
+        try:
+            return self.pool.FindExtensionByName(name)
+        except KeyError:
+            return None
 
     def _options_class(self, name: str) -> Any:
         try:
@@ -280,6 +317,21 @@ class _Reader:
                 path,
                 f"{where}: the message must have no fields (use google.protobuf.Empty)",
             )
+        elif shape is not JsonShape.OBJECT and self.tagged(msg) is not None and fields:
+            self.problem(
+                loc,
+                path,
+                f"{where}: the message is a tagged oneof (its JSON is the variant); use OBJECT",
+            )
+        elif shape is JsonShape.ENVELOPE and role != "result":
+            self.problem(loc, path, f"{where}: ENVELOPE is a result shape; use it on result")
+        elif shape is JsonShape.ENVELOPE and "ok" in self.object_keys(msg):
+            self.problem(
+                loc,
+                path,
+                f"{where}: the envelope writes its own `ok`; field "
+                f"{self.object_keys(msg)['ok']} must use another key",
+            )
         elif shape is JsonShape.UNWRAP and len(fields) != 1:
             self.problem(
                 loc, path, f"{where}: the message must have exactly one field, it has {len(fields)}"
@@ -330,11 +382,266 @@ class _Reader:
             path += (number, index)
         return path
 
+    # --- serde conventions ---------------------------------------------------------------
+
+    def json_of(self, f: Any) -> Any | None:
+        return self._ext(self.field_options, self.json_ext, f.GetOptions())
+
+    def tagged(self, msg: Any) -> tuple[int, Any, Any] | None:
+        """``(index, oneof, options)`` of the ``(buckyos.tagged)`` oneof of ``msg``."""
+        for index, oneof in enumerate(msg.oneofs):
+            opts = self._ext(self.oneof_options, self.tagged_ext, oneof.GetOptions())
+            if opts is not None:
+                return index, oneof, opts
+        return None
+
+    def json_key(self, f: Any) -> str:
+        ext = self.json_of(f)
+        return str(ext.json) if ext is not None and ext.json else str(f.name)
+
+    def object_keys(self, msg: Any, stack: tuple[str, ...] = ()) -> dict[str, str]:
+        """The keys of ``msg``'s JSON object (flattened fields' keys included), each with
+        the field that writes it."""
+        keys: dict[str, str] = {}
+        if msg.full_name in stack:
+            return keys
+        for f in msg.fields:
+            ext = self.json_of(f)
+            if ext is not None and ext.flatten and f.message_type is not None:
+                for key, owner in self.object_keys(f.message_type, (*stack, msg.full_name)).items():
+                    keys.setdefault(key, f"{f.name}.{owner}")
+            else:
+                keys.setdefault(self.json_key(f), f.name)
+        return keys
+
+    def check_serde(self, msg: Any) -> None:
+        """Tagged oneofs, flattened fields, byte arrays and enum names of ``msg`` and of
+        every message and enum it holds."""
+        if msg.full_name in self.checked_serde:
+            return
+        self.checked_serde.add(msg.full_name)
+        fdp = self.by_name.get(msg.file.name)
+        if fdp is None:
+            return
+        loc = _Locator(fdp)
+        mpath = self.message_path(fdp, msg)
+        tagged = self.tagged(msg)
+        if tagged is not None:
+            self.check_tagged(loc, mpath, msg, *tagged)
+        owners: dict[str, str] = {}
+        for index, f in enumerate(msg.fields):
+            fpath = (*mpath, _MESSAGE_FIELD, index)
+            ext = self.json_of(f)
+            label = f"{msg.full_name}.{f.name}"
+            if ext is not None and ext.bytes_as_array and f.type != _FDP.TYPE_BYTES:
+                self.problem(
+                    loc, fpath, f"{label}: bytes_as_array is for a bytes field; drop it here"
+                )
+            if ext is not None and ext.flatten:
+                if self.check_flatten(loc, fpath, label, f, ext):
+                    sub = self.object_keys(f.message_type)
+                    for key, owner in sub.items():
+                        if key in owners:
+                            self.problem(
+                                loc,
+                                fpath,
+                                f"{label}: the flattened key {key!r} ({f.name}.{owner}) is "
+                                f"also written by {owners[key]}; rename one",
+                            )
+                        owners.setdefault(key, f"{f.name}.{owner}")
+            else:
+                key = self.json_key(f)
+                if key in owners and "." in owners[key]:
+                    self.problem(
+                        loc,
+                        fpath,
+                        f"{label}: the key {key!r} is also written by the flattened "
+                        f"{owners[key]}; rename one",
+                    )
+                owners.setdefault(key, f.name)
+            if f.enum_type is not None:
+                self.check_enum(f.enum_type)
+            if f.message_type is not None:
+                self.check_serde(f.message_type)
+
+    def check_flatten(
+        self, loc: _Locator, fpath: tuple[int, ...], label: str, f: Any, ext: Any
+    ) -> bool:
+        """Whether a ``flatten`` field can be flattened (a problem is recorded if not)."""
+        sub = f.message_type
+        why = ""
+        if sub is None or f.is_repeated:
+            why = "flatten needs a singular message field"
+        elif f.containing_oneof is not None:
+            why = (
+                "a flattened field cannot be `optional` or in a oneof (its keys are always written)"
+            )
+        elif sub.full_name in _WKT_JSON:
+            why = f"flatten of {sub.full_name} is not supported; flatten a message of your own"
+        elif self.tagged(sub) is not None:
+            why = "flatten of a tagged oneof message is not supported; flatten a plain message"
+        elif ext.json or ext.null_when_unset:
+            why = "a flattened field has no key of its own; drop json / null_when_unset"
+        if why:
+            self.problem(loc, fpath, f"{label}: {why}")
+        return not why
+
+    def check_tagged(
+        self, loc: _Locator, mpath: tuple[int, ...], msg: Any, index: int, oneof: Any, opts: Any
+    ) -> None:
+        opath = (*mpath, _MESSAGE_ONEOF, index)
+        label = f"{msg.full_name}.{oneof.name}"
+        if opts.external and (opts.tag or opts.content):
+            self.problem(loc, opath, f"{label}: external: true takes no tag or content; drop one")
+            return
+        if not opts.external and not opts.tag:
+            self.problem(
+                loc,
+                opath,
+                f'{label}: say how the oneof travels: tag: "kind" (internally tagged), '
+                'tag and content: "value" (adjacently tagged) or external: true',
+            )
+            return
+        if opts.tag and opts.tag == opts.content:
+            self.problem(loc, opath, f"{label}: tag and content are both {opts.tag!r}")
+        others = [f.name for f in msg.fields if f.containing_oneof is not oneof]
+        if others:
+            self.problem(
+                loc,
+                opath,
+                f"{label}: a tagged oneof must be its message's only content; move "
+                f"{', '.join(others)} into the variants or out of {msg.name}",
+            )
+        internal = bool(opts.tag) and not opts.content
+        names: dict[str, str] = {}
+        for member in oneof.fields:
+            fi = list(msg.fields).index(member)
+            fpath = (*mpath, _MESSAGE_FIELD, fi)
+            ext = self.json_of(member)
+            name = ext.json if ext is not None and ext.json else ""
+            name = name or rename(member.name, opts.rename_all, default=_NAME_CASE_PASCAL)
+            if name in names:
+                self.problem(
+                    loc,
+                    fpath,
+                    f"{label}: variant name {name!r} is used by both {names[name]} and "
+                    f"{member.name}; set (buckyos.json).json on one",
+                )
+            names.setdefault(name, member.name)
+            sub = member.message_type
+            if not internal or (sub is not None and not sub.fields):
+                continue  # adjacent and external variants carry any value; units anything
+            if sub is None or sub.full_name in _WKT_JSON or self.tagged(sub) is not None:
+                kind = sub.full_name if sub is not None else "a scalar"
+                self.problem(
+                    loc,
+                    fpath,
+                    f"{label}: variant {name} is {kind}; an internally tagged variant must be "
+                    "a message of your own (its keys sit beside the tag), or use tag and "
+                    "content (adjacently tagged)",
+                )
+                continue
+            keys = self.object_keys(sub)
+            if opts.tag in keys:
+                self.problem(
+                    loc,
+                    fpath,
+                    f"{label}: the tag key {opts.tag!r} collides with field "
+                    f"{sub.full_name}.{keys[opts.tag]} of variant {name}; rename one",
+                )
+
+    def enum_path(self, fdp: Any, enum: Any) -> tuple[int, ...]:
+        if enum.containing_type is None:
+            return (_FILE_ENUM, [e.name for e in fdp.enum_type].index(enum.name))
+        parent = enum.containing_type
+        index = [e.name for e in parent.enum_types].index(enum.name)
+        return (*self.message_path(fdp, parent), _MESSAGE_ENUM, index)
+
+    def check_enum(self, enum: Any) -> None:
+        if enum.full_name in self.checked_serde:
+            return
+        self.checked_serde.add(enum.full_name)
+        fdp = self.by_name.get(enum.file.name)
+        if fdp is None:
+            return
+        loc = _Locator(fdp)
+        epath = self.enum_path(fdp, enum)
+        rule = self._ext(self.enum_options, self.enum_json_ext, enum.GetOptions())
+        prefix = enum_prefix(enum) if rule is not None and rule.strip_prefix else ""
+        names: dict[str, str] = {}
+        for vi, value in enumerate(enum.values):
+            vpath = (*epath, _ENUM_VALUE, vi)
+            own = self._ext(self.value_options, self.value_ext, value.GetOptions())
+            if own is not None and own.json:
+                name = own.json
+            elif rule is None:
+                name = value.name
+            else:
+                if prefix and not value.name.startswith(prefix):
+                    self.problem(
+                        loc,
+                        vpath,
+                        f"{enum.full_name}.{value.name}: strip_prefix wants every value to start "
+                        f"with {prefix!r}; rename it or give it (buckyos.value).json",
+                    )
+                name = rename(value.name.removeprefix(prefix), rule.rename_all, default=1)
+            if name in names:
+                self.problem(
+                    loc,
+                    vpath,
+                    f"{enum.full_name}: JSON name {name!r} is used by both {names[name]} and "
+                    f"{value.name}; give one (buckyos.value).json",
+                )
+            names.setdefault(name, value.name)
+
+    def read_errors(
+        self, loc: _Locator, spath: tuple[int, ...], service: str, api: Any
+    ) -> tuple[ErrorModel, ...]:
+        models: list[ErrorModel] = []
+        seen: set[tuple[str, str]] = set()
+        for index, entry in enumerate(api.errors):
+            epath = (*spath, _SERVICE_OPTIONS, 51200, _API_ERRORS, index)
+            code = entry.code
+            label = f"{service}: errors[{index}]"
+            kind = _ERROR_KINDS.get(entry.kind, "ReasonError")
+            if not code or code != code.strip() or ":" in code:
+                self.problem(
+                    loc,
+                    epath,
+                    f"{label}: code {code!r} must be non-empty text without ':' or edge spaces "
+                    "(the code is what leads the detail before ':')",
+                )
+                continue
+            words = [w for w in re.split(r"[^A-Za-z0-9]+", code) if w]
+            name = entry.name or "".join(w[:1].upper() + w[1:] for w in words) + "Error"
+            if not name.isidentifier() or keyword.iskeyword(name) or name[:1].islower():
+                self.problem(
+                    loc, epath, f"{label}: class name {name!r} is not a Python class name; set name"
+                )
+                continue
+            if (kind, code) in seen:
+                self.problem(loc, epath, f"{label}: code {code!r} is listed twice for {kind}")
+                continue
+            seen.add((kind, code))
+            where = f"{loc.file}:{loc.line(epath)}"
+            if name in self.error_names:
+                self.problem(
+                    loc,
+                    epath,
+                    f"{label}: class name {name!r} is already declared at "
+                    f"{self.error_names[name]}; set a name of its own",
+                )
+                continue
+            self.error_names[name] = where
+            models.append(ErrorModel(code, kind, name, entry.doc))
+        return tuple(models)
+
     # --- reading -------------------------------------------------------------------------
 
     def read_file(self, fdp: descriptor_pb2.FileDescriptorProto) -> FileModel:
         loc = _Locator(fdp)
         model = FileModel(fdp.name)
+        self.error_names = {}
         for si, sdp in enumerate(fdp.service):
             service = self.read_service(loc, fdp, si, sdp)
             if service is not None:
@@ -362,6 +669,7 @@ class _Reader:
         if not _API_NAME.fullmatch(api.name):
             self.problem(loc, (*spath, _SERVICE_OPTIONS), f"api name {api.name!r} is not valid")
         default_auth = api.default_auth
+        errors = self.read_errors(loc, spath, sdp.name, api)
         methods: list[MethodModel] = []
         krpc_lines: dict[str, int] = {}
         for mi, mdp in enumerate(sdp.method):
@@ -386,6 +694,7 @@ class _Reader:
             noconcurrency=api.noconcurrency,
             doc=loc.comments.get(spath, ""),
             methods=tuple(methods),
+            errors=errors,
         )
 
     def read_method(
@@ -468,6 +777,8 @@ class _Reader:
         self.check_json_keys(response_desc, seen)
         self.check_field_rules(request_desc)
         self.check_field_rules(response_desc)
+        self.check_serde(request_desc)
+        self.check_serde(response_desc)
         idempotent = (
             mdp.options.idempotency_level != descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
         )

@@ -12,7 +12,7 @@ import re
 
 from buckyos.runtime.auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes
 
-from .contract import FileModel, MethodModel, ServiceModel, TypeRef, py_name
+from .contract import ErrorModel, FileModel, MethodModel, ServiceModel, TypeRef, py_name
 
 __all__ = ["output_name", "render_file"]
 
@@ -119,8 +119,38 @@ def _descriptor(service: ServiceModel, method: MethodModel, mods: _Modules) -> l
         f"    idempotent={method.idempotent},",
         f"    doc={_q(method.doc.strip())},",
         *_required(method),
+        *([f"    errors={_errors_const(service)},"] if service.errors else []),
         ")",
     ]
+
+
+def _errors_const(service: ServiceModel) -> str:
+    return f"{_upper_snake(service.name)}_ERRORS"
+
+
+def _error_class(error: ErrorModel) -> list[str]:
+    doc = f"``{error.code}``: {error.doc.strip()}" if error.doc.strip() else f"``{error.code}``."
+    doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return [
+        f"class {error.name}(CodedError, {error.kind}):",
+        f'    """{doc}"""',
+        "",
+        f"    code = {_q(error.code)}",
+        "",
+        "",
+    ]
+
+
+def _error_table(service: ServiceModel) -> list[str]:
+    """The coded error classes of ``service`` and the table its verbs carry."""
+    lines: list[str] = []
+    for error in service.errors:
+        lines.extend(_error_class(error))
+    lines.append(f"{_errors_const(service)} = ErrorCodes(")
+    lines.extend(f"    {error.name}," for error in service.errors)
+    lines.append(")")
+    lines.append("")
+    return lines
 
 
 def _required(method: MethodModel) -> list[str]:
@@ -179,8 +209,14 @@ def render_file(model: FileModel) -> str:
     exports: list[str] = []
     kinds: set[str] = set()
     uses_iterable = uses_mapping = False
+    error_kinds: set[str] = set()
     for service in model.services:
         const = _upper_snake(service.name)
+        if service.errors:
+            body.extend(_error_table(service))
+            exports.append(_errors_const(service))
+            exports.extend(error.name for error in service.errors)
+            error_kinds.update(error.kind for error in service.errors)
         for method in service.methods:
             _auth_kinds(method.auth, kinds)
             body.extend(_descriptor(service, method, mods))
@@ -198,6 +234,8 @@ def render_file(model: FileModel) -> str:
         body.append(f"    port={service.port},")
         body.append(f"    noconcurrency={service.noconcurrency},")
         body.append(f"    doc={_q(service.doc.strip())},")
+        if service.errors:
+            body.append(f"    errors={_errors_const(service)},")
         body.append(")")
         body.append("")
         exports.append(const)
@@ -249,12 +287,18 @@ def render_file(model: FileModel) -> str:
         "",
     ]
     module_imports = mods.imports()
+    error_names = {"CodedError", "ErrorCodes", *error_kinds}
     third_party = sorted(line for line in module_imports if not line.startswith("from buckyos"))
     first_party = sorted(
         [
             f"from buckyos.runtime.auth import {', '.join(sorted(kinds))}",
             "from buckyos.runtime.descriptor import (\n"
             "    JsonShape,\n    MethodDescriptor,\n    ServiceDescriptor,\n    SessionFlags,\n)",
+            *(
+                [f"from buckyos.runtime.errors import {', '.join(sorted(error_names))}"]
+                if error_kinds
+                else []
+            ),
             "from buckyos.runtime.server.request import Request",
             "from buckyos.runtime.servicer import ServiceBase, mark_unimplemented, unimplemented",
             "from buckyos.runtime.stub import AsyncStub, Stub",

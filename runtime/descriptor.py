@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf.message import Message
 
 from buckyos.runtime.auth import AuthNode, needs_token, parse_auth, placeholders
-from buckyos.runtime.errors import ContractError
+from buckyos.runtime.errors import ContractError, ErrorCodes
 
 __all__ = [
     "JsonShape",
@@ -38,6 +38,7 @@ class JsonShape(enum.IntEnum):
     TRUE = 2
     UNWRAP = 3
     NULLABLE = 4
+    ENVELOPE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,9 @@ class MethodDescriptor(Generic[ReqT, RespT]):
     call that leaves one out (:func:`buckyos.runtime.stub.build_request`)."""
     required_present: tuple[str, ...] = field(init=False, repr=False)
     """The ``required`` fields that track presence, checked in a request message too."""
+    errors: ErrorCodes | None = None
+    """The contract's coded errors (``(buckyos.api).errors``): a stub raises the coded
+    class for a received error that leads with one (``errors.refine_error``)."""
 
     def __post_init__(self) -> None:
         if not self.required:
@@ -156,6 +160,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
         idempotent: bool = False,
         doc: str = "",
         required: Iterable[str] = (),
+        errors: ErrorCodes | None = None,
     ) -> MethodDescriptor[ReqT, RespT]:
         """Build and validate a descriptor (what a hand-written binding uses)."""
         node = parse_auth(auth) if isinstance(auth, str) else auth
@@ -180,6 +185,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
             idempotent=idempotent,
             doc=doc,
             required=tuple(required),
+            errors=errors,
         )
 
 
@@ -193,6 +199,8 @@ class ServiceDescriptor:
     port: int = 0
     noconcurrency: bool = False
     doc: str = ""
+    errors: ErrorCodes | None = None
+    """The api's coded errors (the table its verbs carry)."""
     by_krpc: Mapping[str, MethodDescriptor[Any, Any]] = field(init=False, repr=False)
     by_name: Mapping[str, MethodDescriptor[Any, Any]] = field(init=False, repr=False)
 
@@ -214,7 +222,7 @@ class ServiceDescriptor:
         return f"<ServiceDescriptor {self.api} ({self.service}, {len(self.methods)} verbs)>"
 
     def spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "api": self.api,
             "service": self.service,
             "port": self.port,
@@ -222,6 +230,9 @@ class ServiceDescriptor:
             "doc": self.doc,
             "verbs": [m.spec() for m in self.methods],
         }
+        if self.errors is not None:
+            spec["errors"] = self.errors.spec()
+        return spec
 
     @staticmethod
     def of(
@@ -232,6 +243,7 @@ class ServiceDescriptor:
         port: int = 0,
         noconcurrency: bool = False,
         doc: str = "",
+        errors: ErrorCodes | None = None,
     ) -> ServiceDescriptor:
         return ServiceDescriptor(
             api=api,
@@ -240,4 +252,5 @@ class ServiceDescriptor:
             port=port,
             noconcurrency=noconcurrency,
             doc=doc,
+            errors=errors,
         )

@@ -17,6 +17,8 @@
     │   ├── UserNotFoundError         "User Not Found:{s}"
     │   ├── KeyNotExistError          "Key not exist: {s}"
     │   └── ServiceNotValidError      "Service not valid: {s}"
+    │   (a contract's coded errors subclass ReasonError or NoPermissionError with
+    │    CodedError: ``TaskNotFoundError``; an ENVELOPE verb's ``ok:false`` is NotOkError)
     ├── ConfigError                   the runtime could not find or read its configuration
     ├── ContractError                 a contract (verb table, auth expression) is malformed
     └── KEventError                   kevent (the node's event bus, not kRPC) refused:
@@ -30,22 +32,34 @@ client raises the same class whatever the wire.
 A client may add a **hint** to an error it received (:meth:`RPCError.with_hint`: what the
 refusal means for this caller and what to do); ``str(error)`` then reads ``<wire text>;
 <hint>``, while ``text`` stays the wire text, which is all a server ever sends.
+
+**Coded errors.** Some services lead a detail with a stable code (``Failed due to reason:
+task_not_found: t-1``).  A contract lists its codes (``(buckyos.api).errors``) and codegen
+writes one class per code, ``class TaskNotFoundError(CodedError, ReasonError)``, with an
+``ErrorCodes`` table on the verbs; a stub turns a received error of that kind whose
+detail is the code followed by the end or ``:`` into it (:func:`refine_error`), over
+every wire.  ``.code`` is the code, ``.message`` what follows it, ``.detail`` (and so the
+wire text) stays byte for byte what was received or will be sent.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
 __all__ = [
     "BuckyOSError",
+    "CodedError",
     "ConfigError",
     "ContractError",
+    "ErrorCodes",
     "InternalError",
     "InvalidPasswordError",
     "InvalidTokenError",
     "KEventError",
     "KeyNotExistError",
     "NoPermissionError",
+    "NotOkError",
     "ParseRequestError",
     "ParseResponseError",
     "RPCError",
@@ -59,6 +73,7 @@ __all__ = [
     "error_from_http",
     "error_from_text",
     "is_retryable_reason",
+    "refine_error",
 ]
 
 
@@ -388,3 +403,143 @@ _BY_HTTP_STATUS: dict[int, type[RPCError]] = {
 def error_from_http(status: int, detail: str) -> RPCError:
     """The error kind of a non-2xx HTTP answer to a kRPC call (``detail`` says which)."""
     return _BY_HTTP_STATUS.get(status, ReasonError)(detail)
+
+
+# --- coded errors ----------------------------------------------------------------------
+
+
+class CodedError(RPCError):
+    """An error whose detail leads with a stable code: ``<code>: <message>``.
+
+    A contract's generated classes mix this into their kind, e.g.
+    ``class TaskNotFoundError(CodedError, ReasonError)`` with ``code = "task_not_found"``.
+    ``TaskNotFoundError("t-1")`` is the detail ``task_not_found: t-1``; a received one
+    keeps its detail byte for byte (:meth:`from_detail`).
+    """
+
+    code: ClassVar[str] = ""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(f"{self.code}: {message}" if message else self.code)
+
+    @classmethod
+    def from_detail(cls, detail: str) -> Self:
+        """The error for a received ``detail`` (which starts with the code), kept as is."""
+        error = cls.__new__(cls)
+        RPCError.__init__(error, detail)
+        return error
+
+    @property
+    def message(self) -> str:
+        """What follows the code (and its ``:`` and spaces); empty when nothing does."""
+        return self.detail[len(self.code) :].removeprefix(":").lstrip(" ")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+def _has_code(detail: str, code: str) -> bool:
+    """Upstream's rule: the detail is the code, or the code followed by ``:``."""
+    return detail.startswith(code) and (len(detail) == len(code) or detail[len(code)] == ":")
+
+
+class ErrorCodes:
+    """The coded error classes of one contract, by the kind they travel as.
+
+    Generated ``_rpc.py`` modules build one per service and hang it on its verbs
+    (``MethodDescriptor.errors``); :func:`refine_error` reads it.
+    """
+
+    __slots__ = ("_by_kind", "classes")
+
+    def __init__(self, *classes: type[CodedError]) -> None:
+        self.classes = classes
+        by_kind: dict[type[RPCError], list[type[CodedError]]] = {}
+        for cls in classes:
+            kind = next(
+                (k for k in cls.__mro__[1:] if k in _KINDS and not issubclass(k, CodedError)),
+                None,
+            )
+            if kind is None or not cls.code:
+                raise ContractError(
+                    f"{cls.__name__}: a coded error needs a code and an upstream kind "
+                    "(ReasonError, NoPermissionError, ...) among its bases"
+                )
+            by_kind.setdefault(kind, []).append(cls)
+        # Longest code first, so that no code shadows a longer one it prefixes.
+        self._by_kind = {
+            kind: tuple(sorted(group, key=lambda c: -len(c.code)))
+            for kind, group in by_kind.items()
+        }
+
+    def refine(self, error: RPCError) -> RPCError:
+        """The coded class for ``error`` (same detail, hint kept), or ``error`` itself."""
+        group = self._by_kind.get(type(error))
+        if group is None:
+            return error
+        detail = error.detail
+        for cls in group:
+            if _has_code(detail, cls.code):
+                refined = cls.from_detail(detail)
+                refined.hint = error.hint
+                return refined
+        return error
+
+    def spec(self) -> list[dict[str, str]]:
+        """JSON-ready: each code, its kind and class."""
+        return [
+            {"code": cls.code, "kind": kind.kind, "class": cls.__name__}
+            for kind, group in self._by_kind.items()
+            for cls in group
+        ]
+
+
+class NotOkError(ReasonError):
+    """An ENVELOPE verb answered ``{"ok": false, ...}`` (workflow's convention).
+
+    ``code`` is the envelope's ``error``; the detail (and so the text) its ``message``,
+    else its ``error``; ``envelope`` the whole object.  Raised by a handler, it makes the
+    kRPC server answer with ``envelope`` (or ``{"ok": false, "error": code, "message":
+    message}`` when made from words).  Over gRPC only the text travels.
+    """
+
+    def __init__(
+        self, message: str = "", *, code: str = "", envelope: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message or code)
+        self.code = code or message
+        if envelope is None:
+            envelope = {"ok": False, "error": self.code}
+            if message and message != self.code:
+                envelope["message"] = message
+        self.envelope: dict[str, Any] = dict(envelope)
+
+    @classmethod
+    def from_envelope(cls, envelope: Mapping[str, Any]) -> NotOkError:
+        """The error for a received ``{"ok": false, ...}`` object."""
+        error = envelope.get("error")
+        message = envelope.get("message")
+        code = error if isinstance(error, str) else ""
+        if isinstance(message, str) and message:
+            text = message
+        elif code:
+            text = code
+        else:  # no words at all: keep what there is
+            text = "ok:false" + (f" ({error!r})" if error is not None else "")
+        return cls(text, code=code, envelope=envelope)
+
+
+def refine_error(method: Any, error: RPCError) -> RPCError:
+    """What a client raises for ``error`` received from ``method``: its contract's coded
+    class (``method.errors``), a ``NotOkError`` for an ENVELOPE verb's plain reason, or
+    ``error`` itself.  Called on the error path only (stubs do it for every wire)."""
+    codes: ErrorCodes | None = method.errors
+    if codes is not None:
+        refined = codes.refine(error)
+        if refined is not error:
+            return refined
+    if type(error) is ReasonError and method.result_shape.name == "ENVELOPE":
+        refined_ok = NotOkError(error.detail)
+        refined_ok.hint = error.hint
+        return refined_ok
+    return error

@@ -1,6 +1,9 @@
 """Bases of generated client stubs: build the request, hand it to the invoker.
 
-Generated methods are one line over :meth:`Stub._call`; all behaviour is here.
+Generated methods are one line over :meth:`Stub._call`; all behaviour is here, including
+the one error hook: a received error becomes the contract's coded class (or an ENVELOPE
+verb's ``NotOkError``) through :func:`~buckyos.runtime.errors.refine_error`, whatever
+the wire.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 from google.protobuf.descriptor import FieldDescriptor
 
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
+from buckyos.runtime.errors import RPCError, refine_error
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 
 __all__ = ["AsyncStub", "Stub", "build_request"]
@@ -164,7 +168,13 @@ class Stub(_StubBase[UnaryInvoker]):
         self, method: MethodDescriptor[ReqT, RespT], request: ReqT | None, fields: dict[str, Any]
     ) -> RespT:
         message = build_request(method, request, fields)
-        return self._invoker.invoke(method, message, timeout=self._timeout)
+        try:
+            return self._invoker.invoke(method, message, timeout=self._timeout)
+        except RPCError as exc:
+            refined = refine_error(method, exc)
+            if refined is exc:
+                raise
+            raise refined.with_traceback(exc.__traceback__) from None
 
 
 class AsyncStub(_StubBase[AsyncUnaryInvoker]):
@@ -178,4 +188,10 @@ class AsyncStub(_StubBase[AsyncUnaryInvoker]):
         self, method: MethodDescriptor[ReqT, RespT], request: ReqT | None, fields: dict[str, Any]
     ) -> RespT:
         message = build_request(method, request, fields)
-        return await self._invoker.ainvoke(method, message, timeout=self._timeout)
+        try:
+            return await self._invoker.ainvoke(method, message, timeout=self._timeout)
+        except RPCError as exc:
+            refined = refine_error(method, exc)
+            if refined is exc:
+                raise
+            raise refined.with_traceback(exc.__traceback__) from None

@@ -47,7 +47,7 @@ from buckyos.runtime.wire.dispatch import (
     decode_checked,
 )
 from buckyos.runtime.wire.events import link_hub
-from buckyos.runtime.wire.jsonmap import encode_result
+from buckyos.runtime.wire.jsonmap import encode_result, envelope_of
 from buckyos.runtime.wire.link import DEFAULT_LIMITS, LinkLimits
 
 __all__ = ["MAX_BODY", "KrpcApp"]
@@ -221,6 +221,12 @@ class KrpcApp:
                 out = _json_bytes({"result": encode_result(method, response), "sys": sys_out})
             except RPCError as exc:
                 error = exc
+                envelope = envelope_of(method, exc)
+                if envelope is not None:  # an ENVELOPE verb's ok:false is a result
+                    await respond(
+                        send, 200, JSON, _json_bytes({"result": envelope, "sys": sys_out})
+                    )
+                    return
             except Exception:
                 _log.exception(
                     "kRPC %s/%s failed outside the dispatcher's errors", service.api, name

@@ -14,8 +14,11 @@ fields it skips.  So the mapping here is our own:
   field without presence is refused as ``Missing <key>``; a wrong type names the field.
 
 A verb's ``JsonShape`` then wraps the object: bare ``null``, ``true``, the only field
-unwrapped, or ``null`` for a message with nothing set.  Codecs are compiled once per
-message class and cached; encode and decode are plain dict work, no ``json_format``.
+unwrapped, ``null`` for a message with nothing set, or an ``{"ok": true, ...}``
+envelope.  serde's other conventions (tagged enums, flattened structs, enum names, bytes
+as arrays) are declared in the contract and compiled by ``wire.serde``.  Codecs are
+compiled once per message class and cached; encode and decode are plain dict work, no
+``json_format``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,16 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
-from buckyos.runtime.errors import ContractError, ParseRequestError, ParseResponseError, RPCError
+from buckyos.runtime.errors import (
+    ContractError,
+    NotOkError,
+    ParseRequestError,
+    ParseResponseError,
+    RPCError,
+)
+from buckyos.runtime.wire import serde
 from buckyos.runtime.wire.jsontext import json_type_name
+from buckyos.runtime.wire.serde import JsonInvalidError as _InvalidError, expect as _expect
 
 __all__ = [
     "MessageCodec",
@@ -40,6 +51,7 @@ __all__ = [
     "decode_result",
     "encode_params",
     "encode_result",
+    "envelope_of",
 ]
 
 M = TypeVar("M", bound=Message)
@@ -59,24 +71,17 @@ _WKT_JSON = {
 }
 
 
-class _InvalidError(Exception):
-    """A decoding problem; turned into the caller's error kind with the field path."""
-
-
-def _expect(what: str, value: Any, path: str) -> _InvalidError:
-    return _InvalidError(f"field `{path}`: expected {what}, got {json_type_name(value)}")
-
-
 def _json_options(field: Any) -> tuple[str, bool]:
-    # Imported lazily: the options module is generated code, and importing it at module
-    # load would tie this module's import order to the generated package.
-    from buckyos.generated import options_pb2
-
-    options: Any = field.GetOptions()
-    if options.HasExtension(options_pb2.json):
-        ext = options.Extensions[options_pb2.json]
+    ext = serde.field_json(field)
+    if ext is not None:
         return (ext.json or field.name, ext.null_when_unset)
     return (field.name, False)
+
+
+def _flag(field: Any, name: str) -> bool:
+    """A boolean ``(buckyos.json)`` option of ``field``."""
+    ext = serde.field_json(field)
+    return ext is not None and bool(getattr(ext, name))
 
 
 def _is_repeated(field: Any) -> bool:
@@ -104,6 +109,8 @@ _EXACT_TYPES: dict[int, tuple[type, str]] = {
 def _scalar_decoder(field: Any) -> Decoder:
     cpp = field.cpp_type
     if field.type == FieldDescriptor.TYPE_BYTES:
+        if _flag(field, "bytes_as_array"):
+            return serde.byte_array_decoder
 
         def dec_bytes(value: Any, path: str) -> bytes:
             if not isinstance(value, str):
@@ -151,6 +158,9 @@ def _scalar_decoder(field: Any) -> Decoder:
         return dec_float
     if cpp == FieldDescriptor.CPPTYPE_ENUM:
         enum_type = field.enum_type
+        named = serde.enum_codec(enum_type)
+        if named is not None:
+            return named[1]
 
         def dec_enum(value: Any, path: str) -> int:
             if type(value) is str and value in enum_type.values_by_name:
@@ -170,9 +180,14 @@ def _scalar_decoder(field: Any) -> Decoder:
 def _scalar_encoder(field: Any) -> Encoder | None:
     """None means "the Python value is already the JSON value"."""
     if field.type == FieldDescriptor.TYPE_BYTES:
+        if _flag(field, "bytes_as_array"):
+            return serde.byte_array_encoder
         return lambda value: base64.b64encode(value).decode("ascii")
     if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
         enum_type = field.enum_type
+        named = serde.enum_codec(enum_type)
+        if named is not None:
+            return named[0]
         return lambda value: (
             enum_type.values_by_number[value].name if value in enum_type.values_by_number else value
         )
@@ -185,7 +200,7 @@ def _scalar_encoder(field: Any) -> Encoder | None:
 class MessageCodec:
     """Compiled JSON mapping of one message class."""
 
-    __slots__ = ("_decoders", "_encoders", "_required", "cls", "keys", "presence")
+    __slots__ = ("_decoders", "_encoders", "_flat", "_required", "cls", "keys", "presence")
 
     def __init__(self, cls: type[Message]) -> None:
         self.cls = cls
@@ -194,12 +209,19 @@ class MessageCodec:
         self._encoders: list[Callable[[Message, dict[str, Any]], None]] = []
         self._decoders: dict[str, tuple[str, Decoder]] = {}
         self._required: tuple[tuple[str, str], ...] = ()
+        self._flat: tuple[tuple[str, Decoder], ...] = ()
+        """Flattened fields: (name, decoder of the whole object)."""
 
     def _compile(self) -> None:
         descriptor: Any = self.cls.DESCRIPTOR
         keys: list[str] = []
         required: list[tuple[str, str]] = []
+        flat: list[tuple[str, Decoder]] = []
         for field in descriptor.fields:
+            if _flag(field, "flatten"):
+                self._encoders.append(_flat_encoder(field))
+                flat.append((field.name, _value_decoder(field)))
+                continue
             key, null_when_unset = _json_options(field)
             keys.append(key)
             self._encoders.append(_field_encoder(field, key, null_when_unset))
@@ -210,6 +232,7 @@ class MessageCodec:
                 self.presence = False
         self.keys = tuple(keys)
         self._required = tuple(required)
+        self._flat = tuple(flat)
 
     def to_json(self, message: Message) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -228,6 +251,9 @@ class MessageCodec:
                 continue
             name, decode = entry
             kwargs[name] = decode(item, f"{path}.{key}" if path else key)
+        if self._flat:
+            for name, decode in self._flat:
+                kwargs[name] = decode(value, path)
         for key, name in self._required:
             if name not in kwargs and value.get(key) is None:
                 raise _InvalidError(f"Missing {f'{path}.{key}' if path else key}")
@@ -241,13 +267,20 @@ class MessageCodec:
             raise _InvalidError(f"{path or 'params'}: {exc}") from None
 
 
-_CODECS: dict[type[Message], MessageCodec] = {}
+_CODECS: dict[type[Message], MessageCodec | serde.TaggedCodec] = {}
 
 
-def codec_for(cls: type[Message]) -> MessageCodec:
+def codec_for(cls: type[Message]) -> MessageCodec | serde.TaggedCodec:
     """The cached codec of a message class (compiled on first use)."""
     codec = _CODECS.get(cls)
     if codec is None:
+        tagged = serde.tagged_oneof(cls.DESCRIPTOR)
+        if tagged is not None:
+            # Built whole (its members' codecs are looked up lazily, on use).
+            codec = _CODECS[cls] = serde.TaggedCodec(
+                cls, tagged[0], tagged[1], _value_encoder, _value_decoder
+            )
+            return codec
         codec = MessageCodec(cls)
         # Registered before compiling so that recursive message types terminate.
         _CODECS[cls] = codec
@@ -337,6 +370,17 @@ def _value_decoder(field: Any) -> Decoder:
         sub_cls = _message_class(field.message_type)
         return lambda value, path: codec_for(sub_cls).from_json(value, path)
     return _scalar_decoder(field)
+
+
+def _flat_encoder(field: Any) -> Callable[[Message, dict[str, Any]], None]:
+    """A flattened message field: its keys merged into the parent's object."""
+    name = field.name
+    sub_cls = _message_class(field.message_type)
+
+    def enc_flat(message: Message, out: dict[str, Any]) -> None:
+        out.update(codec_for(sub_cls).to_json(getattr(message, name)))
+
+    return enc_flat
 
 
 def _field_encoder(
@@ -460,6 +504,8 @@ def _encode(shape: JsonShape, message: Message) -> Any:
         if not message.ListFields():
             return None
         return codec_for(type(message)).to_json(message)
+    if shape is JsonShape.ENVELOPE:
+        return serde.encode_envelope(codec_for(type(message)).to_json(message))
     # UNWRAP
     return codec_for(type(message)).to_json(message)[_unwrap_key(type(message))]
 
@@ -480,6 +526,8 @@ def _decode_value(shape: JsonShape, cls: type[M], value: Any) -> M:
         if value is None:
             return cls()
         return codec_for(cls).from_json(value)  # type: ignore[return-value]
+    if shape is JsonShape.ENVELOPE:
+        return codec_for(cls).from_json(serde.decode_envelope(value))  # type: ignore[return-value]
     key = _unwrap_key(cls)
     if value is None:
         raise _InvalidError(f"expected the value of `{key}`, got null")
@@ -507,6 +555,14 @@ def encode_result(method: MethodDescriptor[Any, M], response: M) -> Any:
 def decode_params(method: MethodDescriptor[M, Any], params: Any) -> M:
     """A request message from kRPC ``params``; ``ParseRequestError`` when malformed."""
     return _decode(method.params_shape, method.request_type, params, ParseRequestError)
+
+
+def envelope_of(method: MethodDescriptor[Any, Any], error: RPCError) -> dict[str, Any] | None:
+    """The ``{"ok": false, ...}`` result a kRPC server answers for ``error`` raised by an
+    ENVELOPE verb's handler (a ``NotOkError``), else None (an error answer)."""
+    if method.result_shape is JsonShape.ENVELOPE and isinstance(error, NotOkError):
+        return error.envelope
+    return None
 
 
 def decode_result(method: MethodDescriptor[Any, M], result: Any) -> M:

@@ -489,8 +489,9 @@ class ErrorCodes:
         """JSON-ready: each code, its kind and class."""
         return [
             {"code": cls.code, "kind": kind.kind, "class": cls.__name__}
+            for cls in self.classes
             for kind, group in self._by_kind.items()
-            for cls in group
+            if cls in group
         ]
 
 
@@ -506,6 +507,8 @@ class NotOkError(ReasonError):
     def __init__(
         self, message: str = "", *, code: str = "", envelope: Mapping[str, Any] | None = None
     ) -> None:
+        if envelope is not None and not message and not code:
+            code, message = _envelope_words(envelope)
         super().__init__(message or code)
         self.code = code or message
         if envelope is None:
@@ -517,16 +520,20 @@ class NotOkError(ReasonError):
     @classmethod
     def from_envelope(cls, envelope: Mapping[str, Any]) -> NotOkError:
         """The error for a received ``{"ok": false, ...}`` object."""
-        error = envelope.get("error")
-        message = envelope.get("message")
-        code = error if isinstance(error, str) else ""
-        if isinstance(message, str) and message:
-            text = message
-        elif code:
-            text = code
-        else:  # no words at all: keep what there is
-            text = "ok:false" + (f" ({error!r})" if error is not None else "")
-        return cls(text, code=code, envelope=envelope)
+        return cls(envelope=envelope)
+
+
+def _envelope_words(envelope: Mapping[str, Any]) -> tuple[str, str]:
+    """``(code, text)`` of an ``ok: false`` envelope: its ``error``, and its ``message``
+    (else its ``error``; else what there is)."""
+    error = envelope.get("error")
+    message = envelope.get("message")
+    code = error if isinstance(error, str) else ""
+    if isinstance(message, str) and message:
+        return code, message
+    if code:
+        return code, code
+    return code, "ok:false" + (f" ({error!r})" if error is not None else "")
 
 
 def refine_error(method: Any, error: RPCError) -> RPCError:

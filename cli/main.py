@@ -39,7 +39,7 @@ from typing import TypeAlias
 
 from buckyos.runtime import BuckyOSError
 
-from . import call, codegen, login, logout, serve, sys_config, token, user, zone
+from . import call, codegen, kevent, login, logout, serve, sys_config, token, user, zone
 from .command import Commands
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
 
@@ -55,6 +55,7 @@ COMMANDS: tuple[Register, ...] = (
     sys_config.register,
     user.register,
     call.register,
+    kevent.register,
     token.register,
     serve.register,
     codegen.register,

@@ -114,6 +114,8 @@ def _run(args: argparse.Namespace, name: str) -> int:
     debug: bool = args.debug
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        _quiet_library_logs()
     try:
         code: int = args.command(args)
         return code
@@ -125,7 +127,7 @@ def _run(args: argparse.Namespace, name: str) -> int:
     except BuckyOSError as exc:
         if debug:
             traceback.print_exc()
-        print_error(f"{exc}", command=name)
+        print_error(f"{exc}{_unreachable_hint(exc, args)}", command=name)
         return EXIT_ERROR
     except OSError as exc:
         if debug:
@@ -137,6 +139,36 @@ def _run(args: argparse.Namespace, name: str) -> int:
         by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
         print_error(f"interrupted{by}", command=name)
         return 128 + signum
+
+
+def _quiet_library_logs() -> None:
+    """The runtime's own log lines (a retry, an endpoint going dead) stay off stderr
+    unless ``--debug``: the command reports the outcome once, as its error.  Without a
+    handler of its own a library warning would reach stderr through logging's last
+    resort; a command that sets up logging (``serve``) still gets them at its level."""
+    logger = logging.getLogger("buckyos")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
+_UNREACHABLE = ("connection refused", "failed to connect to all addresses")
+
+
+def _unreachable_hint(exc: BaseException, args: argparse.Namespace) -> str:
+    """``; is the zone running? ...`` when nothing listened where the call went, or the
+    gateway found no instance of the service."""
+    from buckyos.runtime import ServiceNotValidError, TransportError
+
+    text = str(exc).lower()
+    if isinstance(exc, TransportError) and any(words in text for words in _UNREACHABLE):
+        what = "nothing answers there: is the zone running?"
+    elif isinstance(exc, ServiceNotValidError) and "no started instance" in text:
+        what = "is the zone running?"
+    else:
+        return ""
+    root = getattr(args, "root", None)
+    status = f"buckyos zone status --root {root}" if root else "buckyos zone status"
+    return f"; {what} check with `{status}`"
 
 
 def _os_error(exc: OSError) -> str:

@@ -375,10 +375,16 @@ class _Attempts:
         return self._router._failed(self._method, endpoint, kind, exc, last)
 
     def all_failed(self) -> NoReturn:
-        """Raise the last error, same class, its message listing every endpoint tried."""
+        """Raise the last error, same class, its message listing every endpoint tried (one
+        endpoint: its error as it was, with the endpoint when the text does not name it)."""
         method, tried = self._method, self._tried
         last = tried[-1][1]
+        if len(tried) == 1:  # its text once, and where, unless it says so already
+            endpoint = tried[0][0]
+            named = bool(endpoint.address) and endpoint.address in last.detail
+            where = "" if named else f" [at {endpoint}]"
+            raise type(last)(f"{last.detail}{where}") from last
         attempts = "; ".join(f"{endpoint}: {exc}" for endpoint, exc in tried)
-        count = f"{len(tried)} endpoint" + ("s" if len(tried) != 1 else "")
+        count = f"{len(tried)} endpoints"
         detail = f"{last.detail} [all {count} of {method.api} failed for {method.krpc}: {attempts}]"
         raise type(last)(detail) from last

@@ -96,7 +96,9 @@ class AsgiServer:
             h11_max_incomplete_event_size=limits.max_head_bytes,
             proxy_headers=False,
             lifespan="on",
-            log_level=log_level,
+            # uvicorn's own start and stop lines ("Started server process", "Waiting for
+            # application startup", ...) repeat what the server says itself: debug only.
+            log_level="warning" if log_level == "info" else log_level,
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=math.ceil(grace),

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -231,6 +232,27 @@ def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
+def _check_bindable(host: str, port: int) -> None:
+    """A taken port as a plain one-line ``OSError`` before grpc tries it: grpc's C core
+    would print a log line of its own on stderr (``add_port.cc ... Failed to add port``)."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError:
+        return  # grpc says what it thinks of the name
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise OSError(f"gRPC server cannot bind {_address(host, port)}: {why}") from None
+
+
 class GrpcServer:
     """A ``grpc.aio`` server for one dispatcher, with health checking and reflection.
 
@@ -287,6 +309,7 @@ class GrpcServer:
         """Bind ``host:port`` (0 = a free port), start serving, return the bound port."""
         if self._server is not None:
             raise RuntimeError("GrpcServer is already started")
+        _check_bindable(host, port)
         server = grpc.aio.server(
             options=self.options, maximum_concurrent_rpcs=self.limits.max_concurrent_rpcs
         )

@@ -10,6 +10,9 @@ and asyncio.  Every wait is bounded (a few seconds at most).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import re
 import socket
 import threading
 import time
@@ -688,3 +691,32 @@ async def test_the_runtimes_async_client(fake: FakeKEvent) -> None:
             event = await sub.get(WAIT)
             assert event is not None and event.eventid == "/rt/b/c"
     assert {h.get("authorization") for _, h in fake.requests} == {"Bearer tok-a"}
+
+
+# --------------------------------------------------------------------------- docs/kevent.md
+
+
+def _docs_example(heading: str) -> str:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "kevent.md").read_text("utf-8")
+    section = page.split(f"{heading}\n", 1)[1]
+    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert found is not None, heading
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("heading", "printed"),
+    [
+        ("## Publish and subscribe", r"^/my_app/jobs/j-1/done \{'ok': True\} test-node \d{13}\n$"),
+        ("### asyncio", r"^/my_app/ping \[1, 2\]\n$"),
+    ],
+)
+def test_the_docs_examples_run(fake: FakeKEvent, heading: str, printed: str) -> None:
+    code = _docs_example(heading)
+    assert "http://127.0.0.1:3181/kapi/kevent" in code
+    code = code.replace("http://127.0.0.1:3181", f"http://127.0.0.1:{fake.port}")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, f"docs/kevent.md {heading}", "exec"), {"__name__": "docs_example"})
+    assert re.match(printed, out.getvalue()), out.getvalue()
+    fake.wait_streams(0)

@@ -541,6 +541,37 @@ def test_giving_up_after_the_stream_was_up(fake: FakeKEvent) -> None:
         assert "HTTP 502" in str(caught.value)
 
 
+def _token_once() -> Callable[[], str]:
+    calls: list[int] = []
+
+    def token() -> str:
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("the token store is gone")
+        return "t"
+
+    return token
+
+
+def test_a_failing_reader_reaches_the_consumer(fake: FakeKEvent) -> None:
+    """A reader that stops on a bug (here the token callable) does not leave its
+    consumer waiting forever."""
+    with KEventClient(fake.url, token=_token_once()) as client:
+        sub = client.subscribe(["/f"], keepalive_ms=KEEPALIVE_MS, reconnect=FAST)
+        fake.end_streams()
+        with pytest.raises(KEventError, match="RuntimeError: the token store is gone"):
+            sub.get(WAIT)
+
+
+@pytest.mark.asyncio
+async def test_a_failing_async_reader_reaches_the_consumer(fake: FakeKEvent) -> None:
+    async with AsyncKEventClient(fake.url, token=_token_once()) as client:
+        sub = await client.subscribe(["/f"], keepalive_ms=KEEPALIVE_MS, reconnect=FAST)
+        await asyncio.to_thread(fake.end_streams)
+        with pytest.raises(KEventError, match="RuntimeError: the token store is gone"):
+            await sub.get(WAIT)
+
+
 def test_close_ends_iteration_and_the_reader(fake: FakeKEvent) -> None:
     client = KEventClient(fake.url)
     sub = client.subscribe(["/c"], keepalive_ms=KEEPALIVE_MS)

@@ -176,6 +176,15 @@ class _FatalError(Exception):
         self.error = error
 
 
+def _reader_error(exc: Exception) -> KEventError:
+    """What a reader that stopped on ``exc`` tells its consumer."""
+    if isinstance(exc, _FatalError):
+        return exc.error
+    error = KEventError("", f"the kevent stream reader failed: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
 class _Target:
     """Where a client sends, and what it sends (no I/O)."""
 
@@ -577,10 +586,10 @@ class KEventSubscription(_Counters):
         while not self._closing.is_set():
             try:
                 reason = self._read_stream()
-            except _FatalError as fatal:
+            except Exception as exc:  # _FatalError, or a bug (a token callable's error)
                 with self._cond:
                     if not state.closed:
-                        state.error = fatal.error
+                        state.error = _reader_error(exc)
                     self._cond.notify_all()
                 return
             finally:
@@ -804,9 +813,9 @@ class AsyncKEventSubscription(_Counters):
         while not state.closed:
             try:
                 reason = await self._read_stream()
-            except _FatalError as fatal:
+            except Exception as exc:  # _FatalError, or a bug (a token callable's error)
                 if not state.closed:
-                    state.error = fatal.error
+                    state.error = _reader_error(exc)
                 self._changed.set()
                 return
             if state.closed:

@@ -30,7 +30,7 @@ from buckyos.runtime.client import (
     KEventError,
     KEventReconnect,
 )
-from buckyos.runtime.client.kevent import answer_error, kevent_base_url
+from buckyos.runtime.client.kevent_core import answer_error, kevent_base_url
 from buckyos.runtime.errors import BuckyOSError, ConfigError
 from buckyos.runtime.program import BuckyOSRuntime, RuntimeConfig, RuntimeType
 from buckyos.runtime.program.kevent import akevent_client, kevent_client, kevent_url

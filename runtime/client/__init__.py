@@ -24,14 +24,16 @@ if TYPE_CHECKING:
     from buckyos.runtime.client.grpc_client import GrpcTransport as GrpcTransport
     from buckyos.runtime.client.inprocess import InProcessTransport as InProcessTransport
     from buckyos.runtime.client.kevent import (
-        AsyncKEventClient as AsyncKEventClient,
-        AsyncKEventSubscription as AsyncKEventSubscription,
         KEvent as KEvent,
         KEventClient as KEventClient,
         KEventError as KEventError,
         KEventReconnect as KEventReconnect,
         KEventSubscription as KEventSubscription,
         TokenSource as TokenSource,
+    )
+    from buckyos.runtime.client.kevent_async import (
+        AsyncKEventClient as AsyncKEventClient,
+        AsyncKEventSubscription as AsyncKEventSubscription,
     )
     from buckyos.runtime.client.krpc_client import KrpcTransport as KrpcTransport
     from buckyos.runtime.client.link_client import GrpcLink as GrpcLink, WsLink as WsLink
@@ -56,10 +58,8 @@ _LAZY: Final = lazy_table(
     {
         ".grpc_client": "GrpcTransport",
         ".inprocess": "InProcessTransport",
-        ".kevent": (
-            "AsyncKEventClient AsyncKEventSubscription KEvent KEventClient KEventError "
-            "KEventReconnect KEventSubscription TokenSource"
-        ),
+        ".kevent": "KEvent KEventClient KEventError KEventReconnect KEventSubscription TokenSource",
+        ".kevent_async": "AsyncKEventClient AsyncKEventSubscription",
         ".krpc_client": "KrpcTransport",
         ".link_client": "GrpcLink WsLink",
         ".resolve": (

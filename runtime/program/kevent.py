@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from buckyos.runtime.client.kevent import AsyncKEventClient, KEventClient
+from buckyos.runtime.client.kevent import KEventClient
+from buckyos.runtime.client.kevent_async import AsyncKEventClient
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.program.runtime import BuckyOSRuntime
 from buckyos.runtime.wire.kevent import KEVENT_API

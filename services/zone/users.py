@@ -28,7 +28,6 @@ from buckyos.generated import system_config_pb2 as sc
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime import ConfigError, ReasonError
 from buckyos.runtime.security import (
-    DEFAULT_RBAC_POLICY,
     Ed25519PrivateKey,
     Ed25519PublicKey,
     did_document,
@@ -36,6 +35,7 @@ from buckyos.runtime.security import (
     private_key_to_pem,
 )
 from buckyos.services.verify_hub.directory import USER_TYPES, check_name
+from buckyos.services.verify_hub.service import RESERVED_SUBJECTS
 
 __all__ = [
     "POLICY_KEY",
@@ -57,22 +57,6 @@ POLICY_KEY: Final = "system/rbac/policy"
 ROLE_OF_TYPE: Final = {"admin": "admin", "user": "users", "limited": "users"}
 
 
-def _policy_names(policy: str) -> frozenset[str]:
-    names: set[str] = set()
-    for line in policy.splitlines():
-        parts = [part.strip() for part in line.split(",")]
-        if parts[0] == "p" and len(parts) > 1:
-            names.add(parts[1])
-        elif parts[0] == "g" and len(parts) > 2:
-            names.update(parts[1:3])
-    return frozenset(name.casefold() for name in names if name)
-
-
-_RESERVED: Final = _policy_names(DEFAULT_RBAC_POLICY) - {"admin"}
-"""Roles and system app ids of upstream's default policy: verify-hub gives no user session
-for such a name (see ``services.verify_hub.service.RESERVED_SUBJECTS``)."""
-
-
 def check_user_name(name: str) -> str:
     """A name verify-hub will log in: one key segment, no RBAC role or system app id."""
     try:
@@ -80,7 +64,7 @@ def check_user_name(name: str) -> str:
     except ReasonError as exc:  # verify-hub's text
         raise ConfigError(str(exc).removeprefix("Failed due to reason: ")) from None
     folded = name.casefold()
-    if folded in _RESERVED or folded == "root" or folded.startswith("su_"):
+    if folded in RESERVED_SUBJECTS or folded == "root" or folded.startswith("su_"):
         raise ConfigError(
             f"{name!r} is a role or a system app id in the RBAC policy, not a user name "
             "(verify-hub would refuse its logins); choose another name"
@@ -92,7 +76,7 @@ def check_app_id(app: str) -> str:
     """An app id to grant the app role: one key segment, not a role or a system app."""
     if not app or any(ch.isspace() or ch in ",/\\" for ch in app) or app in (".", ".."):
         raise ConfigError(f"{app!r} is not an app id (one word, no ',', '/' or spaces)")
-    if app.casefold() in _RESERVED:
+    if app.casefold() in RESERVED_SUBJECTS:
         raise ConfigError(
             f"{app!r} already has a role in the default RBAC policy; give --app your own app's id"
         )

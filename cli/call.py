@@ -28,7 +28,7 @@ from .argparsing import intermixed
 from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
 from .session import connect, service_url, service_urls_for
-from .sys_config import read_text_arg
+from .sys_config import json_arg, read_text_arg
 
 if TYPE_CHECKING:
     from buckyos.runtime import RPCError, ServiceDescriptor
@@ -107,14 +107,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"SERVICE {service!r} is not a service name", EXIT_USAGE)
     if args.timeout <= 0:
         raise CliError("--timeout must be > 0", EXIT_USAGE)
-    text = read_text_arg(args.params, "PARAMS")
-    try:
-        params = json.loads(text)
-    except ValueError as exc:
-        raise CliError(
-            f'PARAMS is not JSON ({exc}); quote it for the shell: \'{{"key": "x"}}\'',
-            EXIT_USAGE,
-        ) from None
+    quote = 'quote it for the shell: \'{"key": "x"}\''
+    params = json_arg(read_text_arg(args.params, "PARAMS"), "PARAMS", quote)
     try:
         result = _call(args, service, params)
     except RPCError as exc:

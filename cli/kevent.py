@@ -35,7 +35,7 @@ from .argparsing import intermixed
 from .command import Commands
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit
 from .session import connect, service_urls_for
-from .sys_config import read_text_arg
+from .sys_config import json_arg, read_text_arg
 
 if TYPE_CHECKING:
     from buckyos.runtime.client import KEvent, KEventClient
@@ -149,15 +149,8 @@ def run_publish(args: argparse.Namespace) -> int:
 
     if args.timeout <= 0:
         raise CliError("--timeout must be > 0", EXIT_USAGE)
-    text = read_text_arg(args.data, "DATA_JSON")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise CliError(
-            f"DATA_JSON is not JSON ({exc}); quote it for the shell: '{{\"ok\": true}}', "
-            "'\"a string\"'",
-            EXIT_USAGE,
-        ) from None
+    hint = "quote it for the shell: '{\"ok\": true}', '\"a string\"'"
+    data = json_arg(read_text_arg(args.data, "DATA_JSON"), "DATA_JSON", hint)
     _checked(check_publish, args.eventid, data)
     with _client(args, args.timeout) as client:
         client.publish(args.eventid, data)

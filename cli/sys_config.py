@@ -143,11 +143,13 @@ def _value(args: argparse.Namespace) -> str:
     return str(args.value)
 
 
-def _json_arg(text: str, what: str) -> Any:
+def json_arg(text: str, what: str, hint: str = "") -> Any:
+    """``text`` parsed as JSON; a usage error naming ``what`` (and ``hint``) when it is not."""
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise CliError(f"{what} is not valid JSON ({exc})", EXIT_USAGE) from None
+        tail = f"; {hint}" if hint else ""
+        raise CliError(f"{what} is not valid JSON ({exc}){tail}", EXIT_USAGE) from None
 
 
 def _tx_request(args: argparse.Namespace) -> Any:
@@ -155,7 +157,7 @@ def _tx_request(args: argparse.Namespace) -> Any:
     from buckyos.runtime import RPCError
     from buckyos.runtime.wire import decode_params
 
-    actions = _json_arg(read_text_arg(args.actions, "ACTIONS_JSON"), "ACTIONS_JSON")
+    actions = json_arg(read_text_arg(args.actions, "ACTIONS_JSON"), "ACTIONS_JSON")
     if not isinstance(actions, dict) or not actions:
         raise CliError(
             'ACTIONS_JSON must be a non-empty object {"<key>": {"action": ..., "value": ...}}',
@@ -223,13 +225,8 @@ def run(args: argparse.Namespace) -> int:
     if verb in ("set", "create", "append"):
         request = _value(args)
     elif verb == "set-path":
-        try:  # refused here with a hint, before anything is sent
-            json.loads(args.value)
-        except ValueError as exc:
-            raise CliError(
-                f"VALUE_JSON is not JSON text ({exc}); a string needs its quotes: '\"text\"'",
-                EXIT_USAGE,
-            ) from None
+        # refused here with a hint, before anything is sent
+        json_arg(args.value, "VALUE_JSON", "a string needs its quotes: '\"text\"'")
         request = args.value
     elif verb == "tx":
         request = _tx_request(args)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
 from .session import connect
-from .sys_config import read_text_arg
+from .sys_config import json_arg, read_text_arg
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -196,11 +196,7 @@ def _sign(args: argparse.Namespace) -> int:
     from buckyos.runtime import ConfigError
     from buckyos.runtime.security import load_private_key_file, sign_token
 
-    text = read_text_arg(args.claims, "CLAIMS_JSON")
-    try:
-        claims = json.loads(text)
-    except ValueError as exc:
-        raise CliError(f"CLAIMS_JSON is not valid JSON ({exc})", EXIT_USAGE) from None
+    claims = json_arg(read_text_arg(args.claims, "CLAIMS_JSON"), "CLAIMS_JSON")
     if not isinstance(claims, dict):
         raise CliError("CLAIMS_JSON must be a JSON object", EXIT_USAGE)
     if args.ttl <= 0:

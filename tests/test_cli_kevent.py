@@ -106,7 +106,7 @@ def test_publish_refuses_bad_arguments_before_sending(fake: FakeKEvent, tmp_path
         (("/cli/a b", "1"), "INVALID_EVENTID: invalid segment 'a b'"),
         (("local", "1"), "INVALID_EVENTID: daemon only accepts global eventid"),
         (("/cli/x", f"@{big}"), "INVALID_EVENTID: event data too large: 70002 bytes, max 65536"),
-        (("/cli/x", "{nope"), "DATA_JSON is not JSON"),
+        (("/cli/x", "{nope"), "DATA_JSON is not valid JSON"),
     ):
         done = buckyos("kevent", "publish", *argv, *url)
         assert done.returncode == 2, done

@@ -327,7 +327,7 @@ def test_call_prints_the_json_result(zone: Zone) -> None:
     assert unknown.stderr.strip() == "buckyos call: error: Unknown method: no_such_method"
     bad = buckyos(zone, "call", "system_config", "sys_config_get", "{key")
     assert bad.returncode == 2
-    assert "error: PARAMS is not JSON" in bad.stderr
+    assert "error: PARAMS is not valid JSON" in bad.stderr
 
 
 def test_call_without_a_token_and_a_pinned_url(zone: Zone) -> None:

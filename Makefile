@@ -33,18 +33,18 @@ typings:
 	$(foreach d,runtime codegen generated services cli,ln -sfn ../../$(d) $(TYPINGS)/$(d) &&) true
 
 codegen: $(STAMP)
-	$(CODEGEN) --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
-	$(CODEGEN) --proto-root tests/proto --include proto --out tests/generated \
+	$(CODEGEN) --prune --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
+	$(CODEGEN) --prune --proto-root tests/proto --include proto --out tests/generated \
 		--map buckyos_test/=tests.generated --map buckyos/=buckyos.generated $(TEST_PROTOS)
-	$(foreach ex,$(EXAMPLES),$(CODEGEN) --proto-root examples/$(ex)/proto --include proto \
+	$(foreach ex,$(EXAMPLES),$(CODEGEN) --prune --proto-root examples/$(ex)/proto --include proto \
 		--out examples/$(ex)/generated --map $(ex)/=examples.$(ex).generated \
 		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 
 codegen-check: $(STAMP)
-	$(CODEGEN) --check --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
-	$(CODEGEN) --check --proto-root tests/proto --include proto --out tests/generated \
+	$(CODEGEN) --check --prune --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
+	$(CODEGEN) --check --prune --proto-root tests/proto --include proto --out tests/generated \
 		--map buckyos_test/=tests.generated --map buckyos/=buckyos.generated $(TEST_PROTOS)
-	$(foreach ex,$(EXAMPLES),$(CODEGEN) --check --proto-root examples/$(ex)/proto --include proto \
+	$(foreach ex,$(EXAMPLES),$(CODEGEN) --check --prune --proto-root examples/$(ex)/proto --include proto \
 		--out examples/$(ex)/generated --map $(ex)/=examples.$(ex).generated \
 		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 

@@ -238,7 +238,7 @@ def _existing(target: Path) -> dict[str, Path]:
     return found
 
 
-def _diff(target: Path, outputs: dict[str, bytes]) -> list[str]:
+def _diff(target: Path, outputs: dict[str, bytes], *, prune: bool) -> list[str]:
     existing = _existing(target)
     problems = []
     for rel, data in outputs.items():
@@ -247,11 +247,15 @@ def _diff(target: Path, outputs: dict[str, bytes]) -> list[str]:
             problems.append(f"missing: {path}")
         elif path.read_bytes() != data:
             problems.append(f"differs: {path}")
-    problems.extend(f"stale: {existing[rel]}" for rel in sorted(set(existing) - set(outputs)))
+    if prune:
+        stale = sorted(set(existing) - set(outputs))
+        problems.extend(f"stale: {existing[rel]}" for rel in stale)
     return problems
 
 
-def _write(target: Path, outputs: dict[str, bytes]) -> None:
+def _write(target: Path, outputs: dict[str, bytes], *, prune: bool) -> None:
+    """Write ``outputs``; with ``prune`` also delete the generated files no output names
+    (without it, a run for one contract leaves the other contracts' files alone)."""
     target.mkdir(parents=True, exist_ok=True)
     for rel, data in outputs.items():
         path = target / rel
@@ -259,6 +263,8 @@ def _write(target: Path, outputs: dict[str, bytes]) -> None:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    if not prune:
+        return
     for rel, path in _existing(target).items():
         if rel not in outputs:
             path.unlink()
@@ -291,6 +297,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(buckyos/=buckyos.generated is implied)",
     )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete (with --check: report) generated files in --out that this run did not "
+        "write; give it only when the run names every contract of the folder",
+    )
     parser.add_argument(
         "--print-include",
         action="store_true",
@@ -334,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
         args.out, protos, proto_roots=args.proto_root, includes=args.include, rules=rules
     )
     if args.check:
-        problems = _diff(args.out, outputs)
+        problems = _diff(args.out, outputs, prune=args.prune)
         if problems:
             raise CodegenError(
                 "generated code is out of date; run `make codegen` (in a project of your "
@@ -343,7 +355,7 @@ def run(args: argparse.Namespace) -> int:
             )
         print(f"codegen: {args.out} is up to date ({len(outputs)} files)")
         return 0
-    _write(args.out, outputs)
+    _write(args.out, outputs, prune=args.prune)
     print(f"codegen: wrote {len(outputs)} files to {args.out}")
     return 0
 

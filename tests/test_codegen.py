@@ -171,7 +171,8 @@ def test_a_good_contract_writes_all_files(tmp_path: Path) -> None:
         "good_pb2.pyi",
         "good_pb2_grpc.py",
         "good_rpc.py",
-    ]  # keep_pb2.py was stale (not produced by this run) and is gone
+        "keep_pb2.py",
+    ]  # another contract's file stays: this run did not name every contract (no --prune)
     assert "from buckyos.generated import options_pb2" in (out / "good_pb2.py").read_text()
 
 
@@ -286,4 +287,10 @@ def test_check_mode_reports_drift(tmp_path: Path, capfd: pytest.CaptureFixture[s
     assert driver.main([*args, "--check"]) == 1
     err = capfd.readouterr().err
     assert "differs:" in err and "kitchen_sink_rpc.py" in err
-    assert "stale:" in err and "extra_rpc.py" in err
+    assert "stale:" not in err  # without --prune another contract's files are not stale
+    assert driver.main([*args, "--check", "--prune"]) == 1
+    assert "stale:" in capfd.readouterr().err
+    assert driver.main(args) == 0
+    assert (out / "extra_rpc.py").exists()  # a run for one contract deletes nothing else
+    assert driver.main([*args, "--prune"]) == 0
+    assert not (out / "extra_rpc.py").exists()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -215,3 +217,30 @@ def test_input_is_any_json() -> None:
     assert encode_params(rpc.TASK_RUNNER_OFFER_TASK, request)["input"] == [1, "x"]
     built = tr.OfferTaskRequest(input=struct_pb2.Value(string_value="s"))
     assert encode_params(rpc.TASK_RUNNER_OFFER_TASK, built)["input"] == "s"
+
+
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "services-tasks.md"
+
+
+def test_docs_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """The page's Runner, served and called like the dispatcher calls it."""
+    section = PAGE.read_text(encoding="utf-8").split(
+        "## The task runner: serving offer_task and activate_task\n", 1
+    )[1]
+    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert found is not None
+    namespace: dict[str, Any] = {}
+    exec(compile(found.group(1), str(PAGE), "exec"), namespace)
+    runner = namespace["Runner"]()
+    assert isinstance(runner, rpc.TaskRunnerServicer)
+    binding = Binding("task-runner", verifier=TokenVerifier(TrustKeyStore()), rbac=RbacEnforcer())
+    binding.add_service(runner)
+
+    async def run() -> None:
+        async with serving(binding, krpc_port=0, log_level="warning", register=False) as info:
+            assert info.krpc_url is not None
+            async with KrpcTransport(f"{info.krpc_url}/kapi/task-runner", token="dlv-1") as t:
+                await deliver(rpc.AsyncTaskRunnerStub(t), "dsp-9")
+
+    asyncio.run(run())
+    assert capsys.readouterr().out.splitlines() == ["start t-p1 at epoch 1"]

@@ -109,7 +109,7 @@ def register(commands: Commands) -> None:
 def _up_text(data: dict[str, Any]) -> str:
     lines = [f"zone {data['zone_did']} is up at {data['root']} (device {data['device_name']})"]
     for name, service in data["services"].items():
-        grpc = f"  gRPC {service['grpc_target']}" if service.get("grpc_target") else ""
+        grpc = f"  gRPC grpc://{service['grpc_target']}" if service.get("grpc_target") else ""
         lines.append(f"  {name:<14} kRPC {service['krpc_url']}{grpc}  (pid {service['pid']})")
     admin = data["admin"]
     lines.append(f"admin user: {admin['username']}  password: {admin['password']}")

@@ -25,6 +25,8 @@ from unittest import mock
 import pytest
 
 from buckyos.cli.main import main
+from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import NoPermissionError
 from buckyos.runtime.security.keys import load_private_key_file
@@ -94,8 +96,8 @@ def test_up_prints_endpoints_password_and_env(zone: Zone) -> None:
     assert re.match(rf"^zone did:web:127\.0\.0\.1%3A\d+ is up at {re.escape(str(root))} ", out)
     urls = dict(re.findall(r"^  (\S+) +kRPC (http://127\.0\.0\.1:\d+)", out, re.MULTILINE))
     assert set(urls) == {"system_config", "verify-hub", "gateway"}
-    grpc = re.findall(r"gRPC (127\.0\.0\.1:\d+)", out)
-    assert len(grpc) == 2  # system_config and verify-hub
+    grpc = re.findall(r"gRPC (grpc://127\.0\.0\.1:\d+)", out)
+    assert len(grpc) == 2  # system_config and verify-hub, in the URL form service_urls take
     password = re.search(r"^admin user: admin  password: (\S+)$", out, re.MULTILINE)
     assert password is not None and len(password.group(1)) >= 12
     assert f"export BUCKYOS_DEV_HOME={root}/etc\n" in out
@@ -104,6 +106,9 @@ def test_up_prints_endpoints_password_and_env(zone: Zone) -> None:
     with KrpcTransport(urls["system_config"]) as transport, pytest.raises(NoPermissionError) as e:
         transport.call_json("system_config", "sys_config_get", {"key": "boot/config"})
     assert str(e.value) == "No permission:No session token"
+    # So is the printed gRPC URL, as GrpcTransport takes it.
+    with GrpcTransport(grpc[0]) as channel, pytest.raises(NoPermissionError):
+        SystemConfigStub(channel).Get(key="boot/config")
 
 
 def test_status_running_and_json(zone: Zone) -> None:

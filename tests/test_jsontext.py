@@ -61,7 +61,9 @@ def test_the_strict_text_pair_refuses_what_json_lacks() -> None:
 def test_json_object_reads_text_or_takes_a_mapping_and_names_what_was_wrong() -> None:
     assert json_object('{"a": 1}', "x") == {"a": 1}
     assert json_object({"b": 2}, "x") == {"b": 2}
-    with pytest.raises(ValueError, match=r"^boot/config is not valid JSON: Expecting property name"):
+    with pytest.raises(
+        ValueError, match=r"^boot/config is not valid JSON: Expecting property name"
+    ):
         json_object("{", "boot/config")
     with pytest.raises(ConfigError, match=r"^env X must be a JSON object, got an array; set X$"):
         json_object("[1]", "env X", ConfigError, fix="set X")

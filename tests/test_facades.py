@@ -88,6 +88,15 @@ FACADE_API: dict[str, set[str]] = {
         "get_buckyos_api_runtime", "init_buckyos_api_runtime", "is_buckyos_api_runtime_set",
         "reset_buckyos_api_runtime", "set_buckyos_api_runtime",
         "akevent_client", "kevent_client", "kevent_url",
+        # clients: one accessor per service, sync and asyncio; tasks
+        "DEFAULT_SERVICE_TIMEOUT", "SERVICE_TIMEOUTS", "service_timeout",
+        "get_task_manager_client", "get_async_task_manager_client",
+        "get_task_dispatcher_client", "get_async_task_dispatcher_client",
+        "get_aicc_client", "get_async_aicc_client", "get_msg_center_client",
+        "get_async_msg_center_client", "get_kmsg_client", "get_async_kmsg_client",
+        "get_repo_service_client", "get_async_repo_service_client", "get_scheduler_client",
+        "get_async_scheduler_client", "get_workflow_client", "get_async_workflow_client",
+        "TaskManagerClient", "AsyncTaskManagerClient",
     },
 }  # fmt: skip
 

@@ -12,6 +12,12 @@ Upstream's mode per runtime type (``buckyos-protocol.md`` section 4):
   still tried (upstream #573).
 - ``system_config`` holds the service records, so it is reached at its known place:
   port 3200 (then the gateway) on a node, the public URL from an AppClient.
+- ``task-dispatcher`` lives in task-manager's process and has no service record of its
+  own (:data:`DERIVED_APIS`): its routes are task-manager's, whatever found them (pinned
+  URL, instances, gateway, public URL), with ``/kapi/task-manager`` turned into
+  ``/kapi/task-dispatcher`` as upstream's ``get_task_dispatcher_client`` does (a gRPC
+  endpoint is the same ``host:port``); in-process only when this process serves the
+  dispatcher itself.  ``service_urls={"task-dispatcher": URL}`` still pins it apart.
 - ``service_urls={"verify-hub": "http://127.0.0.1:PORT"}`` pins an api to one URL
   (``grpc://host:port`` for gRPC); ``gateway_url="http://127.0.0.1:PORT"`` moves the
   node gateway off 3180 (a local zone on free ports); ``prefer="krpc"|"grpc"`` forces the
@@ -41,11 +47,13 @@ from buckyos.runtime.wire import registry
 
 __all__ = [
     "DEFAULT_WIRE",
+    "DERIVED_APIS",
     "NODE_GATEWAY_PORT",
     "SYSTEM_CONFIG_API",
     "SYSTEM_CONFIG_PORT",
     "RouteHost",
     "ServiceRoutes",
+    "derived_endpoint",
 ]
 
 SYSTEM_CONFIG_PORT: Final = 3200
@@ -56,6 +64,9 @@ our stubs kRPC/HTTP is ~1.9x gRPC sequential and ~2.3x at 64 concurrent calls fo
 values, and still ahead at 64 KB).  The other wire stays next in line for failover."""
 NODE_GATEWAY_PORT: Final = 3180
 SYSTEM_CONFIG_API: Final = "system_config"
+DERIVED_APIS: Final[Mapping[str, str]] = {"task-dispatcher": "task-manager"}
+"""An api served by another api's process, on its port, at its own ``/kapi/<api>`` path:
+api -> the api whose routes it takes (upstream ``get_task_dispatcher_client``)."""
 _log = logging.getLogger("buckyos.runtime")
 
 
@@ -101,6 +112,22 @@ def gateway_base(url: str) -> str:
             f"gateway_url {url!r}: expected http(s)://host:port, the node gateway's address"
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def derived_endpoint(endpoint: Endpoint, api: str, base: str) -> Endpoint | None:
+    """``endpoint`` of the api ``base`` turned into the same place's endpoint of ``api``:
+    a kRPC URL ending in ``/kapi/<base>`` ends in ``/kapi/<api>`` instead (a base URL
+    already takes the api's path from the call); a gRPC ``host:port`` serves both.  An
+    in-process endpoint says nothing of ``api``: ``None``."""
+    if endpoint.kind == "inprocess":
+        return None
+    if endpoint.kind != "krpc":
+        return endpoint
+    address = endpoint.address.rstrip("/")
+    suffix = f"/kapi/{base}"
+    if address.endswith(suffix):
+        address = f"{address[: -len(suffix)]}/kapi/{api}"
+    return Endpoint(endpoint.kind, address, endpoint.via, endpoint.node)
 
 
 class ServiceRoutes:
@@ -196,8 +223,26 @@ class ServiceRoutes:
         routes.append(self.gateway(api))
         return routes
 
+    def _derived(self, api: str, base_routes: Sequence[Endpoint]) -> list[Endpoint]:
+        """``api``'s routes from its host api's (:data:`DERIVED_APIS`)."""
+        routes: list[Endpoint] = []
+        if self._in_process(api):
+            routes.append(Endpoint("inprocess", "", "inprocess"))
+        for endpoint in base_routes:
+            derived = derived_endpoint(endpoint, api, DERIVED_APIS[api])
+            if derived is not None:
+                routes.append(derived)
+        return list(dict.fromkeys(routes))
+
+    def _host_api(self, api: str) -> str | None:
+        """The api whose routes ``api`` takes, unless ``api`` is pinned itself."""
+        return None if api in self._service_urls else DERIVED_APIS.get(api)
+
     def candidates(self, api: str) -> Sequence[Endpoint]:
         """The routes to ``api``, best first (the Router's ``candidates``)."""
+        base = self._host_api(api)
+        if base is not None:
+            return self._derived(api, self.candidates(base))
         fixed = self._fixed(api)
         if fixed is not None:
             return fixed
@@ -210,6 +255,9 @@ class ServiceRoutes:
 
     async def acandidates(self, api: str) -> Sequence[Endpoint]:
         """The asyncio twin of :meth:`candidates`."""
+        base = self._host_api(api)
+        if base is not None:
+            return self._derived(api, await self.acandidates(base))
         fixed = self._fixed(api)
         if fixed is not None:
             return fixed

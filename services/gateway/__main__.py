@@ -24,6 +24,7 @@ from buckyos.runtime.client import KrpcTransport
 from buckyos.runtime.security import load_private_key_file
 from buckyos.runtime.server import LOG_LEVELS, print_ready, run_service, stop_signals
 
+from ..launch import launched
 from .app import DEFAULT_TIMEOUT, GatewayApp
 from .credentials import ClientAddressSigner, DeviceTokenInvoker
 from .instances import SystemConfigInstanceSource
@@ -118,4 +119,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launched(main))

@@ -35,6 +35,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
+from ..launch import launched
 from .app import build_binding
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS
 from .store import SqliteStore, StoreError
@@ -169,4 +170,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launched(main))

@@ -34,6 +34,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
+from ..launch import launched
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory
 from .state import SessionState
@@ -160,4 +161,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launched(main))

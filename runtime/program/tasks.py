@@ -75,8 +75,8 @@ KEVENT_SWEEP: Final = 30.0
 """Seconds between reads while kevent watches the task (a read also follows each event)."""
 POLL_SWEEP: Final = 0.5
 """Seconds between reads without kevent."""
-_STREAM_TRIES: Final = 3
-"""Reopenings of a failed kevent stream before the wait polls instead (about 1.5 s)."""
+_STREAM_TRIES: Final = 1
+"""Reopenings of a failed kevent stream before the wait polls instead (after ~0.2 s)."""
 _DRAIN: Final = 64
 """Queued events taken at once after a wake-up (one read answers them all)."""
 

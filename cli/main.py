@@ -39,7 +39,7 @@ from typing import TypeAlias
 
 from buckyos.runtime import BuckyOSError
 
-from . import call, codegen, kevent, login, logout, serve, sys_config, token, user, zone
+from . import call, codegen, kevent, login, logout, serve, sys_config, task, token, user, zone
 from .command import Commands
 from .output import EXIT_ERROR, EXIT_USAGE, PROG, CliError, print_error
 
@@ -56,6 +56,7 @@ COMMANDS: tuple[Register, ...] = (
     user.register,
     call.register,
     kevent.register,
+    task.register,
     token.register,
     serve.register,
     codegen.register,

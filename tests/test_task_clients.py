@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import threading
 import time
@@ -559,3 +560,36 @@ def test_in_process_only_when_the_dispatcher_itself_is_served_here() -> None:
         runtime.close()
     finally:
         registry.unregister(manager_only)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the docs
+
+
+def test_docs_example(
+    zone: TaskZone,
+    kevent: FakeKEvent,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("BUCKYOS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    page = ROOT / "docs" / "services-tasks.md"
+    section = page.read_text(encoding="utf-8").split(
+        "## task-manager from a program: the runtime's client\n", 1
+    )[1]
+    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert found is not None
+    namespace = {
+        "TASK_MANAGER_URL": zone.task_manager_url,
+        "KEVENT_URL": kevent.url,
+        "SESSION_TOKEN": zone.alice,
+    }
+    exec(compile(found.group(1), str(page), "exec"), namespace)
+    assert capsys.readouterr().out.splitlines() == [
+        "t-1 TASK_OUTCOME_SUCCEEDED revision 4",
+        "t-2 TASK_CONTROL_ACTION_CANCEL",
+    ]
+    assert zone.tasks.reads["t-1"] == 4  # three helpers and the wait: one read each

@@ -80,6 +80,8 @@ FACADE_API: dict[str, set[str]] = {
         "MAX_BODY", "KrpcApp", "GrpcLimits", "HttpLimits",
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",
         "stop_signals", "process_stop", "StopSignal",
+        # drain: when calls in flight are cut short (the gateway drains the same way)
+        "CUT_AT",
     },
     "program": {
         "APPCLIENT_TOKEN_ENV", "DeviceConfig", "RuntimeConfig", "RuntimeType",

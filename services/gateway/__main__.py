@@ -7,8 +7,10 @@
         [--host 127.0.0.1] [--port 3180] [--log-level info] [--node-host ood2=10.0.0.2]
 
 Prints ``gateway listening on <URL>`` (flushed) once it accepts connections, and exits 0
-on SIGTERM or SIGINT after closing its connections.  A bad argument, an unreadable key or
-a port in use exits 2 with a message that says what to fix.
+on SIGTERM or SIGINT after closing its connections: calls in flight get their instance's
+answer within the grace period (5 s), or a kRPC error saying the gateway cut them short
+at 80% of it (``GatewayApp.drain``); a second signal exits at once (130/143).  A bad
+argument, an unreadable key or a port in use exits 2 with a message that says what to fix.
 """
 
 from __future__ import annotations

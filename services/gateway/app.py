@@ -31,6 +31,19 @@ loop), and for ``verify-hub`` ``x-buckyos-client``, the client's address signed 
 node's device key (``credentials.ClientAddressSigner``), which verify-hub's per-address
 login throttle believes; a client-sent ``x-buckyos-client`` never reaches an instance.
 
+When the gateway stops (:meth:`GatewayApp.drain`, which ``server.gateway_serving`` runs
+beside uvicorn's shutdown), it drains like the kRPC server (``runtime/server/drain``):
+
+* a call that arrives from then on (its body read after the stop began) is not forwarded:
+  HTTP 200, ``Service not valid: <service>/<method> was not forwarded: the gateway is
+  stopping``, safe to send again anywhere;
+* a call in flight gets its instance's answer if it comes within ``CUT_AT`` (80%) of
+  the grace period; after that it is answered HTTP 200 ``Service not valid:
+  <service>/<method> was cut short: the gateway is stopping`` (the kRPC server's own
+  ``... the server is stopping``, the instance may have run it), with its seq and trace
+  id; a spec read is a plain-text 503 saying so, a request whose body was still being
+  read a plain-text 503 too.  Never uvicorn's HTTP 500, never a traceback in the log.
+
 Only a refused connection (the request never left) fails over to the next instance; that
 instance is then skipped for a few seconds (``pool.InstancePool``).  Connections to
 instances are pooled keep-alive connections of one aiohttp session, closed after
@@ -40,6 +53,7 @@ connection the instance is closing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -50,11 +64,12 @@ import aiohttp
 
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime import ReasonError, ServiceNotValidError
-from buckyos.runtime.server import MAX_BODY
+from buckyos.runtime.server import CUT_AT, MAX_BODY
 from buckyos.runtime.wire import (
     FORWARDED_CLIENT_HEADER,
     JSON,
     TEXT_HEADER,
+    ASGIMessage,
     ASGIReceive,
     ASGIScope,
     ASGISend,
@@ -97,6 +112,8 @@ _CONNECTIONS: Final = 256
 _PREFIX: Final = "/kapi/"
 _SPEC: Final = "/spec"
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+_METHOD_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+_STOPPING: Final = "the gateway is stopping"
 _U64_MAX: Final = 2**64 - 1
 
 HOP_HEADER: Final = "x-buckyos-gateway"
@@ -143,6 +160,32 @@ class _Lost:
     """The request was sent and no answer came back: the call may have run."""
 
     reason: str
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """One HTTP request being handled: what a stopping gateway needs to answer it."""
+
+    service: str | None = None
+    """The service its path names (``/kapi/<service>`` or ``.../spec``)."""
+    spec: bool = False
+    body: bytes | None = None
+    """Its body, once read."""
+    started: bool = False
+    """A response has started: nothing else can be sent."""
+
+
+def _call_name(service: str, body: bytes) -> str:
+    """``<service>/<method>`` of a kRPC request body (``<service>`` when its method is not
+    a plain name), as a stopping gateway names the call in its answer."""
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        return service
+    method = request.get("method") if type(request) is dict else None
+    if type(method) is str and _METHOD_NAME.fullmatch(method):
+        return f"{service}/{method}"
+    return service
 
 
 def echo_sys(body: bytes) -> list[Any]:
@@ -220,6 +263,9 @@ class GatewayApp:
         self._max_answer = max_answer
         self._session: aiohttp.ClientSession | None = None
         self._services: dict[str, str] = {}
+        self._running: dict[asyncio.Task[Any], _InFlight] = {}
+        self._stopping = False
+        self._idle: asyncio.Event | None = None
 
     @property
     def pool(self) -> InstancePool:
@@ -240,6 +286,34 @@ class GatewayApp:
             self._session = session
         return session
 
+    @property
+    def stopping(self) -> bool:
+        """:meth:`drain` has begun: no call is forwarded any more."""
+        return self._stopping
+
+    @property
+    def in_flight(self) -> int:
+        """How many HTTP requests are being handled."""
+        return len(self._running)
+
+    async def drain(self, grace: float) -> None:
+        """Stop forwarding: a call that arrives from now on is refused (``... was not
+        forwarded: the gateway is stopping``); the ones in flight get ``CUT_AT * grace``
+        seconds to be answered, then each one still running is cut short and answered
+        ``Service not valid: <service>/<method> was cut short: the gateway is stopping``
+        (a 503 for a spec read or a body still being read).  The server's own shutdown
+        runs beside it (``server.gateway_serving``), with the listeners still there to
+        send those answers."""
+        self._stopping = True
+        if self._running:
+            self._idle = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._idle.wait(), max(0.0, grace * CUT_AT))
+            except TimeoutError:
+                pass
+        for task in list(self._running):
+            task.cancel(_STOPPING)
+
     async def aclose(self) -> None:
         """Close the connections to instances and the pool (and its source)."""
         session, self._session = self._session, None
@@ -252,31 +326,97 @@ class GatewayApp:
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
         if kind == "http":
-            path: str = scope["path"]
-            if path.endswith(_SPEC) and scope["method"] == "GET":
-                spec_of = self._service_of(path[: -len(_SPEC)])
-                if spec_of is not None:
-                    await self._forward_spec(spec_of, scope, send)
-                    return
-            try:
-                service = self._service_of(path)
-                if service is None:
-                    raise RefusedError(
-                        404, f"Not Found: the gateway forwards /kapi/<service>, not {scope['path']}"
-                    )
-                if scope["method"] != "POST":
-                    raise RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
-                body = await read_body(scope, receive, self._max_body)
-            except RefusedError as refused:
-                await refuse(send, refused)
-                return
-            except DisconnectedError:
-                return
-            await self._forward(service, scope, body, send)
+            await self._http(scope, receive, send)
         elif kind == "lifespan":
             await lifespan(receive, send, startup=self._open_session, shutdown=self.aclose)
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
+
+    async def _http(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        """One HTTP request, known to :meth:`drain` while it runs."""
+        task = asyncio.current_task()
+        call = _InFlight()
+        if task is None:  # pragma: no cover - uvicorn runs each request in a task
+            await self._handle(scope, receive, send, call)
+            return
+
+        async def tracked(message: ASGIMessage) -> None:
+            if message["type"] == "http.response.start":
+                call.started = True
+            await send(message)
+
+        running = self._running
+        running[task] = call
+        try:
+            await self._handle(scope, receive, tracked, call)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # Cut short by drain() (or, later, by uvicorn's own deadline): answered here,
+            # never left to uvicorn's HTTP 500 and traceback.
+            task.uncancel()
+            if not call.started:
+                try:
+                    await self._answer_cut(call, send)
+                except asyncio.CancelledError:  # uvicorn gave up on it: nothing left to say
+                    task.uncancel()
+        finally:
+            del running[task]
+            if not running and self._idle is not None:
+                self._idle.set()
+
+    async def _handle(
+        self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend, call: _InFlight
+    ) -> None:
+        path: str = scope["path"]
+        if path.endswith(_SPEC) and scope["method"] == "GET":
+            spec_of = self._service_of(path[: -len(_SPEC)])
+            if spec_of is not None:
+                call.service, call.spec = spec_of, True
+                if self._stopping:
+                    text = ServiceNotValidError(
+                        f"the spec of {spec_of} was not fetched: {_STOPPING}"
+                    ).text
+                    await respond(send, 503, TEXT_HEADER[1], text.encode("utf-8"))
+                    return
+                await self._forward_spec(spec_of, scope, send)
+                return
+        try:
+            service = self._service_of(path)
+            if service is None:
+                raise RefusedError(
+                    404, f"Not Found: the gateway forwards /kapi/<service>, not {scope['path']}"
+                )
+            if scope["method"] != "POST":
+                raise RefusedError(405, "Method Not Allowed: kRPC takes POST", allow=b"POST")
+            call.service = service
+            body = await read_body(scope, receive, self._max_body)
+        except RefusedError as refused:
+            await refuse(send, refused)
+            return
+        except DisconnectedError:
+            return
+        call.body = body
+        if self._stopping:
+            text = ServiceNotValidError(
+                f"{_call_name(service, body)} was not forwarded: {_STOPPING}"
+            ).text
+            await respond(send, 200, JSON, _error_body(body, text))
+            return
+        await self._forward(service, scope, body, send)
+
+    async def _answer_cut(self, call: _InFlight, send: ASGISend) -> None:
+        """The answer to a request :meth:`drain` cut short (see the module docstring)."""
+        service, body = call.service, call.body
+        if service is not None and body is not None:
+            text = ServiceNotValidError(f"{_call_name(service, body)} was cut short: {_STOPPING}")
+            await respond(send, 200, JSON, _error_body(body, text.text))
+        elif service is not None and call.spec:
+            text = ServiceNotValidError(f"the spec of {service} was cut short: {_STOPPING}")
+            await respond(send, 503, TEXT_HEADER[1], text.text.encode("utf-8"))
+        else:  # its body was still being read: no seq to answer a kRPC error with
+            text = ServiceNotValidError(f"the request was cut short: {_STOPPING}")
+            await respond(send, 503, TEXT_HEADER[1], text.text.encode("utf-8"))
 
     def _service_of(self, path: str) -> str | None:
         service = self._services.get(path)

@@ -4,10 +4,16 @@
 ``host:port`` (a port in use is a plain ``OSError``, port 0 resolves at once), waits until
 uvicorn has started (lifespan included), yields the base URL and stops on exit, which
 closes the app's connections and instance pool through the lifespan.
+
+Stopping drains: the app's ``drain(grace)`` (``GatewayApp.drain``: new calls refused,
+calls in flight answered by their instance or, at 80% of the grace, cut short with a kRPC
+error) runs beside uvicorn's shutdown, which stops accepting connections at once and
+waits up to ``grace`` seconds for the answers to go out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
@@ -37,14 +43,22 @@ async def gateway_serving(
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
     log_level: str = "info",
-    grace: int = 5,
+    grace: float = 5.0,
 ) -> AsyncIterator[str]:
     """Serve ``app`` (a ``GatewayApp``, or any ASGI app) on ``host:port`` (0 picks a port)
     while the block runs; yields ``http://host:port``.  Raises ``OSError`` when the port is
-    taken."""
+    taken.  On exit, an app with a ``drain(grace)`` coroutine method (``GatewayApp``)
+    drains its requests in flight while the server stops (see the module docstring)."""
     server = AsgiServer(app, log_level=log_level, grace=grace)
     bound = await server.start(host, port)
     try:
         yield _url(host, bound)
     finally:
-        await server.stop()
+        drain: Callable[[float], Awaitable[None]] | None = getattr(app, "drain", None)
+        cut = asyncio.ensure_future(drain(grace)) if drain is not None else None
+        try:
+            await server.stop()
+        finally:
+            if cut is not None:
+                cut.cancel()
+                await asyncio.wait((cut,))

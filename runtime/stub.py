@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
+from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import RPCError, refine_error
@@ -50,10 +52,57 @@ def build_request(
         for name in method.required:
             if fields.get(name) is None:
                 raise TypeError(_missing(method, name))
+    json_fields = _json_fields(method.request_type)
+    if json_fields:
+        _to_json_messages(method, given, json_fields)
     try:
         return method.request_type(**given)
     except (TypeError, ValueError) as exc:
         raise TypeError(_wrong_value(method, given, exc)) from None
+
+
+# Opaque JSON fields: a stub keyword for one takes plain JSON (dict, list, str, number,
+# bool) as well as the message, as the kRPC JSON of the field is that value.
+_JSON_TYPES: Final = frozenset(
+    {"google.protobuf.Value", "google.protobuf.Struct", "google.protobuf.ListValue"}
+)
+_json_fields_of: dict[type[Message], tuple[tuple[str, type[Message]], ...]] = {}
+
+
+def _json_fields(cls: type[Message]) -> tuple[tuple[str, type[Message]], ...]:
+    """The singular Value/Struct/ListValue fields of ``cls`` and their classes (cached)."""
+    found = _json_fields_of.get(cls)
+    if found is None:
+        empty = cls()
+        found = tuple(
+            (field.name, type(getattr(empty, field.name)))
+            for field in cls.DESCRIPTOR.fields
+            if field.message_type is not None
+            and field.message_type.full_name in _JSON_TYPES
+            and not field.is_repeated
+        )
+        _json_fields_of[cls] = found
+    return found
+
+
+def _to_json_messages(
+    method: MethodDescriptor[Any, Any],
+    given: dict[str, Any],
+    json_fields: tuple[tuple[str, type[Message]], ...],
+) -> None:
+    """Turn plain JSON given for an opaque JSON field into its message, in place."""
+    for name, cls in json_fields:
+        value = given.get(name)
+        if value is None or isinstance(value, Message):
+            continue
+        try:
+            given[name] = json_format.ParseDict(value, cls())
+        except (json_format.ParseError, TypeError, ValueError) as exc:
+            kind = cls.DESCRIPTOR.name
+            raise TypeError(
+                f"{method.name}(): {_keyword(name)} must be JSON for a {kind} "
+                f"(dict, list, str, number, bool) or a {kind} message: {exc}"
+            ) from None
 
 
 def _keyword(name: str) -> str:

@@ -236,3 +236,31 @@ def test_codegen_refuses_required_where_the_field_says_otherwise(
     assert code == 1
     assert f"pkg/bad.proto:9: pkg.Req.key is {kind} and (buckyos.field).required; drop one" in err
     assert not out.exists()
+
+
+def test_opaque_json_fields_take_plain_json() -> None:
+    """A Value/Struct field's keyword takes the JSON itself, as its kRPC JSON is that
+    value; a message still works, and a value JSON cannot hold is a TypeError."""
+    from google.protobuf import struct_pb2
+
+    from tests.generated import kitchen_sink_pb2 as ks
+    from tests.generated.kitchen_sink_rpc import KITCHEN_SINK_EVERYTHING
+
+    def build(**fields: Any) -> ks.AllTypes:
+        names = dict.fromkeys(ks.AllTypes.DESCRIPTOR.fields_by_name)
+        return build_request(KITCHEN_SINK_EVERYTHING, None, {**names, **fields})
+
+    built = build(extra={"album": "x", "n": [1, 2]}, any=["a", {"b": None}])
+    assert dict(built.extra) == {"album": "x", "n": [1.0, 2.0]}
+    assert built.any.list_value.values[1].struct_value.fields["b"].HasField("null_value")
+    assert build(any="text").any.string_value == "text"
+    assert build(any=3).any.number_value == 3
+    assert build(any=struct_pb2.Value(bool_value=True)).any.bool_value is True
+    with pytest.raises(TypeError) as refused:
+        build(extra=["not", "an", "object"])
+    assert str(refused.value).startswith(
+        "Everything(): extra must be JSON for a Struct (dict, list, str, number, bool) or a "
+        "Struct message: "
+    )
+    with pytest.raises(TypeError, match=r"^Everything\(\): any must be JSON for a Value"):
+        build(any=object())

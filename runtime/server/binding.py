@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, Final, cast
@@ -54,6 +55,7 @@ from buckyos.runtime.server.authz import Authorizer
 from buckyos.runtime.server.binding_events import BindingEvents
 from buckyos.runtime.server.core import Api, ParamsCheck, Verb, hook_of
 from buckyos.runtime.server.deadlines import Deadlines
+from buckyos.runtime.server.drain import CUT_AT, stopping_error
 from buckyos.runtime.server.jobs import in_order
 from buckyos.runtime.server.lifecycle import Lifecycle
 from buckyos.runtime.server.outcalls import OutgoingCalls
@@ -123,6 +125,7 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         self._owns_executor = executor is None
         self._max_workers = max_workers
         self._deadlines: Deadlines | None = None
+        self._stopping = False
         self._services: tuple[ServiceDescriptor, ...] | None = None
 
     def __repr__(self) -> str:
@@ -299,6 +302,8 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         verb = None if api is None else api.verbs.get(method.krpc)
         if api is None or verb is None:
             raise UnknownMethodError(method.krpc)
+        if self._stopping:
+            raise stopping_error(method)
         if not api.ready:
             await self._ensure_ready(api)
         method = verb.method
@@ -337,17 +342,18 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         """
         method = verb.method
         timeout = verb.timeout
-        task = asyncio.current_task() if timeout is not None else None
+        task = asyncio.current_task()
         deadlines: Deadlines | None = None
         call = req
         if task is not None:
-            assert timeout is not None
+            # Every call is recorded, a verb without a timeout with none due, so that a
+            # stopping server can end it (drain).
             loop = task.get_loop()
             deadlines = self._deadlines
             if deadlines is None or deadlines.loop is not loop:
                 deadlines = self._deadlines = Deadlines(loop)
             cancelling = task.cancelling()
-            deadlines.add(call, task, timeout)
+            deadlines.add(call, task, math.inf if timeout is None else timeout)
         try:
             if verb.is_async:
                 result: Any = await cast(Awaitable[Message], verb.handler(req.message, req))
@@ -358,13 +364,16 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         except RPCError:
             raise
         except asyncio.CancelledError:
-            # Our deadline cancelled the task, and nobody else did too: a timeout.
-            if deadlines is not None and deadlines.done(call) and task is not None:
-                if task.uncancel() <= cancelling:
+            if deadlines is not None and task is not None:
+                # Our deadline cancelled the task, and nobody else did too: a timeout.
+                if deadlines.done(call) and task.uncancel() <= cancelling:
                     req.logger.warning("timed out after %gs", timeout)
                     raise InternalError(
                         f"{method.api}/{method.krpc} timed out after {timeout:g}s"
                     ) from None
+                # The server is stopping and the grace ran out: answered, not dropped.
+                if deadlines.was_cut(call) and task.uncancel() <= cancelling:
+                    raise stopping_error(method) from None
             raise
         except Exception as exc:
             raise self._internal(req, exc) from None
@@ -398,6 +407,20 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         self.authorizer.check_caller(caller, action, resource)
 
     # -- shutdown ----------------------------------------------------------------------------------
+
+    async def drain(self, grace: float) -> None:
+        """The server is stopping: wait up to ``CUT_AT * grace`` seconds for the calls
+        running, then answer the ones still running ``ServiceNotValidError`` (``... was
+        cut short: the server is stopping``) and refuse new ones the same way.
+
+        The calls are the records the per-call deadlines keep anyway, so being able to
+        end them costs a call nothing more."""
+        deadlines = self._deadlines
+        if deadlines is not None:
+            await deadlines.wait_idle(grace * CUT_AT)
+        self._stopping = True
+        if deadlines is not None:
+            deadlines.cut_all("the server is stopping")
 
     def close(self) -> None:
         """Release every session context and stop the thread pool the binding created."""

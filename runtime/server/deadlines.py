@@ -23,12 +23,14 @@ _NEVER: Final = math.inf
 class Deadlines:
     """Deadlines of running calls on ``loop``; use only from that loop's thread."""
 
-    __slots__ = ("_calls", "_expired", "_handle", "_wake", "loop")
+    __slots__ = ("_calls", "_cut", "_expired", "_handle", "_idle", "_wake", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._calls: dict[object, tuple[asyncio.Task[object], float]] = {}
         self._expired: set[object] = set()
+        self._cut: set[object] = set()
+        self._idle: asyncio.Event | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._wake = _NEVER
 
@@ -44,7 +46,10 @@ class Deadlines:
 
     def done(self, call: object) -> bool:
         """``call`` finished; whether its deadline had passed (it was cancelled for it)."""
-        self._calls.pop(call, None)
+        calls = self._calls
+        calls.pop(call, None)
+        if not calls and self._idle is not None:
+            self._idle.set()
         if self._expired:
             try:
                 self._expired.remove(call)
@@ -52,6 +57,34 @@ class Deadlines:
                 return False
             return True
         return False
+
+    def was_cut(self, call: object) -> bool:
+        """Whether :meth:`cut_all` cancelled ``call`` (asked once, after it ended)."""
+        if not self._cut:
+            return False
+        try:
+            self._cut.remove(call)
+        except KeyError:
+            return False
+        return True
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Return once no call runs, or after ``timeout`` seconds."""
+        if not self._calls:
+            return
+        self._idle = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._idle.wait(), max(0.0, timeout))
+        except TimeoutError:
+            pass
+        finally:
+            self._idle = None
+
+    def cut_all(self, reason: str) -> None:
+        """Cancel every running call (each then asks :meth:`was_cut`)."""
+        for call, (task, _) in list(self._calls.items()):
+            self._cut.add(call)
+            task.cancel(reason)
 
     def _arm(self, when: float) -> None:
         if self._handle is not None:

@@ -17,7 +17,7 @@ the process decides how long it waits for it (:mod:`~buckyos.runtime.server.proc
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Final
+from typing import Any, Final, Protocol, cast
 
 from google.protobuf.message import Message
 
@@ -25,13 +25,17 @@ from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
 from buckyos.runtime.errors import ServiceNotValidError
 from buckyos.runtime.wire.dispatch import CallInfo, Dispatcher
 
-__all__ = ["CUT_AT", "Draining"]
+__all__ = ["CUT_AT", "Drainable", "Draining", "drainable", "stopping_error"]
 
 CUT_AT: Final = 0.8
 """The share of the grace period after which calls still running are cut short."""
 
 
-def _stopping(method: MethodDescriptor[Any, Any]) -> ServiceNotValidError:
+_FORWARDED: Final = ("lookup", "services", "decode", "authenticate", "events")
+
+
+def stopping_error(method: MethodDescriptor[Any, Any]) -> ServiceNotValidError:
+    """The answer of a call cut short, or refused, because its server is stopping."""
     return ServiceNotValidError(f"{method.api}/{method.krpc} was cut short: the server is stopping")
 
 
@@ -41,6 +45,13 @@ class Draining:
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
+        # What the wires look up on every call, bound here once: a forwarding method is a
+        # frame more per call, and __getattr__ (the fallback for anything else) a failed
+        # lookup each time.
+        for name in _FORWARDED:
+            value = getattr(dispatcher, name, None)
+            if value is not None:
+                setattr(self, name, value)
         self._running: dict[asyncio.Task[Any], int] = {}
         self._cut: set[asyncio.Task[Any]] = set()
         self._closed = False
@@ -64,7 +75,7 @@ class Draining:
         self, method: MethodDescriptor[Any, Any], message: Message, info: CallInfo
     ) -> Message:
         if self._closed:
-            raise _stopping(method)
+            raise stopping_error(method)
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - a call always runs in a task
             return await self.dispatcher.call(method, message, info)
@@ -75,7 +86,7 @@ class Draining:
         except asyncio.CancelledError:
             if task in self._cut and task.uncancel() == 0:
                 self._cut.discard(task)
-                raise _stopping(method) from None
+                raise stopping_error(method) from None
             raise
         finally:
             left = running[task] - 1
@@ -99,3 +110,18 @@ class Draining:
         for task in list(self._running):
             self._cut.add(task)
             task.cancel("the server is stopping")
+
+
+class Drainable(Dispatcher, Protocol):
+    """A dispatcher that can end its own calls in flight when its server stops."""
+
+    async def drain(self, grace: float) -> None: ...
+
+
+def drainable(dispatcher: Dispatcher) -> Drainable:
+    """``dispatcher`` itself when it drains its own calls (a ``Binding`` does, on the
+    records its per-call deadlines keep anyway: nothing more per call), else a
+    :class:`Draining` in front of it (a frame and a task lookup per call)."""
+    if callable(getattr(dispatcher, "drain", None)):
+        return cast(Drainable, dispatcher)
+    return Draining(dispatcher)

@@ -25,7 +25,7 @@ from typing import Any, Final, TypedDict, Unpack
 
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.server.asgi_server import AsgiServer
-from buckyos.runtime.server.drain import Draining
+from buckyos.runtime.server.drain import drainable
 from buckyos.runtime.server.http_limits import HttpLimits
 from buckyos.runtime.server.listeners import (
     GrpcListener,
@@ -194,7 +194,7 @@ async def serving(
     info.apis = tuple(service.api for service in dispatcher.services())
     running: list[Started] = []
     registered = False
-    draining = Draining(dispatcher)  # what the listeners call: it can end calls in flight
+    draining = drainable(dispatcher)  # what the listeners call: it can end calls in flight
     try:
         for listener in chosen:
             started = await listener.start(draining, host, log_level=log_level, grace=grace)

@@ -81,7 +81,7 @@ FACADE_API: dict[str, set[str]] = {
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",
         "stop_signals", "process_stop", "StopSignal",
         # drain: when calls in flight are cut short (the gateway drains the same way)
-        "CUT_AT",
+        "CUT_AT", "IdleSignal",
     },
     "program": {
         "APPCLIENT_TOKEN_ENV", "DeviceConfig", "RuntimeConfig", "RuntimeType",

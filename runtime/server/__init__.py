@@ -14,7 +14,8 @@ module on first use, so that building a ``Binding`` does not load uvicorn::
     process      a service's main: run_service, run_async, stop_signals, print_ready,
                  process_stop (a second stop signal exits at once), StopSignal
     drain        CUT_AT: the share of the grace period after which calls still running
-                 are cut short (the node gateway drains its forwarded calls the same way)
+                 are cut short, IdleSignal (wait until none runs); the node gateway
+                 drains its forwarded calls the same way
 
 The function ``serve`` is ``buckyos.runtime.serve``: here ``serve`` names the module
 ``buckyos.runtime.server.serve``, and a facade name never shadows one of its modules.
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
         Binding as Binding,
     )
-    from buckyos.runtime.server.drain import CUT_AT as CUT_AT
+    from buckyos.runtime.server.drain import CUT_AT as CUT_AT, IdleSignal as IdleSignal
     from buckyos.runtime.server.grpc_server import GrpcLimits as GrpcLimits
     from buckyos.runtime.server.http_limits import HttpLimits as HttpLimits
     from buckyos.runtime.server.krpc_server import MAX_BODY as MAX_BODY, KrpcApp as KrpcApp
@@ -74,7 +75,7 @@ _LAZY: Final = lazy_table(
         ".asgi_server": "AsgiServer",
         ".authz": "Authorizer",
         ".binding": "DEFAULT_TIMEOUT Binding",
-        ".drain": "CUT_AT",
+        ".drain": "CUT_AT IdleSignal",
         ".grpc_server": "GrpcLimits",
         ".http_limits": "HttpLimits",
         ".krpc_server": "MAX_BODY KrpcApp",

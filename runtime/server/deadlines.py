@@ -15,6 +15,8 @@ import asyncio
 import math
 from typing import Final
 
+from buckyos.runtime.server.drain import IdleSignal
+
 __all__ = ["Deadlines"]
 
 _NEVER: Final = math.inf
@@ -30,7 +32,7 @@ class Deadlines:
         self._calls: dict[object, tuple[asyncio.Task[object], float]] = {}
         self._expired: set[object] = set()
         self._cut: set[object] = set()
-        self._idle: asyncio.Event | None = None
+        self._idle = IdleSignal()
         self._handle: asyncio.TimerHandle | None = None
         self._wake = _NEVER
 
@@ -48,8 +50,7 @@ class Deadlines:
         """``call`` finished; whether its deadline had passed (it was cancelled for it)."""
         calls = self._calls
         calls.pop(call, None)
-        if not calls and self._idle is not None:
-            self._idle.set()
+        self._idle.ended(bool(calls))
         if self._expired:
             try:
                 self._expired.remove(call)
@@ -70,15 +71,7 @@ class Deadlines:
 
     async def wait_idle(self, timeout: float) -> None:
         """Return once no call runs, or after ``timeout`` seconds."""
-        if not self._calls:
-            return
-        self._idle = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._idle.wait(), max(0.0, timeout))
-        except TimeoutError:
-            pass
-        finally:
-            self._idle = None
+        await self._idle.wait(bool(self._calls), timeout)
 
     def cut_all(self, reason: str) -> None:
         """Cancel every running call (each then asks :meth:`was_cut`)."""

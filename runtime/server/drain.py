@@ -25,13 +25,43 @@ from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
 from buckyos.runtime.errors import ServiceNotValidError
 from buckyos.runtime.wire.dispatch import CallInfo, Dispatcher
 
-__all__ = ["CUT_AT", "Drainable", "Draining", "drainable", "stopping_error"]
+__all__ = ["CUT_AT", "Drainable", "Draining", "IdleSignal", "drainable", "stopping_error"]
 
 CUT_AT: Final = 0.8
 """The share of the grace period after which calls still running are cut short."""
 
 
 _FORWARDED: Final = ("lookup", "services", "decode", "authenticate", "events")
+
+
+class IdleSignal:
+    """What a stopping server waits on: "nothing is in flight any more", for a while.
+
+    The code that tracks calls says :meth:`ended` when one finishes (with whether any is
+    left); :meth:`wait` returns at once when none runs, else when the last one ends or
+    ``timeout`` seconds passed, whichever comes first.
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+
+    def ended(self, busy: bool) -> None:
+        """A call finished; ``busy``: whether others still run."""
+        if not busy and self._event is not None:
+            self._event.set()
+
+    async def wait(self, busy: bool, timeout: float) -> None:
+        if not busy:
+            return
+        self._event = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._event.wait(), max(0.0, timeout))
+        except TimeoutError:
+            pass
+        finally:
+            self._event = None
 
 
 def stopping_error(method: MethodDescriptor[Any, Any]) -> ServiceNotValidError:
@@ -55,7 +85,7 @@ class Draining:
         self._running: dict[asyncio.Task[Any], int] = {}
         self._cut: set[asyncio.Task[Any]] = set()
         self._closed = False
-        self._idle: asyncio.Event | None = None
+        self._idle = IdleSignal()
 
     def __getattr__(self, name: str) -> Any:  # decode, authenticate, events, ...
         return getattr(self.dispatcher, name)
@@ -94,18 +124,12 @@ class Draining:
                 running[task] = left
             else:
                 del running[task]
-                if not running and self._idle is not None:
-                    self._idle.set()
+                self._idle.ended(bool(running))
 
     async def drain(self, grace: float) -> None:
         """Wait up to ``CUT_AT * grace`` seconds for the calls in flight, then cut the
         ones still running (and refuse new ones) with ``ServiceNotValidError``."""
-        if self._running:
-            self._idle = asyncio.Event()
-            try:
-                await asyncio.wait_for(self._idle.wait(), max(0.0, grace * CUT_AT))
-            except TimeoutError:
-                pass
+        await self._idle.wait(bool(self._running), grace * CUT_AT)
         self._closed = True
         for task in list(self._running):
             self._cut.add(task)

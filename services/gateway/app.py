@@ -64,7 +64,7 @@ import aiohttp
 
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime import ReasonError, ServiceNotValidError
-from buckyos.runtime.server import CUT_AT, MAX_BODY
+from buckyos.runtime.server import CUT_AT, MAX_BODY, IdleSignal
 from buckyos.runtime.wire import (
     FORWARDED_CLIENT_HEADER,
     JSON,
@@ -265,7 +265,7 @@ class GatewayApp:
         self._services: dict[str, str] = {}
         self._running: dict[asyncio.Task[Any], _InFlight] = {}
         self._stopping = False
-        self._idle: asyncio.Event | None = None
+        self._idle = IdleSignal()
 
     @property
     def pool(self) -> InstancePool:
@@ -305,12 +305,7 @@ class GatewayApp:
         runs beside it (``server.gateway_serving``), with the listeners still there to
         send those answers."""
         self._stopping = True
-        if self._running:
-            self._idle = asyncio.Event()
-            try:
-                await asyncio.wait_for(self._idle.wait(), max(0.0, grace * CUT_AT))
-            except TimeoutError:
-                pass
+        await self._idle.wait(bool(self._running), grace * CUT_AT)
         for task in list(self._running):
             task.cancel(_STOPPING)
 
@@ -362,8 +357,7 @@ class GatewayApp:
                     task.uncancel()
         finally:
             del running[task]
-            if not running and self._idle is not None:
-                self._idle.set()
+            self._idle.ended(bool(running))
 
     async def _handle(
         self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend, call: _InFlight

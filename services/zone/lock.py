@@ -14,7 +14,6 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from types import TracebackType
 
 __all__ = ["ZoneLock", "lock_held", "lock_holders"]
 
@@ -52,12 +51,7 @@ class ZoneLock:
     def __enter__(self) -> ZoneLock:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.fd is not None:
             os.close(self.fd)  # the services that inherited it still hold the lock
             self.fd = None

@@ -69,15 +69,8 @@ def make_user_login_jwt(
     ``jti``, but verify-hub's ``login_by_jwt`` requires one (it refuses replays by it), so
     we add a random one: verifiers that do not read it ignore it.
     """
-    now = int(clock())
-    claims = {
-        "appid": app_id,
-        "sub": user_id,
-        "iss": user_id,
-        "exp": now + ttl,
-        "jti": jti if jti is not None else secrets.token_urlsafe(16),
-    }
-    return sign_token(claims, private_key, kid=None)
+    claims = {"appid": app_id, "sub": user_id, "iss": user_id}
+    return _login_jwt(claims, private_key, None, ttl=ttl, jti=jti, clock=clock)
 
 
 def make_service_login_jwt(
@@ -94,15 +87,24 @@ def make_service_login_jwt(
 
     Claims ``{sub, appid, iss: device_name, jti: random, exp: now+1200}``, kid = device name.
     """
-    now = int(clock())
-    claims = {
-        "sub": subject,
-        "appid": app_id,
-        "iss": device_name,
-        "jti": jti if jti is not None else secrets.token_urlsafe(16),
-        "exp": now + ttl,
-    }
-    return sign_token(claims, device_private_key, kid=device_name)
+    claims = {"sub": subject, "appid": app_id, "iss": device_name}
+    return _login_jwt(claims, device_private_key, device_name, ttl=ttl, jti=jti, clock=clock)
+
+
+def _login_jwt(
+    claims: dict[str, Any],
+    key: Ed25519PrivateKey,
+    kid: str | None,
+    *,
+    ttl: int,
+    jti: str | None,
+    clock: Clock,
+) -> str:
+    """A login JWT: ``claims`` with ``exp`` (now + ``ttl``) and a ``jti`` (random unless
+    given; verify-hub refuses a replayed one), signed."""
+    claims["exp"] = int(clock()) + ttl
+    claims["jti"] = jti if jti is not None else secrets.token_urlsafe(16)
+    return sign_token(claims, key, kid=kid)
 
 
 class DeviceTokenSource:

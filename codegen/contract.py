@@ -124,6 +124,8 @@ class MethodModel:
     request: TypeRef
     response: TypeRef
     fields: tuple[FieldModel, ...]
+    aliases: tuple[str, ...] = ()
+    """``(buckyos.verb).aliases``: other kRPC names the server answers to."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class ServiceModel:
     doc: str
     methods: tuple[MethodModel, ...]
     errors: tuple[ErrorModel, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """``(buckyos.api).aliases``: other api names the kRPC server answers at."""
 
 
 @dataclass
@@ -668,6 +672,24 @@ class _Reader:
             return None
         if not _API_NAME.fullmatch(api.name):
             self.problem(loc, (*spath, _SERVICE_OPTIONS), f"api name {api.name!r} is not valid")
+        api_aliases: list[str] = []
+        for alias in api.aliases:
+            if not _API_NAME.fullmatch(alias):
+                self.problem(
+                    loc,
+                    (*spath, _SERVICE_OPTIONS),
+                    f"{sdp.name}: api alias {alias!r} is not a valid api name "
+                    "(letters, digits, _ . -)",
+                )
+            elif alias == api.name or alias in api_aliases:
+                self.problem(
+                    loc,
+                    (*spath, _SERVICE_OPTIONS),
+                    f"{sdp.name}: api alias {alias!r} repeats the api's name or another "
+                    "alias; drop it",
+                )
+            else:
+                api_aliases.append(alias)
         default_auth = api.default_auth
         errors = self.read_errors(loc, spath, sdp.name, api)
         methods: list[MethodModel] = []
@@ -677,14 +699,16 @@ class _Reader:
             method = self.read_method(loc, mpath, sdp.name, mdp, api, default_auth)
             if method is None:
                 continue
-            if method.krpc in krpc_lines:
-                self.problem(
-                    loc,
-                    mpath,
-                    f"{sdp.name}.{mdp.name}: kRPC name {method.krpc!r} is already used at line "
-                    f"{krpc_lines[method.krpc]}; every verb needs its own name",
-                )
-            krpc_lines.setdefault(method.krpc, loc.line(mpath))
+            for index, krpc in enumerate((method.krpc, *method.aliases)):
+                what = "kRPC name" if index == 0 else "alias"
+                if krpc in krpc_lines:
+                    self.problem(
+                        loc,
+                        mpath,
+                        f"{sdp.name}.{mdp.name}: {what} {krpc!r} is already used at line "
+                        f"{krpc_lines[krpc]}; every verb and alias needs its own name",
+                    )
+                krpc_lines.setdefault(krpc, loc.line(mpath))
             methods.append(method)
         return ServiceModel(
             name=sdp.name,
@@ -695,6 +719,7 @@ class _Reader:
             doc=loc.comments.get(spath, ""),
             methods=tuple(methods),
             errors=errors,
+            aliases=tuple(api_aliases),
         )
 
     def read_method(
@@ -731,6 +756,21 @@ class _Reader:
                 return None
         if not _KRPC_NAME.fullmatch(krpc):
             self.problem(loc, opath, f"{label}: kRPC name {krpc!r} is not a valid method name")
+        aliases: list[str] = []
+        for alias in verb.aliases if verb is not None else ():
+            if not _KRPC_NAME.fullmatch(alias):
+                self.problem(
+                    loc, opath, f"{label}: alias {alias!r} is not a valid kRPC method name"
+                )
+            elif alias == krpc or alias in aliases:
+                self.problem(
+                    loc,
+                    opath,
+                    f"{label}: alias {alias!r} repeats the verb's kRPC name or another alias; "
+                    "drop it",
+                )
+            else:
+                aliases.append(alias)
         auth_text = verb.auth if verb is not None and verb.auth else default_auth
         request_desc = self.pool.FindMessageTypeByName(mdp.input_type.lstrip("."))
         response_desc = self.pool.FindMessageTypeByName(mdp.output_type.lstrip("."))
@@ -795,6 +835,7 @@ class _Reader:
             request=self.type_ref(mdp.input_type),
             response=self.type_ref(mdp.output_type),
             fields=fields,
+            aliases=tuple(aliases),
         )
 
 

@@ -120,6 +120,7 @@ def _descriptor(service: ServiceModel, method: MethodModel, mods: _Modules) -> l
         f"    doc={_q(method.doc.strip())},",
         *_required(method),
         *([f"    errors={_errors_const(service)},"] if service.errors else []),
+        *_tuple_line("aliases", method.aliases),
         ")",
     ]
 
@@ -151,6 +152,18 @@ def _error_table(service: ServiceModel) -> list[str]:
     lines.append(")")
     lines.append("")
     return lines
+
+
+def _tuple_line(name: str, items: tuple[str, ...]) -> list[str]:
+    """A ``name=(...),`` keyword line of strings, none when there are none."""
+    if not items:
+        return []
+    quoted = [_q(item) for item in items]
+    text = quoted[0] + "," if len(quoted) == 1 else ", ".join(quoted)
+    line = f"    {name}=({text}),"
+    if len(line) <= 99:
+        return [line]
+    return [f"    {name}=(", *(f"        {item}," for item in quoted), "    ),"]
 
 
 def _required(method: MethodModel) -> list[str]:
@@ -236,6 +249,7 @@ def render_file(model: FileModel) -> str:
         body.append(f"    doc={_q(service.doc.strip())},")
         if service.errors:
             body.append(f"    errors={_errors_const(service)},")
+        body.extend(_tuple_line("aliases", service.aliases))
         body.append(")")
         body.append("")
         exports.append(const)

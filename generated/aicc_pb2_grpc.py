@@ -189,28 +189,8 @@ class AiccStub:
                 request_serializer=buckyos_dot_aicc__pb2.ModelsListRequest.SerializeToString,
                 response_deserializer=buckyos_dot_aicc__pb2.OpaqueObject.FromString,
                 _registered_method=True)
-        self.ServiceModelsList = channel.unary_unary(
-                '/buckyos.aicc.Aicc/ServiceModelsList',
-                request_serializer=buckyos_dot_aicc__pb2.ModelsListRequest.SerializeToString,
-                response_deserializer=buckyos_dot_aicc__pb2.OpaqueObject.FromString,
-                _registered_method=True)
         self.ReloadSettings = channel.unary_unary(
                 '/buckyos.aicc.Aicc/ReloadSettings',
-                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-                response_deserializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
-                _registered_method=True)
-        self.ServiceReloadSettings = channel.unary_unary(
-                '/buckyos.aicc.Aicc/ServiceReloadSettings',
-                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-                response_deserializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
-                _registered_method=True)
-        self.ReloadSettingsTypo = channel.unary_unary(
-                '/buckyos.aicc.Aicc/ReloadSettingsTypo',
-                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-                response_deserializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
-                _registered_method=True)
-        self.ServiceReloadSettingsTypo = channel.unary_unary(
-                '/buckyos.aicc.Aicc/ServiceReloadSettingsTypo',
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
                 response_deserializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
                 _registered_method=True)
@@ -448,36 +428,10 @@ class AiccServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ServiceModelsList(self, request, context):
-        """Alias of models.list.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def ReloadSettings(self, request, context):
         """--- admin verbs (answered by AiccHttpServer before the base dispatch) ---------------------
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ServiceReloadSettings(self, request, context):
-        """Alias of reload_settings.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ReloadSettingsTypo(self, request, context):
-        """Alias of reload_settings, upstream's misspelling (METHOD_REALOAD_SETTINGS), answered too.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ServiceReloadSettingsTypo(self, request, context):
-        """Alias of reload_settings, upstream's misspelling (METHOD_SERVICE_REALOAD_SETTINGS).
+        Upstream answers four spellings, two of them its misspellings
+        (METHOD_REALOAD_SETTINGS, METHOD_SERVICE_REALOAD_SETTINGS).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -703,28 +657,8 @@ def add_AiccServicer_to_server(servicer, server):
                     request_deserializer=buckyos_dot_aicc__pb2.ModelsListRequest.FromString,
                     response_serializer=buckyos_dot_aicc__pb2.OpaqueObject.SerializeToString,
             ),
-            'ServiceModelsList': grpc.unary_unary_rpc_method_handler(
-                    servicer.ServiceModelsList,
-                    request_deserializer=buckyos_dot_aicc__pb2.ModelsListRequest.FromString,
-                    response_serializer=buckyos_dot_aicc__pb2.OpaqueObject.SerializeToString,
-            ),
             'ReloadSettings': grpc.unary_unary_rpc_method_handler(
                     servicer.ReloadSettings,
-                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
-                    response_serializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.SerializeToString,
-            ),
-            'ServiceReloadSettings': grpc.unary_unary_rpc_method_handler(
-                    servicer.ServiceReloadSettings,
-                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
-                    response_serializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.SerializeToString,
-            ),
-            'ReloadSettingsTypo': grpc.unary_unary_rpc_method_handler(
-                    servicer.ReloadSettingsTypo,
-                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
-                    response_serializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.SerializeToString,
-            ),
-            'ServiceReloadSettingsTypo': grpc.unary_unary_rpc_method_handler(
-                    servicer.ServiceReloadSettingsTypo,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                     response_serializer=buckyos_dot_aicc__pb2.ReloadSettingsResult.SerializeToString,
             ),
@@ -1593,33 +1527,6 @@ class Aicc:
             _registered_method=True)
 
     @staticmethod
-    def ServiceModelsList(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/buckyos.aicc.Aicc/ServiceModelsList',
-            buckyos_dot_aicc__pb2.ModelsListRequest.SerializeToString,
-            buckyos_dot_aicc__pb2.OpaqueObject.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def ReloadSettings(request,
             target,
             options=(),
@@ -1634,87 +1541,6 @@ class Aicc:
             request,
             target,
             '/buckyos.aicc.Aicc/ReloadSettings',
-            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-            buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ServiceReloadSettings(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/buckyos.aicc.Aicc/ServiceReloadSettings',
-            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-            buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ReloadSettingsTypo(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/buckyos.aicc.Aicc/ReloadSettingsTypo',
-            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-            buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ServiceReloadSettingsTypo(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/buckyos.aicc.Aicc/ServiceReloadSettingsTypo',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             buckyos_dot_aicc__pb2.ReloadSettingsResult.FromString,
             options,

@@ -54,12 +54,8 @@ __all__ = [
     "AICC_PROVIDER_REFRESH_MODELS",
     "AICC_PROVIDER_VALIDATE",
     "AICC_RELOAD_SETTINGS",
-    "AICC_RELOAD_SETTINGS_TYPO",
     "AICC_RERANK",
     "AICC_ROUTE_RESOLVE",
-    "AICC_SERVICE_MODELS_LIST",
-    "AICC_SERVICE_RELOAD_SETTINGS",
-    "AICC_SERVICE_RELOAD_SETTINGS_TYPO",
     "AICC_TRACE_QUERY",
     "AICC_USAGE_QUERY",
     "AICC_VIDEO_EXTEND",
@@ -858,24 +854,7 @@ AICC_MODELS_LIST: MethodDescriptor[
     idempotent=True,
     doc="The model directory (opaque JSON), optionally only under a logical path.",
     errors=AICC_ERRORS,
-)
-
-AICC_SERVICE_MODELS_LIST: MethodDescriptor[
-    _buckyos_generated_aicc_pb2.ModelsListRequest, _buckyos_generated_aicc_pb2.OpaqueObject
-] = MethodDescriptor(
-    api="aicc",
-    service="buckyos.aicc.Aicc",
-    name="ServiceModelsList",
-    krpc="service.models.list",
-    request_type=_buckyos_generated_aicc_pb2.ModelsListRequest,
-    response_type=_buckyos_generated_aicc_pb2.OpaqueObject,
-    auth=Yes(),
-    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
-    params_shape=JsonShape.OBJECT,
-    result_shape=JsonShape.UNWRAP,
-    idempotent=True,
-    doc="Alias of models.list.",
-    errors=AICC_ERRORS,
+    aliases=("service.models.list",),
 )
 
 AICC_RELOAD_SETTINGS: MethodDescriptor[
@@ -894,60 +873,7 @@ AICC_RELOAD_SETTINGS: MethodDescriptor[
     idempotent=True,
     doc="Re-read services/aicc/settings and re-register the providers.",
     errors=AICC_ERRORS,
-)
-
-AICC_SERVICE_RELOAD_SETTINGS: MethodDescriptor[
-    _google_protobuf_empty_pb2.Empty, _buckyos_generated_aicc_pb2.ReloadSettingsResult
-] = MethodDescriptor(
-    api="aicc",
-    service="buckyos.aicc.Aicc",
-    name="ServiceReloadSettings",
-    krpc="service.reload_settings",
-    request_type=_google_protobuf_empty_pb2.Empty,
-    response_type=_buckyos_generated_aicc_pb2.ReloadSettingsResult,
-    auth=Yes(),
-    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
-    params_shape=JsonShape.OBJECT,
-    result_shape=JsonShape.OBJECT,
-    idempotent=True,
-    doc="Alias of reload_settings.",
-    errors=AICC_ERRORS,
-)
-
-AICC_RELOAD_SETTINGS_TYPO: MethodDescriptor[
-    _google_protobuf_empty_pb2.Empty, _buckyos_generated_aicc_pb2.ReloadSettingsResult
-] = MethodDescriptor(
-    api="aicc",
-    service="buckyos.aicc.Aicc",
-    name="ReloadSettingsTypo",
-    krpc="reaload_settings",
-    request_type=_google_protobuf_empty_pb2.Empty,
-    response_type=_buckyos_generated_aicc_pb2.ReloadSettingsResult,
-    auth=Yes(),
-    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
-    params_shape=JsonShape.OBJECT,
-    result_shape=JsonShape.OBJECT,
-    idempotent=True,
-    doc="Alias of reload_settings (upstream's misspelling).",
-    errors=AICC_ERRORS,
-)
-
-AICC_SERVICE_RELOAD_SETTINGS_TYPO: MethodDescriptor[
-    _google_protobuf_empty_pb2.Empty, _buckyos_generated_aicc_pb2.ReloadSettingsResult
-] = MethodDescriptor(
-    api="aicc",
-    service="buckyos.aicc.Aicc",
-    name="ServiceReloadSettingsTypo",
-    krpc="service.reaload_settings",
-    request_type=_google_protobuf_empty_pb2.Empty,
-    response_type=_buckyos_generated_aicc_pb2.ReloadSettingsResult,
-    auth=Yes(),
-    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
-    params_shape=JsonShape.OBJECT,
-    result_shape=JsonShape.OBJECT,
-    idempotent=True,
-    doc="Alias of reload_settings (upstream's misspelling).",
-    errors=AICC_ERRORS,
+    aliases=("service.reload_settings", "reaload_settings", "service.reaload_settings"),
 )
 
 AICC_PROVIDER_VALIDATE: MethodDescriptor[
@@ -1130,11 +1056,7 @@ AICC = ServiceDescriptor.of(
         AICC_ROUTE_RESOLVE,
         AICC_CANCEL,
         AICC_MODELS_LIST,
-        AICC_SERVICE_MODELS_LIST,
         AICC_RELOAD_SETTINGS,
-        AICC_SERVICE_RELOAD_SETTINGS,
-        AICC_RELOAD_SETTINGS_TYPO,
-        AICC_SERVICE_RELOAD_SETTINGS_TYPO,
         AICC_PROVIDER_VALIDATE,
         AICC_PROVIDER_ADD,
         AICC_PROVIDER_DELETE,
@@ -2030,16 +1952,6 @@ class AiccStub(Stub):
         """The model directory (opaque JSON), optionally only under a logical path. (kRPC ``models.list``, auth ``yes``)"""
         return self._call(AICC_MODELS_LIST, request, {"logical_path": logical_path})
 
-    def ServiceModelsList(
-        self,
-        request: _buckyos_generated_aicc_pb2.ModelsListRequest | None = None,
-        /,
-        *,
-        logical_path: str | None = None,
-    ) -> _buckyos_generated_aicc_pb2.OpaqueObject:
-        """Alias of models.list. (kRPC ``service.models.list``, auth ``yes``)"""
-        return self._call(AICC_SERVICE_MODELS_LIST, request, {"logical_path": logical_path})
-
     def ReloadSettings(
         self,
         request: _google_protobuf_empty_pb2.Empty | None = None,
@@ -2047,30 +1959,6 @@ class AiccStub(Stub):
     ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
         """Re-read services/aicc/settings and re-register the providers. (kRPC ``reload_settings``, auth ``yes``)"""
         return self._call(AICC_RELOAD_SETTINGS, request, {})
-
-    def ServiceReloadSettings(
-        self,
-        request: _google_protobuf_empty_pb2.Empty | None = None,
-        /,
-    ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
-        """Alias of reload_settings. (kRPC ``service.reload_settings``, auth ``yes``)"""
-        return self._call(AICC_SERVICE_RELOAD_SETTINGS, request, {})
-
-    def ReloadSettingsTypo(
-        self,
-        request: _google_protobuf_empty_pb2.Empty | None = None,
-        /,
-    ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
-        """Alias of reload_settings (upstream's misspelling). (kRPC ``reaload_settings``, auth ``yes``)"""
-        return self._call(AICC_RELOAD_SETTINGS_TYPO, request, {})
-
-    def ServiceReloadSettingsTypo(
-        self,
-        request: _google_protobuf_empty_pb2.Empty | None = None,
-        /,
-    ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
-        """Alias of reload_settings (upstream's misspelling). (kRPC ``service.reaload_settings``, auth ``yes``)"""
-        return self._call(AICC_SERVICE_RELOAD_SETTINGS_TYPO, request, {})
 
     def ProviderValidate(
         self,
@@ -3036,16 +2924,6 @@ class AsyncAiccStub(AsyncStub):
         """The model directory (opaque JSON), optionally only under a logical path. (kRPC ``models.list``, auth ``yes``)"""
         return await self._call(AICC_MODELS_LIST, request, {"logical_path": logical_path})
 
-    async def ServiceModelsList(
-        self,
-        request: _buckyos_generated_aicc_pb2.ModelsListRequest | None = None,
-        /,
-        *,
-        logical_path: str | None = None,
-    ) -> _buckyos_generated_aicc_pb2.OpaqueObject:
-        """Alias of models.list. (kRPC ``service.models.list``, auth ``yes``)"""
-        return await self._call(AICC_SERVICE_MODELS_LIST, request, {"logical_path": logical_path})
-
     async def ReloadSettings(
         self,
         request: _google_protobuf_empty_pb2.Empty | None = None,
@@ -3053,30 +2931,6 @@ class AsyncAiccStub(AsyncStub):
     ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
         """Re-read services/aicc/settings and re-register the providers. (kRPC ``reload_settings``, auth ``yes``)"""
         return await self._call(AICC_RELOAD_SETTINGS, request, {})
-
-    async def ServiceReloadSettings(
-        self,
-        request: _google_protobuf_empty_pb2.Empty | None = None,
-        /,
-    ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
-        """Alias of reload_settings. (kRPC ``service.reload_settings``, auth ``yes``)"""
-        return await self._call(AICC_SERVICE_RELOAD_SETTINGS, request, {})
-
-    async def ReloadSettingsTypo(
-        self,
-        request: _google_protobuf_empty_pb2.Empty | None = None,
-        /,
-    ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
-        """Alias of reload_settings (upstream's misspelling). (kRPC ``reaload_settings``, auth ``yes``)"""
-        return await self._call(AICC_RELOAD_SETTINGS_TYPO, request, {})
-
-    async def ServiceReloadSettingsTypo(
-        self,
-        request: _google_protobuf_empty_pb2.Empty | None = None,
-        /,
-    ) -> _buckyos_generated_aicc_pb2.ReloadSettingsResult:
-        """Alias of reload_settings (upstream's misspelling). (kRPC ``service.reaload_settings``, auth ``yes``)"""
-        return await self._call(AICC_SERVICE_RELOAD_SETTINGS_TYPO, request, {})
 
     async def ProviderValidate(
         self,
@@ -3469,16 +3323,6 @@ class AiccServicer(ServiceBase):
         raise unimplemented(AICC_MODELS_LIST)
 
     @mark_unimplemented
-    def ServiceModelsList(
-        self, request: _buckyos_generated_aicc_pb2.ModelsListRequest, req: Request
-    ) -> (
-        _buckyos_generated_aicc_pb2.OpaqueObject
-        | Awaitable[_buckyos_generated_aicc_pb2.OpaqueObject]
-    ):
-        """Alias of models.list. (kRPC ``service.models.list``, auth ``yes``)"""
-        raise unimplemented(AICC_SERVICE_MODELS_LIST)
-
-    @mark_unimplemented
     def ReloadSettings(
         self, request: _google_protobuf_empty_pb2.Empty, req: Request
     ) -> (
@@ -3487,36 +3331,6 @@ class AiccServicer(ServiceBase):
     ):
         """Re-read services/aicc/settings and re-register the providers. (kRPC ``reload_settings``, auth ``yes``)"""
         raise unimplemented(AICC_RELOAD_SETTINGS)
-
-    @mark_unimplemented
-    def ServiceReloadSettings(
-        self, request: _google_protobuf_empty_pb2.Empty, req: Request
-    ) -> (
-        _buckyos_generated_aicc_pb2.ReloadSettingsResult
-        | Awaitable[_buckyos_generated_aicc_pb2.ReloadSettingsResult]
-    ):
-        """Alias of reload_settings. (kRPC ``service.reload_settings``, auth ``yes``)"""
-        raise unimplemented(AICC_SERVICE_RELOAD_SETTINGS)
-
-    @mark_unimplemented
-    def ReloadSettingsTypo(
-        self, request: _google_protobuf_empty_pb2.Empty, req: Request
-    ) -> (
-        _buckyos_generated_aicc_pb2.ReloadSettingsResult
-        | Awaitable[_buckyos_generated_aicc_pb2.ReloadSettingsResult]
-    ):
-        """Alias of reload_settings (upstream's misspelling). (kRPC ``reaload_settings``, auth ``yes``)"""
-        raise unimplemented(AICC_RELOAD_SETTINGS_TYPO)
-
-    @mark_unimplemented
-    def ServiceReloadSettingsTypo(
-        self, request: _google_protobuf_empty_pb2.Empty, req: Request
-    ) -> (
-        _buckyos_generated_aicc_pb2.ReloadSettingsResult
-        | Awaitable[_buckyos_generated_aicc_pb2.ReloadSettingsResult]
-    ):
-        """Alias of reload_settings (upstream's misspelling). (kRPC ``service.reaload_settings``, auth ``yes``)"""
-        raise unimplemented(AICC_SERVICE_RELOAD_SETTINGS_TYPO)
 
     @mark_unimplemented
     def ProviderValidate(

@@ -81,8 +81,9 @@ MSG_CENTER_DISPATCH: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=False,
-    doc="Store an incoming MsgObject and put it into its recipients' boxes (alias: dispatch).",
+    doc="Store an incoming MsgObject and put it into its recipients' boxes.",
     required=("msg",),
+    aliases=("dispatch",),
 )
 
 MSG_CENTER_POST_SEND: MethodDescriptor[
@@ -100,8 +101,9 @@ MSG_CENTER_POST_SEND: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=False,
-    doc="Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target (alias: post_send).",
+    doc="Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target.",
     required=("msg",),
+    aliases=("post_send",),
 )
 
 MSG_CENTER_GET_NEXT: MethodDescriptor[
@@ -119,8 +121,9 @@ MSG_CENTER_GET_NEXT: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.NULLABLE,
     idempotent=False,
-    doc="The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none (alias: get_next).",
+    doc="The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none.",
     required=("owner", "box_kind"),
+    aliases=("get_next",),
 )
 
 MSG_CENTER_GET_NEXT_DELIVERY: MethodDescriptor[
@@ -138,8 +141,9 @@ MSG_CENTER_GET_NEXT_DELIVERY: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.NULLABLE,
     idempotent=False,
-    doc="Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none (alias: get_next_delivery).",
+    doc="Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none.",
     required=("transport_did",),
+    aliases=("get_next_delivery",),
 )
 
 MSG_CENTER_PEEK_BOX: MethodDescriptor[
@@ -157,8 +161,9 @@ MSG_CENTER_PEEK_BOX: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The first records of a box, without taking them (alias: peek_box).",
+    doc="The first records of a box, without taking them.",
     required=("owner", "box_kind"),
+    aliases=("peek_box",),
 )
 
 MSG_CENTER_LIST_BOX_BY_TIME: MethodDescriptor[
@@ -176,8 +181,9 @@ MSG_CENTER_LIST_BOX_BY_TIME: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="A page of a box ordered by sort_key, with a cursor (alias: list_box_by_time).",
+    doc="A page of a box ordered by sort_key, with a cursor.",
     required=("owner", "box_kind"),
+    aliases=("list_box_by_time",),
 )
 
 MSG_CENTER_LIST_SESSIONS: MethodDescriptor[
@@ -195,8 +201,9 @@ MSG_CENTER_LIST_SESSIONS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="An owner's sessions, latest first, with their last record and unread count (alias: list_sessions).",
+    doc="An owner's sessions, latest first, with their last record and unread count.",
     required=("owner",),
+    aliases=("list_sessions",),
 )
 
 MSG_CENTER_LIST_SESSION: MethodDescriptor[
@@ -214,8 +221,9 @@ MSG_CENTER_LIST_SESSION: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="One session's timeline: inbound entries with their state, outbound ones with their delivery progress (alias: list_session).",
+    doc="One session's timeline: inbound entries with their state, outbound ones with their delivery progress.",
     required=("owner", "session_id"),
+    aliases=("list_session",),
 )
 
 MSG_CENTER_UPDATE_RECORD_STATE: MethodDescriptor[
@@ -233,8 +241,9 @@ MSG_CENTER_UPDATE_RECORD_STATE: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="Set a record's RecipientState; answers the record (alias: update_record_state).",
+    doc="Set a record's RecipientState; answers the record.",
     required=("record_id", "new_state"),
+    aliases=("update_record_state",),
 )
 
 MSG_CENTER_UPDATE_RECORD_SESSION: MethodDescriptor[
@@ -252,8 +261,9 @@ MSG_CENTER_UPDATE_RECORD_SESSION: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="Move a record to another session; answers the record (alias: update_record_session).",
+    doc="Move a record to another session; answers the record.",
     required=("record_id", "session_id"),
+    aliases=("update_record_session",),
 )
 
 MSG_CENTER_REPORT_DELIVERY: MethodDescriptor[
@@ -271,8 +281,9 @@ MSG_CENTER_REPORT_DELIVERY: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=False,
-    doc="Executor side: the outcome of one delivery attempt; answers the delivery (alias: report_delivery).",
+    doc="Executor side: the outcome of one delivery attempt; answers the delivery.",
     required=("delivery_id", "result"),
+    aliases=("report_delivery",),
 )
 
 MSG_CENTER_SET_READ_STATE: MethodDescriptor[
@@ -290,8 +301,9 @@ MSG_CENTER_SET_READ_STATE: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="Record a reader's read receipt for a group message (alias: set_read_state).",
+    doc="Record a reader's read receipt for a group message.",
     required=("group_id", "msg_id", "reader_did", "status"),
+    aliases=("set_read_state",),
 )
 
 MSG_CENTER_LIST_READ_RECEIPTS: MethodDescriptor[
@@ -309,8 +321,9 @@ MSG_CENTER_LIST_READ_RECEIPTS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The read receipts of a message (alias: list_read_receipts).",
+    doc="The read receipts of a message.",
     required=("msg_id",),
+    aliases=("list_read_receipts",),
 )
 
 MSG_CENTER_GET_RECORD: MethodDescriptor[
@@ -328,8 +341,9 @@ MSG_CENTER_GET_RECORD: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.NULLABLE,
     idempotent=True,
-    doc="One record (with its MsgObject when with_object); null when missing (alias: get_record).",
+    doc="One record (with its MsgObject when with_object); null when missing.",
     required=("record_id",),
+    aliases=("get_record",),
 )
 
 MSG_CENTER_GET_MESSAGE: MethodDescriptor[
@@ -347,8 +361,9 @@ MSG_CENTER_GET_MESSAGE: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="A MsgObject by id (upstream answers null when unknown; our client cannot decode that null) (alias: get_message).",
+    doc="A MsgObject by id (upstream answers null when unknown; our client cannot decode that null).",
     required=("msg_id",),
+    aliases=("get_message",),
 )
 
 MSG_CENTER_UPDATE_UI_SESSION_STATE: MethodDescriptor[
@@ -422,8 +437,9 @@ MSG_CENTER_RESOLVE_DID: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=False,
-    doc="The contact DID of a platform account, creating a shadow contact when unknown (alias: resolve_did).",
+    doc="The contact DID of a platform account, creating a shadow contact when unknown.",
     required=("platform", "account_id"),
+    aliases=("resolve_did",),
 )
 
 MSG_CENTER_RESOLVE_ENDPOINT_DID: MethodDescriptor[
@@ -441,8 +457,9 @@ MSG_CENTER_RESOLVE_ENDPOINT_DID: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account (alias: resolve_endpoint_did).",
+    doc="The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account.",
     required=("platform", "account_id", "account_type", "tunnel_instance_id"),
+    aliases=("resolve_endpoint_did",),
 )
 
 MSG_CENTER_RESOLVE_TARGET: MethodDescriptor[
@@ -459,8 +476,9 @@ MSG_CENTER_RESOLVE_TARGET: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches (alias: resolve_target).",
+    doc="The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches.",
     required=("contact_did", "selector"),
+    aliases=("resolve_target",),
 )
 
 MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT: MethodDescriptor[
@@ -478,8 +496,9 @@ MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null) (alias: resolve_contact_for_endpoint).",
+    doc="The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null).",
     required=("endpoint_did",),
+    aliases=("resolve_contact_for_endpoint",),
 )
 
 MSG_CENTER_RESOLVE_CANONICAL_DID: MethodDescriptor[
@@ -497,8 +516,9 @@ MSG_CENTER_RESOLVE_CANONICAL_DID: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The current canonical DID of a (possibly merged-away) DID (alias: resolve_canonical_did).",
+    doc="The current canonical DID of a (possibly merged-away) DID.",
     required=("did",),
+    aliases=("resolve_canonical_did",),
 )
 
 MSG_CENTER_LIST_ALIAS_DIDS: MethodDescriptor[
@@ -516,8 +536,9 @@ MSG_CENTER_LIST_ALIAS_DIDS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The merged-away DIDs that resolve to a canonical DID (alias: list_alias_dids).",
+    doc="The merged-away DIDs that resolve to a canonical DID.",
     required=("canonical_did",),
+    aliases=("list_alias_dids",),
 )
 
 MSG_CENTER_GET_PREFERRED_BINDING: MethodDescriptor[
@@ -535,8 +556,9 @@ MSG_CENTER_GET_PREFERRED_BINDING: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="The account binding to reach a contact by (alias: get_preferred_binding).",
+    doc="The account binding to reach a contact by.",
     required=("did",),
+    aliases=("get_preferred_binding",),
 )
 
 MSG_CENTER_CHECK_ACCESS_PERMISSION: MethodDescriptor[
@@ -554,8 +576,9 @@ MSG_CENTER_CHECK_ACCESS_PERMISSION: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="Whether a DID's messages are delivered, and into which box (alias: check_access_permission).",
+    doc="Whether a DID's messages are delivered, and into which box.",
     required=("did",),
+    aliases=("check_access_permission",),
 )
 
 MSG_CENTER_GRANT_TEMPORARY_ACCESS: MethodDescriptor[
@@ -573,8 +596,9 @@ MSG_CENTER_GRANT_TEMPORARY_ACCESS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=False,
-    doc="Let DIDs deliver for duration_secs in a context (alias: grant_temporary_access).",
+    doc="Let DIDs deliver for duration_secs in a context.",
     required=("dids", "context_id", "duration_secs"),
+    aliases=("grant_temporary_access",),
 )
 
 MSG_CENTER_BLOCK_CONTACT: MethodDescriptor[
@@ -591,8 +615,9 @@ MSG_CENTER_BLOCK_CONTACT: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.NULL,
     idempotent=True,
-    doc="Set a contact's access level to block (alias: block_contact).",
+    doc="Set a contact's access level to block.",
     required=("did",),
+    aliases=("block_contact",),
 )
 
 MSG_CENTER_IMPORT_CONTACTS: MethodDescriptor[
@@ -610,8 +635,9 @@ MSG_CENTER_IMPORT_CONTACTS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=False,
-    doc="Import contacts, merging with known ones by binding (alias: import_contacts).",
+    doc="Import contacts, merging with known ones by binding.",
     required=("contacts",),
+    aliases=("import_contacts",),
 )
 
 MSG_CENTER_MERGE_CONTACTS: MethodDescriptor[
@@ -629,8 +655,9 @@ MSG_CENTER_MERGE_CONTACTS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=False,
-    doc="Merge source_did into target_did (the source becomes an alias); answers the merged contact (alias: merge_contacts).",
+    doc="Merge source_did into target_did (the source becomes an alias); answers the merged contact.",
     required=("target_did", "source_did"),
+    aliases=("merge_contacts",),
 )
 
 MSG_CENTER_UPDATE_CONTACT: MethodDescriptor[
@@ -648,8 +675,9 @@ MSG_CENTER_UPDATE_CONTACT: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="Apply a patch to a contact; answers the contact (alias: update_contact).",
+    doc="Apply a patch to a contact; answers the contact.",
     required=("did", "patch"),
+    aliases=("update_contact",),
 )
 
 MSG_CENTER_GET_CONTACT: MethodDescriptor[
@@ -667,8 +695,9 @@ MSG_CENTER_GET_CONTACT: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.NULLABLE,
     idempotent=True,
-    doc="A contact; null when unknown (alias: get_contact).",
+    doc="A contact; null when unknown.",
     required=("did",),
+    aliases=("get_contact",),
 )
 
 MSG_CENTER_LIST_CONTACTS: MethodDescriptor[
@@ -686,8 +715,9 @@ MSG_CENTER_LIST_CONTACTS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="Contacts matching a query (source, access level, keyword), paged (alias: list_contacts).",
+    doc="Contacts matching a query (source, access level, keyword), paged.",
     required=("query",),
+    aliases=("list_contacts",),
 )
 
 MSG_CENTER_GET_GROUP_SUBSCRIBERS: MethodDescriptor[
@@ -705,8 +735,9 @@ MSG_CENTER_GET_GROUP_SUBSCRIBERS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.UNWRAP,
     idempotent=True,
-    doc="The subscriber DIDs of a group, paged (alias: get_group_subscribers).",
+    doc="The subscriber DIDs of a group, paged.",
     required=("group_id",),
+    aliases=("get_group_subscribers",),
 )
 
 MSG_CENTER_SET_GROUP_SUBSCRIBERS: MethodDescriptor[
@@ -724,8 +755,9 @@ MSG_CENTER_SET_GROUP_SUBSCRIBERS: MethodDescriptor[
     params_shape=JsonShape.OBJECT,
     result_shape=JsonShape.OBJECT,
     idempotent=True,
-    doc="Replace the subscribers of a group (alias: set_group_subscribers).",
+    doc="Replace the subscribers of a group.",
     required=("group_id", "subscribers"),
+    aliases=("set_group_subscribers",),
 )
 
 MSG_CENTER = ServiceDescriptor.of(
@@ -788,7 +820,7 @@ class MsgCenterStub(Stub):
         ingress_ctx: _buckyos_generated_msg_center_pb2.IngressContext | None = None,
         idempotency_key: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DispatchResult:
-        """Store an incoming MsgObject and put it into its recipients' boxes (alias: dispatch). (kRPC ``msg.dispatch``, auth ``yes``)"""
+        """Store an incoming MsgObject and put it into its recipients' boxes. (kRPC ``msg.dispatch``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_DISPATCH,
             request,
@@ -803,7 +835,7 @@ class MsgCenterStub(Stub):
         msg: _google_protobuf_struct_pb2.Struct | None = None,
         idempotency_key: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.PostSendResult:
-        """Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target (alias: post_send). (kRPC ``msg.post_send``, auth ``yes``)"""
+        """Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target. (kRPC ``msg.post_send``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_POST_SEND, request, {"msg": msg, "idempotency_key": idempotency_key}
         )
@@ -819,7 +851,7 @@ class MsgCenterStub(Stub):
         lock_on_take: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeMailboxRecord:
-        """The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none (alias: get_next). (kRPC ``msg.get_next``, auth ``yes``)"""
+        """The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none. (kRPC ``msg.get_next``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GET_NEXT,
             request,
@@ -841,7 +873,7 @@ class MsgCenterStub(Stub):
         lock_on_take: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeDeliveryRecord:
-        """Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none (alias: get_next_delivery). (kRPC ``msg.get_next_delivery``, auth ``yes``)"""
+        """Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none. (kRPC ``msg.get_next_delivery``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GET_NEXT_DELIVERY,
             request,
@@ -863,7 +895,7 @@ class MsgCenterStub(Stub):
         limit: int | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecordList:
-        """The first records of a box, without taking them (alias: peek_box). (kRPC ``msg.peek_box``, auth ``yes``)"""
+        """The first records of a box, without taking them. (kRPC ``msg.peek_box``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_PEEK_BOX,
             request,
@@ -890,7 +922,7 @@ class MsgCenterStub(Stub):
         descending: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecordPage:
-        """A page of a box ordered by sort_key, with a cursor (alias: list_box_by_time). (kRPC ``msg.list_box_by_time``, auth ``yes``)"""
+        """A page of a box ordered by sort_key, with a cursor. (kRPC ``msg.list_box_by_time``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_LIST_BOX_BY_TIME,
             request,
@@ -917,7 +949,7 @@ class MsgCenterStub(Stub):
         cursor_session_id: str | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.SessionSummaryPage:
-        """An owner's sessions, latest first, with their last record and unread count (alias: list_sessions). (kRPC ``msg.list_sessions``, auth ``yes``)"""
+        """An owner's sessions, latest first, with their last record and unread count. (kRPC ``msg.list_sessions``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_LIST_SESSIONS,
             request,
@@ -943,7 +975,7 @@ class MsgCenterStub(Stub):
         descending: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.SessionMessagePage:
-        """One session's timeline: inbound entries with their state, outbound ones with their delivery progress (alias: list_session). (kRPC ``msg.list_session``, auth ``yes``)"""
+        """One session's timeline: inbound entries with their state, outbound ones with their delivery progress. (kRPC ``msg.list_session``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_LIST_SESSION,
             request,
@@ -966,7 +998,7 @@ class MsgCenterStub(Stub):
         record_id: str | None = None,
         new_state: int | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecord:
-        """Set a record's RecipientState; answers the record (alias: update_record_state). (kRPC ``msg.update_record_state``, auth ``yes``)"""
+        """Set a record's RecipientState; answers the record. (kRPC ``msg.update_record_state``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_UPDATE_RECORD_STATE,
             request,
@@ -981,7 +1013,7 @@ class MsgCenterStub(Stub):
         record_id: str | None = None,
         session_id: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecord:
-        """Move a record to another session; answers the record (alias: update_record_session). (kRPC ``msg.update_record_session``, auth ``yes``)"""
+        """Move a record to another session; answers the record. (kRPC ``msg.update_record_session``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_UPDATE_RECORD_SESSION,
             request,
@@ -996,7 +1028,7 @@ class MsgCenterStub(Stub):
         delivery_id: str | None = None,
         result: _buckyos_generated_msg_center_pb2.DeliveryReportResult | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DeliveryRecord:
-        """Executor side: the outcome of one delivery attempt; answers the delivery (alias: report_delivery). (kRPC ``msg.report_delivery``, auth ``yes``)"""
+        """Executor side: the outcome of one delivery attempt; answers the delivery. (kRPC ``msg.report_delivery``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_REPORT_DELIVERY, request, {"delivery_id": delivery_id, "result": result}
         )
@@ -1013,7 +1045,7 @@ class MsgCenterStub(Stub):
         reason: str | None = None,
         at_ms: int | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MsgReceiptObj:
-        """Record a reader's read receipt for a group message (alias: set_read_state). (kRPC ``msg.set_read_state``, auth ``yes``)"""
+        """Record a reader's read receipt for a group message. (kRPC ``msg.set_read_state``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_SET_READ_STATE,
             request,
@@ -1038,7 +1070,7 @@ class MsgCenterStub(Stub):
         limit: int | None = None,
         offset: int | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MsgReceiptList:
-        """The read receipts of a message (alias: list_read_receipts). (kRPC ``msg.list_read_receipts``, auth ``yes``)"""
+        """The read receipts of a message. (kRPC ``msg.list_read_receipts``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_LIST_READ_RECEIPTS,
             request,
@@ -1059,7 +1091,7 @@ class MsgCenterStub(Stub):
         record_id: str | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeMailboxRecord:
-        """One record (with its MsgObject when with_object); null when missing (alias: get_record). (kRPC ``msg.get_record``, auth ``yes``)"""
+        """One record (with its MsgObject when with_object); null when missing. (kRPC ``msg.get_record``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GET_RECORD, request, {"record_id": record_id, "with_object": with_object}
         )
@@ -1071,7 +1103,7 @@ class MsgCenterStub(Stub):
         *,
         msg_id: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MsgObjectResult:
-        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null) (alias: get_message). (kRPC ``msg.get_message``, auth ``yes``)"""
+        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null). (kRPC ``msg.get_message``, auth ``yes``)"""
         return self._call(MSG_CENTER_GET_MESSAGE, request, {"msg_id": msg_id})
 
     def UpdateUiSessionState(
@@ -1123,7 +1155,7 @@ class MsgCenterStub(Stub):
         profile_hint: _google_protobuf_struct_pb2.Value | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The contact DID of a platform account, creating a shadow contact when unknown (alias: resolve_did). (kRPC ``contact.resolve_did``, auth ``yes``)"""
+        """The contact DID of a platform account, creating a shadow contact when unknown. (kRPC ``contact.resolve_did``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_RESOLVE_DID,
             request,
@@ -1146,7 +1178,7 @@ class MsgCenterStub(Stub):
         tunnel_instance_id: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account (alias: resolve_endpoint_did). (kRPC ``contact.resolve_endpoint_did``, auth ``yes``)"""
+        """The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account. (kRPC ``contact.resolve_endpoint_did``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_RESOLVE_ENDPOINT_DID,
             request,
@@ -1168,7 +1200,7 @@ class MsgCenterStub(Stub):
         selector: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches (alias: resolve_target). (kRPC ``contact.resolve_target``, auth ``yes``)"""
+        """The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches. (kRPC ``contact.resolve_target``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_RESOLVE_TARGET,
             request,
@@ -1187,7 +1219,7 @@ class MsgCenterStub(Stub):
         endpoint_did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null) (alias: resolve_contact_for_endpoint). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
+        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT,
             request,
@@ -1202,7 +1234,7 @@ class MsgCenterStub(Stub):
         did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The current canonical DID of a (possibly merged-away) DID (alias: resolve_canonical_did). (kRPC ``contact.resolve_canonical_did``, auth ``yes``)"""
+        """The current canonical DID of a (possibly merged-away) DID. (kRPC ``contact.resolve_canonical_did``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_RESOLVE_CANONICAL_DID,
             request,
@@ -1217,7 +1249,7 @@ class MsgCenterStub(Stub):
         canonical_did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DidList:
-        """The merged-away DIDs that resolve to a canonical DID (alias: list_alias_dids). (kRPC ``contact.list_alias_dids``, auth ``yes``)"""
+        """The merged-away DIDs that resolve to a canonical DID. (kRPC ``contact.list_alias_dids``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_LIST_ALIAS_DIDS,
             request,
@@ -1232,7 +1264,7 @@ class MsgCenterStub(Stub):
         did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.AccountBinding:
-        """The account binding to reach a contact by (alias: get_preferred_binding). (kRPC ``contact.get_preferred_binding``, auth ``yes``)"""
+        """The account binding to reach a contact by. (kRPC ``contact.get_preferred_binding``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GET_PREFERRED_BINDING,
             request,
@@ -1248,7 +1280,7 @@ class MsgCenterStub(Stub):
         context_id: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.AccessDecision:
-        """Whether a DID's messages are delivered, and into which box (alias: check_access_permission). (kRPC ``contact.check_access_permission``, auth ``yes``)"""
+        """Whether a DID's messages are delivered, and into which box. (kRPC ``contact.check_access_permission``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_CHECK_ACCESS_PERMISSION,
             request,
@@ -1265,7 +1297,7 @@ class MsgCenterStub(Stub):
         duration_secs: int | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.GrantTemporaryAccessResult:
-        """Let DIDs deliver for duration_secs in a context (alias: grant_temporary_access). (kRPC ``contact.grant_temporary_access``, auth ``yes``)"""
+        """Let DIDs deliver for duration_secs in a context. (kRPC ``contact.grant_temporary_access``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GRANT_TEMPORARY_ACCESS,
             request,
@@ -1286,7 +1318,7 @@ class MsgCenterStub(Stub):
         reason: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _google_protobuf_empty_pb2.Empty:
-        """Set a contact's access level to block (alias: block_contact). (kRPC ``contact.block_contact``, auth ``yes``)"""
+        """Set a contact's access level to block. (kRPC ``contact.block_contact``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_BLOCK_CONTACT,
             request,
@@ -1302,7 +1334,7 @@ class MsgCenterStub(Stub):
         upgrade_to_friend: bool | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.ImportReport:
-        """Import contacts, merging with known ones by binding (alias: import_contacts). (kRPC ``contact.import_contacts``, auth ``yes``)"""
+        """Import contacts, merging with known ones by binding. (kRPC ``contact.import_contacts``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_IMPORT_CONTACTS,
             request,
@@ -1322,7 +1354,7 @@ class MsgCenterStub(Stub):
         source_did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Contact:
-        """Merge source_did into target_did (the source becomes an alias); answers the merged contact (alias: merge_contacts). (kRPC ``contact.merge_contacts``, auth ``yes``)"""
+        """Merge source_did into target_did (the source becomes an alias); answers the merged contact. (kRPC ``contact.merge_contacts``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_MERGE_CONTACTS,
             request,
@@ -1342,7 +1374,7 @@ class MsgCenterStub(Stub):
         patch: _buckyos_generated_msg_center_pb2.ContactPatch | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Contact:
-        """Apply a patch to a contact; answers the contact (alias: update_contact). (kRPC ``contact.update_contact``, auth ``yes``)"""
+        """Apply a patch to a contact; answers the contact. (kRPC ``contact.update_contact``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_UPDATE_CONTACT,
             request,
@@ -1357,7 +1389,7 @@ class MsgCenterStub(Stub):
         did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeContact:
-        """A contact; null when unknown (alias: get_contact). (kRPC ``contact.get_contact``, auth ``yes``)"""
+        """A contact; null when unknown. (kRPC ``contact.get_contact``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GET_CONTACT, request, {"did": did, "contact_mgr_owner": contact_mgr_owner}
         )
@@ -1370,7 +1402,7 @@ class MsgCenterStub(Stub):
         query: _buckyos_generated_msg_center_pb2.ContactQuery | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.ContactList:
-        """Contacts matching a query (source, access level, keyword), paged (alias: list_contacts). (kRPC ``contact.list_contacts``, auth ``yes``)"""
+        """Contacts matching a query (source, access level, keyword), paged. (kRPC ``contact.list_contacts``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_LIST_CONTACTS,
             request,
@@ -1387,7 +1419,7 @@ class MsgCenterStub(Stub):
         offset: int | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DidList:
-        """The subscriber DIDs of a group, paged (alias: get_group_subscribers). (kRPC ``contact.get_group_subscribers``, auth ``yes``)"""
+        """The subscriber DIDs of a group, paged. (kRPC ``contact.get_group_subscribers``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_GET_GROUP_SUBSCRIBERS,
             request,
@@ -1408,7 +1440,7 @@ class MsgCenterStub(Stub):
         subscribers: Iterable[str] | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.SetGroupSubscribersResult:
-        """Replace the subscribers of a group (alias: set_group_subscribers). (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
+        """Replace the subscribers of a group. (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
         return self._call(
             MSG_CENTER_SET_GROUP_SUBSCRIBERS,
             request,
@@ -1434,7 +1466,7 @@ class AsyncMsgCenterStub(AsyncStub):
         ingress_ctx: _buckyos_generated_msg_center_pb2.IngressContext | None = None,
         idempotency_key: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DispatchResult:
-        """Store an incoming MsgObject and put it into its recipients' boxes (alias: dispatch). (kRPC ``msg.dispatch``, auth ``yes``)"""
+        """Store an incoming MsgObject and put it into its recipients' boxes. (kRPC ``msg.dispatch``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_DISPATCH,
             request,
@@ -1449,7 +1481,7 @@ class AsyncMsgCenterStub(AsyncStub):
         msg: _google_protobuf_struct_pb2.Struct | None = None,
         idempotency_key: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.PostSendResult:
-        """Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target (alias: post_send). (kRPC ``msg.post_send``, auth ``yes``)"""
+        """Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target. (kRPC ``msg.post_send``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_POST_SEND, request, {"msg": msg, "idempotency_key": idempotency_key}
         )
@@ -1465,7 +1497,7 @@ class AsyncMsgCenterStub(AsyncStub):
         lock_on_take: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeMailboxRecord:
-        """The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none (alias: get_next). (kRPC ``msg.get_next``, auth ``yes``)"""
+        """The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none. (kRPC ``msg.get_next``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GET_NEXT,
             request,
@@ -1487,7 +1519,7 @@ class AsyncMsgCenterStub(AsyncStub):
         lock_on_take: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeDeliveryRecord:
-        """Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none (alias: get_next_delivery). (kRPC ``msg.get_next_delivery``, auth ``yes``)"""
+        """Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none. (kRPC ``msg.get_next_delivery``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GET_NEXT_DELIVERY,
             request,
@@ -1509,7 +1541,7 @@ class AsyncMsgCenterStub(AsyncStub):
         limit: int | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecordList:
-        """The first records of a box, without taking them (alias: peek_box). (kRPC ``msg.peek_box``, auth ``yes``)"""
+        """The first records of a box, without taking them. (kRPC ``msg.peek_box``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_PEEK_BOX,
             request,
@@ -1536,7 +1568,7 @@ class AsyncMsgCenterStub(AsyncStub):
         descending: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecordPage:
-        """A page of a box ordered by sort_key, with a cursor (alias: list_box_by_time). (kRPC ``msg.list_box_by_time``, auth ``yes``)"""
+        """A page of a box ordered by sort_key, with a cursor. (kRPC ``msg.list_box_by_time``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_LIST_BOX_BY_TIME,
             request,
@@ -1563,7 +1595,7 @@ class AsyncMsgCenterStub(AsyncStub):
         cursor_session_id: str | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.SessionSummaryPage:
-        """An owner's sessions, latest first, with their last record and unread count (alias: list_sessions). (kRPC ``msg.list_sessions``, auth ``yes``)"""
+        """An owner's sessions, latest first, with their last record and unread count. (kRPC ``msg.list_sessions``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_LIST_SESSIONS,
             request,
@@ -1589,7 +1621,7 @@ class AsyncMsgCenterStub(AsyncStub):
         descending: bool | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.SessionMessagePage:
-        """One session's timeline: inbound entries with their state, outbound ones with their delivery progress (alias: list_session). (kRPC ``msg.list_session``, auth ``yes``)"""
+        """One session's timeline: inbound entries with their state, outbound ones with their delivery progress. (kRPC ``msg.list_session``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_LIST_SESSION,
             request,
@@ -1612,7 +1644,7 @@ class AsyncMsgCenterStub(AsyncStub):
         record_id: str | None = None,
         new_state: int | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecord:
-        """Set a record's RecipientState; answers the record (alias: update_record_state). (kRPC ``msg.update_record_state``, auth ``yes``)"""
+        """Set a record's RecipientState; answers the record. (kRPC ``msg.update_record_state``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_UPDATE_RECORD_STATE,
             request,
@@ -1627,7 +1659,7 @@ class AsyncMsgCenterStub(AsyncStub):
         record_id: str | None = None,
         session_id: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MailboxRecord:
-        """Move a record to another session; answers the record (alias: update_record_session). (kRPC ``msg.update_record_session``, auth ``yes``)"""
+        """Move a record to another session; answers the record. (kRPC ``msg.update_record_session``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_UPDATE_RECORD_SESSION,
             request,
@@ -1642,7 +1674,7 @@ class AsyncMsgCenterStub(AsyncStub):
         delivery_id: str | None = None,
         result: _buckyos_generated_msg_center_pb2.DeliveryReportResult | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DeliveryRecord:
-        """Executor side: the outcome of one delivery attempt; answers the delivery (alias: report_delivery). (kRPC ``msg.report_delivery``, auth ``yes``)"""
+        """Executor side: the outcome of one delivery attempt; answers the delivery. (kRPC ``msg.report_delivery``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_REPORT_DELIVERY, request, {"delivery_id": delivery_id, "result": result}
         )
@@ -1659,7 +1691,7 @@ class AsyncMsgCenterStub(AsyncStub):
         reason: str | None = None,
         at_ms: int | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MsgReceiptObj:
-        """Record a reader's read receipt for a group message (alias: set_read_state). (kRPC ``msg.set_read_state``, auth ``yes``)"""
+        """Record a reader's read receipt for a group message. (kRPC ``msg.set_read_state``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_SET_READ_STATE,
             request,
@@ -1684,7 +1716,7 @@ class AsyncMsgCenterStub(AsyncStub):
         limit: int | None = None,
         offset: int | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MsgReceiptList:
-        """The read receipts of a message (alias: list_read_receipts). (kRPC ``msg.list_read_receipts``, auth ``yes``)"""
+        """The read receipts of a message. (kRPC ``msg.list_read_receipts``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_LIST_READ_RECEIPTS,
             request,
@@ -1705,7 +1737,7 @@ class AsyncMsgCenterStub(AsyncStub):
         record_id: str | None = None,
         with_object: bool | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeMailboxRecord:
-        """One record (with its MsgObject when with_object); null when missing (alias: get_record). (kRPC ``msg.get_record``, auth ``yes``)"""
+        """One record (with its MsgObject when with_object); null when missing. (kRPC ``msg.get_record``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GET_RECORD, request, {"record_id": record_id, "with_object": with_object}
         )
@@ -1717,7 +1749,7 @@ class AsyncMsgCenterStub(AsyncStub):
         *,
         msg_id: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MsgObjectResult:
-        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null) (alias: get_message). (kRPC ``msg.get_message``, auth ``yes``)"""
+        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null). (kRPC ``msg.get_message``, auth ``yes``)"""
         return await self._call(MSG_CENTER_GET_MESSAGE, request, {"msg_id": msg_id})
 
     async def UpdateUiSessionState(
@@ -1771,7 +1803,7 @@ class AsyncMsgCenterStub(AsyncStub):
         profile_hint: _google_protobuf_struct_pb2.Value | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The contact DID of a platform account, creating a shadow contact when unknown (alias: resolve_did). (kRPC ``contact.resolve_did``, auth ``yes``)"""
+        """The contact DID of a platform account, creating a shadow contact when unknown. (kRPC ``contact.resolve_did``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_RESOLVE_DID,
             request,
@@ -1794,7 +1826,7 @@ class AsyncMsgCenterStub(AsyncStub):
         tunnel_instance_id: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account (alias: resolve_endpoint_did). (kRPC ``contact.resolve_endpoint_did``, auth ``yes``)"""
+        """The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account. (kRPC ``contact.resolve_endpoint_did``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_RESOLVE_ENDPOINT_DID,
             request,
@@ -1816,7 +1848,7 @@ class AsyncMsgCenterStub(AsyncStub):
         selector: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches (alias: resolve_target). (kRPC ``contact.resolve_target``, auth ``yes``)"""
+        """The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches. (kRPC ``contact.resolve_target``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_RESOLVE_TARGET,
             request,
@@ -1835,7 +1867,7 @@ class AsyncMsgCenterStub(AsyncStub):
         endpoint_did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null) (alias: resolve_contact_for_endpoint). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
+        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT,
             request,
@@ -1850,7 +1882,7 @@ class AsyncMsgCenterStub(AsyncStub):
         did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The current canonical DID of a (possibly merged-away) DID (alias: resolve_canonical_did). (kRPC ``contact.resolve_canonical_did``, auth ``yes``)"""
+        """The current canonical DID of a (possibly merged-away) DID. (kRPC ``contact.resolve_canonical_did``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_RESOLVE_CANONICAL_DID,
             request,
@@ -1865,7 +1897,7 @@ class AsyncMsgCenterStub(AsyncStub):
         canonical_did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DidList:
-        """The merged-away DIDs that resolve to a canonical DID (alias: list_alias_dids). (kRPC ``contact.list_alias_dids``, auth ``yes``)"""
+        """The merged-away DIDs that resolve to a canonical DID. (kRPC ``contact.list_alias_dids``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_LIST_ALIAS_DIDS,
             request,
@@ -1880,7 +1912,7 @@ class AsyncMsgCenterStub(AsyncStub):
         did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.AccountBinding:
-        """The account binding to reach a contact by (alias: get_preferred_binding). (kRPC ``contact.get_preferred_binding``, auth ``yes``)"""
+        """The account binding to reach a contact by. (kRPC ``contact.get_preferred_binding``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GET_PREFERRED_BINDING,
             request,
@@ -1896,7 +1928,7 @@ class AsyncMsgCenterStub(AsyncStub):
         context_id: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.AccessDecision:
-        """Whether a DID's messages are delivered, and into which box (alias: check_access_permission). (kRPC ``contact.check_access_permission``, auth ``yes``)"""
+        """Whether a DID's messages are delivered, and into which box. (kRPC ``contact.check_access_permission``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_CHECK_ACCESS_PERMISSION,
             request,
@@ -1913,7 +1945,7 @@ class AsyncMsgCenterStub(AsyncStub):
         duration_secs: int | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.GrantTemporaryAccessResult:
-        """Let DIDs deliver for duration_secs in a context (alias: grant_temporary_access). (kRPC ``contact.grant_temporary_access``, auth ``yes``)"""
+        """Let DIDs deliver for duration_secs in a context. (kRPC ``contact.grant_temporary_access``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GRANT_TEMPORARY_ACCESS,
             request,
@@ -1934,7 +1966,7 @@ class AsyncMsgCenterStub(AsyncStub):
         reason: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _google_protobuf_empty_pb2.Empty:
-        """Set a contact's access level to block (alias: block_contact). (kRPC ``contact.block_contact``, auth ``yes``)"""
+        """Set a contact's access level to block. (kRPC ``contact.block_contact``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_BLOCK_CONTACT,
             request,
@@ -1950,7 +1982,7 @@ class AsyncMsgCenterStub(AsyncStub):
         upgrade_to_friend: bool | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.ImportReport:
-        """Import contacts, merging with known ones by binding (alias: import_contacts). (kRPC ``contact.import_contacts``, auth ``yes``)"""
+        """Import contacts, merging with known ones by binding. (kRPC ``contact.import_contacts``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_IMPORT_CONTACTS,
             request,
@@ -1970,7 +2002,7 @@ class AsyncMsgCenterStub(AsyncStub):
         source_did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Contact:
-        """Merge source_did into target_did (the source becomes an alias); answers the merged contact (alias: merge_contacts). (kRPC ``contact.merge_contacts``, auth ``yes``)"""
+        """Merge source_did into target_did (the source becomes an alias); answers the merged contact. (kRPC ``contact.merge_contacts``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_MERGE_CONTACTS,
             request,
@@ -1990,7 +2022,7 @@ class AsyncMsgCenterStub(AsyncStub):
         patch: _buckyos_generated_msg_center_pb2.ContactPatch | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.Contact:
-        """Apply a patch to a contact; answers the contact (alias: update_contact). (kRPC ``contact.update_contact``, auth ``yes``)"""
+        """Apply a patch to a contact; answers the contact. (kRPC ``contact.update_contact``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_UPDATE_CONTACT,
             request,
@@ -2005,7 +2037,7 @@ class AsyncMsgCenterStub(AsyncStub):
         did: str | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.MaybeContact:
-        """A contact; null when unknown (alias: get_contact). (kRPC ``contact.get_contact``, auth ``yes``)"""
+        """A contact; null when unknown. (kRPC ``contact.get_contact``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GET_CONTACT, request, {"did": did, "contact_mgr_owner": contact_mgr_owner}
         )
@@ -2018,7 +2050,7 @@ class AsyncMsgCenterStub(AsyncStub):
         query: _buckyos_generated_msg_center_pb2.ContactQuery | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.ContactList:
-        """Contacts matching a query (source, access level, keyword), paged (alias: list_contacts). (kRPC ``contact.list_contacts``, auth ``yes``)"""
+        """Contacts matching a query (source, access level, keyword), paged. (kRPC ``contact.list_contacts``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_LIST_CONTACTS,
             request,
@@ -2035,7 +2067,7 @@ class AsyncMsgCenterStub(AsyncStub):
         offset: int | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.DidList:
-        """The subscriber DIDs of a group, paged (alias: get_group_subscribers). (kRPC ``contact.get_group_subscribers``, auth ``yes``)"""
+        """The subscriber DIDs of a group, paged. (kRPC ``contact.get_group_subscribers``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_GET_GROUP_SUBSCRIBERS,
             request,
@@ -2056,7 +2088,7 @@ class AsyncMsgCenterStub(AsyncStub):
         subscribers: Iterable[str] | None = None,
         contact_mgr_owner: str | None = None,
     ) -> _buckyos_generated_msg_center_pb2.SetGroupSubscribersResult:
-        """Replace the subscribers of a group (alias: set_group_subscribers). (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
+        """Replace the subscribers of a group. (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
         return await self._call(
             MSG_CENTER_SET_GROUP_SUBSCRIBERS,
             request,
@@ -2080,7 +2112,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.DispatchResult
         | Awaitable[_buckyos_generated_msg_center_pb2.DispatchResult]
     ):
-        """Store an incoming MsgObject and put it into its recipients' boxes (alias: dispatch). (kRPC ``msg.dispatch``, auth ``yes``)"""
+        """Store an incoming MsgObject and put it into its recipients' boxes. (kRPC ``msg.dispatch``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_DISPATCH)
 
     @mark_unimplemented
@@ -2090,7 +2122,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.PostSendResult
         | Awaitable[_buckyos_generated_msg_center_pb2.PostSendResult]
     ):
-        """Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target (alias: post_send). (kRPC ``msg.post_send``, auth ``yes``)"""
+        """Store an outgoing MsgObject in the sender's SENT box and queue one delivery per target. (kRPC ``msg.post_send``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_POST_SEND)
 
     @mark_unimplemented
@@ -2100,7 +2132,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MaybeMailboxRecord
         | Awaitable[_buckyos_generated_msg_center_pb2.MaybeMailboxRecord]
     ):
-        """The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none (alias: get_next). (kRPC ``msg.get_next``, auth ``yes``)"""
+        """The next record of a box (default filter UNREAD except for SENT), optionally locked (READING); null when none. (kRPC ``msg.get_next``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_NEXT)
 
     @mark_unimplemented
@@ -2110,7 +2142,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MaybeDeliveryRecord
         | Awaitable[_buckyos_generated_msg_center_pb2.MaybeDeliveryRecord]
     ):
-        """Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none (alias: get_next_delivery). (kRPC ``msg.get_next_delivery``, auth ``yes``)"""
+        """Executor side: the next due delivery of a transport, moved WAIT -> SENDING when lock_on_take (default true); null when none. (kRPC ``msg.get_next_delivery``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_NEXT_DELIVERY)
 
     @mark_unimplemented
@@ -2120,7 +2152,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MailboxRecordList
         | Awaitable[_buckyos_generated_msg_center_pb2.MailboxRecordList]
     ):
-        """The first records of a box, without taking them (alias: peek_box). (kRPC ``msg.peek_box``, auth ``yes``)"""
+        """The first records of a box, without taking them. (kRPC ``msg.peek_box``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_PEEK_BOX)
 
     @mark_unimplemented
@@ -2130,7 +2162,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MailboxRecordPage
         | Awaitable[_buckyos_generated_msg_center_pb2.MailboxRecordPage]
     ):
-        """A page of a box ordered by sort_key, with a cursor (alias: list_box_by_time). (kRPC ``msg.list_box_by_time``, auth ``yes``)"""
+        """A page of a box ordered by sort_key, with a cursor. (kRPC ``msg.list_box_by_time``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_LIST_BOX_BY_TIME)
 
     @mark_unimplemented
@@ -2140,7 +2172,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.SessionSummaryPage
         | Awaitable[_buckyos_generated_msg_center_pb2.SessionSummaryPage]
     ):
-        """An owner's sessions, latest first, with their last record and unread count (alias: list_sessions). (kRPC ``msg.list_sessions``, auth ``yes``)"""
+        """An owner's sessions, latest first, with their last record and unread count. (kRPC ``msg.list_sessions``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_LIST_SESSIONS)
 
     @mark_unimplemented
@@ -2150,7 +2182,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.SessionMessagePage
         | Awaitable[_buckyos_generated_msg_center_pb2.SessionMessagePage]
     ):
-        """One session's timeline: inbound entries with their state, outbound ones with their delivery progress (alias: list_session). (kRPC ``msg.list_session``, auth ``yes``)"""
+        """One session's timeline: inbound entries with their state, outbound ones with their delivery progress. (kRPC ``msg.list_session``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_LIST_SESSION)
 
     @mark_unimplemented
@@ -2160,7 +2192,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MailboxRecord
         | Awaitable[_buckyos_generated_msg_center_pb2.MailboxRecord]
     ):
-        """Set a record's RecipientState; answers the record (alias: update_record_state). (kRPC ``msg.update_record_state``, auth ``yes``)"""
+        """Set a record's RecipientState; answers the record. (kRPC ``msg.update_record_state``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_UPDATE_RECORD_STATE)
 
     @mark_unimplemented
@@ -2170,7 +2202,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MailboxRecord
         | Awaitable[_buckyos_generated_msg_center_pb2.MailboxRecord]
     ):
-        """Move a record to another session; answers the record (alias: update_record_session). (kRPC ``msg.update_record_session``, auth ``yes``)"""
+        """Move a record to another session; answers the record. (kRPC ``msg.update_record_session``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_UPDATE_RECORD_SESSION)
 
     @mark_unimplemented
@@ -2180,7 +2212,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.DeliveryRecord
         | Awaitable[_buckyos_generated_msg_center_pb2.DeliveryRecord]
     ):
-        """Executor side: the outcome of one delivery attempt; answers the delivery (alias: report_delivery). (kRPC ``msg.report_delivery``, auth ``yes``)"""
+        """Executor side: the outcome of one delivery attempt; answers the delivery. (kRPC ``msg.report_delivery``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_REPORT_DELIVERY)
 
     @mark_unimplemented
@@ -2190,7 +2222,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MsgReceiptObj
         | Awaitable[_buckyos_generated_msg_center_pb2.MsgReceiptObj]
     ):
-        """Record a reader's read receipt for a group message (alias: set_read_state). (kRPC ``msg.set_read_state``, auth ``yes``)"""
+        """Record a reader's read receipt for a group message. (kRPC ``msg.set_read_state``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_SET_READ_STATE)
 
     @mark_unimplemented
@@ -2200,7 +2232,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MsgReceiptList
         | Awaitable[_buckyos_generated_msg_center_pb2.MsgReceiptList]
     ):
-        """The read receipts of a message (alias: list_read_receipts). (kRPC ``msg.list_read_receipts``, auth ``yes``)"""
+        """The read receipts of a message. (kRPC ``msg.list_read_receipts``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_LIST_READ_RECEIPTS)
 
     @mark_unimplemented
@@ -2210,7 +2242,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MaybeMailboxRecord
         | Awaitable[_buckyos_generated_msg_center_pb2.MaybeMailboxRecord]
     ):
-        """One record (with its MsgObject when with_object); null when missing (alias: get_record). (kRPC ``msg.get_record``, auth ``yes``)"""
+        """One record (with its MsgObject when with_object); null when missing. (kRPC ``msg.get_record``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_RECORD)
 
     @mark_unimplemented
@@ -2220,7 +2252,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MsgObjectResult
         | Awaitable[_buckyos_generated_msg_center_pb2.MsgObjectResult]
     ):
-        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null) (alias: get_message). (kRPC ``msg.get_message``, auth ``yes``)"""
+        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null). (kRPC ``msg.get_message``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_MESSAGE)
 
     @mark_unimplemented
@@ -2257,21 +2289,21 @@ class MsgCenterServicer(ServiceBase):
     def ResolveDid(
         self, request: _buckyos_generated_msg_center_pb2.ResolveDidRequest, req: Request
     ) -> _buckyos_generated_msg_center_pb2.Did | Awaitable[_buckyos_generated_msg_center_pb2.Did]:
-        """The contact DID of a platform account, creating a shadow contact when unknown (alias: resolve_did). (kRPC ``contact.resolve_did``, auth ``yes``)"""
+        """The contact DID of a platform account, creating a shadow contact when unknown. (kRPC ``contact.resolve_did``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_DID)
 
     @mark_unimplemented
     def ResolveEndpointDid(
         self, request: _buckyos_generated_msg_center_pb2.ResolveEndpointDidRequest, req: Request
     ) -> _buckyos_generated_msg_center_pb2.Did | Awaitable[_buckyos_generated_msg_center_pb2.Did]:
-        """The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account (alias: resolve_endpoint_did). (kRPC ``contact.resolve_endpoint_did``, auth ``yes``)"""
+        """The deterministic shadow endpoint DID (did:msgtunnel:...) of a platform account. (kRPC ``contact.resolve_endpoint_did``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_ENDPOINT_DID)
 
     @mark_unimplemented
     def ResolveTarget(
         self, request: _buckyos_generated_msg_center_pb2.ResolveTargetRequest, req: Request
     ) -> _buckyos_generated_msg_center_pb2.Did | Awaitable[_buckyos_generated_msg_center_pb2.Did]:
-        """The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches (alias: resolve_target). (kRPC ``contact.resolve_target``, auth ``yes``)"""
+        """The endpoint DID of a contact's one binding matching the selector (tunnel_instance_id, then platform); fails unless exactly one matches. (kRPC ``contact.resolve_target``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_TARGET)
 
     @mark_unimplemented
@@ -2280,14 +2312,14 @@ class MsgCenterServicer(ServiceBase):
         request: _buckyos_generated_msg_center_pb2.ResolveContactForEndpointRequest,
         req: Request,
     ) -> _buckyos_generated_msg_center_pb2.Did | Awaitable[_buckyos_generated_msg_center_pb2.Did]:
-        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null) (alias: resolve_contact_for_endpoint). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
+        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT)
 
     @mark_unimplemented
     def ResolveCanonicalDid(
         self, request: _buckyos_generated_msg_center_pb2.ResolveCanonicalDidRequest, req: Request
     ) -> _buckyos_generated_msg_center_pb2.Did | Awaitable[_buckyos_generated_msg_center_pb2.Did]:
-        """The current canonical DID of a (possibly merged-away) DID (alias: resolve_canonical_did). (kRPC ``contact.resolve_canonical_did``, auth ``yes``)"""
+        """The current canonical DID of a (possibly merged-away) DID. (kRPC ``contact.resolve_canonical_did``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_CANONICAL_DID)
 
     @mark_unimplemented
@@ -2297,7 +2329,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.DidList
         | Awaitable[_buckyos_generated_msg_center_pb2.DidList]
     ):
-        """The merged-away DIDs that resolve to a canonical DID (alias: list_alias_dids). (kRPC ``contact.list_alias_dids``, auth ``yes``)"""
+        """The merged-away DIDs that resolve to a canonical DID. (kRPC ``contact.list_alias_dids``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_LIST_ALIAS_DIDS)
 
     @mark_unimplemented
@@ -2307,7 +2339,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.AccountBinding
         | Awaitable[_buckyos_generated_msg_center_pb2.AccountBinding]
     ):
-        """The account binding to reach a contact by (alias: get_preferred_binding). (kRPC ``contact.get_preferred_binding``, auth ``yes``)"""
+        """The account binding to reach a contact by. (kRPC ``contact.get_preferred_binding``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_PREFERRED_BINDING)
 
     @mark_unimplemented
@@ -2317,7 +2349,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.AccessDecision
         | Awaitable[_buckyos_generated_msg_center_pb2.AccessDecision]
     ):
-        """Whether a DID's messages are delivered, and into which box (alias: check_access_permission). (kRPC ``contact.check_access_permission``, auth ``yes``)"""
+        """Whether a DID's messages are delivered, and into which box. (kRPC ``contact.check_access_permission``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_CHECK_ACCESS_PERMISSION)
 
     @mark_unimplemented
@@ -2327,14 +2359,14 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.GrantTemporaryAccessResult
         | Awaitable[_buckyos_generated_msg_center_pb2.GrantTemporaryAccessResult]
     ):
-        """Let DIDs deliver for duration_secs in a context (alias: grant_temporary_access). (kRPC ``contact.grant_temporary_access``, auth ``yes``)"""
+        """Let DIDs deliver for duration_secs in a context. (kRPC ``contact.grant_temporary_access``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GRANT_TEMPORARY_ACCESS)
 
     @mark_unimplemented
     def BlockContact(
         self, request: _buckyos_generated_msg_center_pb2.BlockContactRequest, req: Request
     ) -> _google_protobuf_empty_pb2.Empty | Awaitable[_google_protobuf_empty_pb2.Empty]:
-        """Set a contact's access level to block (alias: block_contact). (kRPC ``contact.block_contact``, auth ``yes``)"""
+        """Set a contact's access level to block. (kRPC ``contact.block_contact``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_BLOCK_CONTACT)
 
     @mark_unimplemented
@@ -2344,7 +2376,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.ImportReport
         | Awaitable[_buckyos_generated_msg_center_pb2.ImportReport]
     ):
-        """Import contacts, merging with known ones by binding (alias: import_contacts). (kRPC ``contact.import_contacts``, auth ``yes``)"""
+        """Import contacts, merging with known ones by binding. (kRPC ``contact.import_contacts``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_IMPORT_CONTACTS)
 
     @mark_unimplemented
@@ -2354,7 +2386,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.Contact
         | Awaitable[_buckyos_generated_msg_center_pb2.Contact]
     ):
-        """Merge source_did into target_did (the source becomes an alias); answers the merged contact (alias: merge_contacts). (kRPC ``contact.merge_contacts``, auth ``yes``)"""
+        """Merge source_did into target_did (the source becomes an alias); answers the merged contact. (kRPC ``contact.merge_contacts``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_MERGE_CONTACTS)
 
     @mark_unimplemented
@@ -2364,7 +2396,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.Contact
         | Awaitable[_buckyos_generated_msg_center_pb2.Contact]
     ):
-        """Apply a patch to a contact; answers the contact (alias: update_contact). (kRPC ``contact.update_contact``, auth ``yes``)"""
+        """Apply a patch to a contact; answers the contact. (kRPC ``contact.update_contact``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_UPDATE_CONTACT)
 
     @mark_unimplemented
@@ -2374,7 +2406,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.MaybeContact
         | Awaitable[_buckyos_generated_msg_center_pb2.MaybeContact]
     ):
-        """A contact; null when unknown (alias: get_contact). (kRPC ``contact.get_contact``, auth ``yes``)"""
+        """A contact; null when unknown. (kRPC ``contact.get_contact``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_CONTACT)
 
     @mark_unimplemented
@@ -2384,7 +2416,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.ContactList
         | Awaitable[_buckyos_generated_msg_center_pb2.ContactList]
     ):
-        """Contacts matching a query (source, access level, keyword), paged (alias: list_contacts). (kRPC ``contact.list_contacts``, auth ``yes``)"""
+        """Contacts matching a query (source, access level, keyword), paged. (kRPC ``contact.list_contacts``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_LIST_CONTACTS)
 
     @mark_unimplemented
@@ -2394,7 +2426,7 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.DidList
         | Awaitable[_buckyos_generated_msg_center_pb2.DidList]
     ):
-        """The subscriber DIDs of a group, paged (alias: get_group_subscribers). (kRPC ``contact.get_group_subscribers``, auth ``yes``)"""
+        """The subscriber DIDs of a group, paged. (kRPC ``contact.get_group_subscribers``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_GROUP_SUBSCRIBERS)
 
     @mark_unimplemented
@@ -2404,5 +2436,5 @@ class MsgCenterServicer(ServiceBase):
         _buckyos_generated_msg_center_pb2.SetGroupSubscribersResult
         | Awaitable[_buckyos_generated_msg_center_pb2.SetGroupSubscribersResult]
     ):
-        """Replace the subscribers of a group (alias: set_group_subscribers). (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
+        """Replace the subscribers of a group. (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_SET_GROUP_SUBSCRIBERS)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x62uckyos/options.proto\x12\x07\x62uckyos\x1a google/protobuf/descriptor.proto\"J\n\x0cSessionFlags\x12\r\n\x05\x63heck\x18\x01 \x01(\x08\x12\r\n\x05\x63lose\x18\x02 \x01(\x08\x12\x0f\n\x07refresh\x18\x03 \x01(\x08\x12\x0b\n\x03loa\x18\x04 \x01(\r\"\xa6\x01\n\x0bVerbOptions\x12\x0c\n\x04krpc\x18\x01 \x01(\t\x12\x0c\n\x04\x61uth\x18\x02 \x01(\t\x12&\n\x07session\x18\x03 \x01(\x0b\x32\x15.buckyos.SessionFlags\x12\"\n\x06params\x18\x04 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\"\n\x06result\x18\x05 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\x0b\n\x03\x64oc\x18\x06 \x01(\t\"\x94\x01\n\nApiOptions\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\x12\x15\n\rnoconcurrency\x18\x03 \x01(\x08\x12\x19\n\x11\x64\x65rive_krpc_names\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_auth\x18\x05 \x01(\t\x12\"\n\x06\x65rrors\x18\x06 \x03(\x0b\x32\x12.buckyos.ErrorCode\"V\n\tErrorCode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12 \n\x04kind\x18\x02 \x01(\x0e\x32\x12.buckyos.ErrorKind\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64oc\x18\x04 \x01(\t\"d\n\x0bTaggedOneof\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x10\n\x08\x65xternal\x18\x03 \x01(\x08\x12%\n\nrename_all\x18\x04 \x01(\x0e\x32\x11.buckyos.NameCase\"G\n\x08\x45numJson\x12\x14\n\x0cstrip_prefix\x18\x01 \x01(\x08\x12%\n\nrename_all\x18\x02 \x01(\x0e\x32\x11.buckyos.NameCase\"\x1d\n\rEnumValueJson\x12\x0c\n\x04json\x18\x01 \x01(\t\"b\n\x10JsonFieldOptions\x12\x0c\n\x04json\x18\x01 \x01(\t\x12\x17\n\x0fnull_when_unset\x18\x02 \x01(\x08\x12\x0f\n\x07\x66latten\x18\x03 \x01(\x08\x12\x16\n\x0e\x62ytes_as_array\x18\x04 \x01(\x08\"\x1e\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08*S\n\tJsonShape\x12\n\n\x06OBJECT\x10\x00\x12\x08\n\x04NULL\x10\x01\x12\x08\n\x04TRUE\x10\x02\x12\n\n\x06UNWRAP\x10\x03\x12\x0c\n\x08NULLABLE\x10\x04\x12\x0c\n\x08\x45NVELOPE\x10\x05**\n\tErrorKind\x12\n\n\x06REASON\x10\x00\x12\x11\n\rNO_PERMISSION\x10\x01*R\n\x08NameCase\x12\x15\n\x11NAME_CASE_DEFAULT\x10\x00\x12\x0e\n\nAS_WRITTEN\x10\x01\x12\x0f\n\x0bPASCAL_CASE\x10\x02\x12\x0e\n\nSNAKE_CASE\x10\x03:D\n\x04verb\x12\x1e.google.protobuf.MethodOptions\x18\x80\x90\x03 \x01(\x0b\x32\x14.buckyos.VerbOptions:C\n\x03\x61pi\x12\x1f.google.protobuf.ServiceOptions\x18\x80\x90\x03 \x01(\x0b\x32\x13.buckyos.ApiOptions:H\n\x04json\x12\x1d.google.protobuf.FieldOptions\x18\x80\x90\x03 \x01(\x0b\x32\x19.buckyos.JsonFieldOptions:C\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\x81\x90\x03 \x01(\x0b\x32\x13.buckyos.FieldRules:E\n\x06tagged\x12\x1d.google.protobuf.OneofOptions\x18\x80\x90\x03 \x01(\x0b\x32\x14.buckyos.TaggedOneof:D\n\tenum_json\x12\x1c.google.protobuf.EnumOptions\x18\x80\x90\x03 \x01(\x0b\x32\x11.buckyos.EnumJson:J\n\x05value\x12!.google.protobuf.EnumValueOptions\x18\x80\x90\x03 \x01(\x0b\x32\x16.buckyos.EnumValueJsonB\x14\n\x12io.buckyos.optionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x62uckyos/options.proto\x12\x07\x62uckyos\x1a google/protobuf/descriptor.proto\"J\n\x0cSessionFlags\x12\r\n\x05\x63heck\x18\x01 \x01(\x08\x12\r\n\x05\x63lose\x18\x02 \x01(\x08\x12\x0f\n\x07refresh\x18\x03 \x01(\x08\x12\x0b\n\x03loa\x18\x04 \x01(\r\"\xb7\x01\n\x0bVerbOptions\x12\x0c\n\x04krpc\x18\x01 \x01(\t\x12\x0c\n\x04\x61uth\x18\x02 \x01(\t\x12&\n\x07session\x18\x03 \x01(\x0b\x32\x15.buckyos.SessionFlags\x12\"\n\x06params\x18\x04 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\"\n\x06result\x18\x05 \x01(\x0e\x32\x12.buckyos.JsonShape\x12\x0b\n\x03\x64oc\x18\x06 \x01(\t\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\"\xa5\x01\n\nApiOptions\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\x12\x15\n\rnoconcurrency\x18\x03 \x01(\x08\x12\x19\n\x11\x64\x65rive_krpc_names\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_auth\x18\x05 \x01(\t\x12\"\n\x06\x65rrors\x18\x06 \x03(\x0b\x32\x12.buckyos.ErrorCode\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\"V\n\tErrorCode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12 \n\x04kind\x18\x02 \x01(\x0e\x32\x12.buckyos.ErrorKind\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03\x64oc\x18\x04 \x01(\t\"d\n\x0bTaggedOneof\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x10\n\x08\x65xternal\x18\x03 \x01(\x08\x12%\n\nrename_all\x18\x04 \x01(\x0e\x32\x11.buckyos.NameCase\"G\n\x08\x45numJson\x12\x14\n\x0cstrip_prefix\x18\x01 \x01(\x08\x12%\n\nrename_all\x18\x02 \x01(\x0e\x32\x11.buckyos.NameCase\"\x1d\n\rEnumValueJson\x12\x0c\n\x04json\x18\x01 \x01(\t\"v\n\x10JsonFieldOptions\x12\x0c\n\x04json\x18\x01 \x01(\t\x12\x17\n\x0fnull_when_unset\x18\x02 \x01(\x08\x12\x0f\n\x07\x66latten\x18\x03 \x01(\x08\x12\x16\n\x0e\x62ytes_as_array\x18\x04 \x01(\x08\x12\x12\n\nomit_empty\x18\x05 \x01(\x08\"/\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x02 \x01(\x08*S\n\tJsonShape\x12\n\n\x06OBJECT\x10\x00\x12\x08\n\x04NULL\x10\x01\x12\x08\n\x04TRUE\x10\x02\x12\n\n\x06UNWRAP\x10\x03\x12\x0c\n\x08NULLABLE\x10\x04\x12\x0c\n\x08\x45NVELOPE\x10\x05**\n\tErrorKind\x12\n\n\x06REASON\x10\x00\x12\x11\n\rNO_PERMISSION\x10\x01*R\n\x08NameCase\x12\x15\n\x11NAME_CASE_DEFAULT\x10\x00\x12\x0e\n\nAS_WRITTEN\x10\x01\x12\x0f\n\x0bPASCAL_CASE\x10\x02\x12\x0e\n\nSNAKE_CASE\x10\x03:D\n\x04verb\x12\x1e.google.protobuf.MethodOptions\x18\x80\x90\x03 \x01(\x0b\x32\x14.buckyos.VerbOptions:C\n\x03\x61pi\x12\x1f.google.protobuf.ServiceOptions\x18\x80\x90\x03 \x01(\x0b\x32\x13.buckyos.ApiOptions:H\n\x04json\x12\x1d.google.protobuf.FieldOptions\x18\x80\x90\x03 \x01(\x0b\x32\x19.buckyos.JsonFieldOptions:C\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\x81\x90\x03 \x01(\x0b\x32\x13.buckyos.FieldRules:E\n\x06tagged\x12\x1d.google.protobuf.OneofOptions\x18\x80\x90\x03 \x01(\x0b\x32\x14.buckyos.TaggedOneof:D\n\tenum_json\x12\x1c.google.protobuf.EnumOptions\x18\x80\x90\x03 \x01(\x0b\x32\x11.buckyos.EnumJson:J\n\x05value\x12!.google.protobuf.EnumValueOptions\x18\x80\x90\x03 \x01(\x0b\x32\x16.buckyos.EnumValueJsonB\x14\n\x12io.buckyos.optionsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,28 +33,28 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'buckyos.options_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\022io.buckyos.options'
-  _globals['_JSONSHAPE']._serialized_start=890
-  _globals['_JSONSHAPE']._serialized_end=973
-  _globals['_ERRORKIND']._serialized_start=975
-  _globals['_ERRORKIND']._serialized_end=1017
-  _globals['_NAMECASE']._serialized_start=1019
-  _globals['_NAMECASE']._serialized_end=1101
+  _globals['_JSONSHAPE']._serialized_start=961
+  _globals['_JSONSHAPE']._serialized_end=1044
+  _globals['_ERRORKIND']._serialized_start=1046
+  _globals['_ERRORKIND']._serialized_end=1088
+  _globals['_NAMECASE']._serialized_start=1090
+  _globals['_NAMECASE']._serialized_end=1172
   _globals['_SESSIONFLAGS']._serialized_start=68
   _globals['_SESSIONFLAGS']._serialized_end=142
   _globals['_VERBOPTIONS']._serialized_start=145
-  _globals['_VERBOPTIONS']._serialized_end=311
-  _globals['_APIOPTIONS']._serialized_start=314
-  _globals['_APIOPTIONS']._serialized_end=462
-  _globals['_ERRORCODE']._serialized_start=464
-  _globals['_ERRORCODE']._serialized_end=550
-  _globals['_TAGGEDONEOF']._serialized_start=552
-  _globals['_TAGGEDONEOF']._serialized_end=652
-  _globals['_ENUMJSON']._serialized_start=654
-  _globals['_ENUMJSON']._serialized_end=725
-  _globals['_ENUMVALUEJSON']._serialized_start=727
-  _globals['_ENUMVALUEJSON']._serialized_end=756
-  _globals['_JSONFIELDOPTIONS']._serialized_start=758
-  _globals['_JSONFIELDOPTIONS']._serialized_end=856
-  _globals['_FIELDRULES']._serialized_start=858
-  _globals['_FIELDRULES']._serialized_end=888
+  _globals['_VERBOPTIONS']._serialized_end=328
+  _globals['_APIOPTIONS']._serialized_start=331
+  _globals['_APIOPTIONS']._serialized_end=496
+  _globals['_ERRORCODE']._serialized_start=498
+  _globals['_ERRORCODE']._serialized_end=584
+  _globals['_TAGGEDONEOF']._serialized_start=586
+  _globals['_TAGGEDONEOF']._serialized_end=686
+  _globals['_ENUMJSON']._serialized_start=688
+  _globals['_ENUMJSON']._serialized_end=759
+  _globals['_ENUMVALUEJSON']._serialized_start=761
+  _globals['_ENUMVALUEJSON']._serialized_end=790
+  _globals['_JSONFIELDOPTIONS']._serialized_start=792
+  _globals['_JSONFIELDOPTIONS']._serialized_end=910
+  _globals['_FIELDRULES']._serialized_start=912
+  _globals['_FIELDRULES']._serialized_end=959
 # @@protoc_insertion_point(module_scope)

@@ -69,36 +69,40 @@ class SessionFlags(_message.Message):
     def __init__(self, check: _Optional[bool] = ..., close: _Optional[bool] = ..., refresh: _Optional[bool] = ..., loa: _Optional[int] = ...) -> None: ...
 
 class VerbOptions(_message.Message):
-    __slots__ = ("krpc", "auth", "session", "params", "result", "doc")
+    __slots__ = ("krpc", "auth", "session", "params", "result", "doc", "aliases")
     KRPC_FIELD_NUMBER: _ClassVar[int]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     DOC_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
     krpc: str
     auth: str
     session: SessionFlags
     params: JsonShape
     result: JsonShape
     doc: str
-    def __init__(self, krpc: _Optional[str] = ..., auth: _Optional[str] = ..., session: _Optional[_Union[SessionFlags, _Mapping]] = ..., params: _Optional[_Union[JsonShape, str]] = ..., result: _Optional[_Union[JsonShape, str]] = ..., doc: _Optional[str] = ...) -> None: ...
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, krpc: _Optional[str] = ..., auth: _Optional[str] = ..., session: _Optional[_Union[SessionFlags, _Mapping]] = ..., params: _Optional[_Union[JsonShape, str]] = ..., result: _Optional[_Union[JsonShape, str]] = ..., doc: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ApiOptions(_message.Message):
-    __slots__ = ("name", "port", "noconcurrency", "derive_krpc_names", "default_auth", "errors")
+    __slots__ = ("name", "port", "noconcurrency", "derive_krpc_names", "default_auth", "errors", "aliases")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     NOCONCURRENCY_FIELD_NUMBER: _ClassVar[int]
     DERIVE_KRPC_NAMES_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_AUTH_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
     name: str
     port: int
     noconcurrency: bool
     derive_krpc_names: bool
     default_auth: str
     errors: _containers.RepeatedCompositeFieldContainer[ErrorCode]
-    def __init__(self, name: _Optional[str] = ..., port: _Optional[int] = ..., noconcurrency: _Optional[bool] = ..., derive_krpc_names: _Optional[bool] = ..., default_auth: _Optional[str] = ..., errors: _Optional[_Iterable[_Union[ErrorCode, _Mapping]]] = ...) -> None: ...
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., port: _Optional[int] = ..., noconcurrency: _Optional[bool] = ..., derive_krpc_names: _Optional[bool] = ..., default_auth: _Optional[str] = ..., errors: _Optional[_Iterable[_Union[ErrorCode, _Mapping]]] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ErrorCode(_message.Message):
     __slots__ = ("code", "kind", "name", "doc")
@@ -139,19 +143,23 @@ class EnumValueJson(_message.Message):
     def __init__(self, json: _Optional[str] = ...) -> None: ...
 
 class JsonFieldOptions(_message.Message):
-    __slots__ = ("json", "null_when_unset", "flatten", "bytes_as_array")
+    __slots__ = ("json", "null_when_unset", "flatten", "bytes_as_array", "omit_empty")
     JSON_FIELD_NUMBER: _ClassVar[int]
     NULL_WHEN_UNSET_FIELD_NUMBER: _ClassVar[int]
     FLATTEN_FIELD_NUMBER: _ClassVar[int]
     BYTES_AS_ARRAY_FIELD_NUMBER: _ClassVar[int]
+    OMIT_EMPTY_FIELD_NUMBER: _ClassVar[int]
     json: str
     null_when_unset: bool
     flatten: bool
     bytes_as_array: bool
-    def __init__(self, json: _Optional[str] = ..., null_when_unset: _Optional[bool] = ..., flatten: _Optional[bool] = ..., bytes_as_array: _Optional[bool] = ...) -> None: ...
+    omit_empty: bool
+    def __init__(self, json: _Optional[str] = ..., null_when_unset: _Optional[bool] = ..., flatten: _Optional[bool] = ..., bytes_as_array: _Optional[bool] = ..., omit_empty: _Optional[bool] = ...) -> None: ...
 
 class FieldRules(_message.Message):
-    __slots__ = ("required",)
+    __slots__ = ("required", "default")
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
     required: bool
-    def __init__(self, required: _Optional[bool] = ...) -> None: ...
+    default: bool
+    def __init__(self, required: _Optional[bool] = ..., default: _Optional[bool] = ...) -> None: ...

@@ -53,6 +53,7 @@ WORKFLOW_CREATE_SCHEDULED_TASK: MethodDescriptor[
     idempotent=False,
     doc="Create a scheduled task owned by the caller (owner must be the caller).",
     required=("owner", "name", "schedule", "target"),
+    aliases=("service.create_scheduled_task", "workflow.create_scheduled_task"),
 )
 
 WORKFLOW_UPDATE_SCHEDULED_TASK: MethodDescriptor[
@@ -72,6 +73,7 @@ WORKFLOW_UPDATE_SCHEDULED_TASK: MethodDescriptor[
     idempotent=True,
     doc="Change a scheduled task's name, description, schedule, target or policy.",
     required=("schedule_id",),
+    aliases=("service.update_scheduled_task", "workflow.update_scheduled_task"),
 )
 
 WORKFLOW_GET_SCHEDULED_TASK: MethodDescriptor[
@@ -91,6 +93,7 @@ WORKFLOW_GET_SCHEDULED_TASK: MethodDescriptor[
     idempotent=True,
     doc="One scheduled task of the caller.",
     required=("schedule_id",),
+    aliases=("service.get_scheduled_task", "workflow.get_scheduled_task"),
 )
 
 WORKFLOW_PAUSE_SCHEDULED_TASK: MethodDescriptor[
@@ -110,6 +113,7 @@ WORKFLOW_PAUSE_SCHEDULED_TASK: MethodDescriptor[
     idempotent=True,
     doc="Stop firing a scheduled task until it is resumed.",
     required=("schedule_id",),
+    aliases=("service.pause_scheduled_task", "workflow.pause_scheduled_task"),
 )
 
 WORKFLOW_RESUME_SCHEDULED_TASK: MethodDescriptor[
@@ -129,6 +133,7 @@ WORKFLOW_RESUME_SCHEDULED_TASK: MethodDescriptor[
     idempotent=True,
     doc="Fire a paused (or failed) scheduled task again; its next fire time is recomputed.",
     required=("schedule_id",),
+    aliases=("service.resume_scheduled_task", "workflow.resume_scheduled_task"),
 )
 
 WORKFLOW_ARCHIVE_SCHEDULED_TASK: MethodDescriptor[
@@ -148,6 +153,7 @@ WORKFLOW_ARCHIVE_SCHEDULED_TASK: MethodDescriptor[
     idempotent=True,
     doc="Retire a scheduled task for good (it never fires again).",
     required=("schedule_id",),
+    aliases=("service.archive_scheduled_task", "workflow.archive_scheduled_task"),
 )
 
 WORKFLOW_LIST_SCHEDULED_TASKS: MethodDescriptor[
@@ -166,6 +172,7 @@ WORKFLOW_LIST_SCHEDULED_TASKS: MethodDescriptor[
     result_shape=JsonShape.ENVELOPE,
     idempotent=True,
     doc="The caller's scheduled tasks, optionally filtered.",
+    aliases=("service.list_scheduled_tasks", "workflow.list_scheduled_tasks"),
 )
 
 WORKFLOW_RUN_SCHEDULED_TASK_NOW: MethodDescriptor[
@@ -185,6 +192,7 @@ WORKFLOW_RUN_SCHEDULED_TASK_NOW: MethodDescriptor[
     idempotent=False,
     doc="Fire a scheduled task now (a manual fire; the same fire_time twice is one fire).",
     required=("schedule_id",),
+    aliases=("service.run_scheduled_task_now", "workflow.run_scheduled_task_now"),
 )
 
 WORKFLOW_GET_SCHEDULED_TASK_HISTORY: MethodDescriptor[
@@ -204,6 +212,7 @@ WORKFLOW_GET_SCHEDULED_TASK_HISTORY: MethodDescriptor[
     idempotent=True,
     doc="A scheduled task's fires, newest first (limit default 100).",
     required=("schedule_id",),
+    aliases=("service.get_scheduled_task_history", "workflow.get_scheduled_task_history"),
 )
 
 WORKFLOW_VALIDATE_SCHEDULED_TASK: MethodDescriptor[
@@ -223,6 +232,7 @@ WORKFLOW_VALIDATE_SCHEDULED_TASK: MethodDescriptor[
     idempotent=True,
     doc="Check a schedule (and target) and preview its next three fire times.",
     required=("schedule",),
+    aliases=("service.validate_scheduled_task", "workflow.validate_scheduled_task"),
 )
 
 WORKFLOW = ServiceDescriptor.of(

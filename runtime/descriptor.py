@@ -86,6 +86,9 @@ class MethodDescriptor(Generic[ReqT, RespT]):
     errors: ErrorCodes | None = None
     """The contract's coded errors (``(buckyos.api).errors``): a stub raises the coded
     class for a received error that leads with one (``errors.refine_error``)."""
+    aliases: tuple[str, ...] = ()
+    """Other kRPC names a server answers with this verb (``(buckyos.verb).aliases``); a
+    client always sends ``krpc``."""
 
     def __post_init__(self) -> None:
         if not self.required:
@@ -142,6 +145,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
             "idempotent": self.idempotent,
             "doc": self.doc,
             "required": list(self.required),
+            **({"aliases": list(self.aliases)} if self.aliases else {}),
         }
 
     @staticmethod
@@ -161,6 +165,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
         doc: str = "",
         required: Iterable[str] = (),
         errors: ErrorCodes | None = None,
+        aliases: Iterable[str] = (),
     ) -> MethodDescriptor[ReqT, RespT]:
         """Build and validate a descriptor (what a hand-written binding uses)."""
         node = parse_auth(auth) if isinstance(auth, str) else auth
@@ -186,6 +191,7 @@ class MethodDescriptor(Generic[ReqT, RespT]):
             doc=doc,
             required=tuple(required),
             errors=errors,
+            aliases=tuple(aliases),
         )
 
 
@@ -201,19 +207,23 @@ class ServiceDescriptor:
     doc: str = ""
     errors: ErrorCodes | None = None
     """The api's coded errors (the table its verbs carry)."""
+    aliases: tuple[str, ...] = ()
+    """Other api names a kRPC server answers at (``(buckyos.api).aliases``)."""
     by_krpc: Mapping[str, MethodDescriptor[Any, Any]] = field(init=False, repr=False)
+    """Every kRPC name a server answers to (verb aliases included) to its verb."""
     by_name: Mapping[str, MethodDescriptor[Any, Any]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_krpc: dict[str, MethodDescriptor[Any, Any]] = {}
         by_name: dict[str, MethodDescriptor[Any, Any]] = {}
         for method in self.methods:
-            if method.krpc in by_krpc:
-                raise ContractError(
-                    f"api {self.api}: kRPC name {method.krpc!r} is used by both "
-                    f"{by_krpc[method.krpc].name} and {method.name}"
-                )
-            by_krpc[method.krpc] = method
+            for krpc in (method.krpc, *method.aliases):
+                if krpc in by_krpc:
+                    raise ContractError(
+                        f"api {self.api}: kRPC name {krpc!r} is used by both "
+                        f"{by_krpc[krpc].name} and {method.name}"
+                    )
+                by_krpc[krpc] = method
             by_name[method.name] = method
         object.__setattr__(self, "by_krpc", MappingProxyType(by_krpc))
         object.__setattr__(self, "by_name", MappingProxyType(by_name))
@@ -230,6 +240,8 @@ class ServiceDescriptor:
             "doc": self.doc,
             "verbs": [m.spec() for m in self.methods],
         }
+        if self.aliases:
+            spec["aliases"] = list(self.aliases)
         if self.errors is not None:
             spec["errors"] = self.errors.spec()
         return spec
@@ -244,6 +256,7 @@ class ServiceDescriptor:
         noconcurrency: bool = False,
         doc: str = "",
         errors: ErrorCodes | None = None,
+        aliases: Iterable[str] = (),
     ) -> ServiceDescriptor:
         return ServiceDescriptor(
             api=api,
@@ -253,4 +266,5 @@ class ServiceDescriptor:
             noconcurrency=noconcurrency,
             doc=doc,
             errors=errors,
+            aliases=tuple(aliases),
         )

@@ -284,6 +284,50 @@ def test_bad_error_codes(case: str, tmp_path: Path, capfd: pytest.CaptureFixture
     assert list(out.iterdir()) == []
 
 
+VERB = "option (buckyos.verb) = "
+ALIASES: dict[str, tuple[str, str]] = {
+    "an alias that is another verb's name": (
+        f'rpc Get(Req) returns (Req) {{ {VERB}{{ krpc: "get" }}; }}\n'
+        f'  rpc Put(Req) returns (Req) {{ {VERB}{{ krpc: "put" aliases: "get" }}; }}  // HERE',
+        "Svc.Put: alias 'get' is already used at line",
+    ),
+    "an alias that is another verb's alias": (
+        f'rpc Get(Req) returns (Req) {{ {VERB}{{ krpc: "x.get" aliases: "get" }}; }}\n'
+        f'  rpc Put(Req) returns (Req) {{ {VERB}{{ krpc: "x.put" aliases: "get" }}; }}  // HERE',
+        "Svc.Put: alias 'get' is already used at line",
+    ),
+    "a verb named like another's alias": (
+        f'rpc Get(Req) returns (Req) {{ {VERB}{{ krpc: "x.get" aliases: "get" }}; }}\n'
+        f'  rpc Put(Req) returns (Req) {{ {VERB}{{ krpc: "get" }}; }}  // HERE',
+        "Svc.Put: kRPC name 'get' is already used at line",
+    ),
+    "an alias repeating its own name": (
+        f'rpc Get(Req) returns (Req) {{ {VERB}{{ krpc: "get" aliases: "get" }}; }}  // HERE',
+        "Svc.Get: alias 'get' repeats the verb's kRPC name or another alias; drop it",
+    ),
+    "an alias that is no method name": (
+        f'rpc Get(Req) returns (Req) {{ {VERB}{{ krpc: "get" aliases: "get it" }}; }}  // HERE',
+        "Svc.Get: alias 'get it' is not a valid kRPC method name",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ALIASES))
+def test_bad_verb_aliases(case: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    rpcs, expected = ALIASES[case]
+    text = (
+        HEAD
+        + 'service Svc {\n  option (buckyos.api) = { name: "svc" };\n'
+        + f"  {rpcs}\n}}\nmessage Req {{ string key = 1; }}\n"
+    )
+    code, out = _generate(tmp_path, text)
+    err = capfd.readouterr().err
+    assert code == 1, err
+    assert f"pkg/bad.proto:{_line_of_here(text)}: " in err, err
+    assert expected in err, err
+    assert list(out.iterdir()) == []
+
+
 def test_a_good_serde_contract_generates(tmp_path: Path) -> None:
     text = (
         HEAD

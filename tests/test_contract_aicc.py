@@ -638,6 +638,7 @@ MODEL_DIRECTORY: dict[str, Any] = {
 @pytest.mark.parametrize("krpc", ["models.list", "service.models.list"])
 def test_models_list_and_its_alias(krpc: str) -> None:
     verb = method(krpc)
+    assert verb is rpc.AICC_MODELS_LIST  # an alias answers with the verb itself
     params_round_trip(verb, {})  # what upstream's client sends
     request = params_round_trip(verb, {"logical_path": "llm.plan"})
     assert request.logical_path == "llm.plan"
@@ -651,6 +652,7 @@ def test_models_list_and_its_alias(krpc: str) -> None:
 )
 def test_reload_settings_and_its_aliases(krpc: str) -> None:
     verb = method(krpc)
+    assert verb is rpc.AICC_RELOAD_SETTINGS
     assert verb.request_type is empty_pb2.Empty
     params_round_trip(verb, {})
     result = result_round_trip(verb, {"ok": True, "providers_registered": 3})
@@ -829,7 +831,14 @@ def test_the_verb_table() -> None:
     assert service.api == "aicc" and service.port == 4040
     assert len(CAPABILITY_VERBS) == 23
     assert sorted(service.by_krpc) == sorted(ALL_VERBS)
-    assert len(service.methods) == len(ALL_VERBS) == 43
+    # Four of the names are aliases of another verb (one handler each).
+    assert len(service.methods) == len(ALL_VERBS) - 4 == 39
+    assert rpc.AICC_MODELS_LIST.aliases == ("service.models.list",)
+    assert rpc.AICC_RELOAD_SETTINGS.aliases == (
+        "service.reload_settings",
+        "reaload_settings",
+        "service.reaload_settings",
+    )
     # Upstream's aicc verifies no token: no verb asks for one.
     assert {m.auth_text for m in service.methods} == {"yes"}
     assert "120 s" in service.doc

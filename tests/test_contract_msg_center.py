@@ -277,8 +277,13 @@ def test_verb_table() -> None:
     assert rpc.MSG_CENTER.api == "msg-center"
     assert [m.krpc for m in rpc.MSG_CENTER.methods] == MSG_VERBS + UI_VERBS + CONTACT_VERBS
     assert all(m.spec()["auth"] == "yes" for m in rpc.MSG_CENTER.methods)
-    # the bare-name aliases upstream also answers are not declarable: not in the table
-    assert rpc.MSG_CENTER.by_krpc.get("get_next") is None
+    # msg.* and contact.* verbs also answer their bare names (aliases); ui_session.* not
+    assert rpc.MSG_CENTER.by_krpc["get_next"] is rpc.MSG_CENTER_GET_NEXT
+    assert rpc.MSG_CENTER.by_krpc["resolve_did"] is rpc.MSG_CENTER_RESOLVE_DID
+    for verb in rpc.MSG_CENTER.methods:
+        dotted = verb.krpc.startswith(("msg.", "contact."))
+        assert verb.aliases == ((verb.krpc.split(".", 1)[1],) if dotted else ()), verb.krpc
+    assert "update_state" not in rpc.MSG_CENTER.by_krpc
     assert not any(m.krpc.startswith("group.") for m in rpc.MSG_CENTER.methods)
     reads = {m.krpc for m in rpc.MSG_CENTER.methods if m.idempotent}
     assert {"msg.peek_box", "msg.get_record", "contact.get_contact"} <= reads
@@ -985,11 +990,18 @@ def test_end_to_end_over_krpc(msg_center_url: str) -> None:
         updated = stub.UpdateContact(did="did:bns:carol", patch=patch)
         assert updated.name == "Carol" and list(updated.tags) == ["vip"]
         assert stub.GetContact(did="did:bns:carol").contact == updated
-        # the bare-name alias upstream answers is not served here
+        # the bare-name aliases upstream answers are served like the dotted names
+        params = {"owner": "did:bns:bob", "box_kind": "INBOX"}
+        dotted = transport.call_json("msg-center", "msg.get_next", params)
+        assert transport.call_json("msg-center", "get_next", params) == dotted
+        contact = transport.call_json("msg-center", "get_contact", {"did": "did:bns:carol"})
+        assert contact == transport.call_json(
+            "msg-center", "contact.get_contact", {"did": "did:bns:carol"}
+        )
+        assert contact is not None and contact["name"] == "Carol"
+        # ui_session.* has no bare name
         with pytest.raises(UnknownMethodError):
-            transport.call_json(
-                "msg-center", "get_next", {"owner": "did:bns:bob", "box_kind": "INBOX"}
-            )
+            transport.call_json("msg-center", "update_state", {})
 
 
 def _page_example(heading: str) -> str:

@@ -129,7 +129,14 @@ ALL = (
 def test_verb_table() -> None:
     service = rpc.WORKFLOW
     assert (service.api, service.port) == ("workflow", 4070)
-    assert {m.krpc for m in ALL} == set(service.by_krpc)
+    # Every verb answers its bare name and the `service.` / `workflow.` prefixed ones.
+    assert {f"{p}{m.krpc}" for m in ALL for p in ("", "service.", "workflow.")} == set(
+        service.by_krpc
+    )
+    assert rpc.WORKFLOW_GET_SCHEDULED_TASK.aliases == (
+        "service.get_scheduled_task",
+        "workflow.get_scheduled_task",
+    )
     assert len(service.methods) == 10
     assert {m.result_shape.name for m in service.methods} == {"ENVELOPE"}
     # The server verifies the caller on every schedule verb but validate.
@@ -146,7 +153,7 @@ def test_verb_table() -> None:
     )
     # The server-only verbs are not in the contract (listed in its comments and the docs).
     assert "submit_definition" not in service.by_krpc
-    assert "service.get_scheduled_task" not in service.by_krpc
+    assert service.by_krpc["service.get_scheduled_task"] is rpc.WORKFLOW_GET_SCHEDULED_TASK
 
 
 # --- every verb, both directions --------------------------------------------------------
@@ -531,6 +538,17 @@ def test_end_to_end_over_krpc_and_grpc() -> None:
                 except RPCError as exc:
                     seen[name] = exc
         raw = post_raw(server.krpc_url, "get_scheduled_task", {"schedule_id": "sch-404"}, alice)
+        # The prefixed aliases are answered exactly like the verb (upstream's
+        # canonical_method); an unknown prefix is not.
+        aliased = {
+            name: post_raw(server.krpc_url, name, {"schedule_id": "sch-1"}, alice)
+            for name in (
+                "get_scheduled_task",
+                "service.get_scheduled_task",
+                "workflow.get_scheduled_task",
+                "flow.get_scheduled_task",
+            )
+        }
     assert seen["created"].schedule_id == "sch-1"
     assert seen["created"].schedule.status == pb.SCHEDULED_TASK_STATUS_RUNNING
     assert seen["got"].schedule == seen["created"].schedule
@@ -553,6 +571,11 @@ def test_end_to_end_over_krpc_and_grpc() -> None:
     # On the kRPC wire an ok:false envelope is a result, as upstream's server answers it.
     assert raw["result"] == {"ok": False, "error": "schedule_not_found", "id": "sch-404"}
     assert "error" not in raw
+    answer = aliased["get_scheduled_task"]
+    assert answer["result"]["ok"] is True and answer["result"]["schedule"]["schedule_id"] == "sch-1"
+    assert aliased["service.get_scheduled_task"] == answer
+    assert aliased["workflow.get_scheduled_task"] == answer
+    assert aliased["flow.get_scheduled_task"]["error"] == "Unknown method: flow.get_scheduled_task"
 
 
 def post_raw(base_url: str, method: str, params: Any, token: str) -> Any:

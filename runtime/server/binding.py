@@ -175,7 +175,10 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         verb_timeout = self.timeout if timeout is None else timeout
         for method in servicer.implemented():
             handler = servicer.handler_for(method)
-            api.verbs[method.krpc] = Verb(method, handler, verb_timeout, check_params)
+            verb = Verb(method, handler, verb_timeout, check_params)
+            for krpc in (method.krpc, *method.aliases):
+                # An alias is one more key to the same verb: the lookup stays one dict get.
+                api.verbs[krpc] = verb
 
     def add_api(
         self,
@@ -227,8 +230,9 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
             api = self._apis[method.api]
         elif self._init_task is not None:
             raise ContractError(f"binding {self.name}: cannot add verb {method.krpc} once started")
-        if method.krpc in api.verbs:
-            raise ContractError(f"api {api.name}: verb {method.krpc} is already served")
+        for krpc in (method.krpc, *method.aliases):
+            if krpc in api.verbs:
+                raise ContractError(f"api {api.name}: verb {krpc} is already served")
         known = next((m for m in api.methods if m.krpc == method.krpc), None)
         if known is None:
             api.methods.append(method)
@@ -239,12 +243,14 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
                 f"api {api.name}: verb {method.krpc} is declared by another descriptor "
                 f"({known.service}.{known.name})"
             )
-        api.verbs[method.krpc] = Verb(
+        verb = Verb(
             method,
             cast(Handler, handler),
             self.timeout if timeout is None else timeout,
             api.check_params if check_params is None else check_params,
         )
+        for krpc in (method.krpc, *method.aliases):
+            api.verbs[krpc] = verb
 
     # -- Dispatcher ----------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import casbin  # type: ignore[import-untyped, unused-ignore]
 
@@ -387,6 +387,13 @@ class _Compiled:
 # --------------------------------------------------------------------------- enforcer
 
 
+class _How(TypedDict, total=False):
+    """How :meth:`RbacEnforcer.check` checks, as :meth:`RbacEnforcer.enforce` takes it."""
+
+    sudo: bool
+    trusted: bool
+
+
 class RbacEnforcer:
     """Thread-safe RBAC decisions with upstream's ``rbac::enforce`` rule and a cache.
 
@@ -520,17 +527,11 @@ class RbacEnforcer:
         return self.enforce_raw(subject, resource, action)
 
     def check(
-        self,
-        user_id: str,
-        app_id: str | None,
-        resource: str,
-        action: str,
-        *,
-        sudo: bool = False,
-        trusted: bool = False,
+        self, user_id: str, app_id: str | None, resource: str, action: str, **how: Unpack[_How]
     ) -> None:
-        """Like :meth:`enforce` but raises upstream's :class:`NoPermissionError` on denial."""
-        if self.enforce(user_id, app_id, resource, action, sudo=sudo, trusted=trusted):
+        """Like :meth:`enforce` (``sudo=``, ``trusted=`` the same) but raises upstream's
+        :class:`NoPermissionError` on denial."""
+        if self.enforce(user_id, app_id, resource, action, **how):
             return
         app = KERNEL_APP_ID if app_id is None else app_id
         raise NoPermissionError(

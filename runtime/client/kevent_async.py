@@ -12,21 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from buckyos.runtime.client.kevent_core import (
-    DEAD_AFTER,
-    DEFAULT_TIMEOUT,
-    MAX_LINE,
-    Counters,
-    FatalStreamError,
-    KEventReconnect,
-    StreamState,
-    Target,
-    TokenSource,
-    answer_error,
-    failure_reason,
-    reader_error,
-    transient_status,
-)
+from buckyos.runtime.client import kevent_core as core
 from buckyos.runtime.errors import KEventError
 from buckyos.runtime.wire.kevent import DEFAULT_KEEPALIVE_MS, DEFAULT_READER_CAPACITY, KEvent
 
@@ -43,11 +29,11 @@ class AsyncKEventClient:
         self,
         url: str,
         *,
-        token: TokenSource = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        token: core.TokenSource = None,
+        timeout: float = core.DEFAULT_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._target = Target(url, token, timeout)
+        self._target = core.Target(url, token, timeout)
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._session: aiohttp.ClientSession | None = None
         self._subscriptions: weakref.WeakSet[AsyncKEventSubscription] = weakref.WeakSet()
@@ -59,7 +45,7 @@ class AsyncKEventClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                read_bufsize=MAX_LINE,
+                read_bufsize=core.MAX_LINE,
                 timeout=aiohttp.ClientTimeout(total=None, connect=self._target.timeout),
             )
         return self._session
@@ -88,12 +74,12 @@ class AsyncKEventClient:
         *,
         keepalive_ms: int | None = DEFAULT_KEEPALIVE_MS,
         queue_size: int = DEFAULT_READER_CAPACITY,
-        reconnect: KEventReconnect | None = None,
+        reconnect: core.KEventReconnect | None = None,
     ) -> AsyncKEventSubscription:
         """:meth:`KEventClient.subscribe`, awaited: returns once the stream is
         acknowledged; ``async for event in subscription``."""
-        state = StreamState(
-            self._target, patterns, keepalive_ms, queue_size, reconnect or KEventReconnect()
+        state = core.StreamState(
+            self._target, patterns, keepalive_ms, queue_size, reconnect or core.KEventReconnect()
         )
         subscription = AsyncKEventSubscription(self, state)
         self._subscriptions.add(subscription)
@@ -115,11 +101,11 @@ class AsyncKEventClient:
         await self.aclose()
 
 
-class AsyncKEventSubscription(Counters):
+class AsyncKEventSubscription(core.Counters):
     """:class:`KEventSubscription` for asyncio: ``async for``, ``await get(timeout)``,
     ``await aclose()``; the same counters."""
 
-    def __init__(self, client: AsyncKEventClient, state: StreamState) -> None:
+    def __init__(self, client: AsyncKEventClient, state: core.StreamState) -> None:
         self._client = client
         self._state = state
         self._changed = asyncio.Event()
@@ -198,7 +184,7 @@ class AsyncKEventSubscription(Counters):
                 reason = await self._read_stream()
             except Exception as exc:  # FatalStreamError, or a bug (a token callable's error)
                 if not state.closed:
-                    state.error = reader_error(exc)
+                    state.error = core.reader_error(exc)
                 self._changed.set()
                 return
             if state.closed:
@@ -223,15 +209,15 @@ class AsyncKEventSubscription(Counters):
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=target.timeout,
-                    sock_read=max(target.timeout, DEAD_AFTER * state.keepalive_ms / 1000),
+                    sock_read=max(target.timeout, core.DEAD_AFTER * state.keepalive_ms / 1000),
                 ),
             ) as response:
                 if response.status != 200:
                     body = await response.content.read(1 << 16)
-                    error = answer_error(response.status, body, target.stream_url)
-                    if transient_status(response.status):
-                        return failure_reason(error)
-                    raise FatalStreamError(error)
+                    error = core.answer_error(response.status, body, target.stream_url)
+                    if core.transient_status(response.status):
+                        return core.failure_reason(error)
+                    raise core.FatalStreamError(error)
                 while True:
                     line = await asyncio.wait_for(response.content.readline(), state.read_timeout())
                     if not line:
@@ -241,6 +227,6 @@ class AsyncKEventSubscription(Counters):
         except TimeoutError:
             return f"no line for {state.read_timeout():g} s (dead stream)"
         except ValueError as exc:  # aiohttp: a line over its buffer
-            raise FatalStreamError(KEventError("", f"{target.stream_url}: {exc}")) from exc
+            raise core.FatalStreamError(KEventError("", f"{target.stream_url}: {exc}")) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            return failure_reason(target.unreachable(target.stream_url, exc))
+            return core.failure_reason(target.unreachable(target.stream_url, exc))

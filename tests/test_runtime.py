@@ -374,3 +374,10 @@ def test_a_runtime_call_is_byte_compatible_with_upstream(tmp_path: Path) -> None
     assert request.body == (
         b'{"method":"sys_config_get","params":{"key":"boot/config"},"sys":[%d,"aaa.bbb.ccc"]}' % seq
     )
+
+
+def test_init_refuses_a_keyword_it_does_not_know() -> None:
+    """Config overrides and route options travel as one typed **options; a misspelt key
+    is refused, not silently dropped."""
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['servise_urls'\]"):
+        init_buckyos_api_runtime("app", servise_urls={})  # type: ignore[call-arg]

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack, cast
 
 from buckyos.generated import verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import AsyncSystemConfigStub, SystemConfigStub
@@ -39,7 +39,7 @@ from buckyos.runtime.errors import (
     RPCError,
     TokenExpiredError,
 )
-from buckyos.runtime.program.config import RuntimeConfig, RuntimeType, load_config
+from buckyos.runtime.program.config import DeviceConfig, RuntimeConfig, RuntimeType, load_config
 from buckyos.runtime.program.flow import adrive, drive
 from buckyos.runtime.program.keepalive import KeepAlive, RuntimeHealth
 from buckyos.runtime.program.login import (
@@ -60,6 +60,7 @@ from buckyos.runtime.program.refusals import (
 )
 from buckyos.runtime.program.routes import SYSTEM_CONFIG_PORT, ServiceRoutes
 from buckyos.runtime.program.trust import trust_from_boot, trust_from_config
+from buckyos.runtime.security.keys import Ed25519PrivateKey
 from buckyos.runtime.security.passwords import password_hash, password_proof
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.session_token import SessionToken, parse_unverified
@@ -456,52 +457,80 @@ _registry_lock = threading.Lock()
 _current: BuckyOSRuntime | None = None
 
 
+class RuntimeOptions(TypedDict, total=False):
+    """How a runtime reaches services: :class:`BuckyOSRuntime`'s keywords (its defaults)."""
+
+    system_config_url: str | None
+    service_urls: Mapping[str, str] | None
+    gateway_url: str | None
+    prefer: Literal["krpc", "grpc"] | None
+    inprocess: bool
+    timeout: float
+    dead_for: float
+    info_ttl: float
+    login_retry: RetryPolicy
+    clock: Callable[[], float]
+    token_fallback: bool
+
+
+class ConfigOverrides(TypedDict, total=False):
+    """What the configuration would otherwise be read from: the explicit keywords of
+    :func:`~buckyos.runtime.program.config.load_config` (which wins over env and files)."""
+
+    environ: Mapping[str, str] | None
+    root: str | Path | None
+    config_dir: str | Path | None
+    zone_did: str | None
+    device: Mapping[str, Any] | DeviceConfig | None
+    device_private_key: Ed25519PrivateKey | str | Path | None
+    user_private_key: Ed25519PrivateKey | str | Path | None
+    session_token: str | None
+    web3_bridge: Mapping[str, str] | None
+    force_https: bool | None
+    host_gateway: str | None
+    home: str | Path | None
+    program: str | Path | None
+
+
+class InitOptions(RuntimeOptions, ConfigOverrides, total=False):
+    """:func:`init_buckyos_api_runtime`'s keywords: both of the above."""
+
+
 def init_buckyos_api_runtime(
     app_id: str,
     owner_user_id: str | None = None,
     runtime_type: RuntimeType = RuntimeType.APP_CLIENT,
-    *,
-    system_config_url: str | None = None,
-    service_urls: Mapping[str, str] | None = None,
-    gateway_url: str | None = None,
-    prefer: Literal["krpc", "grpc"] | None = None,
-    inprocess: bool = True,
-    timeout: float = 15.0,
-    dead_for: float = 10.0,
-    info_ttl: float = 10.0,
-    login_retry: RetryPolicy = LOGIN_RETRY,
-    token_fallback: bool = False,
-    **explicit: Any,
+    **options: Unpack[InitOptions],
 ) -> BuckyOSRuntime:
     """Read the configuration and build a runtime (upstream ``init_buckyos_api_runtime``).
 
-    ``explicit`` are the configuration overrides of :func:`~buckyos.runtime.program.config.
-    load_config` (``zone_did=``, ``device=``, ``device_private_key=``,
-    ``session_token=``, ``config_dir=``, ``root=``, ``environ=``...).  Fails when a
-    runtime is already registered, as upstream does.
+    ``options`` are :class:`ConfigOverrides` (``zone_did=``, ``device=``,
+    ``device_private_key=``, ``session_token=``, ``config_dir=``, ``root=``,
+    ``environ=``...: the configuration's explicit values) and :class:`RuntimeOptions`
+    (``service_urls=``, ``gateway_url=``, ``prefer=``, ``timeout=``...: how it reaches
+    services).  Fails when a runtime is already registered, as upstream does.
 
     ``token_fallback=True``: when the session token the environment gives (e.g.
     ``$BUCKYOS_APPCLIENT_SESSION_TOKEN``) has expired or is refused, log in with the key
     of the configuration instead (by default that is an error, never a silent switch).
     """
+    unknown = sorted(set(options) - InitOptions.__optional_keys__)
+    if unknown:
+        raise TypeError(f"init_buckyos_api_runtime() got unexpected keyword arguments {unknown}")
     if _current is not None:
         raise ConfigError(
             "BuckyOSRuntime already initialized: get_buckyos_api_runtime() returns it"
         )
-    config = load_config(runtime_type, app_id, owner_user_id, **explicit)
-    return BuckyOSRuntime(
-        config,
-        system_config_url=system_config_url,
-        service_urls=service_urls,
-        gateway_url=gateway_url,
-        prefer=prefer,
-        inprocess=inprocess,
-        timeout=timeout,
-        dead_for=dead_for,
-        info_ttl=info_ttl,
-        login_retry=login_retry,
-        token_fallback=token_fallback,
+    overrides = cast(
+        ConfigOverrides,
+        {k: v for k, v in options.items() if k in ConfigOverrides.__optional_keys__},
     )
+    routes = cast(
+        RuntimeOptions,
+        {k: v for k, v in options.items() if k in RuntimeOptions.__optional_keys__},
+    )
+    config = load_config(runtime_type, app_id, owner_user_id, **overrides)
+    return BuckyOSRuntime(config, **routes)
 
 
 def set_buckyos_api_runtime(runtime: BuckyOSRuntime, **keepalive: Any) -> None:

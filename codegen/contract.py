@@ -297,6 +297,9 @@ class _Reader:
         self.checked_rules.add(msg.full_name)
         fdp = self.by_name.get(msg.file.name)
         for index, f in enumerate(msg.fields):
+            rules = self._ext(self.field_options, self.field_ext, f.GetOptions())
+            if rules is not None and getattr(rules, "default", False) and fdp is not None:
+                self.check_default(fdp, msg, index, f, rules)
             if self.is_required(f) and f.containing_oneof is not None and fdp is not None:
                 kind = "`optional`" if f.name == f.containing_oneof.name[1:] else "a oneof member"
                 self.problem(
@@ -307,6 +310,24 @@ class _Reader:
                 )
             if f.message_type is not None:
                 self.check_field_rules(f.message_type)
+
+    def check_default(self, fdp: Any, msg: Any, index: int, f: Any, rules: Any) -> None:
+        """``(buckyos.field).default``: only where a missing field would be refused."""
+        label = f"{msg.full_name}.{f.name}"
+        why = ""
+        if rules.required:
+            why = "is both required and default; a serde field is one or the other, drop one"
+        elif f.is_repeated:
+            why = "is a list or map, which may always be missing (it reads as empty); drop default"
+        elif f.has_presence:
+            kind = "a message field" if f.message_type is not None else "`optional` or in a oneof"
+            why = f"is {kind}, which may always be missing (it reads as unset); drop default"
+        if why:
+            self.problem(
+                _Locator(fdp),
+                (*self.message_path(fdp, msg), _MESSAGE_FIELD, index),
+                f"{label} (buckyos.field).default: the field {why}",
+            )
 
     # --- validation ----------------------------------------------------------------------
 
@@ -440,6 +461,13 @@ class _Reader:
             if ext is not None and ext.bytes_as_array and f.type != _FDP.TYPE_BYTES:
                 self.problem(
                     loc, fpath, f"{label}: bytes_as_array is for a bytes field; drop it here"
+                )
+            if ext is not None and getattr(ext, "omit_empty", False) and not f.is_repeated:
+                self.problem(
+                    loc,
+                    fpath,
+                    f"{label}: omit_empty is for a repeated or map field (an unset optional "
+                    "field is left out anyway); drop it here",
                 )
             if ext is not None and ext.flatten:
                 if self.check_flatten(loc, fpath, label, f, ext):

@@ -152,6 +152,40 @@ message Resp {}
 """,
         "pkg.Phase.RUNNING: strip_prefix wants every value to start with 'PHASE_'",
     ),
+    "default and required": (
+        """message Req {
+  uint32 attempts = 1 [(buckyos.field) = { required: true default: true }];  // HERE
+}
+message Resp {}
+""",
+        "pkg.Req.attempts (buckyos.field).default: the field is both required and default",
+    ),
+    "default on an optional field": (
+        """message Req { optional uint32 attempts = 1 [(buckyos.field).default = true]; }  // HERE
+message Resp {}
+""",
+        "pkg.Req.attempts (buckyos.field).default: the field is `optional` or in a oneof, "
+        "which may always be missing",
+    ),
+    "default on a message field": (
+        """message Env { string task_id = 1; }
+message Req { Env env = 1 [(buckyos.field).default = true]; }  // HERE
+message Resp {}
+""",
+        "pkg.Req.env (buckyos.field).default: the field is a message field",
+    ),
+    "default on a list": (
+        """message Req {}
+message Resp { repeated string tags = 1 [(buckyos.field).default = true]; }  // HERE
+""",
+        "pkg.Resp.tags (buckyos.field).default: the field is a list or map",
+    ),
+    "omit_empty on a scalar": (
+        """message Req { string tag = 1 [(buckyos.json).omit_empty = true]; }  // HERE
+message Resp {}
+""",
+        "pkg.Req.tag: omit_empty is for a repeated or map field",
+    ),
     "two enum values with one JSON name": (
         """enum Phase {
   option (buckyos.enum_json) = { strip_prefix: true rename_all: SNAKE_CASE };

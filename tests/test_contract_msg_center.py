@@ -26,7 +26,14 @@ from buckyos.runtime.errors import ParseResponseError, UnknownMethodError
 from buckyos.runtime.security import RbacEnforcer, TokenVerifier, TrustKeyStore
 from buckyos.runtime.server import Binding, Request
 from buckyos.runtime.server.serve import serving
-from buckyos.runtime.wire.jsonmap import decode_params, decode_result, encode_params, encode_result
+from buckyos.runtime.wire.jsonmap import (
+    codec_for,
+    decode_params,
+    decode_result,
+    encode_params,
+    encode_result,
+)
+from buckyos.runtime.wire.serde import JsonInvalidError
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "services-messaging.md"
 
@@ -1019,3 +1026,37 @@ def test_docs_example(msg_center_url: str, capsys: pytest.CaptureFixture[str]) -
         "rec-1 from did:bns:alice: hello bob",
         "inbox empty",
     ]
+
+
+# --- #[serde(default)] fields: may be missing on input ---------------------------------------
+
+
+def test_serde_default_fields_may_be_missing() -> None:
+    def without(value: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {k: v for k, v in value.items() if k not in keys}
+
+    record = codec_for(mc.MailboxRecord).from_json(without(BARE_RECORD, "msg_kind"))
+    assert isinstance(record, mc.MailboxRecord)
+    assert record.msg_kind == mc.MSG_OBJ_KIND_UNSPECIFIED and record.record_id == "rec-2"
+    error = without(DELIVERY["last_error"], "retryable", "duplicate_risk")
+    delivery = codec_for(mc.DeliveryRecord).from_json(
+        {**without(DELIVERY, "attempts"), "last_error": error}
+    )
+    assert isinstance(delivery, mc.DeliveryRecord)
+    assert delivery.attempts == 0 and not delivery.last_error.retryable
+    # Always written back, as upstream writes them.
+    written = codec_for(mc.DeliveryRecord).to_json(delivery)
+    assert written["attempts"] == 0
+    assert written["last_error"] == {
+        "error_code": "rate_limited",
+        "message": "429 Too Many Requests",
+        "retryable": False,
+        "duplicate_risk": False,
+    }
+    binding = codec_for(mc.AccountBinding).from_json(without(BINDING, "account_type"))
+    assert isinstance(binding, mc.AccountBinding) and binding.account_type == ""
+    summary = codec_for(mc.SessionSummary).from_json({"session_id": "s", "updated_at_ms": 1})
+    assert isinstance(summary, mc.SessionSummary) and summary.unread_count == 0
+    # A field without serde default is still refused missing.
+    with pytest.raises(JsonInvalidError, match="Missing record_id"):
+        codec_for(mc.MailboxRecord).from_json(without(BARE_RECORD, "record_id"))

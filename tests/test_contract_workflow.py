@@ -221,6 +221,17 @@ def test_schedule_id_verbs(method: MethodDescriptor[Any, Any], status: str, valu
     assert result.schedule.status == value
 
 
+def test_consecutive_failures_may_be_missing() -> None:
+    # #[serde(default)] on the state's counter: a state without it reads as 0, and our
+    # answer writes it.
+    state = {k: v for k, v in SCHEDULE["state"].items() if k != "consecutive_failures"}
+    answer = {"ok": True, "schedule": {**SCHEDULE, "state": state}}
+    result = decode_result(rpc.WORKFLOW_GET_SCHEDULED_TASK, answer)
+    assert result.schedule.state.consecutive_failures == 0
+    again = encode_result(rpc.WORKFLOW_GET_SCHEDULED_TASK, result)
+    assert again["schedule"]["state"]["consecutive_failures"] == 0
+
+
 def test_client_typed_task_ids_are_numbers() -> None:
     # The client's types say i64 for task ids; numbers decode as well as strings.
     schedule = {

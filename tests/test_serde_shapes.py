@@ -439,3 +439,49 @@ def test_envelope_ok_false_is_an_error() -> None:
     with pytest.raises(ParseResponseError) as bad:
         decode_result(method, [])
     assert str(bad.value) == "Parse Response Error: field `result`: expected object, got array"
+
+
+# --- #[serde(default)], skip_serializing_if empty, required nested structs ----------------------
+
+# What upstream writes for a fresh delivery: every field, lists with items.
+DELIVERY_FULL: dict[str, Any] = {
+    "delivery_id": "d-1",
+    "attempts": 2,
+    "duplicate_risk": True,
+    "account_id": "acc-7",
+    "account_type": "group",
+    "tags": ["urgent"],
+    "labels": {"tunnel": "tg"},
+    "log": ["sent"],
+}
+
+
+def test_serde_default_fields_may_be_missing_on_input() -> None:
+    verb = rpc.SERDE_SHAPES_REPORT_DELIVERY
+    state = result_round_trip(verb, DELIVERY_FULL)
+    assert state.attempts == 2 and state.account_type == ss.ACCOUNT_TYPE_GROUP
+    # An older upstream (or one that skips them) leaves the defaulted fields out.
+    state = decode_result(verb, {"delivery_id": "d-1", "log": []})
+    assert state == ss.DeliveryState(delivery_id="d-1")
+    # They are still always written (serde default is about input only).
+    assert encode_result(verb, state) == {
+        "delivery_id": "d-1",
+        "attempts": 0,
+        "duplicate_risk": False,
+        "account_id": "",
+        "account_type": "user",
+        "log": [],
+    }
+    request = decode_params(verb, {"delivery_id": "d-1", "outcome": {"status": "failed"}})
+    assert request.attempts == 0 and not request.outcome.retryable
+    # null is unset too; a wrong type is still refused.
+    assert decode_result(verb, {"delivery_id": "d-1", "attempts": None, "log": []}).attempts == 0
+    with pytest.raises(ParseResponseError, match="field `attempts`: expected unsigned integer"):
+        decode_result(verb, {"delivery_id": "d-1", "attempts": "2", "log": []})
+
+
+def test_a_field_without_serde_default_is_still_missing() -> None:
+    verb = rpc.SERDE_SHAPES_REPORT_DELIVERY
+    with pytest.raises(ParseResponseError, match=r"Missing delivery_id$"):
+        decode_result(verb, {"attempts": 1, "log": []})
+    assert refused(verb, {"outcome": {"status": "x"}}).endswith(": Missing delivery_id")

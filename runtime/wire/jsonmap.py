@@ -7,11 +7,15 @@ fields it skips.  So the mapping here is our own:
 
 * a field's JSON key is its proto name, or its ``(buckyos.json).json`` option;
 * a field without presence is always written, a field with presence (``optional``, a
-  message) only when set, or as ``null`` with ``(buckyos.json).null_when_unset``;
+  message) only when set, or as ``null`` with ``(buckyos.json).null_when_unset``; a list
+  or map with ``(buckyos.json).omit_empty`` is left out when empty (a missing list or map
+  always reads as empty);
 * 64-bit integers are JSON numbers; ``google.protobuf.Struct``/``Value``/``ListValue``
   carry arbitrary JSON; bytes are standard base64;
 * on input unknown keys are ignored and ``null`` means unset, as serde does; a missing
-  field without presence is refused as ``Missing <key>``; a wrong type names the field.
+  field without presence is refused as ``Missing <key>``, unless it is
+  ``(buckyos.field).default`` (serde's ``#[serde(default)]``: it takes its default); a
+  wrong type names the field.
 
 A verb's ``JsonShape`` then wraps the object: bare ``null``, ``true``, the only field
 unwrapped, ``null`` for a message with nothing set, or an ``{"ok": true, ...}``
@@ -82,6 +86,12 @@ def _flag(field: Any, name: str) -> bool:
     """A boolean ``(buckyos.json)`` option of ``field``."""
     ext = serde.field_json(field)
     return ext is not None and bool(getattr(ext, name))
+
+
+def _rule(field: Any, name: str) -> bool:
+    """A boolean ``(buckyos.field)`` rule of ``field``."""
+    rules = serde.field_rules(field)
+    return rules is not None and bool(getattr(rules, name))
 
 
 def _is_repeated(field: Any) -> bool:
@@ -226,7 +236,7 @@ class MessageCodec:
             keys.append(key)
             self._encoders.append(_field_encoder(field, key, null_when_unset))
             self._decoders[key] = (field.name, _field_decoder(field))
-            if not field.has_presence and not _is_repeated(field):
+            if not field.has_presence and not _is_repeated(field) and not _rule(field, "default"):
                 required.append((key, field.name))
             if not field.has_presence:
                 self.presence = False
@@ -387,12 +397,15 @@ def _field_encoder(
     field: Any, key: str, null_when_unset: bool
 ) -> Callable[[Message, dict[str, Any]], None]:
     name = field.name
+    omit_empty = _flag(field, "omit_empty")
     if _is_map(field):
         value_field = field.message_type.fields_by_name["value"]
         enc_value = _value_encoder(value_field)
 
         def enc_map(message: Message, out: dict[str, Any]) -> None:
             items = getattr(message, name)
+            if omit_empty and not items:
+                return
             if enc_value is None:
                 out[key] = dict(items)
             else:
@@ -404,6 +417,8 @@ def _field_encoder(
 
         def enc_list(message: Message, out: dict[str, Any]) -> None:
             items = getattr(message, name)
+            if omit_empty and not items:
+                return
             out[key] = list(items) if enc is None else [enc(v) for v in items]
 
         return enc_list

@@ -40,6 +40,7 @@ __all__ = [
     "enum_codec",
     "expect",
     "field_json",
+    "field_rules",
     "rename",
     "tagged_oneof",
 ]
@@ -77,6 +78,13 @@ def field_json(field: Any) -> Any | None:
     """The field's ``(buckyos.json)`` options, or None."""
     options: Any = field.GetOptions()
     ext = _options().json
+    return options.Extensions[ext] if options.HasExtension(ext) else None
+
+
+def field_rules(field: Any) -> Any | None:
+    """The field's ``(buckyos.field)`` rules, or None."""
+    options: Any = field.GetOptions()
+    ext = _options().field
     return options.Extensions[ext] if options.HasExtension(ext) else None
 
 

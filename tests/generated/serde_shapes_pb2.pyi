@@ -11,6 +11,11 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AccountType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACCOUNT_TYPE_USER: _ClassVar[AccountType]
+    ACCOUNT_TYPE_GROUP: _ClassVar[AccountType]
+
 class TaskPhase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TASK_PHASE_UNSPECIFIED: _ClassVar[TaskPhase]
@@ -48,6 +53,8 @@ class DispatchStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DISPATCH_STATUS_UNSPECIFIED: _ClassVar[DispatchStatus]
     DISPATCH_STATUS_QUEUED: _ClassVar[DispatchStatus]
     DISPATCH_STATUS_REJECTED: _ClassVar[DispatchStatus]
+ACCOUNT_TYPE_USER: AccountType
+ACCOUNT_TYPE_GROUP: AccountType
 TASK_PHASE_UNSPECIFIED: TaskPhase
 TASK_PHASE_PROMISED: TaskPhase
 TASK_PHASE_ACCEPTED: TaskPhase
@@ -71,6 +78,51 @@ EXECUTOR_KIND_HUMAN_SET: ExecutorKind
 DISPATCH_STATUS_UNSPECIFIED: DispatchStatus
 DISPATCH_STATUS_QUEUED: DispatchStatus
 DISPATCH_STATUS_REJECTED: DispatchStatus
+
+class DeliveryOutcome(_message.Message):
+    __slots__ = ("status", "retryable")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RETRYABLE_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    retryable: bool
+    def __init__(self, status: _Optional[str] = ..., retryable: _Optional[bool] = ...) -> None: ...
+
+class ReportDeliveryRequest(_message.Message):
+    __slots__ = ("delivery_id", "outcome", "attempts")
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    outcome: DeliveryOutcome
+    attempts: int
+    def __init__(self, delivery_id: _Optional[str] = ..., outcome: _Optional[_Union[DeliveryOutcome, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
+
+class DeliveryState(_message.Message):
+    __slots__ = ("delivery_id", "attempts", "duplicate_risk", "account_id", "account_type", "tags", "labels", "log")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_RISK_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    attempts: int
+    duplicate_risk: bool
+    account_id: str
+    account_type: AccountType
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    log: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, delivery_id: _Optional[str] = ..., attempts: _Optional[int] = ..., duplicate_risk: _Optional[bool] = ..., account_id: _Optional[str] = ..., account_type: _Optional[_Union[AccountType, str]] = ..., tags: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., log: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TaskIdRequest(_message.Message):
     __slots__ = ("task_id",)

@@ -36,6 +36,7 @@ __all__ = [
     "SERDE_SHAPES_OFFER_TASK",
     "SERDE_SHAPES_POST_MESSAGE",
     "SERDE_SHAPES_REGISTER_TASK_SCHEMA",
+    "SERDE_SHAPES_REPORT_DELIVERY",
     "SERDE_SHAPES_REPORT_PROGRESS",
     "SERDE_SHAPES_SEEK",
     "AsyncSerdeShapesStub",
@@ -361,6 +362,27 @@ SERDE_SHAPES_GET_SCHEDULED_TASK: MethodDescriptor[
     errors=SERDE_SHAPES_ERRORS,
 )
 
+SERDE_SHAPES_REPORT_DELIVERY: MethodDescriptor[
+    _tests_generated_serde_shapes_pb2.ReportDeliveryRequest,
+    _tests_generated_serde_shapes_pb2.DeliveryState,
+] = MethodDescriptor(
+    api="serde-shapes",
+    service="buckyos_test.SerdeShapes",
+    name="ReportDelivery",
+    krpc="report_delivery",
+    request_type=_tests_generated_serde_shapes_pb2.ReportDeliveryRequest,
+    response_type=_tests_generated_serde_shapes_pb2.DeliveryState,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="msg-center's delivery report: #[serde(default)] scalars, lists and maps left out\n when empty, a required nested struct; answered under a second name too.",
+    required=("delivery_id", "outcome"),
+    errors=SERDE_SHAPES_ERRORS,
+    aliases=("msg.report_delivery",),
+)
+
 SERDE_SHAPES = ServiceDescriptor.of(
     "serde-shapes",
     "buckyos_test.SerdeShapes",
@@ -375,6 +397,7 @@ SERDE_SHAPES = ServiceDescriptor.of(
         SERDE_SHAPES_REGISTER_TASK_SCHEMA,
         SERDE_SHAPES_GET_DISPATCH,
         SERDE_SHAPES_GET_SCHEDULED_TASK,
+        SERDE_SHAPES_REPORT_DELIVERY,
     ),
     port=0,
     noconcurrency=False,
@@ -528,6 +551,22 @@ class SerdeShapesStub(Stub):
         """workflow's envelope: {"ok": true, "schedule": {...}} or {"ok": false, ...}. (kRPC ``get_scheduled_task``, auth ``yes``)"""
         return self._call(SERDE_SHAPES_GET_SCHEDULED_TASK, request, {"schedule_id": schedule_id})
 
+    def ReportDelivery(
+        self,
+        request: _tests_generated_serde_shapes_pb2.ReportDeliveryRequest | None = None,
+        /,
+        *,
+        delivery_id: str | None = None,
+        outcome: _tests_generated_serde_shapes_pb2.DeliveryOutcome | None = None,
+        attempts: int | None = None,
+    ) -> _tests_generated_serde_shapes_pb2.DeliveryState:
+        """msg-center's delivery report: #[serde(default)] scalars, lists and maps left out (kRPC ``report_delivery``, auth ``yes``)"""
+        return self._call(
+            SERDE_SHAPES_REPORT_DELIVERY,
+            request,
+            {"delivery_id": delivery_id, "outcome": outcome, "attempts": attempts},
+        )
+
 
 class AsyncSerdeShapesStub(AsyncStub):
     """Asyncio client of the ``serde-shapes`` api; give it a runtime or a transport."""
@@ -678,6 +717,22 @@ class AsyncSerdeShapesStub(AsyncStub):
             SERDE_SHAPES_GET_SCHEDULED_TASK, request, {"schedule_id": schedule_id}
         )
 
+    async def ReportDelivery(
+        self,
+        request: _tests_generated_serde_shapes_pb2.ReportDeliveryRequest | None = None,
+        /,
+        *,
+        delivery_id: str | None = None,
+        outcome: _tests_generated_serde_shapes_pb2.DeliveryOutcome | None = None,
+        attempts: int | None = None,
+    ) -> _tests_generated_serde_shapes_pb2.DeliveryState:
+        """msg-center's delivery report: #[serde(default)] scalars, lists and maps left out (kRPC ``report_delivery``, auth ``yes``)"""
+        return await self._call(
+            SERDE_SHAPES_REPORT_DELIVERY,
+            request,
+            {"delivery_id": delivery_id, "outcome": outcome, "attempts": attempts},
+        )
+
 
 class SerdeShapesServicer(ServiceBase):
     """Server base of the ``serde-shapes`` api: override the verbs you serve."""
@@ -780,3 +835,13 @@ class SerdeShapesServicer(ServiceBase):
     ):
         """workflow's envelope: {"ok": true, "schedule": {...}} or {"ok": false, ...}. (kRPC ``get_scheduled_task``, auth ``yes``)"""
         raise unimplemented(SERDE_SHAPES_GET_SCHEDULED_TASK)
+
+    @mark_unimplemented
+    def ReportDelivery(
+        self, request: _tests_generated_serde_shapes_pb2.ReportDeliveryRequest, req: Request
+    ) -> (
+        _tests_generated_serde_shapes_pb2.DeliveryState
+        | Awaitable[_tests_generated_serde_shapes_pb2.DeliveryState]
+    ):
+        """msg-center's delivery report: #[serde(default)] scalars, lists and maps left out (kRPC ``report_delivery``, auth ``yes``)"""
+        raise unimplemented(SERDE_SHAPES_REPORT_DELIVERY)

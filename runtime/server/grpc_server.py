@@ -253,6 +253,16 @@ def _check_bindable(host: str, port: int) -> None:
             raise OSError(f"gRPC server cannot bind {_address(host, port)}: {why}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """What a gRPC server serves beside the dispatcher's own services."""
+
+    health: bool
+    reflection: bool
+    link: bool | None
+    link_limits: LinkLimits
+
+
 class GrpcServer:
     """A ``grpc.aio`` server for one dispatcher, with health checking and reflection.
 
@@ -280,10 +290,7 @@ class GrpcServer:
         limits: GrpcLimits | None = None,
     ) -> None:
         self.dispatcher = dispatcher
-        self._health_enabled = health
-        self._reflection_enabled = reflection
-        self._link = link
-        self._link_limits = link_limits
+        self._extras = _Extras(health, reflection, link, link_limits)
         self.limits = limits if limits is not None else GrpcLimits()
         self.link_service: str | None = None
         """``buckyos.Link`` once started with the link, else ``None``."""
@@ -315,15 +322,15 @@ class GrpcServer:
         )
         self.services = add_dispatcher(server, self.dispatcher)
         names: list[str] = list(self.services)
-        hub = link_hub(self.dispatcher, self._link)
+        hub = link_hub(self.dispatcher, self._extras.link)
         if hub is not None:
-            self.link_service = add_link(server, self.dispatcher, hub, self._link_limits)
+            self.link_service = add_link(server, self.dispatcher, hub, self._extras.link_limits)
             names.append(self.link_service)
-        if self._health_enabled:
+        if self._extras.health:
             self._health = _health.aio.HealthServicer()
             _health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
             names.append(_health.SERVICE_NAME)
-        if self._reflection_enabled:
+        if self._extras.reflection:
             names.append(_reflection.SERVICE_NAME)
             _reflection.enable_server_reflection(names, server)
         address = _address(host, port)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.message import Message
@@ -199,18 +200,16 @@ def byte_array_decoder(value: Any, path: str) -> bytes:
 # --- tagged oneofs -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
 class _Variant:
-    __slots__ = ("decode", "encode", "field", "name", "unit")
+    """One member of a tagged oneof: its field, its JSON name and its codecs."""
 
-    def __init__(
-        self, field: str, name: str, unit: type[Message] | None, enc: Encoder | None, dec: Decoder
-    ) -> None:
-        self.field = field
-        self.name = name
-        self.unit = unit
-        """The member's message class for a unit variant (no fields), else None."""
-        self.encode = enc
-        self.decode = dec
+    field: str
+    name: str
+    unit: type[Message] | None
+    """The member's message class for a unit variant (no fields), else None."""
+    encode: Encoder | None
+    decode: Decoder
 
 
 class TaggedCodec:

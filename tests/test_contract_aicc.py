@@ -281,7 +281,7 @@ def test_the_payload_fold_peels_back_into_typed_messages() -> None:
     assert params == {
         "capability": "llm",
         "model": {"alias": "llm.chat.default"},
-        "requirements": {"must_features": []},
+        "requirements": {},  # must_features left out when empty, as upstream does
         "payload": {
             "input_json": {
                 "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
@@ -411,13 +411,16 @@ def test_chat_completions_create() -> None:
     assert result.HasField("is_error") and not result.is_error
     assert not request.tools[0].HasField("output_schema")  # null: written back as null
     assert request.response_format == ai.RESP_FORMAT_JSON
-    # Upstream's minimal request: messages always written, the rest left out.
-    params_round_trip(verb, {"exact_model": "openai/gpt-4o", "messages": [], "tools": []})
+    # Upstream's minimal request: messages always written, the rest left out (tools too,
+    # when empty: omit_empty).
+    params_round_trip(verb, {"exact_model": "openai/gpt-4o", "messages": []})
+    request = decode_params(verb, {"exact_model": "m", "messages": [], "tools": []})
+    assert "tools" not in encode_params(verb, request)
     response = result_round_trip(verb, CHAT_RESPONSE)
     assert response.tool_calls[0].call_id == "call-2"
     result_round_trip(
         verb,
-        {"task_id": "task-9", "status": "failed", "tool_calls": []},
+        {"task_id": "task-9", "status": "failed"},
     )
 
 
@@ -433,7 +436,6 @@ def test_role_rules_are_the_servers_not_the_stubs() -> None:
                 "content": [{"type": "tool_use", "call_id": "c", "name": "n", "args": {}}],
             }
         ],
-        "tools": [],
     }
     params_round_trip(rpc.AICC_CHAT_COMPLETIONS_CREATE, wrong)
     source = (Path(__file__).resolve().parents[1] / "proto/buckyos/aicc.proto").read_text()
@@ -539,7 +541,7 @@ def test_images_generate() -> None:
     params_round_trip(verb, {"exact_model": "m", "prompt": "p"})
     response = result_round_trip(verb, IMAGE_RESPONSE)
     assert response.artifacts[0].resource.named_object.obj_id == "chunk:abc"
-    result_round_trip(verb, {"task_id": "task-3", "status": "running", "artifacts": []})
+    result_round_trip(verb, {"task_id": "task-3", "status": "running"})
 
 
 # --- route.resolve --------------------------------------------------------------------------
@@ -603,9 +605,6 @@ def test_route_resolve() -> None:
             "selected_exact_model": "m",
             "provider_instance_name": "p",
             "provider_model_id": "id",
-            "enabled_capabilities": [],
-            "disabled_capabilities": [],
-            "fallback_attempts": [],
         },
     )
 

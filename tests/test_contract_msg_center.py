@@ -33,13 +33,12 @@ from buckyos.runtime.wire.jsonmap import (
     encode_params,
     encode_result,
 )
-from buckyos.runtime.wire.serde import JsonInvalidError
+from buckyos.runtime.wire.serde import JsonInvalidError, field_json
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "services-messaging.md"
 
 # serde `#[serde(default, skip_serializing_if = "Vec::is_empty")]` (or HashMap::is_empty)
-# lists and maps: upstream leaves the key out when empty, our encoder writes [] / {} (the
-# options cannot say "omit when empty"; upstream reads both alike).
+# lists and maps: upstream leaves the key out when empty, and so do we (omit_empty).
 OMITTED_WHEN_EMPTY = {
     "tags",
     "items",
@@ -59,21 +58,7 @@ OMITTED_WHEN_EMPTY = {
 }
 
 
-def as_upstream(value: Any) -> Any:
-    """``value`` as upstream writes it: the keys above left out when empty."""
-    if isinstance(value, dict):
-        return {
-            k: as_upstream(v)
-            for k, v in value.items()
-            if not (k in OMITTED_WHEN_EMPTY and v in ([], {}))
-        }
-    if isinstance(value, list):
-        return [as_upstream(v) for v in value]
-    return value
-
-
 def same_json(again: Any, original: Any) -> None:
-    again = as_upstream(again)
     assert json.dumps(again, sort_keys=True) == json.dumps(original, sort_keys=True), (
         again,
         original,
@@ -847,11 +832,22 @@ def test_get_and_list_contacts() -> None:
 # --- what the options cannot say, pinned -------------------------------------------------
 
 
-def test_empty_lists_are_written_where_upstream_leaves_them_out() -> None:
+def test_empty_lists_are_left_out_as_upstream_leaves_them_out() -> None:
     method = rpc.MSG_CENTER_GET_CONTACT
     encoded = encode_result(method, decode_result(method, BARE_CONTACT))
-    assert encoded["bindings"] == [] and encoded["tags"] == []
-    assert as_upstream(encoded) == BARE_CONTACT
+    assert "bindings" not in encoded and "tags" not in encoded
+    assert encoded == BARE_CONTACT
+    # `[]` / `{}` on input read the same as a missing key.
+    given = {**BARE_CONTACT, "bindings": [], "tags": [], "groups": []}
+    assert decode_result(method, given) == decode_result(method, BARE_CONTACT)
+    # Every field the contract marks omit_empty is one upstream skips when empty.
+    marked: set[str] = set()
+    for message in mc.DESCRIPTOR.message_types_by_name.values():
+        for field in message.fields:
+            rules = field_json(field)
+            if rules is not None and rules.omit_empty:
+                marked.add(field.name)
+    assert marked == OMITTED_WHEN_EMPTY
 
 
 def test_unknown_enum_names_are_refused() -> None:

@@ -485,3 +485,27 @@ def test_a_field_without_serde_default_is_still_missing() -> None:
     with pytest.raises(ParseResponseError, match=r"Missing delivery_id$"):
         decode_result(verb, {"attempts": 1, "log": []})
     assert refused(verb, {"outcome": {"status": "x"}}).endswith(": Missing delivery_id")
+
+
+def test_omit_empty_lists_and_maps_are_left_out() -> None:
+    verb = rpc.SERDE_SHAPES_REPORT_DELIVERY
+    # Upstream's JSON for an empty delivery: tags and labels left out, log written.
+    bare = {
+        "delivery_id": "d-2",
+        "attempts": 0,
+        "duplicate_risk": False,
+        "account_id": "",
+        "account_type": "user",
+        "log": [],
+    }
+    state = result_round_trip(verb, bare)
+    assert list(state.tags) == [] and dict(state.labels) == {}
+    # Given empty, they read the same and are still left out.
+    given = {**bare, "tags": [], "labels": {}}
+    assert decode_result(verb, given) == state
+    same_json(encode_result(verb, decode_result(verb, given)), bare)
+    # Non-empty ones are written, in place.
+    full = result_round_trip(verb, DELIVERY_FULL)
+    assert list(full.tags) == ["urgent"] and dict(full.labels) == {"tunnel": "tg"}
+    # A list without omit_empty is always written, but read as empty when missing.
+    assert decode_result(verb, {"delivery_id": "d-3"}).log == []

@@ -283,6 +283,7 @@ REPO_SERVICE = ServiceDescriptor.of(
     port=4000,
     noconcurrency=False,
     doc="",
+    aliases=("repo",),
 )
 
 

@@ -380,3 +380,28 @@ message Resp { Env env = 1 [(buckyos.json).flatten = true]; bytes raw = 2 [(buck
     code, out = _generate(tmp_path, text)
     assert code == 0
     assert (out / "bad_rpc.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("aliases", "expected"),
+    [
+        ('aliases: "svc"', "Svc: api alias 'svc' repeats the api's name or another alias"),
+        ('aliases: ["a", "a"]', "Svc: api alias 'a' repeats the api's name or another alias"),
+        ('aliases: "a/b"', "Svc: api alias 'a/b' is not a valid api name"),
+    ],
+)
+def test_bad_api_aliases(
+    aliases: str, expected: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        HEAD
+        + "service Svc {\n"
+        + f'  option (buckyos.api) = {{ name: "svc" derive_krpc_names: true {aliases} }};  // HERE\n'
+        + "  rpc Get(Req) returns (Req);\n}\nmessage Req { string key = 1; }\n"
+    )
+    code, out = _generate(tmp_path, text)
+    err = capfd.readouterr().err
+    assert code == 1, err
+    assert f"pkg/bad.proto:{_line_of_here(text)}: " in err, err
+    assert expected in err, err
+    assert list(out.iterdir()) == []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -134,8 +136,10 @@ def test_verb_table() -> None:
 
 
 def test_the_repo_alias_is_reached_by_its_endpoint_url() -> None:
-    # Upstream serves the same handler at /kapi/repo; the contract has one api name, a
-    # client reaches the alias by giving the endpoint URL.
+    # Upstream serves the same handler at /kapi/repo: the api's alias; a client sends to
+    # the api's name unless its endpoint URL names the alias path.
+    assert rpc.REPO_SERVICE.aliases == ("repo",)
+    assert rpc.REPO_SERVICE.spec()["aliases"] == ["repo"]
     with KrpcTransport("http://127.0.0.1:4000/kapi/repo") as transport:
         assert transport.path_for(rpc.REPO_SERVICE_STORE) == "/kapi/repo"
     with KrpcTransport("http://127.0.0.1:4000") as transport:
@@ -444,8 +448,22 @@ def test_end_to_end_over_krpc_and_grpc() -> None:
             with pytest.raises(UnknownMethodError) as unknown:
                 repo.Stat()
             assert unknown.value.text == "Unknown method: stat"
+        # The alias path reaches the same api (and the same state).
+        with KrpcTransport(f"{server.krpc_url}/kapi/repo") as alias:
+            assert alias.path_for(rpc.REPO_SERVICE_STORE) == "/kapi/repo"
+            via_alias = rpc.RepoServiceStub(alias).List(filter=pb.ListFilter(status="pinned"))
         with GrpcTransport(server.grpc_target) as grpc:
             listed = rpc.RepoServiceStub(grpc).List(filter=pb.ListFilter(status="pinned"))
+        assert via_alias == listed
+        # Any other path is not an api.
+        request = urllib.request.Request(
+            f"{server.krpc_url}/kapi/repos",
+            data=b'{"method": "list", "params": {}, "sys": [1]}',
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(request, timeout=10)
+        assert missing.value.code == 404
         assert [(r.content_id, r.content_name, r.pinned_at) for r in listed.records] == [
             (CONTENT, "photo.jpg", 1760000100)
         ]

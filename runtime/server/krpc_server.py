@@ -116,8 +116,13 @@ class KrpcApp:
 
     def _load_routes(self) -> None:
         routes: dict[str, ServiceDescriptor] = {}
-        for service in self._dispatcher.services():
+        services = self._dispatcher.services()
+        for service in services:
             routes[_PREFIX + service.api] = service
+        for service in services:
+            # (buckyos.api).aliases: more paths to the same api; an api's own name wins.
+            for alias in service.aliases:
+                routes.setdefault(_PREFIX + alias, service)
         self._routes = routes
 
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:

@@ -509,3 +509,24 @@ def test_omit_empty_lists_and_maps_are_left_out() -> None:
     assert list(full.tags) == ["urgent"] and dict(full.labels) == {"tunnel": "tg"}
     # A list without omit_empty is always written, but read as empty when missing.
     assert decode_result(verb, {"delivery_id": "d-3"}).log == []
+
+
+def test_a_required_nested_struct_is_refused_missing_on_the_server() -> None:
+    verb = rpc.SERDE_SHAPES_REPORT_DELIVERY
+    # Upstream's JSON, literally: the struct given decodes and encodes back.
+    params = {
+        "delivery_id": "d-1",
+        "outcome": {"status": "failed", "retryable": True},
+        "attempts": 3,
+    }
+    request = params_round_trip(verb, params)
+    assert request.outcome.status == "failed" and request.outcome.retryable
+    # Missing or null: refused as a missing scalar is (the server decodes with this).
+    assert refused(verb, {"delivery_id": "d-1"}) == "Parse Request Error: Missing outcome"
+    assert refused(verb, {"delivery_id": "d-1", "outcome": None}).endswith(": Missing outcome")
+    # An empty struct is given (its own fields may be missing per their rules).
+    assert refused(verb, {"delivery_id": "d-1", "outcome": {}}) == (
+        "Parse Request Error: Missing outcome.status"
+    )
+    request = decode_params(verb, {"delivery_id": "d-1", "outcome": {"status": ""}})
+    assert request.HasField("outcome")

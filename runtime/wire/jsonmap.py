@@ -13,7 +13,9 @@ fields it skips.  So the mapping here is our own:
 * 64-bit integers are JSON numbers; ``google.protobuf.Struct``/``Value``/``ListValue``
   carry arbitrary JSON; bytes are standard base64;
 * on input unknown keys are ignored and ``null`` means unset, as serde does; a missing
-  field without presence is refused as ``Missing <key>``, unless it is
+  field without presence, or a message field marked ``(buckyos.field).required`` (serde: a
+  struct that is neither ``Option`` nor defaulted), is refused as ``Missing <key>`` (a
+  required ``Value`` only when the key is missing: ``null`` is a JSON value), unless it is
   ``(buckyos.field).default`` (serde's ``#[serde(default)]``: it takes its default); a
   wrong type names the field.
 
@@ -210,7 +212,16 @@ def _scalar_encoder(field: Any) -> Encoder | None:
 class MessageCodec:
     """Compiled JSON mapping of one message class."""
 
-    __slots__ = ("_decoders", "_encoders", "_flat", "_required", "cls", "keys", "presence")
+    __slots__ = (
+        "_decoders",
+        "_encoders",
+        "_flat",
+        "_required",
+        "_required_keys",
+        "cls",
+        "keys",
+        "presence",
+    )
 
     def __init__(self, cls: type[Message]) -> None:
         self.cls = cls
@@ -219,6 +230,8 @@ class MessageCodec:
         self._encoders: list[Callable[[Message, dict[str, Any]], None]] = []
         self._decoders: dict[str, tuple[str, Decoder]] = {}
         self._required: tuple[tuple[str, str], ...] = ()
+        self._required_keys: tuple[str, ...] = ()
+        """Required ``Value`` fields: ``null`` is a value, only a missing key is refused."""
         self._flat: tuple[tuple[str, Decoder], ...] = ()
         """Flattened fields: (name, decoder of the whole object)."""
 
@@ -226,6 +239,7 @@ class MessageCodec:
         descriptor: Any = self.cls.DESCRIPTOR
         keys: list[str] = []
         required: list[tuple[str, str]] = []
+        values: list[tuple[str, str]] = []
         flat: list[tuple[str, Decoder]] = []
         for field in descriptor.fields:
             if _flag(field, "flatten"):
@@ -238,10 +252,22 @@ class MessageCodec:
             self._decoders[key] = (field.name, _field_decoder(field))
             if not field.has_presence and not _is_repeated(field) and not _rule(field, "default"):
                 required.append((key, field.name))
+            elif (
+                field.message_type is not None
+                and not _is_repeated(field)
+                and _rule(field, "required")
+            ):
+                # A required struct (serde: neither Option nor default) is refused missing
+                # like a scalar; a required serde Value may be `null`, only not missing.
+                if field.message_type.full_name == "google.protobuf.Value":
+                    values.append((key, field.name))
+                else:
+                    required.append((key, field.name))
             if not field.has_presence:
                 self.presence = False
         self.keys = tuple(keys)
         self._required = tuple(required)
+        self._required_keys = tuple(key for key, _ in values)
         self._flat = tuple(flat)
 
     def to_json(self, message: Message) -> dict[str, Any]:
@@ -266,6 +292,9 @@ class MessageCodec:
                 kwargs[name] = decode(value, path)
         for key, name in self._required:
             if name not in kwargs and value.get(key) is None:
+                raise _InvalidError(f"Missing {f'{path}.{key}' if path else key}")
+        for key in self._required_keys:
+            if key not in value:
                 raise _InvalidError(f"Missing {f'{path}.{key}' if path else key}")
         try:
             return self.cls(**kwargs)

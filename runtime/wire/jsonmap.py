@@ -34,7 +34,6 @@ import binascii
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
@@ -48,6 +47,7 @@ from buckyos.runtime.errors import (
 )
 from buckyos.runtime.wire import serde
 from buckyos.runtime.wire.jsontext import json_type_name
+from buckyos.runtime.wire.jsonwkt import WKT_JSON, message_class, wkt_decoder, wkt_to_json
 from buckyos.runtime.wire.serde import JsonInvalidError as _InvalidError, expect as _expect
 
 __all__ = [
@@ -69,11 +69,6 @@ _INT_RANGES = {
     FieldDescriptor.CPPTYPE_INT64: (-(2**63), 2**63 - 1),
     FieldDescriptor.CPPTYPE_UINT32: (0, 2**32 - 1),
     FieldDescriptor.CPPTYPE_UINT64: (0, 2**64 - 1),
-}
-_WKT_JSON = {
-    "google.protobuf.Struct",
-    "google.protobuf.Value",
-    "google.protobuf.ListValue",
 }
 
 
@@ -331,82 +326,21 @@ def codec_for(cls: type[Message]) -> MessageCodec | serde.TaggedCodec:
     return codec
 
 
-def _message_class(descriptor: Any) -> type[Message]:
-    from google.protobuf import message_factory
-
-    return message_factory.GetMessageClass(descriptor)
-
-
-def _json_number(number: float) -> int | float:
-    # Struct numbers are doubles; upstream (serde) tells 1 from 1.0, so integral values
-    # in the exactly-representable range go back out as integers.
-    if number.is_integer() and abs(number) <= 2**53:
-        return int(number)
-    return number
-
-
-def _value_to_json(value: Any) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "number_value":
-        return _json_number(value.number_value)
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "struct_value":
-        return {k: _value_to_json(v) for k, v in value.struct_value.fields.items()}
-    if kind == "list_value":
-        return [_value_to_json(v) for v in value.list_value.values]
-    return None
-
-
-def _wkt_to_json(message: Any) -> Any:
-    name = message.DESCRIPTOR.full_name
-    if name == "google.protobuf.Struct":
-        return {k: _value_to_json(v) for k, v in message.fields.items()}
-    if name == "google.protobuf.ListValue":
-        return [_value_to_json(v) for v in message.values]
-    return _value_to_json(message)
-
-
-def _wkt_encoder() -> Encoder:
-    return _wkt_to_json
-
-
-def _wkt_decoder(descriptor: Any) -> Decoder:
-    cls = _message_class(descriptor)
-    full_name = descriptor.full_name
-
-    def decode(value: Any, path: str) -> Message:
-        if full_name == "google.protobuf.Struct" and type(value) is not dict:
-            raise _expect("object", value, path)
-        if full_name == "google.protobuf.ListValue" and type(value) is not list:
-            raise _expect("array", value, path)
-        message = cls()
-        try:
-            json_format.ParseDict(value, message)
-        except json_format.ParseError as exc:
-            raise _InvalidError(f"field `{path}`: {exc}") from None
-        return message
-
-    return decode
-
-
 def _value_encoder(field: Any) -> Encoder | None:
     """Encoder for one element (a map value, a list item or a singular value)."""
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
-        if field.message_type.full_name in _WKT_JSON:
-            return _wkt_encoder()
-        sub_cls = _message_class(field.message_type)
+        if field.message_type.full_name in WKT_JSON:
+            return wkt_to_json
+        sub_cls = message_class(field.message_type)
         return lambda value: codec_for(sub_cls).to_json(value)
     return _scalar_encoder(field)
 
 
 def _value_decoder(field: Any) -> Decoder:
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
-        if field.message_type.full_name in _WKT_JSON:
-            return _wkt_decoder(field.message_type)
-        sub_cls = _message_class(field.message_type)
+        if field.message_type.full_name in WKT_JSON:
+            return wkt_decoder(field.message_type)
+        sub_cls = message_class(field.message_type)
         return lambda value, path: codec_for(sub_cls).from_json(value, path)
     return _scalar_decoder(field)
 
@@ -414,7 +348,7 @@ def _value_decoder(field: Any) -> Decoder:
 def _flat_encoder(field: Any) -> Callable[[Message, dict[str, Any]], None]:
     """A flattened message field: its keys merged into the parent's object."""
     name = field.name
-    sub_cls = _message_class(field.message_type)
+    sub_cls = message_class(field.message_type)
 
     def enc_flat(message: Message, out: dict[str, Any]) -> None:
         out.update(codec_for(sub_cls).to_json(getattr(message, name)))

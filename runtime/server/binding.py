@@ -126,6 +126,7 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         self._max_workers = max_workers
         self._deadlines: Deadlines | None = None
         self._stopping = False
+        self._servers = 0
         self._services: tuple[ServiceDescriptor, ...] | None = None
 
     def __repr__(self) -> str:
@@ -414,13 +415,30 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
 
     # -- shutdown ----------------------------------------------------------------------------------
 
+    def attach_server(self) -> None:
+        """A server (``serving``) starts serving this binding."""
+        self._servers += 1
+
+    def detach_server(self) -> None:
+        """That server has stopped: once none is left the binding takes calls again
+        (in-process ones, or a server started later)."""
+        self._servers -= 1
+        if self._servers <= 0:
+            self._servers = 0
+            self._stopping = False
+
     async def drain(self, grace: float) -> None:
         """The server is stopping: wait up to ``CUT_AT * grace`` seconds for the calls
         running, then answer the ones still running ``ServiceNotValidError`` (``... was
-        cut short: the server is stopping``) and refuse new ones the same way.
+        cut short: the server is stopping``) and refuse new ones the same way, until
+        :meth:`detach_server`.
 
         The calls are the records the per-call deadlines keep anyway, so being able to
-        end them costs a call nothing more."""
+        end them costs a call nothing more.  They are the binding's, not one server's:
+        while another server still serves the binding, a stopping one ends nothing (its
+        own calls then run into its listeners' shutdown)."""
+        if self._servers > 1:
+            return
         deadlines = self._deadlines
         if deadlines is not None:
             await deadlines.wait_idle(grace * CUT_AT)

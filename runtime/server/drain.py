@@ -126,6 +126,12 @@ class Draining:
                 del running[task]
                 self._idle.ended(bool(running))
 
+    def attach_server(self) -> None:
+        """Nothing to count: this wrapper belongs to one server."""
+
+    def detach_server(self) -> None:
+        """Nothing to reopen: the wrapper goes with its server."""
+
     async def drain(self, grace: float) -> None:
         """Wait up to ``CUT_AT * grace`` seconds for the calls in flight, then cut the
         ones still running (and refuse new ones) with ``ServiceNotValidError``."""
@@ -136,16 +142,23 @@ class Draining:
             task.cancel("the server is stopping")
 
 
+_DRAINABLE: Final = ("drain", "attach_server", "detach_server")
+
+
 class Drainable(Dispatcher, Protocol):
     """A dispatcher that can end its own calls in flight when its server stops."""
 
     async def drain(self, grace: float) -> None: ...
+
+    def attach_server(self) -> None: ...
+
+    def detach_server(self) -> None: ...
 
 
 def drainable(dispatcher: Dispatcher) -> Drainable:
     """``dispatcher`` itself when it drains its own calls (a ``Binding`` does, on the
     records its per-call deadlines keep anyway: nothing more per call), else a
     :class:`Draining` in front of it (a frame and a task lookup per call)."""
-    if callable(getattr(dispatcher, "drain", None)):
+    if all(callable(getattr(dispatcher, name, None)) for name in _DRAINABLE):
         return cast(Drainable, dispatcher)
     return Draining(dispatcher)

@@ -195,6 +195,7 @@ async def serving(
     running: list[Started] = []
     registered = False
     draining = drainable(dispatcher)  # what the listeners call: it can end calls in flight
+    draining.attach_server()
     try:
         for listener in chosen:
             started = await listener.start(draining, host, log_level=log_level, grace=grace)
@@ -214,13 +215,16 @@ async def serving(
     finally:
         if registered:
             registry.unregister(dispatcher)
-        if running:
-            cut = asyncio.ensure_future(draining.drain(grace))
-            try:
-                await asyncio.gather(*(started.stop() for started in running))
-            finally:
-                cut.cancel()
-                await asyncio.wait((cut,))
+        try:
+            if running:
+                cut = asyncio.ensure_future(draining.drain(grace))
+                try:
+                    await asyncio.gather(*(started.stop() for started in running))
+                finally:
+                    cut.cancel()
+                    await asyncio.wait((cut,))
+        finally:
+            draining.detach_server()
 
 
 class ServeOptions(TypedDict, total=False):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import secrets
 import time
 import urllib.parse
@@ -551,7 +552,11 @@ def test_a_full_state_is_a_clear_answer_and_writes_nothing(zone: SecurityZone, w
     state = service_of(zone.hub_binding).state
     before = login(zone, wire, **pw(zone, "alice", "alice-pw"))
     conn = state._conn  # the service's own connection: the cap is per connection
+    # A prune (every 60 s, run by the next write) frees expired rows' space: one landing
+    # between the refusals below let a login through in CI.  Prune now, then hold it off.
+    state.prune()
     with state._lock:
+        state._last_prune = math.inf
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count={pages}")
     try:
@@ -573,6 +578,7 @@ def test_a_full_state_is_a_clear_answer_and_writes_nothing(zone: SecurityZone, w
     finally:
         with state._lock:
             conn.execute("PRAGMA max_page_count=1073741823")
+            state._last_prune = 0.0
     assert login(zone, wire, **pw(zone, "alice", "alice-pw")).session_token
     assert hub_call(zone, wire, "RefreshToken", refresh_token=before.refresh_token)
 

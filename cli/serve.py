@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from buckyos.services.kernel import parse_trust_key
+
 from .command import Commands
 from .output import EXIT_OK, EXIT_USAGE, CliError, emit
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     from buckyos.runtime import ServiceBase
     from buckyos.runtime.server import Binding, Listener, ServerInfo
 
@@ -55,7 +55,6 @@ __all__ = [
     "LOG_LEVELS",
     "ServePlan",
     "binding_for_servicer",
-    "load_public_key_file",
     "load_target",
     "parse_target",
     "plan_ports",
@@ -70,9 +69,6 @@ LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug")
 
 _log: Final = logging.getLogger("buckyos.cli.serve")
 
-_OWNER_KIDS: Final = frozenset({"root", "$default"})
-_VERIFY_HUB_KID: Final = "verify-hub"
-_DEVICE_PREFIX: Final = "device:"
 _EXAMPLE: Final = "examples.notes.service:binding"
 
 
@@ -87,15 +83,6 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0..65535 (0 picks a free one), got {port}")
     return port
-
-
-def _trust_key(text: str) -> tuple[str, Path]:
-    kid, sep, path = text.partition("=")
-    if not sep or not kid.strip() or not path.strip() or kid.strip() == _DEVICE_PREFIX:
-        raise argparse.ArgumentTypeError(
-            f"expected KID=PATH (e.g. root=owner.pub.pem), got {text!r}"
-        )
-    return kid.strip(), Path(path.strip())
 
 
 _TEXT = """serve a Binding over kRPC/HTTP and gRPC
@@ -139,7 +126,7 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument(
         "--trust-key",
-        type=_trust_key,
+        type=parse_trust_key,
         action="append",
         default=[],
         metavar="KID=PATH",
@@ -290,20 +277,6 @@ def resolve_target(value: object, target: str) -> Binding | ServiceBase:
 # --------------------------------------------------------------------------- keys, binding
 
 
-def load_public_key_file(path: Path) -> Ed25519PublicKey:
-    """An Ed25519 public key from a PEM (``PUBLIC KEY``), JWK or DID document file.
-
-    A file holding a private key is refused: a trust key is the public half.
-    """
-    from buckyos.runtime import ConfigError
-    from buckyos.runtime.security import load_public_key
-
-    try:
-        return load_public_key(path, what="trust key", allow_private=False)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from exc
-
-
 def binding_for_servicer(
     servicer: ServiceBase,
     trust_keys: Sequence[tuple[str, Path]],
@@ -311,22 +284,15 @@ def binding_for_servicer(
 ) -> Binding:
     """A Binding for a bare servicer: these trust keys, upstream's default RBAC policy
     plus the lines of ``rbac_policy``; named after the servicer's api."""
-    from buckyos.runtime import ContractError
-    from buckyos.runtime.security import RbacEnforcer, TokenVerifier, TrustKeyStore
+    from buckyos.runtime import ConfigError, ContractError
+    from buckyos.runtime.security import RbacEnforcer, TokenVerifier
     from buckyos.runtime.server import Binding
+    from buckyos.services.kernel import trust_store
 
-    trust = TrustKeyStore()
-    for kid, path in trust_keys:
-        key = load_public_key_file(path)
-        if kid in _OWNER_KIDS:
-            trust.set_owner_key(key)  # under root and $default, as upstream names it
-        elif kid == _VERIFY_HUB_KID:
-            trust.set_verify_hub_key(key)
-        elif kid.startswith(_DEVICE_PREFIX):
-            # a zone device: its tokens are zone-trusted (app kernel skips the user check)
-            trust.add_device(kid.removeprefix(_DEVICE_PREFIX), key)
-        else:
-            trust.add_key(kid, key)  # vouches for its tokens' user, nothing beyond
+    try:
+        trust = trust_store(trust_keys)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
     tail = ""
     if rbac_policy is not None:
         try:

@@ -1,0 +1,229 @@
+"""The zone side of a kernel service process: who it is, whom it trusts, how it checks.
+
+task-manager, kmsg and kevent run in a zone next to system_config and verify-hub.  Each
+must check the session tokens of its callers against the zone's keys and RBAC policy, and
+call other services (kevent, system_config) as itself.  Upstream's node-daemon starts a
+kernel service with a device-signed login JWT that the service trades at verify-hub; this
+module does the same from the zone's root folder:
+
+- :func:`add_kernel_options` gives a service's ``__main__`` ``--root`` (the zone's root:
+  ``etc/node_identity.json`` and ``etc/node_private_key.pem``, like ``$BUCKYOS_ROOT``),
+  ``--system-config`` (system_config's kRPC URL) and ``--app-id``; or, to run a service
+  outside any zone (tests, a developer's machine), ``--trust-key KID=PATH`` instead.
+- :func:`open_kernel` returns a :class:`Kernel`: in a zone, a KernelService runtime
+  logged in with the device key (its keep-alive renews the session and reloads the RBAC
+  policy), whose trust keys and policy verify callers, plus a poller of verify-hub's
+  revocation list (:mod:`buckyos.runtime.security.revocation`) so a logged-out session
+  is refused here too; standalone, only the given keys and upstream's default policy.
+
+``Kernel.binding(api)`` is the :class:`~buckyos.runtime.server.Binding` the service
+serves; ``Kernel.session_token()`` the token it calls others with (``None`` standalone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # the CLI imports the option parsers; the runtime loads on use
+    from buckyos.runtime import BuckyOSRuntime
+    from buckyos.runtime.security import (
+        RbacEnforcer,
+        RevocationPoller,
+        RevocationSet,
+        TokenVerifier,
+        TrustKeyStore,
+    )
+    from buckyos.runtime.server import Binding
+
+__all__ = [
+    "DEVICE_PREFIX",
+    "OWNER_KIDS",
+    "VERIFY_HUB_KID",
+    "Kernel",
+    "add_kernel_options",
+    "open_kernel",
+    "parse_trust_key",
+    "trust_store",
+]
+
+OWNER_KIDS: Final = frozenset({"root", "$default"})
+"""``--trust-key`` kids that name the zone owner's key (upstream's two names for it)."""
+VERIFY_HUB_KID: Final = "verify-hub"
+DEVICE_PREFIX: Final = "device:"
+"""``device:NAME=PATH``: a zone device; its tokens are zone-trusted."""
+
+
+def parse_trust_key(text: str) -> tuple[str, Path]:
+    """``KID=PATH`` of a ``--trust-key`` option (an argparse ``type``)."""
+    kid, sep, path = text.partition("=")
+    kid, path = kid.strip(), path.strip()
+    if not sep or not kid or not path or kid == DEVICE_PREFIX:
+        raise argparse.ArgumentTypeError(
+            f"expected KID=PATH (e.g. root=owner.pub.pem), got {text!r}"
+        )
+    return kid, Path(path)
+
+
+def trust_store(trust_keys: Sequence[tuple[str, Path]]) -> TrustKeyStore:
+    """A trust store holding these public keys: ``root``/``$default`` the owner's,
+    ``verify-hub`` verify-hub's, ``device:NAME`` a zone device's; any other kid vouches
+    for its own tokens' user and nothing beyond.  A private key file is refused
+    (:class:`ConfigError` naming the file)."""
+    from buckyos.runtime.security import TrustKeyStore, load_public_key
+
+    trust = TrustKeyStore()
+    for kid, path in trust_keys:
+        key = load_public_key(path, what="trust key", allow_private=False)
+        if kid in OWNER_KIDS:
+            trust.set_owner_key(key)
+        elif kid == VERIFY_HUB_KID:
+            trust.set_verify_hub_key(key)
+        elif kid.startswith(DEVICE_PREFIX):
+            trust.add_device(kid.removeprefix(DEVICE_PREFIX), key)
+        else:
+            trust.add_key(kid, key)
+    return trust
+
+
+def add_kernel_options(parser: argparse.ArgumentParser, *, app_id: str) -> None:
+    """``--root``, ``--system-config``, ``--app-id`` (in a zone) or ``--trust-key``
+    (standalone).  One of ``--root`` / ``$BUCKYOS_ROOT`` / ``--trust-key`` is needed."""
+    group = parser.add_argument_group("zone (a kernel service's identity and trust)")
+    group.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the zone's root folder (default $BUCKYOS_ROOT): this node's identity and "
+        "device key are read from its etc/",
+    )
+    group.add_argument(
+        "--system-config",
+        metavar="URL",
+        default=None,
+        help="system_config's kRPC URL (default: the zone's, "
+        "http://127.0.0.1:3200/kapi/system_config)",
+    )
+    group.add_argument(
+        "--app-id", default=app_id, help=f"the app id it logs in as (default {app_id})"
+    )
+    group.add_argument(
+        "--trust-key",
+        type=parse_trust_key,
+        action="append",
+        default=[],
+        metavar="KID=PATH",
+        help="run outside a zone: trust this Ed25519 public key (root=, verify-hub=, "
+        "device:NAME=, or any kid for its own user); repeatable; no --root then",
+    )
+
+
+@dataclass
+class Kernel:
+    """A kernel service's identity and trust: see the module docstring."""
+
+    verifier: TokenVerifier
+    rbac: RbacEnforcer
+    runtime: BuckyOSRuntime | None = None
+    revocations: RevocationSet | None = None
+    _poller: RevocationPoller | None = field(default=None, repr=False)
+
+    def binding(self, api: str, **options: Any) -> Binding:
+        """A Binding for ``api`` checking callers with this kernel's trust and policy
+        (and revocations in a zone); ``options`` go to :class:`Binding`."""
+        from buckyos.runtime.server import Binding
+
+        return Binding(
+            api, verifier=self.verifier, rbac=self.rbac, revocations=self.revocations, **options
+        )
+
+    def session_token(self) -> str | None:
+        """The token this service calls others with (renewed by the keep-alive)."""
+        return None if self.runtime is None else self.runtime.current_token()
+
+    async def start(self) -> None:
+        """Start polling revocations (in the running loop; a zone only)."""
+        if self._poller is not None:
+            await self._poller.poll_once()
+            self._poller.start()
+
+    async def aclose(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+        if self.runtime is not None:
+            await self.runtime.aclose()
+
+
+async def open_kernel(args: argparse.Namespace) -> Kernel:
+    """The :class:`Kernel` of ``args`` (from :func:`add_kernel_options`): logged in to the
+    zone at ``--root``, or standalone with ``--trust-key``.  :class:`ConfigError` names
+    what is missing or wrong."""
+    from buckyos.generated.system_config_rpc import AsyncSystemConfigStub
+    from buckyos.runtime import ConfigError
+    from buckyos.runtime.security import (
+        REVOCATIONS_KEY,
+        RbacEnforcer,
+        RevocationPoller,
+        RevocationSet,
+        TokenVerifier,
+    )
+
+    if args.trust_key:
+        if args.root is not None:
+            raise ConfigError("--trust-key runs outside a zone: give it or --root, not both")
+        return Kernel(TokenVerifier(trust_store(args.trust_key)), RbacEnforcer())
+    root = args.root or os.environ.get("BUCKYOS_ROOT")
+    if not root:
+        raise ConfigError(
+            "no zone: give --root (the zone's root folder, see `buckyos zone status`), set "
+            "$BUCKYOS_ROOT, or run outside a zone with --trust-key KID=PATH"
+        )
+    rt = await _zone_runtime(Path(root), args.app_id, args.system_config)
+    revocations = RevocationSet()
+    stub = AsyncSystemConfigStub(rt, timeout=5)
+
+    async def fetch() -> str | None:
+        result = await stub.Get(key=REVOCATIONS_KEY)
+        return result.value if result.HasField("value") else None
+
+    return Kernel(
+        rt.token_verifier(),
+        rt.rbac_enforcer(),
+        runtime=rt,
+        revocations=revocations,
+        _poller=RevocationPoller(revocations, fetch),
+    )
+
+
+async def _zone_runtime(root: Path, app_id: str, system_config: str | None) -> BuckyOSRuntime:
+    # Imported here: the zone package pulls in the zone's supervisor, which a standalone
+    # service never needs.
+    from buckyos.runtime import RuntimeType, init_buckyos_api_runtime
+    from buckyos.runtime.security import make_service_login_jwt
+    from buckyos.services.zone.identity import load_identity
+    from buckyos.services.zone.layout import ZoneLayout
+
+    ident = load_identity(ZoneLayout(root))
+    # What node-daemon hands a kernel service it starts: a device-signed login JWT.
+    handed_over = make_service_login_jwt(
+        ident.device_key, device_name=ident.device_name, subject="kernel", app_id=app_id
+    )
+    rt = init_buckyos_api_runtime(
+        app_id,
+        runtime_type=RuntimeType.KERNEL_SERVICE,
+        root=root,
+        config_dir=root / "etc",
+        session_token=handed_over,
+        system_config_url=system_config,
+    )
+    try:
+        await rt.alogin()
+        rt.start_keepalive()
+    except BaseException:
+        await rt.aclose()
+        raise
+    return rt

@@ -37,6 +37,7 @@ FACADE_API: dict[str, set[str]] = {
         "json_object",
         "dumps", "dumps_text", "loads", "loads_strict",
         # kevent: names, patterns, the Event JSON and the stream's frames
+        "DEFAULT_KEEPALIVE_MS", "DEFAULT_READER_CAPACITY",
         "KEVENT_HTTP_STATUS", "KEVENT_PORT", "MAX_EVENT_DATA_BYTES", "AckFrame", "ErrorFrame",
         "EventFrame", "KEvent", "KEventFrame", "KeepaliveFrame", "check_publish",
         "check_stream_patterns", "encode_frame", "match_pattern", "match_patterns",

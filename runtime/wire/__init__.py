@@ -59,6 +59,8 @@ if TYPE_CHECKING:
         loads_strict as loads_strict,
     )
     from buckyos.runtime.wire.kevent import (
+        DEFAULT_KEEPALIVE_MS as DEFAULT_KEEPALIVE_MS,
+        DEFAULT_READER_CAPACITY as DEFAULT_READER_CAPACITY,
         KEVENT_HTTP_STATUS as KEVENT_HTTP_STATUS,
         KEVENT_PORT as KEVENT_PORT,
         MAX_EVENT_DATA_BYTES as MAX_EVENT_DATA_BYTES,
@@ -91,7 +93,8 @@ _LAZY: Final = lazy_table(
         ".jsonmap": "decode_params decode_result encode_params encode_result",
         ".jsontext": "dumps dumps_text json_object json_type_name loads loads_strict",
         ".kevent": (
-            "KEVENT_HTTP_STATUS KEVENT_PORT MAX_EVENT_DATA_BYTES AckFrame ErrorFrame EventFrame "
+            "DEFAULT_KEEPALIVE_MS DEFAULT_READER_CAPACITY KEVENT_HTTP_STATUS KEVENT_PORT "
+            "MAX_EVENT_DATA_BYTES AckFrame ErrorFrame EventFrame "
             "KEvent KEventFrame KeepaliveFrame check_publish check_stream_patterns encode_frame "
             "match_pattern match_patterns normalize_patterns parse_frame validate_eventid "
             "validate_pattern"

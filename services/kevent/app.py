@@ -37,27 +37,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from buckyos.runtime.errors import KEventError, RPCError
+from buckyos.runtime import RPCError
+from buckyos.runtime.client import KEventError
 from buckyos.runtime.security import RevocationSet, TokenVerifier
-from buckyos.runtime.wire import jsontext
-from buckyos.runtime.wire.asgi import (
+from buckyos.runtime.wire import (
+    DEFAULT_KEEPALIVE_MS,
     JSON,
+    KEVENT_HTTP_STATUS,
     TEXT_HEADER,
     ASGIReceive,
     ASGIScope,
     ASGISend,
     DisconnectedError,
+    KEvent,
     RefusedError,
+    check_publish,
+    dumps,
     lifespan,
+    loads,
     read_body,
     refuse,
     respond,
-)
-from buckyos.runtime.wire.kevent import (
-    DEFAULT_KEEPALIVE_MS,
-    KEVENT_HTTP_STATUS,
-    KEvent,
-    check_publish,
 )
 
 from .bus import Bus, Delivery, Reader
@@ -114,7 +114,7 @@ class _RefusedError(Exception):
 
 
 def _err(code: str, message: str) -> bytes:
-    return jsontext.dumps({"status": "err", "code": code, "message": message})
+    return dumps({"status": "err", "code": code, "message": message})
 
 
 def _kevent_err(error: KEventError) -> bytes:
@@ -180,7 +180,7 @@ class KEventApp:
             return
         route = path.rstrip("/") or "/"
         if route not in _OPS and route not in _PUBLISH and route not in _STREAM:
-            body = jsontext.dumps({"error": f"Unsupported kevent path: {path}"})
+            body = dumps({"error": f"Unsupported kevent path: {path}"})
             await respond(send, 400, JSON, body)
             return
         try:
@@ -204,7 +204,7 @@ class KEventApp:
 
     async def _refuse(self, send: ASGISend, route: str, refused: _RefusedError) -> None:
         if route in _STREAM:
-            body = jsontext.dumps({"error": refused.message})
+            body = dumps({"error": refused.message})
         else:
             body = _err(refused.code, refused.message)
         headers = [(b"content-type", JSON), (b"content-length", b"%d" % len(body))]
@@ -263,7 +263,7 @@ class KEventApp:
 
     async def _publish(self, caller: _Caller, body: bytes, send: ASGISend) -> None:
         try:
-            request = jsontext.loads(body)
+            request = loads(body)
             if not isinstance(request, dict):
                 raise ValueError("expected a JSON object")
             eventid = request.get("eventid")
@@ -293,7 +293,7 @@ class KEventApp:
         self, caller: _Caller, body: bytes, receive: ASGIReceive, send: ASGISend
     ) -> None:
         try:
-            request = jsontext.loads(body)
+            request = loads(body)
             if not isinstance(request, dict):
                 raise ValueError("expected a JSON object")
             patterns = request.get("patterns")
@@ -311,7 +311,7 @@ class KEventApp:
         try:
             reader = self.bus.open_stream(caller.principal, patterns)
         except KEventError as error:
-            answer = jsontext.dumps({"error": error.text})
+            answer = dumps({"error": error.text})
             await respond(send, KEVENT_HTTP_STATUS[error.code], JSON, answer)
             return
         keepalive_ms = DEFAULT_KEEPALIVE_MS if keepalive is None else keepalive
@@ -339,7 +339,7 @@ class KEventApp:
 
         ack = {"type": "ack", "connection_id": reader.reader_id, "keepalive_ms": keepalive_ms}
         try:
-            await line(jsontext.dumps(ack) + b"\n")
+            await line(dumps(ack) + b"\n")
             while not reader.closed:
                 delivery = reader.take()
                 if delivery is not None:
@@ -359,7 +359,7 @@ class KEventApp:
                 except TimeoutError:
                     if expires is None or self._clock() < expires:
                         keepalive = {"type": "keepalive", "at_ms": self._now_ms()}
-                        await line(jsontext.dumps(keepalive) + b"\n")
+                        await line(dumps(keepalive) + b"\n")
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             return  # the client went away mid-write
@@ -368,7 +368,7 @@ class KEventApp:
 
     async def _op(self, caller: _Caller, body: bytes, receive: ASGIReceive, send: ASGISend) -> None:
         try:
-            request = jsontext.loads(body)
+            request = loads(body)
             if not isinstance(request, dict):
                 raise ValueError("expected a JSON object")
             op = request.get("op")

@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from buckyos.runtime.errors import KEventError
-from buckyos.runtime.wire import jsontext
-from buckyos.runtime.wire.kevent import (
+from buckyos.runtime.client import KEventError
+from buckyos.runtime.wire import (
     DEFAULT_READER_CAPACITY,
     KEvent,
     check_stream_patterns,
+    dumps,
     match_patterns,
     normalize_patterns,
     validate_pattern,
@@ -66,7 +66,7 @@ class Delivery:
 
     @classmethod
     def of(cls, event: KEvent, audience: Audience | None = None) -> Delivery:
-        return cls(event, jsontext.dumps(event.to_json()), audience)
+        return cls(event, dumps(event.to_json()), audience)
 
 
 @dataclass(eq=False)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from buckyos.runtime.server import AsgiServer
-from buckyos.runtime.wire.kevent import KEVENT_PORT
+from buckyos.runtime.wire import KEVENT_PORT
 
 from .app import KEventApp
 

@@ -9,10 +9,20 @@ the tree-participant answer) and gets a :class:`Permission` back. Facts:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from buckyos.generated.task_manager_pb2 import Task, TaskAclGrant, TaskAction, TaskDataScope
+from google.protobuf import struct_pb2
+
+from buckyos.generated.task_manager_pb2 import (
+    Task,
+    TaskAclGrant,
+    TaskAction,
+    TaskDataScope,
+    TaskGrantScope,
+)
+from buckyos.generated.task_manager_rpc import PermissionDeniedError, TaskNotFoundError
+from buckyos.runtime import ReasonError
 
 __all__ = [
     "MAX_CHAIN_HOPS",
@@ -57,7 +67,7 @@ class Caller:
     @property
     def roles(self) -> frozenset[str]:
         """The caller's roles for ``SystemRole`` grants."""
-        raise NotImplementedError
+        return self.extra_roles | {ZONE_TRUSTED_ROLE} if self.zone_trusted else self.extra_roles
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,12 @@ class Permission:
 
     def allows(self, action: TaskAction) -> bool:
         """Whether ``action`` is among the granted actions."""
-        raise NotImplementedError
+        return action in self.actions
 
     @property
     def visible(self) -> bool:
         """ReadMeta: the task exists for this caller."""
-        raise NotImplementedError
+        return TaskAction.TASK_ACTION_READ_META in self.actions
 
 
 @dataclass(frozen=True)
@@ -100,13 +110,20 @@ class Chain:
 def task_collection_resource(owner_user_id: str) -> str:
     """The RBAC resource of a user's tasks, ``obj://task/<user>`` (the owner view asks
     ``read`` on it)."""
-    raise NotImplementedError
+    return f"obj://task/{owner_user_id}"
 
 
 def memo_owner_view(check: Callable[[str], bool]) -> Callable[[str], bool]:
     """``check`` (creator user id -> RBAC allows reading ``obj://task/<user>``) memoized
     per user, as upstream memoizes it per request: build one per request."""
-    raise NotImplementedError
+    memo: dict[str, bool] = {}
+
+    def owner_view(owner_user_id: str) -> bool:
+        if owner_user_id not in memo:
+            memo[owner_user_id] = check(owner_user_id)
+        return memo[owner_user_id]
+
+    return owner_view
 
 
 def permission_chain(task: Task, parent_of: Callable[[str], Task | None]) -> Chain:
@@ -116,7 +133,22 @@ def permission_chain(task: Task, parent_of: Callable[[str], Task | None]) -> Cha
     More than :data:`MAX_CHAIN_HOPS` hops raises ``ReasonError("task parent chain too deep
     or cyclic")`` (upstream's text, no code).
     """
-    raise NotImplementedError
+    ids = [task.task_id]
+    node = task
+    hops = 0
+    while True:
+        if not node.parent_id:
+            return Chain(tuple(ids), node)
+        if node.permission_boundary:
+            return Chain(tuple(ids), None)
+        if hops >= MAX_CHAIN_HOPS:
+            raise ReasonError("task parent chain too deep or cyclic")
+        parent = parent_of(node.parent_id)
+        if parent is None:
+            return Chain(tuple(ids), None)
+        hops += 1
+        ids.append(parent.task_id)
+        node = parent
 
 
 def compute_permission(
@@ -138,19 +170,81 @@ def compute_permission(
     caller created (user+app), runs (app) or is an active assignee of any task with
     ``target.root_id``; each is called only when upstream would ask.
     """
-    raise NotImplementedError
+    rows = _Rows()
+    is_creator = _same_principal(target, caller)
+    is_runner = (
+        target.executor.WhichOneof("executor") == "app"
+        and target.executor.app.app_id == caller.app_id
+    )
+    is_assignee = caller.user_id in target.assignees
+    root = chain.root
+    is_root_creator = root is not None and _same_principal(root, caller)
+
+    # collaborative-tree/v1, whatever policy_preset says (upstream expands it always).
+    if is_root_creator:
+        rows.add(_ROOT_CREATOR_ACTIONS, TaskDataScope.TASK_DATA_SCOPE_FULL)
+    if is_creator:
+        rows.add(_READ_ALL, TaskDataScope.TASK_DATA_SCOPE_FULL)
+    if is_runner:
+        rows.add(_RUNNER_ACTIONS, TaskDataScope.TASK_DATA_SCOPE_FULL)
+    if is_assignee:
+        rows.add(_ASSIGNEE_ACTIONS, TaskDataScope.TASK_DATA_SCOPE_FULL)
+    if owner_view(target.creator.user_id):
+        rows.add(_READ_ALL, TaskDataScope.TASK_DATA_SCOPE_FULL)
+    if chain.root_reachable and _READ_META not in rows.actions and tree_participant():
+        rows.add((_READ_META,), TaskDataScope.TASK_DATA_SCOPE_META_ONLY)
+
+    anchors = set(chain.task_ids)
+    roles = caller.roles
+    for grant in grants:
+        if grant.HasField("revoked_at") or grant.task_id not in anchors:
+            continue
+        if grant.task_id != target.task_id and grant.scope not in _INHERITED_SCOPES:
+            continue
+        subject = grant.subject
+        kind = subject.WhichOneof("subject")
+        if kind == "root_creator":
+            matches = is_root_creator
+        elif kind == "creator":
+            matches = is_creator
+        elif kind == "runner":
+            matches = is_runner
+        elif kind == "assignees":
+            matches = is_assignee
+        elif kind == "user":
+            matches = subject.user.user_id == caller.user_id
+        elif kind == "app":
+            matches = subject.app.app_id == caller.app_id
+        elif kind == "principal":
+            matches = (
+                subject.principal.user_id == caller.user_id
+                and subject.principal.app_id == caller.app_id
+            )
+        elif kind == "system_role":
+            matches = subject.system_role.role in roles
+        else:
+            matches = False
+        if matches:
+            rows.add(grant.actions, grant.data_scope)
+    return Permission(frozenset(rows.actions), rows.data_scope)
 
 
 def action_name(action: TaskAction) -> str:
     """The action as upstream spells it (``ReadMeta``, ``CreateChild``, ...)."""
-    raise NotImplementedError
+    try:
+        return _ACTION_NAMES[action]
+    except KeyError:
+        return str(int(action))
 
 
 def check(permission: Permission, action: TaskAction, task_id: str) -> None:
     """Raise unless ``permission`` allows ``action``: no ReadMeta ->
     ``TaskNotFoundError(task_id)`` (``task_not_found: <id>``), else a missing action ->
     ``PermissionDeniedError`` (``permission_denied: missing <Action> on task <id>``)."""
-    raise NotImplementedError
+    if not permission.visible:
+        raise TaskNotFoundError(task_id)
+    if not permission.allows(action):
+        raise PermissionDeniedError(f"missing {action_name(action)} on task {task_id}")
 
 
 def trim_task(task: Task, permission: Permission) -> Task:
@@ -159,4 +253,89 @@ def trim_task(task: Task, permission: Permission) -> Task:
     ``error`` reduced to its code unless Payload/Full and ReadResult; below Full,
     ``idempotency_key`` "" and ``origin_ref`` dropped; MetaOnly drops ``progress``;
     ``data_scope`` set (MetaOnly when no row matched)."""
-    raise NotImplementedError
+    trimmed = Task()
+    trimmed.CopyFrom(task)
+    scope = (
+        TaskDataScope.TASK_DATA_SCOPE_META_ONLY
+        if permission.data_scope is None
+        else permission.data_scope
+    )
+    payload = scope != TaskDataScope.TASK_DATA_SCOPE_META_ONLY
+    if not (payload and permission.allows(TaskAction.TASK_ACTION_READ_INPUT)):
+        trimmed.input.Clear()
+        trimmed.input.null_value = struct_pb2.NULL_VALUE
+    if not (payload and permission.allows(TaskAction.TASK_ACTION_READ_RESULT)):
+        trimmed.ClearField("result")
+        if trimmed.HasField("error"):
+            trimmed.error.message = ""
+            trimmed.error.ClearField("detail")
+    if scope != TaskDataScope.TASK_DATA_SCOPE_FULL:
+        trimmed.idempotency_key = ""
+        trimmed.ClearField("origin_ref")
+    if scope == TaskDataScope.TASK_DATA_SCOPE_META_ONLY:
+        trimmed.ClearField("progress")
+    trimmed.data_scope = scope
+    return trimmed
+
+
+_READ_META = TaskAction.TASK_ACTION_READ_META
+_READ_ALL = (
+    TaskAction.TASK_ACTION_READ_META,
+    TaskAction.TASK_ACTION_READ_INPUT,
+    TaskAction.TASK_ACTION_READ_RESULT,
+)
+_ROOT_CREATOR_ACTIONS = (
+    *_READ_ALL,
+    TaskAction.TASK_ACTION_CONTROL,
+    TaskAction.TASK_ACTION_CREATE_CHILD,
+    TaskAction.TASK_ACTION_REASSIGN,
+    TaskAction.TASK_ACTION_GRANT,
+    TaskAction.TASK_ACTION_ARCHIVE,
+)
+_RUNNER_ACTIONS = (
+    TaskAction.TASK_ACTION_READ_META,
+    TaskAction.TASK_ACTION_READ_INPUT,
+    TaskAction.TASK_ACTION_REPORT_PROGRESS,
+    TaskAction.TASK_ACTION_COMMIT,
+    TaskAction.TASK_ACTION_CREATE_CHILD,
+)
+_ASSIGNEE_ACTIONS = (
+    TaskAction.TASK_ACTION_READ_META,
+    TaskAction.TASK_ACTION_READ_INPUT,
+    TaskAction.TASK_ACTION_COMMIT,
+    TaskAction.TASK_ACTION_REASSIGN,
+)
+_INHERITED_SCOPES = (
+    TaskGrantScope.TASK_GRANT_SCOPE_SUBTREE,
+    TaskGrantScope.TASK_GRANT_SCOPE_WHOLE_TREE,
+)
+_ACTION_NAMES: dict[int, str] = {
+    TaskAction.TASK_ACTION_READ_META: "ReadMeta",
+    TaskAction.TASK_ACTION_READ_INPUT: "ReadInput",
+    TaskAction.TASK_ACTION_READ_RESULT: "ReadResult",
+    TaskAction.TASK_ACTION_REPORT_PROGRESS: "ReportProgress",
+    TaskAction.TASK_ACTION_CONTROL: "Control",
+    TaskAction.TASK_ACTION_COMMIT: "Commit",
+    TaskAction.TASK_ACTION_CREATE_CHILD: "CreateChild",
+    TaskAction.TASK_ACTION_REASSIGN: "Reassign",
+    TaskAction.TASK_ACTION_GRANT: "Grant",
+    TaskAction.TASK_ACTION_ARCHIVE: "Archive",
+}
+
+
+def _same_principal(task: Task, caller: Caller) -> bool:
+    return task.creator.user_id == caller.user_id and task.creator.app_id == caller.app_id
+
+
+class _Rows:
+    """The union of matched allow-rows: actions, and the max data scope."""
+
+    def __init__(self) -> None:
+        self.actions: set[TaskAction] = set()
+        self.data_scope: TaskDataScope | None = None
+
+    def add(self, actions: Iterable[TaskAction], scope: TaskDataScope) -> None:
+        self.actions.update(actions)
+        # An unset scope (0) reads as the least one, never as "more than MetaOnly".
+        scope = max(scope, TaskDataScope.TASK_DATA_SCOPE_META_ONLY)
+        self.data_scope = scope if self.data_scope is None else max(self.data_scope, scope)

@@ -4,7 +4,8 @@
 
     python -m buckyos.services.gateway --system-config http://127.0.0.1:3200 \\
         --device-name ood1 --device-key /opt/buckyos/etc/node_private_key.pem \\
-        [--host 127.0.0.1] [--port 3180] [--log-level info] [--node-host ood2=10.0.0.2]
+        [--host 127.0.0.1] [--port 3180] [--log-level info] [--node-host ood2=10.0.0.2] \\
+        [--kevent http://127.0.0.1:3181]
 
 Prints ``gateway listening on <URL>`` (flushed) once it accepts connections, and exits 0
 on SIGTERM or SIGINT after closing its connections: calls in flight get their instance's
@@ -25,6 +26,7 @@ from buckyos.runtime import ConfigError
 from buckyos.runtime.client import KrpcTransport
 from buckyos.runtime.security import load_private_key_file
 from buckyos.runtime.server import LOG_LEVELS, print_ready, run_service, stop_signals
+from buckyos.runtime.wire import KEVENT_PORT
 
 from ..launch import launched
 from .app import DEFAULT_TIMEOUT, GatewayApp
@@ -79,6 +81,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds an instance may take"
     )
+    parser.add_argument(
+        "--kevent",
+        metavar="URL",
+        default=f"http://127.0.0.1:{KEVENT_PORT}",
+        help="this node's kevent, where /kapi/kevent/* is forwarded (default: upstream's "
+        f"http://127.0.0.1:{KEVENT_PORT}); 'none' answers those paths 503",
+    )
     return parser.parse_args(argv)
 
 
@@ -96,6 +105,7 @@ async def _serve(args: argparse.Namespace) -> None:
         InstancePool(source, ttl=args.ttl),
         timeout=args.timeout,
         client_signer=ClientAddressSigner(key, args.device_name),
+        kevent=None if args.kevent == "none" else args.kevent,
     )
     with stop_signals() as stop:
         async with gateway_serving(

@@ -84,6 +84,7 @@ from buckyos.runtime.wire import (
 
 from .credentials import ClientAddressSigner
 from .instances import Instance
+from .kevent import KEventForwarder, is_kevent_path
 from .pool import InstancePool
 
 __all__ = [
@@ -241,6 +242,8 @@ class GatewayApp:
     device key) signs the ``x-buckyos-client`` header of calls to verify-hub; without one
     they carry none, and verify-hub counts the gateway's own address.  ``max_answer``
     caps the bytes read of one instance's answer or spec (:data:`DEFAULT_MAX_ANSWER`).
+    ``kevent`` is this node's kevent (``http://127.0.0.1:3181``): ``/kapi/kevent/*`` goes
+    there, streams included (:mod:`.kevent`); without it those paths answer 503.
     """
 
     def __init__(
@@ -253,8 +256,10 @@ class GatewayApp:
         max_body: int = MAX_BODY,
         max_answer: int = DEFAULT_MAX_ANSWER,
         client_signer: ClientAddressSigner | None = None,
+        kevent: str | None = None,
     ) -> None:
         self._pool = pool
+        self._kevent = KEventForwarder(kevent, connect_timeout=connect_timeout)
         self._signer = client_signer
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
@@ -305,6 +310,7 @@ class GatewayApp:
         runs beside it (``server.gateway_serving``), with the listeners still there to
         send those answers."""
         self._stopping = True
+        self._kevent.stop()  # streams end at once: their clients reconnect
         await self._idle.wait(bool(self._running), grace * CUT_AT)
         for task in list(self._running):
             task.cancel(_STOPPING)
@@ -314,6 +320,7 @@ class GatewayApp:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        await self._kevent.aclose()
         await self._pool.aclose()
 
     # --- ASGI ---------------------------------------------------------------------------
@@ -321,7 +328,10 @@ class GatewayApp:
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if is_kevent_path(scope["path"]):
+                await self._kevent.handle(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
         elif kind == "lifespan":
             await lifespan(receive, send, startup=self._open_session, shutdown=self.aclose)
         elif kind == "websocket":

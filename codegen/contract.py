@@ -357,6 +357,8 @@ class _Reader:
                 f"{where}: the envelope writes its own `ok`; field "
                 f"{self.object_keys(msg)['ok']} must use another key",
             )
+        elif shape is JsonShape.UNWRAP_OR_NULL:
+            self.check_unwrap_or_null(loc, path, where, role, fields)
         elif shape is JsonShape.UNWRAP and len(fields) != 1:
             self.problem(
                 loc, path, f"{where}: the message must have exactly one field, it has {len(fields)}"
@@ -370,6 +372,38 @@ class _Reader:
                         f"{where}: field {f.name} has no presence; declare it `optional` "
                         "(or a message) so that null and an empty value differ",
                     )
+
+    def check_unwrap_or_null(
+        self, loc: _Locator, path: tuple[int, ...], where: str, role: str, fields: list[Any]
+    ) -> None:
+        """The only field, bare, or null when unset: it must tell unset from empty."""
+        if role != "result":
+            self.problem(loc, path, f"{where}: UNWRAP_OR_NULL is a result shape; use UNWRAP")
+            return
+        if len(fields) != 1:
+            self.problem(
+                loc,
+                path,
+                f"{where}: the message must have exactly one field (the value), it has "
+                f"{len(fields)}",
+            )
+            return
+        f = fields[0]
+        opts = self.json_of(f)
+        if f.is_repeated:
+            why = "is a list or map, whose empty value is [] or {}, not null; use UNWRAP"
+        elif f.message_type is not None and f.message_type.full_name == "google.protobuf.Value":
+            why = (
+                "is a google.protobuf.Value, whose own null would read back as unset; "
+                "use UNWRAP (the Value carries the null)"
+            )
+        elif not f.has_presence:
+            why = "has no presence; declare it `optional` so that null and an empty value differ"
+        elif opts is not None and opts.flatten:
+            why = "is flattened; the bare value is the field itself, drop (buckyos.json).flatten"
+        else:
+            return
+        self.problem(loc, path, f"{where}: field {f.name} {why}")
 
     def check_json_keys(self, msg: Any, seen: set[str]) -> None:
         if msg.full_name in seen:

@@ -11,6 +11,7 @@ import json
 import re
 
 from buckyos.runtime.auth import And, AuthNode, Loa, No, Not, Or, Permission, Token, Yes
+from buckyos.runtime.descriptor import JsonShape
 
 from .contract import ErrorModel, FileModel, MethodModel, ServiceModel, TypeRef, py_name
 
@@ -198,6 +199,9 @@ def _stub_method(
     fields = ", ".join(f"{_q(f.name)}: {py_name(f.name)}" for f in method.fields)
     prefix = "async " if is_async else ""
     call = "await self._call" if is_async else "self._call"
+    if method.result is JsonShape.UNWRAP_OR_NULL:  # upstream's null is None
+        call += "_or_none"
+        resp += " | None"
     lines = [f"    {prefix}def {method.name}("]
     lines.extend(f"        {p}," for p in params)
     lines.append(f"    ) -> {resp}:")
@@ -208,6 +212,8 @@ def _stub_method(
 
 def _servicer_method(service: ServiceModel, method: MethodModel, mods: _Modules) -> list[str]:
     req, resp = mods.ref(method.request), mods.ref(method.response)
+    if method.result is JsonShape.UNWRAP_OR_NULL:  # None answers null
+        resp += " | None"
     return [
         "    @mark_unimplemented",
         f"    def {method.name}(self, request: {req}, req: Request) -> {resp} | Awaitable[{resp}]:",

@@ -86,6 +86,102 @@ class SessionDeliveryOverall(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SESSION_DELIVERY_OVERALL_DELIVERED: _ClassVar[SessionDeliveryOverall]
     SESSION_DELIVERY_OVERALL_PARTIAL_FAILED: _ClassVar[SessionDeliveryOverall]
     SESSION_DELIVERY_OVERALL_FAILED: _ClassVar[SessionDeliveryOverall]
+
+class DidEntityKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DID_ENTITY_KIND_UNSPECIFIED: _ClassVar[DidEntityKind]
+    DID_ENTITY_KIND_SINGLE_ENTITY: _ClassVar[DidEntityKind]
+    DID_ENTITY_KIND_DID_COLLECTION: _ClassVar[DidEntityKind]
+
+class DidMemberKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DID_MEMBER_KIND_UNSPECIFIED: _ClassVar[DidMemberKind]
+    DID_MEMBER_KIND_UNKNOWN: _ClassVar[DidMemberKind]
+    DID_MEMBER_KIND_SINGLE_ENTITY: _ClassVar[DidMemberKind]
+    DID_MEMBER_KIND_COLLECTION_ENTITY: _ClassVar[DidMemberKind]
+
+class MembershipVisibility(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMBERSHIP_VISIBILITY_UNSPECIFIED: _ClassVar[MembershipVisibility]
+    MEMBERSHIP_VISIBILITY_PRIVATE: _ClassVar[MembershipVisibility]
+    MEMBERSHIP_VISIBILITY_MEMBERS_ONLY: _ClassVar[MembershipVisibility]
+    MEMBERSHIP_VISIBILITY_PUBLIC_WITH_PROOF: _ClassVar[MembershipVisibility]
+
+class NestedGroupPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NESTED_GROUP_POLICY_UNSPECIFIED: _ClassVar[NestedGroupPolicy]
+    NESTED_GROUP_POLICY_DISALLOW: _ClassVar[NestedGroupPolicy]
+    NESTED_GROUP_POLICY_ALLOW_AS_OPAQUE_MEMBER: _ClassVar[NestedGroupPolicy]
+    NESTED_GROUP_POLICY_ALLOW_WITH_RECURSIVE_EXPANSION: _ClassVar[NestedGroupPolicy]
+
+class GroupExpansionPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_EXPANSION_POLICY_UNSPECIFIED: _ClassVar[GroupExpansionPolicy]
+    GROUP_EXPANSION_POLICY_NO_AUTO_EXPANSION: _ClassVar[GroupExpansionPolicy]
+    GROUP_EXPANSION_POLICY_EXPAND_FOR_DELIVERY: _ClassVar[GroupExpansionPolicy]
+    GROUP_EXPANSION_POLICY_EXPAND_FOR_PERMISSION_CHECK: _ClassVar[GroupExpansionPolicy]
+    GROUP_EXPANSION_POLICY_EXPAND_FOR_PUBLIC_VIEW: _ClassVar[GroupExpansionPolicy]
+
+class GroupAttributionMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_ATTRIBUTION_MODE_UNSPECIFIED: _ClassVar[GroupAttributionMode]
+    GROUP_ATTRIBUTION_MODE_OPAQUE_GROUP_DID: _ClassVar[GroupAttributionMode]
+    GROUP_ATTRIBUTION_MODE_PUBLIC_MEMBERS: _ClassVar[GroupAttributionMode]
+    GROUP_ATTRIBUTION_MODE_EXTERNAL_CONTRACT: _ClassVar[GroupAttributionMode]
+
+class JoinPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOIN_POLICY_UNSPECIFIED: _ClassVar[JoinPolicy]
+    JOIN_POLICY_INVITE_ONLY: _ClassVar[JoinPolicy]
+    JOIN_POLICY_REQUEST_AND_ADMIN_APPROVE: _ClassVar[JoinPolicy]
+
+class HistoryVisibility(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    HISTORY_VISIBILITY_UNSPECIFIED: _ClassVar[HistoryVisibility]
+    HISTORY_VISIBILITY_NEW_MEMBERS_ONLY: _ClassVar[HistoryVisibility]
+    HISTORY_VISIBILITY_ALL_HISTORY: _ClassVar[HistoryVisibility]
+
+class GroupDeliveryPreference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_DELIVERY_PREFERENCE_UNSPECIFIED: _ClassVar[GroupDeliveryPreference]
+    GROUP_DELIVERY_PREFERENCE_DEFAULT: _ClassVar[GroupDeliveryPreference]
+    GROUP_DELIVERY_PREFERENCE_NATIVE_ONLY: _ClassVar[GroupDeliveryPreference]
+    GROUP_DELIVERY_PREFERENCE_TUNNEL_ONLY: _ClassVar[GroupDeliveryPreference]
+    GROUP_DELIVERY_PREFERENCE_MUTE: _ClassVar[GroupDeliveryPreference]
+
+class GroupRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_ROLE_UNSPECIFIED: _ClassVar[GroupRole]
+    GROUP_ROLE_OWNER: _ClassVar[GroupRole]
+    GROUP_ROLE_ADMIN: _ClassVar[GroupRole]
+    GROUP_ROLE_MEMBER: _ClassVar[GroupRole]
+    GROUP_ROLE_GUEST: _ClassVar[GroupRole]
+
+class GroupMemberState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_MEMBER_STATE_UNSPECIFIED: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_INVITED: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_PENDING_MEMBER_SIGNATURE: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_PENDING_ADMIN_APPROVAL: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_ACTIVE: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_MUTED: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_LEFT: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_REMOVED: _ClassVar[GroupMemberState]
+    GROUP_MEMBER_STATE_BLOCKED: _ClassVar[GroupMemberState]
+
+class GroupMemberProofScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_MEMBER_PROOF_SCOPE_UNSPECIFIED: _ClassVar[GroupMemberProofScope]
+    GROUP_MEMBER_PROOF_SCOPE_JOIN_AS_SELF: _ClassVar[GroupMemberProofScope]
+    GROUP_MEMBER_PROOF_SCOPE_JOIN_AS_COLLECTION_ENTITY: _ClassVar[GroupMemberProofScope]
+
+class GroupExpansionPurpose(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_EXPANSION_PURPOSE_UNSPECIFIED: _ClassVar[GroupExpansionPurpose]
+    GROUP_EXPANSION_PURPOSE_DELIVERY: _ClassVar[GroupExpansionPurpose]
+    GROUP_EXPANSION_PURPOSE_PERMISSION_CHECK: _ClassVar[GroupExpansionPurpose]
+    GROUP_EXPANSION_PURPOSE_PUBLIC_VIEW: _ClassVar[GroupExpansionPurpose]
+    GROUP_EXPANSION_PURPOSE_ATTRIBUTION: _ClassVar[GroupExpansionPurpose]
 MAILBOX_KIND_UNSPECIFIED: MailboxKind
 MAILBOX_KIND_INBOX: MailboxKind
 MAILBOX_KIND_SENT: MailboxKind
@@ -135,6 +231,63 @@ SESSION_DELIVERY_OVERALL_SENDING: SessionDeliveryOverall
 SESSION_DELIVERY_OVERALL_DELIVERED: SessionDeliveryOverall
 SESSION_DELIVERY_OVERALL_PARTIAL_FAILED: SessionDeliveryOverall
 SESSION_DELIVERY_OVERALL_FAILED: SessionDeliveryOverall
+DID_ENTITY_KIND_UNSPECIFIED: DidEntityKind
+DID_ENTITY_KIND_SINGLE_ENTITY: DidEntityKind
+DID_ENTITY_KIND_DID_COLLECTION: DidEntityKind
+DID_MEMBER_KIND_UNSPECIFIED: DidMemberKind
+DID_MEMBER_KIND_UNKNOWN: DidMemberKind
+DID_MEMBER_KIND_SINGLE_ENTITY: DidMemberKind
+DID_MEMBER_KIND_COLLECTION_ENTITY: DidMemberKind
+MEMBERSHIP_VISIBILITY_UNSPECIFIED: MembershipVisibility
+MEMBERSHIP_VISIBILITY_PRIVATE: MembershipVisibility
+MEMBERSHIP_VISIBILITY_MEMBERS_ONLY: MembershipVisibility
+MEMBERSHIP_VISIBILITY_PUBLIC_WITH_PROOF: MembershipVisibility
+NESTED_GROUP_POLICY_UNSPECIFIED: NestedGroupPolicy
+NESTED_GROUP_POLICY_DISALLOW: NestedGroupPolicy
+NESTED_GROUP_POLICY_ALLOW_AS_OPAQUE_MEMBER: NestedGroupPolicy
+NESTED_GROUP_POLICY_ALLOW_WITH_RECURSIVE_EXPANSION: NestedGroupPolicy
+GROUP_EXPANSION_POLICY_UNSPECIFIED: GroupExpansionPolicy
+GROUP_EXPANSION_POLICY_NO_AUTO_EXPANSION: GroupExpansionPolicy
+GROUP_EXPANSION_POLICY_EXPAND_FOR_DELIVERY: GroupExpansionPolicy
+GROUP_EXPANSION_POLICY_EXPAND_FOR_PERMISSION_CHECK: GroupExpansionPolicy
+GROUP_EXPANSION_POLICY_EXPAND_FOR_PUBLIC_VIEW: GroupExpansionPolicy
+GROUP_ATTRIBUTION_MODE_UNSPECIFIED: GroupAttributionMode
+GROUP_ATTRIBUTION_MODE_OPAQUE_GROUP_DID: GroupAttributionMode
+GROUP_ATTRIBUTION_MODE_PUBLIC_MEMBERS: GroupAttributionMode
+GROUP_ATTRIBUTION_MODE_EXTERNAL_CONTRACT: GroupAttributionMode
+JOIN_POLICY_UNSPECIFIED: JoinPolicy
+JOIN_POLICY_INVITE_ONLY: JoinPolicy
+JOIN_POLICY_REQUEST_AND_ADMIN_APPROVE: JoinPolicy
+HISTORY_VISIBILITY_UNSPECIFIED: HistoryVisibility
+HISTORY_VISIBILITY_NEW_MEMBERS_ONLY: HistoryVisibility
+HISTORY_VISIBILITY_ALL_HISTORY: HistoryVisibility
+GROUP_DELIVERY_PREFERENCE_UNSPECIFIED: GroupDeliveryPreference
+GROUP_DELIVERY_PREFERENCE_DEFAULT: GroupDeliveryPreference
+GROUP_DELIVERY_PREFERENCE_NATIVE_ONLY: GroupDeliveryPreference
+GROUP_DELIVERY_PREFERENCE_TUNNEL_ONLY: GroupDeliveryPreference
+GROUP_DELIVERY_PREFERENCE_MUTE: GroupDeliveryPreference
+GROUP_ROLE_UNSPECIFIED: GroupRole
+GROUP_ROLE_OWNER: GroupRole
+GROUP_ROLE_ADMIN: GroupRole
+GROUP_ROLE_MEMBER: GroupRole
+GROUP_ROLE_GUEST: GroupRole
+GROUP_MEMBER_STATE_UNSPECIFIED: GroupMemberState
+GROUP_MEMBER_STATE_INVITED: GroupMemberState
+GROUP_MEMBER_STATE_PENDING_MEMBER_SIGNATURE: GroupMemberState
+GROUP_MEMBER_STATE_PENDING_ADMIN_APPROVAL: GroupMemberState
+GROUP_MEMBER_STATE_ACTIVE: GroupMemberState
+GROUP_MEMBER_STATE_MUTED: GroupMemberState
+GROUP_MEMBER_STATE_LEFT: GroupMemberState
+GROUP_MEMBER_STATE_REMOVED: GroupMemberState
+GROUP_MEMBER_STATE_BLOCKED: GroupMemberState
+GROUP_MEMBER_PROOF_SCOPE_UNSPECIFIED: GroupMemberProofScope
+GROUP_MEMBER_PROOF_SCOPE_JOIN_AS_SELF: GroupMemberProofScope
+GROUP_MEMBER_PROOF_SCOPE_JOIN_AS_COLLECTION_ENTITY: GroupMemberProofScope
+GROUP_EXPANSION_PURPOSE_UNSPECIFIED: GroupExpansionPurpose
+GROUP_EXPANSION_PURPOSE_DELIVERY: GroupExpansionPurpose
+GROUP_EXPANSION_PURPOSE_PERMISSION_CHECK: GroupExpansionPurpose
+GROUP_EXPANSION_PURPOSE_PUBLIC_VIEW: GroupExpansionPurpose
+GROUP_EXPANSION_PURPOSE_ATTRIBUTION: GroupExpansionPurpose
 
 class TransportKind(_message.Message):
     __slots__ = ("native", "tunnel")
@@ -533,6 +686,12 @@ class ContactList(_message.Message):
     def __init__(self, contacts: _Optional[_Iterable[_Union[Contact, _Mapping]]] = ...) -> None: ...
 
 class Did(_message.Message):
+    __slots__ = ("did",)
+    DID_FIELD_NUMBER: _ClassVar[int]
+    did: str
+    def __init__(self, did: _Optional[str] = ...) -> None: ...
+
+class MaybeDid(_message.Message):
     __slots__ = ("did",)
     DID_FIELD_NUMBER: _ClassVar[int]
     did: str
@@ -1073,3 +1232,667 @@ class SetGroupSubscribersResult(_message.Message):
     group_id: str
     subscriber_count: int
     def __init__(self, group_id: _Optional[str] = ..., subscriber_count: _Optional[int] = ...) -> None: ...
+
+class GroupPurpose(_message.Message):
+    __slots__ = ("conversation", "notification", "collaboration", "permission_scope", "organization", "custom")
+    CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    COLLABORATION_FIELD_NUMBER: _ClassVar[int]
+    PERMISSION_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    conversation: _empty_pb2.Empty
+    notification: _empty_pb2.Empty
+    collaboration: _empty_pb2.Empty
+    permission_scope: _empty_pb2.Empty
+    organization: _empty_pb2.Empty
+    custom: str
+    def __init__(self, conversation: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., notification: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., collaboration: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., permission_scope: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., organization: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., custom: _Optional[str] = ...) -> None: ...
+
+class RetentionPolicy(_message.Message):
+    __slots__ = ("default", "forever", "days")
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    FOREVER_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    default: _empty_pb2.Empty
+    forever: _empty_pb2.Empty
+    days: int
+    def __init__(self, default: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., forever: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., days: _Optional[int] = ...) -> None: ...
+
+class PostPolicy(_message.Message):
+    __slots__ = ("all_members", "admin_only", "role_based")
+    ALL_MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_ONLY_FIELD_NUMBER: _ClassVar[int]
+    ROLE_BASED_FIELD_NUMBER: _ClassVar[int]
+    all_members: _empty_pb2.Empty
+    admin_only: _empty_pb2.Empty
+    role_based: RoleBasedPostPolicy
+    def __init__(self, all_members: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., admin_only: _Optional[_Union[_empty_pb2.Empty, _Mapping]] = ..., role_based: _Optional[_Union[RoleBasedPostPolicy, _Mapping]] = ...) -> None: ...
+
+class RoleBasedPostPolicy(_message.Message):
+    __slots__ = ("roles",)
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    roles: _containers.RepeatedScalarFieldContainer[GroupRole]
+    def __init__(self, roles: _Optional[_Iterable[_Union[GroupRole, str]]] = ...) -> None: ...
+
+class GroupCollectionPolicy(_message.Message):
+    __slots__ = ("nested_group_policy", "expansion_policy", "max_expansion_depth", "reject_cycles")
+    NESTED_GROUP_POLICY_FIELD_NUMBER: _ClassVar[int]
+    EXPANSION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    MAX_EXPANSION_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    REJECT_CYCLES_FIELD_NUMBER: _ClassVar[int]
+    nested_group_policy: NestedGroupPolicy
+    expansion_policy: GroupExpansionPolicy
+    max_expansion_depth: int
+    reject_cycles: bool
+    def __init__(self, nested_group_policy: _Optional[_Union[NestedGroupPolicy, str]] = ..., expansion_policy: _Optional[_Union[GroupExpansionPolicy, str]] = ..., max_expansion_depth: _Optional[int] = ..., reject_cycles: _Optional[bool] = ...) -> None: ...
+
+class GroupSplitRule(_message.Message):
+    __slots__ = ("did", "weight")
+    DID_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    did: str
+    weight: int
+    def __init__(self, did: _Optional[str] = ..., weight: _Optional[int] = ...) -> None: ...
+
+class GroupAttributionPolicy(_message.Message):
+    __slots__ = ("attribution_mode", "revenue_split_ref", "split_hint", "public_attribution")
+    ATTRIBUTION_MODE_FIELD_NUMBER: _ClassVar[int]
+    REVENUE_SPLIT_REF_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_HINT_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ATTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    attribution_mode: GroupAttributionMode
+    revenue_split_ref: str
+    split_hint: _containers.RepeatedCompositeFieldContainer[GroupSplitRule]
+    public_attribution: MembershipVisibility
+    def __init__(self, attribution_mode: _Optional[_Union[GroupAttributionMode, str]] = ..., revenue_split_ref: _Optional[str] = ..., split_hint: _Optional[_Iterable[_Union[GroupSplitRule, _Mapping]]] = ..., public_attribution: _Optional[_Union[MembershipVisibility, str]] = ...) -> None: ...
+
+class GroupEndpoints(_message.Message):
+    __slots__ = ("message_center", "group_mgr", "inbox_path", "subgroup_inbox_prefix", "join_path", "submit_member_proof_path", "expand_members_path", "admin_operation_path")
+    MESSAGE_CENTER_FIELD_NUMBER: _ClassVar[int]
+    GROUP_MGR_FIELD_NUMBER: _ClassVar[int]
+    INBOX_PATH_FIELD_NUMBER: _ClassVar[int]
+    SUBGROUP_INBOX_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    JOIN_PATH_FIELD_NUMBER: _ClassVar[int]
+    SUBMIT_MEMBER_PROOF_PATH_FIELD_NUMBER: _ClassVar[int]
+    EXPAND_MEMBERS_PATH_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_OPERATION_PATH_FIELD_NUMBER: _ClassVar[int]
+    message_center: str
+    group_mgr: str
+    inbox_path: str
+    subgroup_inbox_prefix: str
+    join_path: str
+    submit_member_proof_path: str
+    expand_members_path: str
+    admin_operation_path: str
+    def __init__(self, message_center: _Optional[str] = ..., group_mgr: _Optional[str] = ..., inbox_path: _Optional[str] = ..., subgroup_inbox_prefix: _Optional[str] = ..., join_path: _Optional[str] = ..., submit_member_proof_path: _Optional[str] = ..., expand_members_path: _Optional[str] = ..., admin_operation_path: _Optional[str] = ...) -> None: ...
+
+class GroupPolicy(_message.Message):
+    __slots__ = ("join_policy", "post_policy", "history_visibility", "retention_policy", "default_delivery")
+    JOIN_POLICY_FIELD_NUMBER: _ClassVar[int]
+    POST_POLICY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_VISIBILITY_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    join_policy: JoinPolicy
+    post_policy: PostPolicy
+    history_visibility: HistoryVisibility
+    retention_policy: RetentionPolicy
+    default_delivery: GroupDeliveryPreference
+    def __init__(self, join_policy: _Optional[_Union[JoinPolicy, str]] = ..., post_policy: _Optional[_Union[PostPolicy, _Mapping]] = ..., history_visibility: _Optional[_Union[HistoryVisibility, str]] = ..., retention_policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., default_delivery: _Optional[_Union[GroupDeliveryPreference, str]] = ...) -> None: ...
+
+class GroupDoc(_message.Message):
+    __slots__ = ("obj_type", "schema_version", "group_did", "entity_kind", "did_doc_id", "doc_version", "host_zone", "owner", "name", "avatar", "description", "purpose", "created_at_ms", "updated_at_ms", "profile_version", "policy", "collection_policy", "attribution_policy", "public_membership", "public_admins", "endpoints", "proof")
+    OBJ_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_KIND_FIELD_NUMBER: _ClassVar[int]
+    DID_DOC_ID_FIELD_NUMBER: _ClassVar[int]
+    DOC_VERSION_FIELD_NUMBER: _ClassVar[int]
+    HOST_ZONE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_MEMBERSHIP_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ADMINS_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    obj_type: str
+    schema_version: int
+    group_did: str
+    entity_kind: DidEntityKind
+    did_doc_id: str
+    doc_version: int
+    host_zone: str
+    owner: str
+    name: str
+    avatar: str
+    description: str
+    purpose: GroupPurpose
+    created_at_ms: int
+    updated_at_ms: int
+    profile_version: int
+    policy: GroupPolicy
+    collection_policy: GroupCollectionPolicy
+    attribution_policy: GroupAttributionPolicy
+    public_membership: MembershipVisibility
+    public_admins: MembershipVisibility
+    endpoints: GroupEndpoints
+    proof: str
+    def __init__(self, obj_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., group_did: _Optional[str] = ..., entity_kind: _Optional[_Union[DidEntityKind, str]] = ..., did_doc_id: _Optional[str] = ..., doc_version: _Optional[int] = ..., host_zone: _Optional[str] = ..., owner: _Optional[str] = ..., name: _Optional[str] = ..., avatar: _Optional[str] = ..., description: _Optional[str] = ..., purpose: _Optional[_Union[GroupPurpose, _Mapping]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., profile_version: _Optional[int] = ..., policy: _Optional[_Union[GroupPolicy, _Mapping]] = ..., collection_policy: _Optional[_Union[GroupCollectionPolicy, _Mapping]] = ..., attribution_policy: _Optional[_Union[GroupAttributionPolicy, _Mapping]] = ..., public_membership: _Optional[_Union[MembershipVisibility, str]] = ..., public_admins: _Optional[_Union[MembershipVisibility, str]] = ..., endpoints: _Optional[_Union[GroupEndpoints, _Mapping]] = ..., proof: _Optional[str] = ...) -> None: ...
+
+class MaybeGroupDoc(_message.Message):
+    __slots__ = ("doc",)
+    DOC_FIELD_NUMBER: _ClassVar[int]
+    doc: GroupDoc
+    def __init__(self, doc: _Optional[_Union[GroupDoc, _Mapping]] = ...) -> None: ...
+
+class GroupMemberRecord(_message.Message):
+    __slots__ = ("group_did", "member_did", "member_kind", "role", "state", "joined_at_ms", "updated_at_ms", "invited_by", "approved_by", "member_proof_id", "mute_until_ms", "delivery_preference")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_KIND_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    JOINED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    INVITED_BY_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_PROOF_ID_FIELD_NUMBER: _ClassVar[int]
+    MUTE_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    member_did: str
+    member_kind: DidMemberKind
+    role: GroupRole
+    state: GroupMemberState
+    joined_at_ms: int
+    updated_at_ms: int
+    invited_by: str
+    approved_by: str
+    member_proof_id: str
+    mute_until_ms: int
+    delivery_preference: GroupDeliveryPreference
+    def __init__(self, group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., member_kind: _Optional[_Union[DidMemberKind, str]] = ..., role: _Optional[_Union[GroupRole, str]] = ..., state: _Optional[_Union[GroupMemberState, str]] = ..., joined_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., invited_by: _Optional[str] = ..., approved_by: _Optional[str] = ..., member_proof_id: _Optional[str] = ..., mute_until_ms: _Optional[int] = ..., delivery_preference: _Optional[_Union[GroupDeliveryPreference, str]] = ...) -> None: ...
+
+class GroupMemberRecordList(_message.Message):
+    __slots__ = ("members",)
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[GroupMemberRecord]
+    def __init__(self, members: _Optional[_Iterable[_Union[GroupMemberRecord, _Mapping]]] = ...) -> None: ...
+
+class GroupMemberProof(_message.Message):
+    __slots__ = ("obj_type", "schema_version", "group_did", "member_did", "member_kind", "role", "proof_scope", "invite_id", "request_id", "nonce", "issued_at_ms", "expires_at_ms", "signer", "member_zone", "reverse_proof_uri", "proof")
+    OBJ_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_KIND_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PROOF_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    INVITE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NONCE_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SIGNER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ZONE_FIELD_NUMBER: _ClassVar[int]
+    REVERSE_PROOF_URI_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    obj_type: str
+    schema_version: int
+    group_did: str
+    member_did: str
+    member_kind: DidMemberKind
+    role: GroupRole
+    proof_scope: GroupMemberProofScope
+    invite_id: str
+    request_id: str
+    nonce: str
+    issued_at_ms: int
+    expires_at_ms: int
+    signer: str
+    member_zone: str
+    reverse_proof_uri: str
+    proof: str
+    def __init__(self, obj_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., member_kind: _Optional[_Union[DidMemberKind, str]] = ..., role: _Optional[_Union[GroupRole, str]] = ..., proof_scope: _Optional[_Union[GroupMemberProofScope, str]] = ..., invite_id: _Optional[str] = ..., request_id: _Optional[str] = ..., nonce: _Optional[str] = ..., issued_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., signer: _Optional[str] = ..., member_zone: _Optional[str] = ..., reverse_proof_uri: _Optional[str] = ..., proof: _Optional[str] = ...) -> None: ...
+
+class GroupSettings(_message.Message):
+    __slots__ = ("group_did", "join_policy", "post_policy", "history_visibility", "retention_policy", "default_delivery", "collection_policy", "attribution_policy")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    JOIN_POLICY_FIELD_NUMBER: _ClassVar[int]
+    POST_POLICY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_VISIBILITY_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    join_policy: JoinPolicy
+    post_policy: PostPolicy
+    history_visibility: HistoryVisibility
+    retention_policy: RetentionPolicy
+    default_delivery: GroupDeliveryPreference
+    collection_policy: GroupCollectionPolicy
+    attribution_policy: GroupAttributionPolicy
+    def __init__(self, group_did: _Optional[str] = ..., join_policy: _Optional[_Union[JoinPolicy, str]] = ..., post_policy: _Optional[_Union[PostPolicy, _Mapping]] = ..., history_visibility: _Optional[_Union[HistoryVisibility, str]] = ..., retention_policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., default_delivery: _Optional[_Union[GroupDeliveryPreference, str]] = ..., collection_policy: _Optional[_Union[GroupCollectionPolicy, _Mapping]] = ..., attribution_policy: _Optional[_Union[GroupAttributionPolicy, _Mapping]] = ...) -> None: ...
+
+class GroupSubgroup(_message.Message):
+    __slots__ = ("group_did", "subgroup_id", "name", "description", "member_dids", "created_by", "created_at_ms", "updated_at_ms")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    SUBGROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DIDS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    subgroup_id: str
+    name: str
+    description: str
+    member_dids: _containers.RepeatedScalarFieldContainer[str]
+    created_by: str
+    created_at_ms: int
+    updated_at_ms: int
+    def __init__(self, group_did: _Optional[str] = ..., subgroup_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., member_dids: _Optional[_Iterable[str]] = ..., created_by: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class GroupSubgroupList(_message.Message):
+    __slots__ = ("subgroups",)
+    SUBGROUPS_FIELD_NUMBER: _ClassVar[int]
+    subgroups: _containers.RepeatedCompositeFieldContainer[GroupSubgroup]
+    def __init__(self, subgroups: _Optional[_Iterable[_Union[GroupSubgroup, _Mapping]]] = ...) -> None: ...
+
+class ExpandedDid(_message.Message):
+    __slots__ = ("did", "member_kind", "via_path", "role")
+    DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_KIND_FIELD_NUMBER: _ClassVar[int]
+    VIA_PATH_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    did: str
+    member_kind: DidMemberKind
+    via_path: _containers.RepeatedScalarFieldContainer[str]
+    role: GroupRole
+    def __init__(self, did: _Optional[str] = ..., member_kind: _Optional[_Union[DidMemberKind, str]] = ..., via_path: _Optional[_Iterable[str]] = ..., role: _Optional[_Union[GroupRole, str]] = ...) -> None: ...
+
+class GroupExpansionSnapshot(_message.Message):
+    __slots__ = ("obj_type", "schema_version", "operation_id", "root_group_did", "purpose", "requested_by", "created_at_ms", "max_depth", "expanded_members", "opaque_members", "visited_groups", "truncated_groups", "cycle_paths", "policy_digest", "proof_digest")
+    OBJ_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ROOT_GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    EXPANDED_MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    OPAQUE_MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    VISITED_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_PATHS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    PROOF_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    obj_type: str
+    schema_version: int
+    operation_id: str
+    root_group_did: str
+    purpose: GroupExpansionPurpose
+    requested_by: str
+    created_at_ms: int
+    max_depth: int
+    expanded_members: _containers.RepeatedCompositeFieldContainer[ExpandedDid]
+    opaque_members: _containers.RepeatedScalarFieldContainer[str]
+    visited_groups: _containers.RepeatedScalarFieldContainer[str]
+    truncated_groups: _containers.RepeatedScalarFieldContainer[str]
+    cycle_paths: _containers.RepeatedCompositeFieldContainer[_struct_pb2.ListValue]
+    policy_digest: str
+    proof_digest: str
+    def __init__(self, obj_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., operation_id: _Optional[str] = ..., root_group_did: _Optional[str] = ..., purpose: _Optional[_Union[GroupExpansionPurpose, str]] = ..., requested_by: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., max_depth: _Optional[int] = ..., expanded_members: _Optional[_Iterable[_Union[ExpandedDid, _Mapping]]] = ..., opaque_members: _Optional[_Iterable[str]] = ..., visited_groups: _Optional[_Iterable[str]] = ..., truncated_groups: _Optional[_Iterable[str]] = ..., cycle_paths: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., policy_digest: _Optional[str] = ..., proof_digest: _Optional[str] = ...) -> None: ...
+
+class GroupSummary(_message.Message):
+    __slots__ = ("group_did", "name", "avatar", "host_zone", "owner", "purpose", "entity_kind", "member_count", "is_hosted_by_self", "can_message", "updated_at_ms")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    HOST_ZONE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_KIND_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IS_HOSTED_BY_SELF_FIELD_NUMBER: _ClassVar[int]
+    CAN_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    name: str
+    avatar: str
+    host_zone: str
+    owner: str
+    purpose: GroupPurpose
+    entity_kind: DidEntityKind
+    member_count: int
+    is_hosted_by_self: bool
+    can_message: bool
+    updated_at_ms: int
+    def __init__(self, group_did: _Optional[str] = ..., name: _Optional[str] = ..., avatar: _Optional[str] = ..., host_zone: _Optional[str] = ..., owner: _Optional[str] = ..., purpose: _Optional[_Union[GroupPurpose, _Mapping]] = ..., entity_kind: _Optional[_Union[DidEntityKind, str]] = ..., member_count: _Optional[int] = ..., is_hosted_by_self: _Optional[bool] = ..., can_message: _Optional[bool] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class GroupSummaryList(_message.Message):
+    __slots__ = ("groups",)
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[GroupSummary]
+    def __init__(self, groups: _Optional[_Iterable[_Union[GroupSummary, _Mapping]]] = ...) -> None: ...
+
+class GroupCreateProfile(_message.Message):
+    __slots__ = ("name", "avatar", "description", "purpose", "group_did", "host_zone", "public_membership", "public_admins", "endpoints")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    HOST_ZONE_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_MEMBERSHIP_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ADMINS_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    avatar: str
+    description: str
+    purpose: GroupPurpose
+    group_did: str
+    host_zone: str
+    public_membership: MembershipVisibility
+    public_admins: MembershipVisibility
+    endpoints: GroupEndpoints
+    def __init__(self, name: _Optional[str] = ..., avatar: _Optional[str] = ..., description: _Optional[str] = ..., purpose: _Optional[_Union[GroupPurpose, _Mapping]] = ..., group_did: _Optional[str] = ..., host_zone: _Optional[str] = ..., public_membership: _Optional[_Union[MembershipVisibility, str]] = ..., public_admins: _Optional[_Union[MembershipVisibility, str]] = ..., endpoints: _Optional[_Union[GroupEndpoints, _Mapping]] = ...) -> None: ...
+
+class GroupProfilePatch(_message.Message):
+    __slots__ = ("name", "avatar", "description", "purpose", "public_membership", "public_admins", "endpoints")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_MEMBERSHIP_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ADMINS_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    avatar: str
+    description: str
+    purpose: GroupPurpose
+    public_membership: MembershipVisibility
+    public_admins: MembershipVisibility
+    endpoints: GroupEndpoints
+    def __init__(self, name: _Optional[str] = ..., avatar: _Optional[str] = ..., description: _Optional[str] = ..., purpose: _Optional[_Union[GroupPurpose, _Mapping]] = ..., public_membership: _Optional[_Union[MembershipVisibility, str]] = ..., public_admins: _Optional[_Union[MembershipVisibility, str]] = ..., endpoints: _Optional[_Union[GroupEndpoints, _Mapping]] = ...) -> None: ...
+
+class GroupSubgroupPatch(_message.Message):
+    __slots__ = ("name", "description", "member_dids")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DIDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    member_dids: _struct_pb2.ListValue
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., member_dids: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ...) -> None: ...
+
+class GroupAccessDecision(_message.Message):
+    __slots__ = ("action", "allowed", "reason", "effective_role")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_ROLE_FIELD_NUMBER: _ClassVar[int]
+    action: str
+    allowed: bool
+    reason: str
+    effective_role: GroupRole
+    def __init__(self, action: _Optional[str] = ..., allowed: _Optional[bool] = ..., reason: _Optional[str] = ..., effective_role: _Optional[_Union[GroupRole, str]] = ...) -> None: ...
+
+class GroupCreateRequest(_message.Message):
+    __slots__ = ("owner_did", "profile", "settings", "host_owner")
+    OWNER_DID_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    owner_did: str
+    profile: GroupCreateProfile
+    settings: GroupSettings
+    host_owner: str
+    def __init__(self, owner_did: _Optional[str] = ..., profile: _Optional[_Union[GroupCreateProfile, _Mapping]] = ..., settings: _Optional[_Union[GroupSettings, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupGetDocRequest(_message.Message):
+    __slots__ = ("group_did", "host_owner")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    host_owner: str
+    def __init__(self, group_did: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupUpdateProfileRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "patch", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    PATCH_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    patch: GroupProfilePatch
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., patch: _Optional[_Union[GroupProfilePatch, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupInviteMemberRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "member_did", "role", "member_kind", "invite_id", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_KIND_FIELD_NUMBER: _ClassVar[int]
+    INVITE_ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    member_did: str
+    role: GroupRole
+    member_kind: DidMemberKind
+    invite_id: str
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., role: _Optional[_Union[GroupRole, str]] = ..., member_kind: _Optional[_Union[DidMemberKind, str]] = ..., invite_id: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupSubmitMemberProofRequest(_message.Message):
+    __slots__ = ("group_did", "proof", "host_owner")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    proof: GroupMemberProof
+    host_owner: str
+    def __init__(self, group_did: _Optional[str] = ..., proof: _Optional[_Union[GroupMemberProof, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupRequestJoinRequest(_message.Message):
+    __slots__ = ("member_did", "group_did", "proof", "host_owner")
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    member_did: str
+    group_did: str
+    proof: GroupMemberProof
+    host_owner: str
+    def __init__(self, member_did: _Optional[str] = ..., group_did: _Optional[str] = ..., proof: _Optional[_Union[GroupMemberProof, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupApproveMemberRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "member_did", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    member_did: str
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupRejectMemberRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "member_did", "reason", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    member_did: str
+    reason: str
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., reason: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupRemoveMemberRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "member_did", "reason", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    member_did: str
+    reason: str
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., reason: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupUpdateMemberRoleRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "member_did", "role", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    member_did: str
+    role: GroupRole
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., member_did: _Optional[str] = ..., role: _Optional[_Union[GroupRole, str]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupListMembersRequest(_message.Message):
+    __slots__ = ("group_did", "state_filter", "role_filter", "limit", "offset", "host_owner")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FILTER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    state_filter: _struct_pb2.ListValue
+    role_filter: _struct_pb2.ListValue
+    limit: int
+    offset: int
+    host_owner: str
+    def __init__(self, group_did: _Optional[str] = ..., state_filter: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., role_filter: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupCreateSubgroupRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "name", "description", "member_dids", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DIDS_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    name: str
+    description: str
+    member_dids: _containers.RepeatedScalarFieldContainer[str]
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., member_dids: _Optional[_Iterable[str]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupUpdateSubgroupRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "subgroup_id", "patch", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    SUBGROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    PATCH_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    subgroup_id: str
+    patch: GroupSubgroupPatch
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., subgroup_id: _Optional[str] = ..., patch: _Optional[_Union[GroupSubgroupPatch, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupListSubgroupsRequest(_message.Message):
+    __slots__ = ("group_did", "host_owner")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    host_owner: str
+    def __init__(self, group_did: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupUpdateCollectionPolicyRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "policy", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    policy: GroupCollectionPolicy
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., policy: _Optional[_Union[GroupCollectionPolicy, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupUpdateAttributionPolicyRequest(_message.Message):
+    __slots__ = ("actor_did", "group_did", "policy", "host_owner")
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    actor_did: str
+    group_did: str
+    policy: GroupAttributionPolicy
+    host_owner: str
+    def __init__(self, actor_did: _Optional[str] = ..., group_did: _Optional[str] = ..., policy: _Optional[_Union[GroupAttributionPolicy, _Mapping]] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupExpandMembersRequest(_message.Message):
+    __slots__ = ("group_did", "purpose", "actor_did", "max_depth", "host_owner")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    purpose: GroupExpansionPurpose
+    actor_did: str
+    max_depth: int
+    host_owner: str
+    def __init__(self, group_did: _Optional[str] = ..., purpose: _Optional[_Union[GroupExpansionPurpose, str]] = ..., actor_did: _Optional[str] = ..., max_depth: _Optional[int] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupListByMemberRequest(_message.Message):
+    __slots__ = ("member_did", "host_owner")
+    MEMBER_DID_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    member_did: str
+    host_owner: str
+    def __init__(self, member_did: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupListParentsRequest(_message.Message):
+    __slots__ = ("child_group_did", "host_owner")
+    CHILD_GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    child_group_did: str
+    host_owner: str
+    def __init__(self, child_group_did: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...
+
+class GroupCheckAccessRequest(_message.Message):
+    __slots__ = ("group_did", "actor_did", "action", "host_owner")
+    GROUP_DID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_DID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    HOST_OWNER_FIELD_NUMBER: _ClassVar[int]
+    group_did: str
+    actor_did: str
+    action: str
+    host_owner: str
+    def __init__(self, group_did: _Optional[str] = ..., actor_did: _Optional[str] = ..., action: _Optional[str] = ..., host_owner: _Optional[str] = ...) -> None: ...

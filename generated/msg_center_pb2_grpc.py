@@ -144,7 +144,7 @@ class MsgCenterStub:
         self.ResolveContactForEndpoint = channel.unary_unary(
                 '/buckyos.msg_center.MsgCenter/ResolveContactForEndpoint',
                 request_serializer=buckyos_dot_msg__center__pb2.ResolveContactForEndpointRequest.SerializeToString,
-                response_deserializer=buckyos_dot_msg__center__pb2.Did.FromString,
+                response_deserializer=buckyos_dot_msg__center__pb2.MaybeDid.FromString,
                 _registered_method=True)
         self.ResolveCanonicalDid = channel.unary_unary(
                 '/buckyos.msg_center.MsgCenter/ResolveCanonicalDid',
@@ -210,6 +210,106 @@ class MsgCenterStub:
                 '/buckyos.msg_center.MsgCenter/SetGroupSubscribers',
                 request_serializer=buckyos_dot_msg__center__pb2.SetGroupSubscribersRequest.SerializeToString,
                 response_deserializer=buckyos_dot_msg__center__pb2.SetGroupSubscribersResult.FromString,
+                _registered_method=True)
+        self.GroupCreate = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupCreate',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupCreateRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+                _registered_method=True)
+        self.GroupGetDoc = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupGetDoc',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupGetDocRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.MaybeGroupDoc.FromString,
+                _registered_method=True)
+        self.GroupUpdateProfile = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupUpdateProfile',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupUpdateProfileRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+                _registered_method=True)
+        self.GroupInviteMember = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupInviteMember',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupInviteMemberRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupSubmitMemberProof = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupSubmitMemberProof',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupSubmitMemberProofRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupRequestJoin = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupRequestJoin',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupRequestJoinRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupApproveMember = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupApproveMember',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupApproveMemberRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupRejectMember = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupRejectMember',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupRejectMemberRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupRemoveMember = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupRemoveMember',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupRemoveMemberRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupUpdateMemberRole = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupUpdateMemberRole',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupUpdateMemberRoleRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+                _registered_method=True)
+        self.GroupListMembers = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupListMembers',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupListMembersRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupMemberRecordList.FromString,
+                _registered_method=True)
+        self.GroupCreateSubgroup = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupCreateSubgroup',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupCreateSubgroupRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupSubgroup.FromString,
+                _registered_method=True)
+        self.GroupUpdateSubgroup = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupUpdateSubgroup',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupUpdateSubgroupRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupSubgroup.FromString,
+                _registered_method=True)
+        self.GroupListSubgroups = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupListSubgroups',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupListSubgroupsRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupSubgroupList.FromString,
+                _registered_method=True)
+        self.GroupUpdateCollectionPolicy = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupUpdateCollectionPolicy',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupUpdateCollectionPolicyRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+                _registered_method=True)
+        self.GroupUpdateAttributionPolicy = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupUpdateAttributionPolicy',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupUpdateAttributionPolicyRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+                _registered_method=True)
+        self.GroupExpandMembers = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupExpandMembers',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupExpandMembersRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupExpansionSnapshot.FromString,
+                _registered_method=True)
+        self.GroupListByMember = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupListByMember',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupListByMemberRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupSummaryList.FromString,
+                _registered_method=True)
+        self.GroupListParents = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupListParents',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupListParentsRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupSummaryList.FromString,
+                _registered_method=True)
+        self.GroupCheckAccess = channel.unary_unary(
+                '/buckyos.msg_center.MsgCenter/GroupCheckAccess',
+                request_serializer=buckyos_dot_msg__center__pb2.GroupCheckAccessRequest.SerializeToString,
+                response_deserializer=buckyos_dot_msg__center__pb2.GroupAccessDecision.FromString,
                 _registered_method=True)
 
 
@@ -432,6 +532,138 @@ class MsgCenterServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GroupCreate(self, request, context):
+        """--- group.* (dotted name only, as upstream) ------------------------------------------
+        Upstream: requests and results in `src/kernel/buckyos-api/src/group_mgr.rs` (request
+        structs L691-906), dispatch in `msg_center_client.rs` L4314-4445 (params parsed by
+        `group_mgr::parse_group_request`, group_mgr.rs L930: a refusal is the ParseRequestError
+        `failed to parse <Req>: <serde error>`), handlers in
+        `src/frame/msg_center/src/msg_center.rs` L2678-2840 calling GroupMgr in
+        `src/frame/msg_center/src/group_mgr.rs`. `host_owner` picks the zone user whose groups
+        are meant (absent = the `__system__` scope, group_mgr.rs L44/L77). `actor_did` is who
+        acts: GroupMgr checks its role against the action (`require_action`), not a token. An
+        unknown group is the ReasonError `group not found: <did>` (free-worded, e.g. L271; no
+        codes declared).
+
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupGetDoc(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupUpdateProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupInviteMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupSubmitMemberProof(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupRequestJoin(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupApproveMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupRejectMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupRemoveMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupUpdateMemberRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupListMembers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupCreateSubgroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupUpdateSubgroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupListSubgroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupUpdateCollectionPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupUpdateAttributionPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupExpandMembers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupListByMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupListParents(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupCheckAccess(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MsgCenterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -543,7 +775,7 @@ def add_MsgCenterServicer_to_server(servicer, server):
             'ResolveContactForEndpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveContactForEndpoint,
                     request_deserializer=buckyos_dot_msg__center__pb2.ResolveContactForEndpointRequest.FromString,
-                    response_serializer=buckyos_dot_msg__center__pb2.Did.SerializeToString,
+                    response_serializer=buckyos_dot_msg__center__pb2.MaybeDid.SerializeToString,
             ),
             'ResolveCanonicalDid': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveCanonicalDid,
@@ -609,6 +841,106 @@ def add_MsgCenterServicer_to_server(servicer, server):
                     servicer.SetGroupSubscribers,
                     request_deserializer=buckyos_dot_msg__center__pb2.SetGroupSubscribersRequest.FromString,
                     response_serializer=buckyos_dot_msg__center__pb2.SetGroupSubscribersResult.SerializeToString,
+            ),
+            'GroupCreate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupCreate,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupCreateRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupDoc.SerializeToString,
+            ),
+            'GroupGetDoc': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupGetDoc,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupGetDocRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.MaybeGroupDoc.SerializeToString,
+            ),
+            'GroupUpdateProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupUpdateProfile,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupUpdateProfileRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupDoc.SerializeToString,
+            ),
+            'GroupInviteMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupInviteMember,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupInviteMemberRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupSubmitMemberProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupSubmitMemberProof,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupSubmitMemberProofRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupRequestJoin': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupRequestJoin,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupRequestJoinRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupApproveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupApproveMember,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupApproveMemberRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupRejectMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupRejectMember,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupRejectMemberRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupRemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupRemoveMember,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupRemoveMemberRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupUpdateMemberRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupUpdateMemberRole,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupUpdateMemberRoleRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecord.SerializeToString,
+            ),
+            'GroupListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupListMembers,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupListMembersRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupMemberRecordList.SerializeToString,
+            ),
+            'GroupCreateSubgroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupCreateSubgroup,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupCreateSubgroupRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupSubgroup.SerializeToString,
+            ),
+            'GroupUpdateSubgroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupUpdateSubgroup,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupUpdateSubgroupRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupSubgroup.SerializeToString,
+            ),
+            'GroupListSubgroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupListSubgroups,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupListSubgroupsRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupSubgroupList.SerializeToString,
+            ),
+            'GroupUpdateCollectionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupUpdateCollectionPolicy,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupUpdateCollectionPolicyRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupDoc.SerializeToString,
+            ),
+            'GroupUpdateAttributionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupUpdateAttributionPolicy,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupUpdateAttributionPolicyRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupDoc.SerializeToString,
+            ),
+            'GroupExpandMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupExpandMembers,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupExpandMembersRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupExpansionSnapshot.SerializeToString,
+            ),
+            'GroupListByMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupListByMember,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupListByMemberRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupSummaryList.SerializeToString,
+            ),
+            'GroupListParents': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupListParents,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupListParentsRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupSummaryList.SerializeToString,
+            ),
+            'GroupCheckAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupCheckAccess,
+                    request_deserializer=buckyos_dot_msg__center__pb2.GroupCheckAccessRequest.FromString,
+                    response_serializer=buckyos_dot_msg__center__pb2.GroupAccessDecision.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1204,7 +1536,7 @@ class MsgCenter:
             target,
             '/buckyos.msg_center.MsgCenter/ResolveContactForEndpoint',
             buckyos_dot_msg__center__pb2.ResolveContactForEndpointRequest.SerializeToString,
-            buckyos_dot_msg__center__pb2.Did.FromString,
+            buckyos_dot_msg__center__pb2.MaybeDid.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1556,6 +1888,546 @@ class MsgCenter:
             '/buckyos.msg_center.MsgCenter/SetGroupSubscribers',
             buckyos_dot_msg__center__pb2.SetGroupSubscribersRequest.SerializeToString,
             buckyos_dot_msg__center__pb2.SetGroupSubscribersResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupCreate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupCreate',
+            buckyos_dot_msg__center__pb2.GroupCreateRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupGetDoc(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupGetDoc',
+            buckyos_dot_msg__center__pb2.GroupGetDocRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.MaybeGroupDoc.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupUpdateProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupUpdateProfile',
+            buckyos_dot_msg__center__pb2.GroupUpdateProfileRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupInviteMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupInviteMember',
+            buckyos_dot_msg__center__pb2.GroupInviteMemberRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupSubmitMemberProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupSubmitMemberProof',
+            buckyos_dot_msg__center__pb2.GroupSubmitMemberProofRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupRequestJoin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupRequestJoin',
+            buckyos_dot_msg__center__pb2.GroupRequestJoinRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupApproveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupApproveMember',
+            buckyos_dot_msg__center__pb2.GroupApproveMemberRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupRejectMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupRejectMember',
+            buckyos_dot_msg__center__pb2.GroupRejectMemberRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupRemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupRemoveMember',
+            buckyos_dot_msg__center__pb2.GroupRemoveMemberRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupUpdateMemberRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupUpdateMemberRole',
+            buckyos_dot_msg__center__pb2.GroupUpdateMemberRoleRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupListMembers',
+            buckyos_dot_msg__center__pb2.GroupListMembersRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupMemberRecordList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupCreateSubgroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupCreateSubgroup',
+            buckyos_dot_msg__center__pb2.GroupCreateSubgroupRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupSubgroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupUpdateSubgroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupUpdateSubgroup',
+            buckyos_dot_msg__center__pb2.GroupUpdateSubgroupRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupSubgroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupListSubgroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupListSubgroups',
+            buckyos_dot_msg__center__pb2.GroupListSubgroupsRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupSubgroupList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupUpdateCollectionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupUpdateCollectionPolicy',
+            buckyos_dot_msg__center__pb2.GroupUpdateCollectionPolicyRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupUpdateAttributionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupUpdateAttributionPolicy',
+            buckyos_dot_msg__center__pb2.GroupUpdateAttributionPolicyRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupDoc.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupExpandMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupExpandMembers',
+            buckyos_dot_msg__center__pb2.GroupExpandMembersRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupExpansionSnapshot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupListByMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupListByMember',
+            buckyos_dot_msg__center__pb2.GroupListByMemberRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupSummaryList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupListParents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupListParents',
+            buckyos_dot_msg__center__pb2.GroupListParentsRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupSummaryList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupCheckAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.msg_center.MsgCenter/GroupCheckAccess',
+            buckyos_dot_msg__center__pb2.GroupCheckAccessRequest.SerializeToString,
+            buckyos_dot_msg__center__pb2.GroupAccessDecision.FromString,
             options,
             channel_credentials,
             insecure,

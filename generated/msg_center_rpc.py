@@ -38,6 +38,26 @@ __all__ = [
     "MSG_CENTER_GET_RECORD",
     "MSG_CENTER_GET_UI_SESSION_STATE",
     "MSG_CENTER_GRANT_TEMPORARY_ACCESS",
+    "MSG_CENTER_GROUP_APPROVE_MEMBER",
+    "MSG_CENTER_GROUP_CHECK_ACCESS",
+    "MSG_CENTER_GROUP_CREATE",
+    "MSG_CENTER_GROUP_CREATE_SUBGROUP",
+    "MSG_CENTER_GROUP_EXPAND_MEMBERS",
+    "MSG_CENTER_GROUP_GET_DOC",
+    "MSG_CENTER_GROUP_INVITE_MEMBER",
+    "MSG_CENTER_GROUP_LIST_BY_MEMBER",
+    "MSG_CENTER_GROUP_LIST_MEMBERS",
+    "MSG_CENTER_GROUP_LIST_PARENTS",
+    "MSG_CENTER_GROUP_LIST_SUBGROUPS",
+    "MSG_CENTER_GROUP_REJECT_MEMBER",
+    "MSG_CENTER_GROUP_REMOVE_MEMBER",
+    "MSG_CENTER_GROUP_REQUEST_JOIN",
+    "MSG_CENTER_GROUP_SUBMIT_MEMBER_PROOF",
+    "MSG_CENTER_GROUP_UPDATE_ATTRIBUTION_POLICY",
+    "MSG_CENTER_GROUP_UPDATE_COLLECTION_POLICY",
+    "MSG_CENTER_GROUP_UPDATE_MEMBER_ROLE",
+    "MSG_CENTER_GROUP_UPDATE_PROFILE",
+    "MSG_CENTER_GROUP_UPDATE_SUBGROUP",
     "MSG_CENTER_IMPORT_CONTACTS",
     "MSG_CENTER_LIST_ALIAS_DIDS",
     "MSG_CENTER_LIST_BOX_BY_TIME",
@@ -359,9 +379,9 @@ MSG_CENTER_GET_MESSAGE: MethodDescriptor[
     auth=Yes(),
     session=SessionFlags(check=False, close=False, refresh=False, loa=0),
     params_shape=JsonShape.OBJECT,
-    result_shape=JsonShape.UNWRAP,
+    result_shape=JsonShape.UNWRAP_OR_NULL,
     idempotent=True,
-    doc="A MsgObject by id (upstream answers null when unknown; our client cannot decode that null).",
+    doc="A MsgObject by id; null (None) when unknown.",
     required=("msg_id",),
     aliases=("get_message",),
 )
@@ -483,20 +503,20 @@ MSG_CENTER_RESOLVE_TARGET: MethodDescriptor[
 
 MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT: MethodDescriptor[
     _buckyos_generated_msg_center_pb2.ResolveContactForEndpointRequest,
-    _buckyos_generated_msg_center_pb2.Did,
+    _buckyos_generated_msg_center_pb2.MaybeDid,
 ] = MethodDescriptor(
     api="msg-center",
     service="buckyos.msg_center.MsgCenter",
     name="ResolveContactForEndpoint",
     krpc="contact.resolve_contact_for_endpoint",
     request_type=_buckyos_generated_msg_center_pb2.ResolveContactForEndpointRequest,
-    response_type=_buckyos_generated_msg_center_pb2.Did,
+    response_type=_buckyos_generated_msg_center_pb2.MaybeDid,
     auth=Yes(),
     session=SessionFlags(check=False, close=False, refresh=False, loa=0),
     params_shape=JsonShape.OBJECT,
-    result_shape=JsonShape.UNWRAP,
+    result_shape=JsonShape.UNWRAP_OR_NULL,
     idempotent=True,
-    doc="The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null).",
+    doc="The contact DID owning an endpoint DID; null (None) when none.",
     required=("endpoint_did",),
     aliases=("resolve_contact_for_endpoint",),
 )
@@ -760,6 +780,385 @@ MSG_CENTER_SET_GROUP_SUBSCRIBERS: MethodDescriptor[
     aliases=("set_group_subscribers",),
 )
 
+MSG_CENTER_GROUP_CREATE: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupCreateRequest, _buckyos_generated_msg_center_pb2.GroupDoc
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupCreate",
+    krpc="group.create",
+    request_type=_buckyos_generated_msg_center_pb2.GroupCreateRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupDoc,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="Create a self-hosted group owned by owner_did (host_zone defaults to host_owner, else the owner); answers its GroupDoc.",
+    required=("owner_did", "profile"),
+)
+
+MSG_CENTER_GROUP_GET_DOC: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupGetDocRequest,
+    _buckyos_generated_msg_center_pb2.MaybeGroupDoc,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupGetDoc",
+    krpc="group.get_doc",
+    request_type=_buckyos_generated_msg_center_pb2.GroupGetDocRequest,
+    response_type=_buckyos_generated_msg_center_pb2.MaybeGroupDoc,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.UNWRAP_OR_NULL,
+    idempotent=True,
+    doc="A group's GroupDoc; null (None) when the group is unknown.",
+    required=("group_did",),
+)
+
+MSG_CENTER_GROUP_UPDATE_PROFILE: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupUpdateProfileRequest,
+    _buckyos_generated_msg_center_pb2.GroupDoc,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupUpdateProfile",
+    krpc="group.update_profile",
+    request_type=_buckyos_generated_msg_center_pb2.GroupUpdateProfileRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupDoc,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=True,
+    doc="Apply a profile patch (name, avatar, description, purpose, visibility, endpoints); answers the GroupDoc.",
+    required=("actor_did", "group_did", "patch"),
+)
+
+MSG_CENTER_GROUP_INVITE_MEMBER: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupInviteMemberRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupInviteMember",
+    krpc="group.invite_member",
+    request_type=_buckyos_generated_msg_center_pb2.GroupInviteMemberRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="Invite member_did (role default member, member_kind default unknown); answers its member record.",
+    required=("actor_did", "group_did", "member_did"),
+)
+
+MSG_CENTER_GROUP_SUBMIT_MEMBER_PROOF: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupSubmitMemberProofRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupSubmitMemberProof",
+    krpc="group.submit_member_proof",
+    request_type=_buckyos_generated_msg_center_pb2.GroupSubmitMemberProofRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="The invitee's signed GroupMemberProof accepting an invitation; answers its member record.",
+    required=("group_did", "proof"),
+)
+
+MSG_CENTER_GROUP_REQUEST_JOIN: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupRequestJoinRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupRequestJoin",
+    krpc="group.request_join",
+    request_type=_buckyos_generated_msg_center_pb2.GroupRequestJoinRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="Ask to join with a signed GroupMemberProof (join_policy request_and_admin_approve); answers the member record.",
+    required=("member_did", "group_did", "proof"),
+)
+
+MSG_CENTER_GROUP_APPROVE_MEMBER: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupApproveMemberRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupApproveMember",
+    krpc="group.approve_member",
+    request_type=_buckyos_generated_msg_center_pb2.GroupApproveMemberRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="An admin approves a pending member; answers the member record.",
+    required=("actor_did", "group_did", "member_did"),
+)
+
+MSG_CENTER_GROUP_REJECT_MEMBER: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupRejectMemberRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupRejectMember",
+    krpc="group.reject_member",
+    request_type=_buckyos_generated_msg_center_pb2.GroupRejectMemberRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="An admin rejects a pending member; answers the member record.",
+    required=("actor_did", "group_did", "member_did"),
+)
+
+MSG_CENTER_GROUP_REMOVE_MEMBER: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupRemoveMemberRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupRemoveMember",
+    krpc="group.remove_member",
+    request_type=_buckyos_generated_msg_center_pb2.GroupRemoveMemberRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="Remove a member (state removed); answers the member record.",
+    required=("actor_did", "group_did", "member_did"),
+)
+
+MSG_CENTER_GROUP_UPDATE_MEMBER_ROLE: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupUpdateMemberRoleRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecord,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupUpdateMemberRole",
+    krpc="group.update_member_role",
+    request_type=_buckyos_generated_msg_center_pb2.GroupUpdateMemberRoleRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecord,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=True,
+    doc="Set a member's role; answers the member record.",
+    required=("actor_did", "group_did", "member_did", "role"),
+)
+
+MSG_CENTER_GROUP_LIST_MEMBERS: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupListMembersRequest,
+    _buckyos_generated_msg_center_pb2.GroupMemberRecordList,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupListMembers",
+    krpc="group.list_members",
+    request_type=_buckyos_generated_msg_center_pb2.GroupListMembersRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupMemberRecordList,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.UNWRAP,
+    idempotent=True,
+    doc="A group's member records sorted by member DID, filtered by state and role, paged.",
+    required=("group_did",),
+)
+
+MSG_CENTER_GROUP_CREATE_SUBGROUP: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupCreateSubgroupRequest,
+    _buckyos_generated_msg_center_pb2.GroupSubgroup,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupCreateSubgroup",
+    krpc="group.create_subgroup",
+    request_type=_buckyos_generated_msg_center_pb2.GroupCreateSubgroupRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupSubgroup,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="Create a subgroup of active members; answers it.",
+    required=("actor_did", "group_did", "name", "member_dids"),
+)
+
+MSG_CENTER_GROUP_UPDATE_SUBGROUP: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupUpdateSubgroupRequest,
+    _buckyos_generated_msg_center_pb2.GroupSubgroup,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupUpdateSubgroup",
+    krpc="group.update_subgroup",
+    request_type=_buckyos_generated_msg_center_pb2.GroupUpdateSubgroupRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupSubgroup,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=True,
+    doc="Apply a subgroup patch (name, description, member_dids); answers the subgroup.",
+    required=("actor_did", "group_did", "subgroup_id", "patch"),
+)
+
+MSG_CENTER_GROUP_LIST_SUBGROUPS: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupListSubgroupsRequest,
+    _buckyos_generated_msg_center_pb2.GroupSubgroupList,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupListSubgroups",
+    krpc="group.list_subgroups",
+    request_type=_buckyos_generated_msg_center_pb2.GroupListSubgroupsRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupSubgroupList,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.UNWRAP,
+    idempotent=True,
+    doc="A group's subgroups.",
+    required=("group_did",),
+)
+
+MSG_CENTER_GROUP_UPDATE_COLLECTION_POLICY: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupUpdateCollectionPolicyRequest,
+    _buckyos_generated_msg_center_pb2.GroupDoc,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupUpdateCollectionPolicy",
+    krpc="group.update_collection_policy",
+    request_type=_buckyos_generated_msg_center_pb2.GroupUpdateCollectionPolicyRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupDoc,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=True,
+    doc="Set the nested-group/expansion policy; answers the GroupDoc.",
+    required=("actor_did", "group_did", "policy"),
+)
+
+MSG_CENTER_GROUP_UPDATE_ATTRIBUTION_POLICY: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupUpdateAttributionPolicyRequest,
+    _buckyos_generated_msg_center_pb2.GroupDoc,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupUpdateAttributionPolicy",
+    krpc="group.update_attribution_policy",
+    request_type=_buckyos_generated_msg_center_pb2.GroupUpdateAttributionPolicyRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupDoc,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=True,
+    doc="Set (or, without policy, clear) the attribution policy; answers the GroupDoc.",
+    required=("actor_did", "group_did"),
+)
+
+MSG_CENTER_GROUP_EXPAND_MEMBERS: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupExpandMembersRequest,
+    _buckyos_generated_msg_center_pb2.GroupExpansionSnapshot,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupExpandMembers",
+    krpc="group.expand_members",
+    request_type=_buckyos_generated_msg_center_pb2.GroupExpandMembersRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupExpansionSnapshot,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc="Expand a group's members for a purpose (nested groups per the collection policy, depth-limited, cycles recorded).",
+    required=("group_did", "purpose"),
+)
+
+MSG_CENTER_GROUP_LIST_BY_MEMBER: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupListByMemberRequest,
+    _buckyos_generated_msg_center_pb2.GroupSummaryList,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupListByMember",
+    krpc="group.list_by_member",
+    request_type=_buckyos_generated_msg_center_pb2.GroupListByMemberRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupSummaryList,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.UNWRAP,
+    idempotent=True,
+    doc="Summaries of the groups a DID is a member of.",
+    required=("member_did",),
+)
+
+MSG_CENTER_GROUP_LIST_PARENTS: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupListParentsRequest,
+    _buckyos_generated_msg_center_pb2.GroupSummaryList,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupListParents",
+    krpc="group.list_parents",
+    request_type=_buckyos_generated_msg_center_pb2.GroupListParentsRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupSummaryList,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.UNWRAP,
+    idempotent=True,
+    doc="Summaries of the groups that hold a group DID as a member.",
+    required=("child_group_did",),
+)
+
+MSG_CENTER_GROUP_CHECK_ACCESS: MethodDescriptor[
+    _buckyos_generated_msg_center_pb2.GroupCheckAccessRequest,
+    _buckyos_generated_msg_center_pb2.GroupAccessDecision,
+] = MethodDescriptor(
+    api="msg-center",
+    service="buckyos.msg_center.MsgCenter",
+    name="GroupCheckAccess",
+    krpc="group.check_access",
+    request_type=_buckyos_generated_msg_center_pb2.GroupCheckAccessRequest,
+    response_type=_buckyos_generated_msg_center_pb2.GroupAccessDecision,
+    auth=Yes(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=True,
+    doc="Whether actor_did may do an action (group.post_message, group.invite_member, ...) in a group, and its effective role.",
+    required=("group_did", "actor_did", "action"),
+)
+
 MSG_CENTER = ServiceDescriptor.of(
     "msg-center",
     "buckyos.msg_center.MsgCenter",
@@ -799,6 +1198,26 @@ MSG_CENTER = ServiceDescriptor.of(
         MSG_CENTER_LIST_CONTACTS,
         MSG_CENTER_GET_GROUP_SUBSCRIBERS,
         MSG_CENTER_SET_GROUP_SUBSCRIBERS,
+        MSG_CENTER_GROUP_CREATE,
+        MSG_CENTER_GROUP_GET_DOC,
+        MSG_CENTER_GROUP_UPDATE_PROFILE,
+        MSG_CENTER_GROUP_INVITE_MEMBER,
+        MSG_CENTER_GROUP_SUBMIT_MEMBER_PROOF,
+        MSG_CENTER_GROUP_REQUEST_JOIN,
+        MSG_CENTER_GROUP_APPROVE_MEMBER,
+        MSG_CENTER_GROUP_REJECT_MEMBER,
+        MSG_CENTER_GROUP_REMOVE_MEMBER,
+        MSG_CENTER_GROUP_UPDATE_MEMBER_ROLE,
+        MSG_CENTER_GROUP_LIST_MEMBERS,
+        MSG_CENTER_GROUP_CREATE_SUBGROUP,
+        MSG_CENTER_GROUP_UPDATE_SUBGROUP,
+        MSG_CENTER_GROUP_LIST_SUBGROUPS,
+        MSG_CENTER_GROUP_UPDATE_COLLECTION_POLICY,
+        MSG_CENTER_GROUP_UPDATE_ATTRIBUTION_POLICY,
+        MSG_CENTER_GROUP_EXPAND_MEMBERS,
+        MSG_CENTER_GROUP_LIST_BY_MEMBER,
+        MSG_CENTER_GROUP_LIST_PARENTS,
+        MSG_CENTER_GROUP_CHECK_ACCESS,
     ),
     port=4050,
     noconcurrency=False,
@@ -1102,9 +1521,9 @@ class MsgCenterStub(Stub):
         /,
         *,
         msg_id: str | None = None,
-    ) -> _buckyos_generated_msg_center_pb2.MsgObjectResult:
-        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null). (kRPC ``msg.get_message``, auth ``yes``)"""
-        return self._call(MSG_CENTER_GET_MESSAGE, request, {"msg_id": msg_id})
+    ) -> _buckyos_generated_msg_center_pb2.MsgObjectResult | None:
+        """A MsgObject by id; null (None) when unknown. (kRPC ``msg.get_message``, auth ``yes``)"""
+        return self._call_or_none(MSG_CENTER_GET_MESSAGE, request, {"msg_id": msg_id})
 
     def UpdateUiSessionState(
         self,
@@ -1218,9 +1637,9 @@ class MsgCenterStub(Stub):
         *,
         endpoint_did: str | None = None,
         contact_mgr_owner: str | None = None,
-    ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
-        return self._call(
+    ) -> _buckyos_generated_msg_center_pb2.MaybeDid | None:
+        """The contact DID owning an endpoint DID; null (None) when none. (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
+        return self._call_or_none(
             MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT,
             request,
             {"endpoint_did": endpoint_did, "contact_mgr_owner": contact_mgr_owner},
@@ -1448,6 +1867,435 @@ class MsgCenterStub(Stub):
                 "group_id": group_id,
                 "subscribers": subscribers,
                 "contact_mgr_owner": contact_mgr_owner,
+            },
+        )
+
+    def GroupCreate(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupCreateRequest | None = None,
+        /,
+        *,
+        owner_did: str | None = None,
+        profile: _buckyos_generated_msg_center_pb2.GroupCreateProfile | None = None,
+        settings: _buckyos_generated_msg_center_pb2.GroupSettings | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Create a self-hosted group owned by owner_did (host_zone defaults to host_owner, else the owner); answers its GroupDoc. (kRPC ``group.create``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_CREATE,
+            request,
+            {
+                "owner_did": owner_did,
+                "profile": profile,
+                "settings": settings,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupGetDoc(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupGetDocRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.MaybeGroupDoc | None:
+        """A group's GroupDoc; null (None) when the group is unknown. (kRPC ``group.get_doc``, auth ``yes``)"""
+        return self._call_or_none(
+            MSG_CENTER_GROUP_GET_DOC, request, {"group_did": group_did, "host_owner": host_owner}
+        )
+
+    def GroupUpdateProfile(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateProfileRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        patch: _buckyos_generated_msg_center_pb2.GroupProfilePatch | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Apply a profile patch (name, avatar, description, purpose, visibility, endpoints); answers the GroupDoc. (kRPC ``group.update_profile``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_UPDATE_PROFILE,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "patch": patch,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupInviteMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupInviteMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        role: int | None = None,
+        member_kind: int | None = None,
+        invite_id: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Invite member_did (role default member, member_kind default unknown); answers its member record. (kRPC ``group.invite_member``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_INVITE_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "role": role,
+                "member_kind": member_kind,
+                "invite_id": invite_id,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupSubmitMemberProof(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupSubmitMemberProofRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        proof: _buckyos_generated_msg_center_pb2.GroupMemberProof | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """The invitee's signed GroupMemberProof accepting an invitation; answers its member record. (kRPC ``group.submit_member_proof``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_SUBMIT_MEMBER_PROOF,
+            request,
+            {"group_did": group_did, "proof": proof, "host_owner": host_owner},
+        )
+
+    def GroupRequestJoin(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupRequestJoinRequest | None = None,
+        /,
+        *,
+        member_did: str | None = None,
+        group_did: str | None = None,
+        proof: _buckyos_generated_msg_center_pb2.GroupMemberProof | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Ask to join with a signed GroupMemberProof (join_policy request_and_admin_approve); answers the member record. (kRPC ``group.request_join``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_REQUEST_JOIN,
+            request,
+            {
+                "member_did": member_did,
+                "group_did": group_did,
+                "proof": proof,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupApproveMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupApproveMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """An admin approves a pending member; answers the member record. (kRPC ``group.approve_member``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_APPROVE_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupRejectMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupRejectMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        reason: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """An admin rejects a pending member; answers the member record. (kRPC ``group.reject_member``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_REJECT_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "reason": reason,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupRemoveMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupRemoveMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        reason: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Remove a member (state removed); answers the member record. (kRPC ``group.remove_member``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_REMOVE_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "reason": reason,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupUpdateMemberRole(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateMemberRoleRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        role: int | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Set a member's role; answers the member record. (kRPC ``group.update_member_role``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_UPDATE_MEMBER_ROLE,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "role": role,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupListMembers(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListMembersRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        state_filter: _google_protobuf_struct_pb2.ListValue | None = None,
+        role_filter: _google_protobuf_struct_pb2.ListValue | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecordList:
+        """A group's member records sorted by member DID, filtered by state and role, paged. (kRPC ``group.list_members``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_LIST_MEMBERS,
+            request,
+            {
+                "group_did": group_did,
+                "state_filter": state_filter,
+                "role_filter": role_filter,
+                "limit": limit,
+                "offset": offset,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupCreateSubgroup(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupCreateSubgroupRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        member_dids: Iterable[str] | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSubgroup:
+        """Create a subgroup of active members; answers it. (kRPC ``group.create_subgroup``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_CREATE_SUBGROUP,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "name": name,
+                "description": description,
+                "member_dids": member_dids,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupUpdateSubgroup(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateSubgroupRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        subgroup_id: str | None = None,
+        patch: _buckyos_generated_msg_center_pb2.GroupSubgroupPatch | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSubgroup:
+        """Apply a subgroup patch (name, description, member_dids); answers the subgroup. (kRPC ``group.update_subgroup``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_UPDATE_SUBGROUP,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "subgroup_id": subgroup_id,
+                "patch": patch,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupListSubgroups(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListSubgroupsRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSubgroupList:
+        """A group's subgroups. (kRPC ``group.list_subgroups``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_LIST_SUBGROUPS,
+            request,
+            {"group_did": group_did, "host_owner": host_owner},
+        )
+
+    def GroupUpdateCollectionPolicy(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateCollectionPolicyRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        policy: _buckyos_generated_msg_center_pb2.GroupCollectionPolicy | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Set the nested-group/expansion policy; answers the GroupDoc. (kRPC ``group.update_collection_policy``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_UPDATE_COLLECTION_POLICY,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "policy": policy,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupUpdateAttributionPolicy(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateAttributionPolicyRequest
+        | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        policy: _buckyos_generated_msg_center_pb2.GroupAttributionPolicy | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Set (or, without policy, clear) the attribution policy; answers the GroupDoc. (kRPC ``group.update_attribution_policy``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_UPDATE_ATTRIBUTION_POLICY,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "policy": policy,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupExpandMembers(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupExpandMembersRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        purpose: int | None = None,
+        actor_did: str | None = None,
+        max_depth: int | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupExpansionSnapshot:
+        """Expand a group's members for a purpose (nested groups per the collection policy, depth-limited, cycles recorded). (kRPC ``group.expand_members``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_EXPAND_MEMBERS,
+            request,
+            {
+                "group_did": group_did,
+                "purpose": purpose,
+                "actor_did": actor_did,
+                "max_depth": max_depth,
+                "host_owner": host_owner,
+            },
+        )
+
+    def GroupListByMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListByMemberRequest | None = None,
+        /,
+        *,
+        member_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSummaryList:
+        """Summaries of the groups a DID is a member of. (kRPC ``group.list_by_member``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_LIST_BY_MEMBER,
+            request,
+            {"member_did": member_did, "host_owner": host_owner},
+        )
+
+    def GroupListParents(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListParentsRequest | None = None,
+        /,
+        *,
+        child_group_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSummaryList:
+        """Summaries of the groups that hold a group DID as a member. (kRPC ``group.list_parents``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_LIST_PARENTS,
+            request,
+            {"child_group_did": child_group_did, "host_owner": host_owner},
+        )
+
+    def GroupCheckAccess(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupCheckAccessRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        actor_did: str | None = None,
+        action: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupAccessDecision:
+        """Whether actor_did may do an action (group.post_message, group.invite_member, ...) in a group, and its effective role. (kRPC ``group.check_access``, auth ``yes``)"""
+        return self._call(
+            MSG_CENTER_GROUP_CHECK_ACCESS,
+            request,
+            {
+                "group_did": group_did,
+                "actor_did": actor_did,
+                "action": action,
+                "host_owner": host_owner,
             },
         )
 
@@ -1748,9 +2596,9 @@ class AsyncMsgCenterStub(AsyncStub):
         /,
         *,
         msg_id: str | None = None,
-    ) -> _buckyos_generated_msg_center_pb2.MsgObjectResult:
-        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null). (kRPC ``msg.get_message``, auth ``yes``)"""
-        return await self._call(MSG_CENTER_GET_MESSAGE, request, {"msg_id": msg_id})
+    ) -> _buckyos_generated_msg_center_pb2.MsgObjectResult | None:
+        """A MsgObject by id; null (None) when unknown. (kRPC ``msg.get_message``, auth ``yes``)"""
+        return await self._call_or_none(MSG_CENTER_GET_MESSAGE, request, {"msg_id": msg_id})
 
     async def UpdateUiSessionState(
         self,
@@ -1866,9 +2714,9 @@ class AsyncMsgCenterStub(AsyncStub):
         *,
         endpoint_did: str | None = None,
         contact_mgr_owner: str | None = None,
-    ) -> _buckyos_generated_msg_center_pb2.Did:
-        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
-        return await self._call(
+    ) -> _buckyos_generated_msg_center_pb2.MaybeDid | None:
+        """The contact DID owning an endpoint DID; null (None) when none. (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
+        return await self._call_or_none(
             MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT,
             request,
             {"endpoint_did": endpoint_did, "contact_mgr_owner": contact_mgr_owner},
@@ -2099,6 +2947,435 @@ class AsyncMsgCenterStub(AsyncStub):
             },
         )
 
+    async def GroupCreate(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupCreateRequest | None = None,
+        /,
+        *,
+        owner_did: str | None = None,
+        profile: _buckyos_generated_msg_center_pb2.GroupCreateProfile | None = None,
+        settings: _buckyos_generated_msg_center_pb2.GroupSettings | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Create a self-hosted group owned by owner_did (host_zone defaults to host_owner, else the owner); answers its GroupDoc. (kRPC ``group.create``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_CREATE,
+            request,
+            {
+                "owner_did": owner_did,
+                "profile": profile,
+                "settings": settings,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupGetDoc(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupGetDocRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.MaybeGroupDoc | None:
+        """A group's GroupDoc; null (None) when the group is unknown. (kRPC ``group.get_doc``, auth ``yes``)"""
+        return await self._call_or_none(
+            MSG_CENTER_GROUP_GET_DOC, request, {"group_did": group_did, "host_owner": host_owner}
+        )
+
+    async def GroupUpdateProfile(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateProfileRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        patch: _buckyos_generated_msg_center_pb2.GroupProfilePatch | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Apply a profile patch (name, avatar, description, purpose, visibility, endpoints); answers the GroupDoc. (kRPC ``group.update_profile``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_UPDATE_PROFILE,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "patch": patch,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupInviteMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupInviteMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        role: int | None = None,
+        member_kind: int | None = None,
+        invite_id: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Invite member_did (role default member, member_kind default unknown); answers its member record. (kRPC ``group.invite_member``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_INVITE_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "role": role,
+                "member_kind": member_kind,
+                "invite_id": invite_id,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupSubmitMemberProof(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupSubmitMemberProofRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        proof: _buckyos_generated_msg_center_pb2.GroupMemberProof | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """The invitee's signed GroupMemberProof accepting an invitation; answers its member record. (kRPC ``group.submit_member_proof``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_SUBMIT_MEMBER_PROOF,
+            request,
+            {"group_did": group_did, "proof": proof, "host_owner": host_owner},
+        )
+
+    async def GroupRequestJoin(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupRequestJoinRequest | None = None,
+        /,
+        *,
+        member_did: str | None = None,
+        group_did: str | None = None,
+        proof: _buckyos_generated_msg_center_pb2.GroupMemberProof | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Ask to join with a signed GroupMemberProof (join_policy request_and_admin_approve); answers the member record. (kRPC ``group.request_join``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_REQUEST_JOIN,
+            request,
+            {
+                "member_did": member_did,
+                "group_did": group_did,
+                "proof": proof,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupApproveMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupApproveMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """An admin approves a pending member; answers the member record. (kRPC ``group.approve_member``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_APPROVE_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupRejectMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupRejectMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        reason: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """An admin rejects a pending member; answers the member record. (kRPC ``group.reject_member``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_REJECT_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "reason": reason,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupRemoveMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupRemoveMemberRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        reason: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Remove a member (state removed); answers the member record. (kRPC ``group.remove_member``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_REMOVE_MEMBER,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "reason": reason,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupUpdateMemberRole(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateMemberRoleRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        member_did: str | None = None,
+        role: int | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecord:
+        """Set a member's role; answers the member record. (kRPC ``group.update_member_role``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_UPDATE_MEMBER_ROLE,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "member_did": member_did,
+                "role": role,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupListMembers(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListMembersRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        state_filter: _google_protobuf_struct_pb2.ListValue | None = None,
+        role_filter: _google_protobuf_struct_pb2.ListValue | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupMemberRecordList:
+        """A group's member records sorted by member DID, filtered by state and role, paged. (kRPC ``group.list_members``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_LIST_MEMBERS,
+            request,
+            {
+                "group_did": group_did,
+                "state_filter": state_filter,
+                "role_filter": role_filter,
+                "limit": limit,
+                "offset": offset,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupCreateSubgroup(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupCreateSubgroupRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        member_dids: Iterable[str] | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSubgroup:
+        """Create a subgroup of active members; answers it. (kRPC ``group.create_subgroup``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_CREATE_SUBGROUP,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "name": name,
+                "description": description,
+                "member_dids": member_dids,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupUpdateSubgroup(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateSubgroupRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        subgroup_id: str | None = None,
+        patch: _buckyos_generated_msg_center_pb2.GroupSubgroupPatch | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSubgroup:
+        """Apply a subgroup patch (name, description, member_dids); answers the subgroup. (kRPC ``group.update_subgroup``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_UPDATE_SUBGROUP,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "subgroup_id": subgroup_id,
+                "patch": patch,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupListSubgroups(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListSubgroupsRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSubgroupList:
+        """A group's subgroups. (kRPC ``group.list_subgroups``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_LIST_SUBGROUPS,
+            request,
+            {"group_did": group_did, "host_owner": host_owner},
+        )
+
+    async def GroupUpdateCollectionPolicy(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateCollectionPolicyRequest | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        policy: _buckyos_generated_msg_center_pb2.GroupCollectionPolicy | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Set the nested-group/expansion policy; answers the GroupDoc. (kRPC ``group.update_collection_policy``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_UPDATE_COLLECTION_POLICY,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "policy": policy,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupUpdateAttributionPolicy(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateAttributionPolicyRequest
+        | None = None,
+        /,
+        *,
+        actor_did: str | None = None,
+        group_did: str | None = None,
+        policy: _buckyos_generated_msg_center_pb2.GroupAttributionPolicy | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupDoc:
+        """Set (or, without policy, clear) the attribution policy; answers the GroupDoc. (kRPC ``group.update_attribution_policy``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_UPDATE_ATTRIBUTION_POLICY,
+            request,
+            {
+                "actor_did": actor_did,
+                "group_did": group_did,
+                "policy": policy,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupExpandMembers(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupExpandMembersRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        purpose: int | None = None,
+        actor_did: str | None = None,
+        max_depth: int | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupExpansionSnapshot:
+        """Expand a group's members for a purpose (nested groups per the collection policy, depth-limited, cycles recorded). (kRPC ``group.expand_members``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_EXPAND_MEMBERS,
+            request,
+            {
+                "group_did": group_did,
+                "purpose": purpose,
+                "actor_did": actor_did,
+                "max_depth": max_depth,
+                "host_owner": host_owner,
+            },
+        )
+
+    async def GroupListByMember(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListByMemberRequest | None = None,
+        /,
+        *,
+        member_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSummaryList:
+        """Summaries of the groups a DID is a member of. (kRPC ``group.list_by_member``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_LIST_BY_MEMBER,
+            request,
+            {"member_did": member_did, "host_owner": host_owner},
+        )
+
+    async def GroupListParents(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupListParentsRequest | None = None,
+        /,
+        *,
+        child_group_did: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupSummaryList:
+        """Summaries of the groups that hold a group DID as a member. (kRPC ``group.list_parents``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_LIST_PARENTS,
+            request,
+            {"child_group_did": child_group_did, "host_owner": host_owner},
+        )
+
+    async def GroupCheckAccess(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupCheckAccessRequest | None = None,
+        /,
+        *,
+        group_did: str | None = None,
+        actor_did: str | None = None,
+        action: str | None = None,
+        host_owner: str | None = None,
+    ) -> _buckyos_generated_msg_center_pb2.GroupAccessDecision:
+        """Whether actor_did may do an action (group.post_message, group.invite_member, ...) in a group, and its effective role. (kRPC ``group.check_access``, auth ``yes``)"""
+        return await self._call(
+            MSG_CENTER_GROUP_CHECK_ACCESS,
+            request,
+            {
+                "group_did": group_did,
+                "actor_did": actor_did,
+                "action": action,
+                "host_owner": host_owner,
+            },
+        )
+
 
 class MsgCenterServicer(ServiceBase):
     """Server base of the ``msg-center`` api: override the verbs you serve."""
@@ -2250,9 +3527,10 @@ class MsgCenterServicer(ServiceBase):
         self, request: _buckyos_generated_msg_center_pb2.GetMessageRequest, req: Request
     ) -> (
         _buckyos_generated_msg_center_pb2.MsgObjectResult
-        | Awaitable[_buckyos_generated_msg_center_pb2.MsgObjectResult]
+        | None
+        | Awaitable[_buckyos_generated_msg_center_pb2.MsgObjectResult | None]
     ):
-        """A MsgObject by id (upstream answers null when unknown; our client cannot decode that null). (kRPC ``msg.get_message``, auth ``yes``)"""
+        """A MsgObject by id; null (None) when unknown. (kRPC ``msg.get_message``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_MESSAGE)
 
     @mark_unimplemented
@@ -2311,8 +3589,12 @@ class MsgCenterServicer(ServiceBase):
         self,
         request: _buckyos_generated_msg_center_pb2.ResolveContactForEndpointRequest,
         req: Request,
-    ) -> _buckyos_generated_msg_center_pb2.Did | Awaitable[_buckyos_generated_msg_center_pb2.Did]:
-        """The contact DID owning an endpoint DID (upstream answers null when none; our client cannot decode that null). (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
+    ) -> (
+        _buckyos_generated_msg_center_pb2.MaybeDid
+        | None
+        | Awaitable[_buckyos_generated_msg_center_pb2.MaybeDid | None]
+    ):
+        """The contact DID owning an endpoint DID; null (None) when none. (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT)
 
     @mark_unimplemented
@@ -2438,3 +3720,208 @@ class MsgCenterServicer(ServiceBase):
     ):
         """Replace the subscribers of a group. (kRPC ``contact.set_group_subscribers``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_SET_GROUP_SUBSCRIBERS)
+
+    @mark_unimplemented
+    def GroupCreate(
+        self, request: _buckyos_generated_msg_center_pb2.GroupCreateRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupDoc
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupDoc]
+    ):
+        """Create a self-hosted group owned by owner_did (host_zone defaults to host_owner, else the owner); answers its GroupDoc. (kRPC ``group.create``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_CREATE)
+
+    @mark_unimplemented
+    def GroupGetDoc(
+        self, request: _buckyos_generated_msg_center_pb2.GroupGetDocRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.MaybeGroupDoc
+        | None
+        | Awaitable[_buckyos_generated_msg_center_pb2.MaybeGroupDoc | None]
+    ):
+        """A group's GroupDoc; null (None) when the group is unknown. (kRPC ``group.get_doc``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_GET_DOC)
+
+    @mark_unimplemented
+    def GroupUpdateProfile(
+        self, request: _buckyos_generated_msg_center_pb2.GroupUpdateProfileRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupDoc
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupDoc]
+    ):
+        """Apply a profile patch (name, avatar, description, purpose, visibility, endpoints); answers the GroupDoc. (kRPC ``group.update_profile``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_UPDATE_PROFILE)
+
+    @mark_unimplemented
+    def GroupInviteMember(
+        self, request: _buckyos_generated_msg_center_pb2.GroupInviteMemberRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """Invite member_did (role default member, member_kind default unknown); answers its member record. (kRPC ``group.invite_member``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_INVITE_MEMBER)
+
+    @mark_unimplemented
+    def GroupSubmitMemberProof(
+        self, request: _buckyos_generated_msg_center_pb2.GroupSubmitMemberProofRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """The invitee's signed GroupMemberProof accepting an invitation; answers its member record. (kRPC ``group.submit_member_proof``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_SUBMIT_MEMBER_PROOF)
+
+    @mark_unimplemented
+    def GroupRequestJoin(
+        self, request: _buckyos_generated_msg_center_pb2.GroupRequestJoinRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """Ask to join with a signed GroupMemberProof (join_policy request_and_admin_approve); answers the member record. (kRPC ``group.request_join``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_REQUEST_JOIN)
+
+    @mark_unimplemented
+    def GroupApproveMember(
+        self, request: _buckyos_generated_msg_center_pb2.GroupApproveMemberRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """An admin approves a pending member; answers the member record. (kRPC ``group.approve_member``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_APPROVE_MEMBER)
+
+    @mark_unimplemented
+    def GroupRejectMember(
+        self, request: _buckyos_generated_msg_center_pb2.GroupRejectMemberRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """An admin rejects a pending member; answers the member record. (kRPC ``group.reject_member``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_REJECT_MEMBER)
+
+    @mark_unimplemented
+    def GroupRemoveMember(
+        self, request: _buckyos_generated_msg_center_pb2.GroupRemoveMemberRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """Remove a member (state removed); answers the member record. (kRPC ``group.remove_member``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_REMOVE_MEMBER)
+
+    @mark_unimplemented
+    def GroupUpdateMemberRole(
+        self, request: _buckyos_generated_msg_center_pb2.GroupUpdateMemberRoleRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecord
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecord]
+    ):
+        """Set a member's role; answers the member record. (kRPC ``group.update_member_role``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_UPDATE_MEMBER_ROLE)
+
+    @mark_unimplemented
+    def GroupListMembers(
+        self, request: _buckyos_generated_msg_center_pb2.GroupListMembersRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupMemberRecordList
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupMemberRecordList]
+    ):
+        """A group's member records sorted by member DID, filtered by state and role, paged. (kRPC ``group.list_members``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_LIST_MEMBERS)
+
+    @mark_unimplemented
+    def GroupCreateSubgroup(
+        self, request: _buckyos_generated_msg_center_pb2.GroupCreateSubgroupRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupSubgroup
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupSubgroup]
+    ):
+        """Create a subgroup of active members; answers it. (kRPC ``group.create_subgroup``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_CREATE_SUBGROUP)
+
+    @mark_unimplemented
+    def GroupUpdateSubgroup(
+        self, request: _buckyos_generated_msg_center_pb2.GroupUpdateSubgroupRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupSubgroup
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupSubgroup]
+    ):
+        """Apply a subgroup patch (name, description, member_dids); answers the subgroup. (kRPC ``group.update_subgroup``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_UPDATE_SUBGROUP)
+
+    @mark_unimplemented
+    def GroupListSubgroups(
+        self, request: _buckyos_generated_msg_center_pb2.GroupListSubgroupsRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupSubgroupList
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupSubgroupList]
+    ):
+        """A group's subgroups. (kRPC ``group.list_subgroups``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_LIST_SUBGROUPS)
+
+    @mark_unimplemented
+    def GroupUpdateCollectionPolicy(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateCollectionPolicyRequest,
+        req: Request,
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupDoc
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupDoc]
+    ):
+        """Set the nested-group/expansion policy; answers the GroupDoc. (kRPC ``group.update_collection_policy``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_UPDATE_COLLECTION_POLICY)
+
+    @mark_unimplemented
+    def GroupUpdateAttributionPolicy(
+        self,
+        request: _buckyos_generated_msg_center_pb2.GroupUpdateAttributionPolicyRequest,
+        req: Request,
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupDoc
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupDoc]
+    ):
+        """Set (or, without policy, clear) the attribution policy; answers the GroupDoc. (kRPC ``group.update_attribution_policy``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_UPDATE_ATTRIBUTION_POLICY)
+
+    @mark_unimplemented
+    def GroupExpandMembers(
+        self, request: _buckyos_generated_msg_center_pb2.GroupExpandMembersRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupExpansionSnapshot
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupExpansionSnapshot]
+    ):
+        """Expand a group's members for a purpose (nested groups per the collection policy, depth-limited, cycles recorded). (kRPC ``group.expand_members``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_EXPAND_MEMBERS)
+
+    @mark_unimplemented
+    def GroupListByMember(
+        self, request: _buckyos_generated_msg_center_pb2.GroupListByMemberRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupSummaryList
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupSummaryList]
+    ):
+        """Summaries of the groups a DID is a member of. (kRPC ``group.list_by_member``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_LIST_BY_MEMBER)
+
+    @mark_unimplemented
+    def GroupListParents(
+        self, request: _buckyos_generated_msg_center_pb2.GroupListParentsRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupSummaryList
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupSummaryList]
+    ):
+        """Summaries of the groups that hold a group DID as a member. (kRPC ``group.list_parents``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_LIST_PARENTS)
+
+    @mark_unimplemented
+    def GroupCheckAccess(
+        self, request: _buckyos_generated_msg_center_pb2.GroupCheckAccessRequest, req: Request
+    ) -> (
+        _buckyos_generated_msg_center_pb2.GroupAccessDecision
+        | Awaitable[_buckyos_generated_msg_center_pb2.GroupAccessDecision]
+    ):
+        """Whether actor_did may do an action (group.post_message, group.invite_member, ...) in a group, and its effective role. (kRPC ``group.check_access``, auth ``yes``)"""
+        raise unimplemented(MSG_CENTER_GROUP_CHECK_ACCESS)

@@ -17,6 +17,7 @@ class JsonShape(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNWRAP: _ClassVar[JsonShape]
     NULLABLE: _ClassVar[JsonShape]
     ENVELOPE: _ClassVar[JsonShape]
+    UNWRAP_OR_NULL: _ClassVar[JsonShape]
 
 class ErrorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -35,6 +36,7 @@ TRUE: JsonShape
 UNWRAP: JsonShape
 NULLABLE: JsonShape
 ENVELOPE: JsonShape
+UNWRAP_OR_NULL: JsonShape
 REASON: ErrorKind
 NO_PERMISSION: ErrorKind
 NAME_CASE_DEFAULT: NameCase

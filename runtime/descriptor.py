@@ -39,6 +39,7 @@ class JsonShape(enum.IntEnum):
     UNWRAP = 3
     NULLABLE = 4
     ENVELOPE = 5
+    UNWRAP_OR_NULL = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,8 @@ class MethodDescriptor(Generic[ReqT, RespT]):
     client always sends ``krpc``."""
 
     def __post_init__(self) -> None:
+        if self.result_shape is JsonShape.UNWRAP_OR_NULL:
+            _check_unwrap_or_null(self)
         if not self.required:
             object.__setattr__(self, "required_present", ())
             return
@@ -192,6 +195,26 @@ class MethodDescriptor(Generic[ReqT, RespT]):
             required=tuple(required),
             errors=errors,
             aliases=tuple(aliases),
+        )
+
+
+def _check_unwrap_or_null(method: MethodDescriptor[Any, Any]) -> None:
+    """An UNWRAP_OR_NULL result is one field that tracks presence (codegen checks the
+    same with the contract's file and line; this is for hand-built descriptors)."""
+    fields = method.response_type.DESCRIPTOR.fields
+    name = method.response_type.DESCRIPTOR.full_name
+    if len(fields) != 1:
+        raise ContractError(
+            f"verb {method.krpc}: result UNWRAP_OR_NULL needs a message with exactly one "
+            f"field; {name} has {len(fields)}"
+        )
+    only = fields[0]
+    message = only.message_type.full_name if only.message_type is not None else ""
+    if only.is_repeated or not only.has_presence or message == "google.protobuf.Value":
+        raise ContractError(
+            f"verb {method.krpc}: result UNWRAP_OR_NULL needs a field that tells unset from "
+            f"empty; {name}.{only.name} does not (declare it `optional`, or a message other "
+            "than google.protobuf.Value, not a list)"
         )
 
 

@@ -206,6 +206,12 @@ class _StubBase(Generic[InvokerT]):
         return type(self)(self._invoker, timeout=timeout)
 
 
+def _or_none(response: RespT) -> RespT | None:
+    """None for an UNWRAP_OR_NULL answer whose only field is unset (upstream's null; over
+    gRPC the field's presence carries it), else the answer."""
+    return response if response.ListFields() else None
+
+
 class Stub(_StubBase[UnaryInvoker]):
     """Base of generated sync stubs, e.g. ``SystemConfigStub(rt)``."""
 
@@ -224,6 +230,12 @@ class Stub(_StubBase[UnaryInvoker]):
             if refined is exc:
                 raise
             raise refined.with_traceback(exc.__traceback__) from None
+
+    def _call_or_none(
+        self, method: MethodDescriptor[ReqT, RespT], request: ReqT | None, fields: dict[str, Any]
+    ) -> RespT | None:
+        """``_call`` for an UNWRAP_OR_NULL verb: None when upstream answered null."""
+        return _or_none(self._call(method, request, fields))
 
 
 class AsyncStub(_StubBase[AsyncUnaryInvoker]):
@@ -244,3 +256,9 @@ class AsyncStub(_StubBase[AsyncUnaryInvoker]):
             if refined is exc:
                 raise
             raise refined.with_traceback(exc.__traceback__) from None
+
+    async def _call_or_none(
+        self, method: MethodDescriptor[ReqT, RespT], request: ReqT | None, fields: dict[str, Any]
+    ) -> RespT | None:
+        """``_call`` for an UNWRAP_OR_NULL verb: None when upstream answered null."""
+        return _or_none(await self._call(method, request, fields))

@@ -19,7 +19,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
+from buckyos.runtime.descriptor import JsonShape, MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import InternalError, RPCError, UnknownMethodError, error_from_text
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.servicer import ServiceBase
@@ -62,6 +62,8 @@ class LoopbackTransport(Transport):
             raise self._as_wire_error(exc) from None
 
     def _reply(self, method: MethodDescriptor[Any, RespT], response: object) -> RespT:
+        if response is None and method.result_shape is JsonShape.UNWRAP_OR_NULL:
+            response = method.response_type()  # a servicer's None: the null
         if not isinstance(response, method.response_type):
             raise InternalError(
                 f"{method.krpc} returned {type(response).__name__}, "

@@ -405,3 +405,86 @@ def test_bad_api_aliases(
     assert f"pkg/bad.proto:{_line_of_here(text)}: " in err, err
     assert expected in err, err
     assert list(out.iterdir()) == []
+
+
+# UNWRAP_OR_NULL: the only field, bare, or null when unset; codegen refuses what cannot
+# tell null from a value (over gRPC the field's presence carries the null).
+OR_NULL = "option (buckyos.verb) = { result: UNWRAP_OR_NULL }"
+UNWRAP_OR_NULL: dict[str, tuple[str, str]] = {
+    "on params": (
+        "rpc Get(Maybe) returns (Maybe) { option (buckyos.verb) = { params: UNWRAP_OR_NULL }; }",
+        "params UNWRAP_OR_NULL for pkg.Maybe: UNWRAP_OR_NULL is a result shape; use UNWRAP",
+    ),
+    "a field without presence": (
+        f"rpc Get(Maybe) returns (Plain) {{ {OR_NULL}; }}",
+        "result UNWRAP_OR_NULL for pkg.Plain: field did has no presence; declare it `optional`",
+    ),
+    "two fields": (
+        f"rpc Get(Maybe) returns (Two) {{ {OR_NULL}; }}",
+        "result UNWRAP_OR_NULL for pkg.Two: the message must have exactly one field (the "
+        "value), it has 2",
+    ),
+    "a list": (
+        f"rpc Get(Maybe) returns (Many) {{ {OR_NULL}; }}",
+        "result UNWRAP_OR_NULL for pkg.Many: field dids is a list or map, whose empty value is "
+        "[] or {}, not null; use UNWRAP",
+    ),
+    "a Value": (
+        f"rpc Get(Maybe) returns (Val) {{ {OR_NULL}; }}",
+        "result UNWRAP_OR_NULL for pkg.Val: field value is a google.protobuf.Value, whose own "
+        "null would read back as unset",
+    ),
+    "a flattened field": (
+        f"rpc Get(Maybe) returns (Flat) {{ {OR_NULL}; }}",
+        "result UNWRAP_OR_NULL for pkg.Flat: field doc is flattened; the bare value is the "
+        "field itself, drop (buckyos.json).flatten",
+    ),
+}
+OR_NULL_MESSAGES = """message Maybe { optional string did = 1; }
+message Plain { string did = 1; }
+message Two { optional string a = 1; optional string b = 2; }
+message Many { repeated string dids = 1; }
+message Val { google.protobuf.Value value = 1; }
+message Doc { string name = 1; }
+message Flat { Doc doc = 1 [(buckyos.json).flatten = true]; }
+message Obj { google.protobuf.Struct msg = 1; }
+"""
+
+
+@pytest.mark.parametrize("case", sorted(UNWRAP_OR_NULL))
+def test_bad_unwrap_or_null(case: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    rpc, expected = UNWRAP_OR_NULL[case]
+    text = (
+        HEAD
+        + 'service Svc {\n  option (buckyos.api) = { name: "svc" derive_krpc_names: true };\n'
+        + f"  {rpc}  // HERE\n}}\n"
+        + OR_NULL_MESSAGES
+    )
+    code, out = _generate(tmp_path, text)
+    err = capfd.readouterr().err
+    assert code == 1, err
+    assert f"pkg/bad.proto:{_line_of_here(text)}: " in err, err
+    assert expected in err, err
+    assert list(out.iterdir()) == []
+
+
+def test_unwrap_or_null_stubs_answer_none(tmp_path: Path) -> None:
+    """An optional scalar, a message and a Struct may be UNWRAP_OR_NULL: the stubs return
+    ``X | None`` through ``_call_or_none``, the servicer may return None."""
+    text = (
+        HEAD
+        + 'service Svc {\n  option (buckyos.api) = { name: "svc" derive_krpc_names: true };\n'
+        + f"  rpc GetDid(Maybe) returns (Maybe) {{ {OR_NULL}; }}\n"
+        + f"  rpc GetDoc(Maybe) returns (Wrapped) {{ {OR_NULL}; }}\n"
+        + f"  rpc GetObj(Maybe) returns (Obj) {{ {OR_NULL}; }}\n}}\n"
+        + OR_NULL_MESSAGES
+        + "message Wrapped { Doc doc = 1; }\n"
+    )
+    code, out = _generate(tmp_path, text)
+    assert code == 0
+    source = (out / "bad_rpc.py").read_text()
+    for name, message in (("GetDid", "Maybe"), ("GetDoc", "Wrapped"), ("GetObj", "Obj")):
+        assert f"    ) -> _pkg_bad_pb2.{message} | None:" in source, name
+        assert source.count(f"_call_or_none(SVC_{name.upper().replace('GET', 'GET_')}") == 2
+    assert "result_shape=JsonShape.UNWRAP_OR_NULL" in source
+    assert "-> _pkg_bad_pb2.Obj | None | Awaitable[_pkg_bad_pb2.Obj | None]:" in source

@@ -55,6 +55,7 @@ OMITTED_WHEN_EMPTY = {
     "updated",
     "errors",
     "affected_dids",
+    "split_hint",
 }
 
 
@@ -263,11 +264,35 @@ CONTACT_VERBS = [
     "contact.get_group_subscribers",
     "contact.set_group_subscribers",
 ]
+GROUP_VERBS = [
+    "group.create",
+    "group.get_doc",
+    "group.update_profile",
+    "group.invite_member",
+    "group.submit_member_proof",
+    "group.request_join",
+    "group.approve_member",
+    "group.reject_member",
+    "group.remove_member",
+    "group.update_member_role",
+    "group.list_members",
+    "group.create_subgroup",
+    "group.update_subgroup",
+    "group.list_subgroups",
+    "group.update_collection_policy",
+    "group.update_attribution_policy",
+    "group.expand_members",
+    "group.list_by_member",
+    "group.list_parents",
+    "group.check_access",
+]
 
 
 def test_verb_table() -> None:
     assert rpc.MSG_CENTER.api == "msg-center"
-    assert [m.krpc for m in rpc.MSG_CENTER.methods] == MSG_VERBS + UI_VERBS + CONTACT_VERBS
+    assert [m.krpc for m in rpc.MSG_CENTER.methods] == (
+        MSG_VERBS + UI_VERBS + CONTACT_VERBS + GROUP_VERBS
+    )
     assert all(m.spec()["auth"] == "yes" for m in rpc.MSG_CENTER.methods)
     # msg.* and contact.* verbs also answer their bare names (aliases); ui_session.* not
     assert rpc.MSG_CENTER.by_krpc["get_next"] is rpc.MSG_CENTER_GET_NEXT
@@ -276,19 +301,33 @@ def test_verb_table() -> None:
         dotted = verb.krpc.startswith(("msg.", "contact."))
         assert verb.aliases == ((verb.krpc.split(".", 1)[1],) if dotted else ()), verb.krpc
     assert "update_state" not in rpc.MSG_CENTER.by_krpc
-    assert not any(m.krpc.startswith("group.") for m in rpc.MSG_CENTER.methods)
+    # group.* is dotted only, as upstream (no bare `create`, `get_doc`, ...)
+    assert "get_doc" not in rpc.MSG_CENTER.by_krpc and "create" not in rpc.MSG_CENTER.by_krpc
     reads = {m.krpc for m in rpc.MSG_CENTER.methods if m.idempotent}
     assert {"msg.peek_box", "msg.get_record", "contact.get_contact"} <= reads
+    assert {"group.get_doc", "group.list_members", "group.check_access"} <= reads
     assert "msg.dispatch" not in reads and "msg.get_next" not in reads
+    assert "group.create" not in reads and "group.expand_members" not in reads
+    # the bare value-or-null results
+    or_null = {m.krpc for m in rpc.MSG_CENTER.methods if m.result_shape.name == "UNWRAP_OR_NULL"}
+    assert or_null == {
+        "msg.get_message",
+        "contact.resolve_contact_for_endpoint",
+        "group.get_doc",
+    }
 
 
-def test_the_contract_lists_what_it_does_not_cover() -> None:
+def test_the_page_lists_every_group_verb_and_nothing_as_not_covered() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    for verb in GROUP_VERBS:
+        assert f"`{verb}`" in page, verb
+    assert "Not yet covered" not in page
+    # what the options still cannot say is listed in the contract and on the page
     text = (Path(__file__).resolve().parents[1] / "proto/buckyos/msg_center.proto").read_text(
         encoding="utf-8"
     )
-    page = PAGE.read_text(encoding="utf-8")
-    for verb in ("group.create", "group.check_access", "group.expand_members"):
-        assert verb in text and verb in page
+    for name in ("split_hint", "cycle_paths"):
+        assert name in text.split("syntax =", 1)[0] and name in page, name
 
 
 # --- msg.* -------------------------------------------------------------------------------
@@ -657,9 +696,14 @@ def test_get_message_bare_object_and_its_null() -> None:
     assert json.dumps(encode_result(method, answer), sort_keys=True) == json.dumps(
         MSG_OBJECT, sort_keys=True
     )
-    # upstream answers null for an unknown id; UNWRAP cannot declare "or null"
-    with pytest.raises(ParseResponseError, match="expected the value of `msg`, got null"):
-        decode_result(method, None)
+    # upstream answers null for an unknown id (UNWRAP_OR_NULL): the field unset
+    assert result_round_trip(method, None) == mc.MsgObjectResult()
+    # an empty object is a value, not the null
+    empty = result_round_trip(method, {})
+    assert empty.HasField("msg") and empty != mc.MsgObjectResult()
+    # a bare non-object is still refused
+    with pytest.raises(ParseResponseError):
+        decode_result(method, "cymsg:1")
 
 
 # --- ui_session.* -----------------------------------------------------------------------
@@ -711,11 +755,16 @@ def test_contact_resolvers_answer_bare_dids() -> None:
         params_round_trip(method, params)
         # contact_mgr_owner absent = the system-wide view
         params_round_trip(method, {k: v for k, v in params.items() if k != "contact_mgr_owner"})
-        assert result_round_trip(method, "did:bns:bob") == mc.Did(did="did:bns:bob")
+        assert result_round_trip(method, "did:bns:bob").did == "did:bns:bob"
     params_round_trip(rpc.MSG_CENTER_RESOLVE_DID, {"platform": "tg", "account_id": "1"})
-    # resolve_contact_for_endpoint's null (no owner) cannot be declared
-    with pytest.raises(ParseResponseError):
-        decode_result(rpc.MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT, None)
+    # resolve_contact_for_endpoint answers a DID or null (no owner): UNWRAP_OR_NULL
+    owner_of = rpc.MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT
+    assert result_round_trip(owner_of, "did:bns:bob") == mc.MaybeDid(did="did:bns:bob")
+    assert result_round_trip(owner_of, None) == mc.MaybeDid()
+    assert result_round_trip(owner_of, "").HasField("did")  # "" is a value, not the null
+    # the others answer a DID, never null
+    with pytest.raises(ParseResponseError, match="expected the value of `did`, got null"):
+        decode_result(rpc.MSG_CENTER_RESOLVE_DID, None)
 
 
 def test_did_lists() -> None:
@@ -853,6 +902,458 @@ def test_empty_lists_are_left_out_as_upstream_leaves_them_out() -> None:
 def test_unknown_enum_names_are_refused() -> None:
     with pytest.raises(ParseResponseError, match="unknown variant `inbox`"):
         decode_result(rpc.MSG_CENTER_UPDATE_RECORD_STATE, {**RECORD, "box_kind": "inbox"})
+
+
+# --- group.* ------------------------------------------------------------------------------
+# JSON composed from upstream's types (group_mgr.rs; upstream-services.md section 6 gives
+# the params only): every field written, and the smallest form upstream writes (each
+# skipped Option left out).
+
+GROUP = "did:bns:family"
+HOST = {"host_owner": "did:bns:alice"}
+ENDPOINTS: dict[str, Any] = {
+    "message_center": "/kapi/msg-center",
+    "group_mgr": "/kapi/msg-center/group",
+    "inbox_path": "/groups/family/inbox",
+    "subgroup_inbox_prefix": "/groups/family/sub/",
+    "join_path": "/groups/family/join",
+    "submit_member_proof_path": "/groups/family/proof",
+    "expand_members_path": "/groups/family/expand",
+    "admin_operation_path": "/groups/family/admin",
+}
+COLLECTION_POLICY: dict[str, Any] = {
+    "nested_group_policy": "allow_with_recursive_expansion",
+    "expansion_policy": "expand_for_delivery",
+    "max_expansion_depth": 4,
+    "reject_cycles": True,
+}
+ATTRIBUTION_POLICY: dict[str, Any] = {
+    "attribution_mode": "opaque_group_d_i_d",
+    "revenue_split_ref": "contract:split-1",
+    "split_hint": [{"did": "did:bns:alice", "weight": 60}, {"did": "did:bns:bob", "weight": 40}],
+    "public_attribution": "public_with_proof",
+}
+POLICY: dict[str, Any] = {
+    "join_policy": "request_and_admin_approve",
+    "post_policy": {"kind": "role_based", "roles": ["owner", "admin"]},
+    "history_visibility": "all_history",
+    "retention_policy": {"days": 30},
+    "default_delivery": "native_only",
+}
+DOC: dict[str, Any] = {
+    "obj_type": "buckyos.group_doc",
+    "schema_version": 1,
+    "group_did": GROUP,
+    "entity_kind": "d_i_d_collection",
+    "did_doc_id": "cyobj:7a1c",
+    "doc_version": 3,
+    "host_zone": "did:bns:alice",
+    "owner": "did:bns:alice",
+    "name": "Family",
+    "avatar": "https://alice.example.com/family.png",
+    "description": "Alice's family",
+    "purpose": {"custom": "book_club"},
+    "created_at_ms": 1760000000000,
+    "updated_at_ms": 1760000000500,
+    "profile_version": 2,
+    "policy": POLICY,
+    "collection_policy": COLLECTION_POLICY,
+    "attribution_policy": ATTRIBUTION_POLICY,
+    "public_membership": "members_only",
+    "public_admins": "public_with_proof",
+    "endpoints": ENDPOINTS,
+    "proof": "sig:family-v3",
+}
+# upstream's defaults (GroupPolicy/GroupCollectionPolicy::default), no Option set
+BARE_DOC: dict[str, Any] = {
+    "obj_type": "buckyos.group_doc",
+    "schema_version": 1,
+    "group_did": GROUP,
+    "entity_kind": "d_i_d_collection",
+    "doc_version": 1,
+    "host_zone": "did:bns:alice",
+    "owner": "did:bns:alice",
+    "name": "Family",
+    "purpose": "conversation",
+    "created_at_ms": 1760000000000,
+    "updated_at_ms": 1760000000000,
+    "profile_version": 1,
+    "policy": {
+        "join_policy": "invite_only",
+        "post_policy": {"kind": "all_members"},
+        "history_visibility": "new_members_only",
+        "retention_policy": "default",
+        "default_delivery": "default",
+    },
+    "collection_policy": {
+        "nested_group_policy": "allow_as_opaque_member",
+        "expansion_policy": "no_auto_expansion",
+        "max_expansion_depth": 4,
+        "reject_cycles": True,
+    },
+    "public_membership": "members_only",
+    "public_admins": "members_only",
+    "endpoints": {},
+}
+MEMBER: dict[str, Any] = {
+    "group_did": GROUP,
+    "member_did": "did:bns:bob",
+    "member_kind": "single_entity",
+    "role": "admin",
+    "state": "active",
+    "joined_at_ms": 1760000000100,
+    "updated_at_ms": 1760000000200,
+    "invited_by": "did:bns:alice",
+    "approved_by": "did:bns:alice",
+    "member_proof_id": "cyobj:proof-bob",
+    "mute_until_ms": 1760086400000,
+    "delivery_preference": "tunnel_only",
+}
+BARE_MEMBER: dict[str, Any] = {
+    "group_did": GROUP,
+    "member_did": "did:bns:carol",
+    "member_kind": "unknown",
+    "role": "member",
+    "state": "invited",
+    "joined_at_ms": 0,
+    "updated_at_ms": 1760000000300,
+}
+PROOF: dict[str, Any] = {
+    "obj_type": "buckyos.group_member_proof",
+    "schema_version": 1,
+    "group_did": GROUP,
+    "member_did": "did:bns:carol",
+    "member_kind": "single_entity",
+    "role": "member",
+    "proof_scope": "join_as_self",
+    "invite_id": "inv-1",
+    "request_id": "req-1",
+    "nonce": "n-42",
+    "issued_at_ms": 1760000000000,
+    "expires_at_ms": 1760086400000,
+    "signer": "did:bns:carol",
+    "member_zone": "did:bns:carol-zone",
+    "reverse_proof_uri": "cyfs://carol/groups/family/proof",
+    "proof": "sig:carol",
+}
+BARE_PROOF: dict[str, Any] = {
+    "obj_type": "buckyos.group_member_proof",
+    "schema_version": 1,
+    "group_did": "did:bns:team",
+    "member_did": "did:bns:family",
+    "member_kind": "collection_entity",
+    "role": "guest",
+    "proof_scope": "join_as_collection_entity",
+    "nonce": "n-1",
+    "issued_at_ms": 1760000000000,
+    "signer": "did:bns:alice",
+    "proof": "sig:alice",
+}
+SETTINGS: dict[str, Any] = {
+    "group_did": GROUP,
+    "join_policy": "invite_only",
+    "post_policy": {"kind": "admin_only"},
+    "history_visibility": "new_members_only",
+    "retention_policy": "forever",
+    "default_delivery": "mute",
+    "collection_policy": {**COLLECTION_POLICY, "nested_group_policy": "disallow",
+                          "expansion_policy": "expand_for_permission_check"},
+    "attribution_policy": {"attribution_mode": "public_members", "public_attribution": "private"},
+}  # fmt: skip
+SUBGROUP: dict[str, Any] = {
+    "group_did": GROUP,
+    "subgroup_id": "sub-1",
+    "name": "Parents",
+    "description": "the grown-ups",
+    "member_dids": ["did:bns:alice", "did:bns:bob"],
+    "created_by": "did:bns:alice",
+    "created_at_ms": 1760000000000,
+    "updated_at_ms": 1760000000001,
+}
+BARE_SUBGROUP: dict[str, Any] = {
+    "group_did": GROUP,
+    "subgroup_id": "sub-2",
+    "name": "Nobody yet",
+    "member_dids": [],
+    "created_by": "did:bns:alice",
+    "created_at_ms": 1760000000000,
+    "updated_at_ms": 1760000000000,
+}
+SNAPSHOT: dict[str, Any] = {
+    "obj_type": "buckyos.group_expansion_snapshot",
+    "schema_version": 1,
+    "operation_id": "exp-1",
+    "root_group_did": GROUP,
+    "purpose": "delivery",
+    "requested_by": "did:bns:alice",
+    "created_at_ms": 1760000000000,
+    "max_depth": 4,
+    "expanded_members": [
+        {"did": "did:bns:bob", "member_kind": "single_entity", "via_path": [GROUP],
+         "role": "admin"},
+        {"did": "did:bns:dave", "member_kind": "single_entity",
+         "via_path": [GROUP, "did:bns:cousins"]},
+    ],
+    "opaque_members": ["did:bns:friends"],
+    "visited_groups": [GROUP, "did:bns:cousins"],
+    "truncated_groups": ["did:bns:far"],
+    "cycle_paths": [[GROUP, "did:bns:cousins", GROUP]],
+    "policy_digest": "sha256:aa",
+    "proof_digest": "sha256:bb",
+}  # fmt: skip
+BARE_SNAPSHOT: dict[str, Any] = {
+    "obj_type": "buckyos.group_expansion_snapshot",
+    "schema_version": 1,
+    "operation_id": "exp-2",
+    "root_group_did": GROUP,
+    "purpose": "attribution",
+    "created_at_ms": 1760000000000,
+    "max_depth": 1,
+    "expanded_members": [],
+    "opaque_members": [],
+    "visited_groups": [GROUP],
+    "truncated_groups": [],
+    "cycle_paths": [],
+    "policy_digest": "sha256:aa",
+    "proof_digest": "sha256:cc",
+}
+SUMMARY: dict[str, Any] = {
+    "group_did": GROUP,
+    "name": "Family",
+    "avatar": "https://alice.example.com/family.png",
+    "host_zone": "did:bns:alice",
+    "owner": "did:bns:alice",
+    "purpose": "organization",
+    "entity_kind": "d_i_d_collection",
+    "member_count": 3,
+    "is_hosted_by_self": True,
+    "can_message": True,
+    "updated_at_ms": 1760000000500,
+}
+BARE_SUMMARY: dict[str, Any] = {
+    "group_did": "did:bns:team",
+    "name": "Team",
+    "host_zone": "did:bns:bob",
+    "owner": "did:bns:bob",
+    "purpose": "permission_scope",
+    "entity_kind": "single_entity",
+    "member_count": 0,
+    "is_hosted_by_self": False,
+    "can_message": False,
+    "updated_at_ms": 1,
+}
+ACT = {"actor_did": "did:bns:alice", "group_did": GROUP}
+
+# krpc name -> (params upstream's client sends, results upstream's server answers)
+GROUP_CASES: dict[str, tuple[list[Any], list[Any]]] = {
+    "group.create": (
+        [
+            {"owner_did": "did:bns:alice",
+             "profile": {"name": "Family", "avatar": "https://alice.example.com/family.png",
+                         "description": "Alice's family", "purpose": "notification",
+                         "group_did": GROUP, "host_zone": "did:bns:alice",
+                         "public_membership": "private", "public_admins": "members_only",
+                         "endpoints": {"inbox_path": "/groups/family/inbox"}},
+             "settings": SETTINGS, **HOST},
+            {"owner_did": "did:bns:alice", "profile": {"name": "Family"}},
+        ],
+        [DOC, BARE_DOC],
+    ),
+    "group.get_doc": ([{"group_did": GROUP, **HOST}, {"group_did": GROUP}], [DOC, BARE_DOC]),
+    "group.update_profile": (
+        [
+            {**ACT, "patch": {"name": "Family!", "avatar": "a.png", "description": "",
+                              "purpose": {"custom": "chess"}, "public_membership": "private",
+                              "public_admins": "private", "endpoints": {}}, **HOST},
+            {**ACT, "patch": {}},
+        ],
+        [DOC],
+    ),
+    "group.invite_member": (
+        [
+            {**ACT, "member_did": "did:bns:carol", "role": "guest",
+             "member_kind": "collection_entity", "invite_id": "inv-1", **HOST},
+            {**ACT, "member_did": "did:bns:carol"},
+        ],
+        [BARE_MEMBER, MEMBER],
+    ),
+    "group.submit_member_proof": (
+        [{"group_did": GROUP, "proof": PROOF, **HOST}, {"group_did": "did:bns:team",
+                                                       "proof": BARE_PROOF}],
+        [MEMBER],
+    ),
+    "group.request_join": (
+        [{"member_did": "did:bns:carol", "group_did": GROUP, "proof": PROOF, **HOST},
+         {"member_did": "did:bns:family", "group_did": "did:bns:team", "proof": BARE_PROOF}],
+        [{**BARE_MEMBER, "state": "pending_admin_approval"}],
+    ),
+    "group.approve_member": (
+        [{**ACT, "member_did": "did:bns:carol", **HOST}, {**ACT, "member_did": "did:bns:carol"}],
+        [{**BARE_MEMBER, "state": "active", "approved_by": "did:bns:alice"}],
+    ),
+    "group.reject_member": (
+        [{**ACT, "member_did": "did:bns:carol", "reason": "unknown person", **HOST},
+         {**ACT, "member_did": "did:bns:carol"}],
+        [{**BARE_MEMBER, "state": "removed"}],
+    ),
+    "group.remove_member": (
+        [{**ACT, "member_did": "did:bns:bob", "reason": "left town", **HOST},
+         {**ACT, "member_did": "did:bns:bob"}],
+        [{**MEMBER, "state": "removed"}],
+    ),
+    "group.update_member_role": (
+        [{**ACT, "member_did": "did:bns:bob", "role": "owner", **HOST},
+         {**ACT, "member_did": "did:bns:bob", "role": "member"}],
+        [{**MEMBER, "role": "owner"}],
+    ),
+    "group.list_members": (
+        [
+            {"group_did": GROUP, "state_filter": ["active", "muted", "pending_member_signature"],
+             "role_filter": ["owner", "admin"], "limit": 50, "offset": 100, **HOST},
+            {"group_did": GROUP, "state_filter": [], "role_filter": []},
+            {"group_did": GROUP},
+        ],
+        [[MEMBER, BARE_MEMBER], []],
+    ),
+    "group.create_subgroup": (
+        [{**ACT, "name": "Parents", "description": "the grown-ups",
+          "member_dids": ["did:bns:alice", "did:bns:bob"], **HOST},
+         {**ACT, "name": "Nobody yet", "member_dids": []}],
+        [SUBGROUP, BARE_SUBGROUP],
+    ),
+    "group.update_subgroup": (
+        [{**ACT, "subgroup_id": "sub-1", "patch": {"name": "Parents", "description": "d",
+                                                   "member_dids": ["did:bns:alice"]}, **HOST},
+         {**ACT, "subgroup_id": "sub-1", "patch": {"member_dids": []}},
+         {**ACT, "subgroup_id": "sub-1", "patch": {}}],
+        [SUBGROUP],
+    ),
+    "group.list_subgroups": (
+        [{"group_did": GROUP, **HOST}, {"group_did": GROUP}],
+        [[SUBGROUP, BARE_SUBGROUP], []],
+    ),
+    "group.update_collection_policy": (
+        [{**ACT, "policy": COLLECTION_POLICY, **HOST},
+         {**ACT, "policy": {**COLLECTION_POLICY, "expansion_policy": "expand_for_public_view",
+                            "max_expansion_depth": 0, "reject_cycles": False}}],
+        [DOC],
+    ),
+    "group.update_attribution_policy": (
+        [{**ACT, "policy": ATTRIBUTION_POLICY, **HOST},
+         {**ACT, "policy": {"attribution_mode": "external_contract",
+                            "public_attribution": "members_only"}},
+         {**ACT}],
+        [DOC, BARE_DOC],
+    ),
+    "group.expand_members": (
+        [{"group_did": GROUP, "purpose": "permission_check", "actor_did": "did:bns:alice",
+          "max_depth": 2, **HOST},
+         {"group_did": GROUP, "purpose": "public_view"}],
+        [SNAPSHOT, BARE_SNAPSHOT],
+    ),
+    "group.list_by_member": (
+        [{"member_did": "did:bns:bob", **HOST}, {"member_did": "did:bns:bob"}],
+        [[SUMMARY, BARE_SUMMARY], []],
+    ),
+    "group.list_parents": (
+        [{"child_group_did": "did:bns:cousins", **HOST}, {"child_group_did": "did:bns:cousins"}],
+        [[{**SUMMARY, "purpose": "collaboration"}], []],
+    ),
+    "group.check_access": (
+        [{"group_did": GROUP, "actor_did": "did:bns:bob", "action": "group.post_message",
+          **HOST},
+         {"group_did": GROUP, "actor_did": "did:bns:eve", "action": "group.read_history"}],
+        [{"action": "group.post_message", "allowed": True, "effective_role": "admin"},
+         {"action": "group.read_history", "allowed": False, "reason": "not a member"}],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("verb", GROUP_VERBS)
+def test_group_verb_json_both_ways(verb: str) -> None:
+    method = rpc.MSG_CENTER.by_krpc[verb]
+    params, results = GROUP_CASES[verb]
+    for value in params:
+        params_round_trip(method, value)
+    for value in results:
+        result_round_trip(method, value)
+
+
+def test_every_group_verb_has_its_json() -> None:
+    assert sorted(GROUP_CASES) == sorted(GROUP_VERBS)
+
+
+def test_group_doc_typed() -> None:
+    doc = result_round_trip(rpc.MSG_CENTER_GROUP_CREATE, DOC)
+    assert isinstance(doc, mc.GroupDoc)
+    assert doc.entity_kind == mc.DID_ENTITY_KIND_DID_COLLECTION
+    assert doc.purpose.WhichOneof("purpose") == "custom" and doc.purpose.custom == "book_club"
+    assert doc.policy.post_policy.WhichOneof("policy") == "role_based"
+    assert list(doc.policy.post_policy.role_based.roles) == [
+        mc.GROUP_ROLE_OWNER,
+        mc.GROUP_ROLE_ADMIN,
+    ]
+    assert doc.policy.retention_policy.days == 30
+    assert doc.attribution_policy.attribution_mode == mc.GROUP_ATTRIBUTION_MODE_OPAQUE_GROUP_DID
+    bare = result_round_trip(rpc.MSG_CENTER_GROUP_CREATE, BARE_DOC)
+    assert bare.purpose.HasField("conversation")
+    assert bare.policy.retention_policy.HasField("default")
+    assert not bare.HasField("attribution_policy") and bare.HasField("endpoints")
+    # every GroupPurpose unit variant, by its snake_case name
+    for name in ("conversation", "notification", "collaboration", "permission_scope",
+                 "organization"):  # fmt: skip
+        again = result_round_trip(rpc.MSG_CENTER_GROUP_CREATE, {**BARE_DOC, "purpose": name})
+        assert again.purpose.HasField(name)
+
+
+def test_group_serde_spellings() -> None:
+    """serde's snake_case puts `_` before every capital: `DIDCollection` is
+    "d_i_d_collection", `OpaqueGroupDID` "opaque_group_d_i_d"; the readable spellings are
+    refused, as upstream refuses them."""
+    create = rpc.MSG_CENTER_GROUP_CREATE
+    with pytest.raises(ParseResponseError, match="unknown variant `did_collection`"):
+        decode_result(create, {**BARE_DOC, "entity_kind": "did_collection"})
+    policy = {**ATTRIBUTION_POLICY, "attribution_mode": "opaque_group_did"}
+    with pytest.raises(ParseResponseError, match="unknown variant `opaque_group_did`"):
+        decode_result(create, {**DOC, "attribution_policy": policy})
+    # a GroupDoc's non-Option fields are required, as upstream's serde requires them
+    without_policy = {k: v for k, v in BARE_DOC.items() if k != "policy"}
+    with pytest.raises(ParseResponseError, match="Missing policy"):
+        decode_result(create, without_policy)
+
+
+def test_group_absent_and_empty_lists_differ() -> None:
+    """`Option<Vec<..>>` params: absent = no filter / unchanged, [] = match none / clear."""
+    listing = rpc.MSG_CENTER_GROUP_LIST_MEMBERS
+    assert not params_round_trip(listing, {"group_did": GROUP}).HasField("state_filter")
+    empty = params_round_trip(listing, {"group_did": GROUP, "state_filter": []})
+    assert empty.HasField("state_filter") and len(empty.state_filter) == 0
+    update = rpc.MSG_CENTER_GROUP_UPDATE_SUBGROUP
+    unchanged = params_round_trip(update, {**ACT, "subgroup_id": "s", "patch": {}})
+    assert not unchanged.patch.HasField("member_dids")
+    cleared = params_round_trip(update, {**ACT, "subgroup_id": "s", "patch": {"member_dids": []}})
+    assert cleared.patch.HasField("member_dids")
+    # #[serde(default)] request fields are left out unless given (upstream takes its default)
+    invite = rpc.MSG_CENTER_GROUP_INVITE_MEMBER
+    sent = encode_params(invite, mc.GroupInviteMemberRequest(**ACT, member_did="did:bns:carol"))
+    assert sent == {**ACT, "member_did": "did:bns:carol"}
+
+
+def test_group_get_doc_null() -> None:
+    method = rpc.MSG_CENTER_GROUP_GET_DOC
+    assert method.result_shape.name == "UNWRAP_OR_NULL"
+    assert result_round_trip(method, None) == mc.MaybeGroupDoc()
+    assert result_round_trip(method, DOC).doc.name == "Family"
+
+
+def test_group_request_requiredness() -> None:
+    """The stub refuses a call without a field upstream's request struct requires."""
+    with (
+        KrpcTransport("http://127.0.0.1:9") as transport,  # nothing is sent
+        pytest.raises(TypeError, match="needs member_did="),
+    ):
+        rpc.MsgCenterStub(transport).GroupInviteMember(actor_did="did:bns:alice", group_did=GROUP)
+    assert rpc.MSG_CENTER_GROUP_EXPAND_MEMBERS.required == ("group_did", "purpose")
 
 
 # --- a servicer over a real kRPC server -------------------------------------------------

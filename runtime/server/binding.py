@@ -40,7 +40,7 @@ from typing import Any, Final, cast
 
 from google.protobuf.message import Message
 
-from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT, ServiceDescriptor
+from buckyos.runtime.descriptor import JsonShape, MethodDescriptor, ReqT, RespT, ServiceDescriptor
 from buckyos.runtime.errors import (
     ContractError,
     InternalError,
@@ -389,6 +389,8 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
                 deadlines.done(call)
             if method.session.close and req.caller.session is not None:
                 self.sessions.close(req.caller.session, method.api)
+        if result is None and method.result_shape is JsonShape.UNWRAP_OR_NULL:
+            result = method.response_type()  # the field unset: null on kRPC, empty on gRPC
         if not isinstance(result, method.response_type):
             req.logger.error(
                 "handler returned %s, expected %s",

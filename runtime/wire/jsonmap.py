@@ -20,11 +20,11 @@ fields it skips.  So the mapping here is our own:
   wrong type names the field.
 
 A verb's ``JsonShape`` then wraps the object: bare ``null``, ``true``, the only field
-unwrapped, ``null`` for a message with nothing set, or an ``{"ok": true, ...}``
-envelope.  serde's other conventions (tagged enums, flattened structs, enum names, bytes
-as arrays) are declared in the contract and compiled by ``wire.serde``.  Codecs are
-compiled once per message class and cached; encode and decode are plain dict work, no
-``json_format``.
+unwrapped (or ``null`` when that field is unset), ``null`` for a message with nothing
+set, or an ``{"ok": true, ...}`` envelope.  serde's other conventions (tagged enums,
+flattened structs, enum names, bytes as arrays) are declared in the contract and compiled
+by ``wire.serde``.  Codecs are compiled once per message class and cached; encode and
+decode are plain dict work, no ``json_format``.
 """
 
 from __future__ import annotations
@@ -484,6 +484,8 @@ def _encode(shape: JsonShape, message: Message) -> Any:
         return codec_for(type(message)).to_json(message)
     if shape is JsonShape.ENVELOPE:
         return serde.encode_envelope(codec_for(type(message)).to_json(message))
+    if shape is JsonShape.UNWRAP_OR_NULL and not message.ListFields():
+        return None  # its only field tracks presence: unset is the null
     # UNWRAP
     return codec_for(type(message)).to_json(message)[_unwrap_key(type(message))]
 
@@ -508,6 +510,8 @@ def _decode_value(shape: JsonShape, cls: type[M], value: Any) -> M:
         return codec_for(cls).from_json(serde.decode_envelope(value))  # type: ignore[return-value]
     key = _unwrap_key(cls)
     if value is None:
+        if shape is JsonShape.UNWRAP_OR_NULL:
+            return cls()
         raise _InvalidError(f"expected the value of `{key}`, got null")
     return codec_for(cls).from_json({key: value})  # type: ignore[return-value]
 

@@ -33,7 +33,7 @@ from typing import Final, Literal
 from buckyos.runtime import NoPermissionError
 from buckyos.runtime.server import Request
 
-from .store import QueueInfo, SubInfo
+from .model import QueueInfo, SubInfo
 
 __all__ = ["Actor", "Mode", "actor_of", "check_name", "check_owner", "check_queue", "check_sub"]
 

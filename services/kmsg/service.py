@@ -29,7 +29,8 @@ from buckyos.runtime import ParseRequestError, ReasonError
 from buckyos.runtime.server import Request
 
 from .access import actor_of, check_name, check_owner, check_queue, check_sub
-from .store import KmsgStore, Position, QueueConfig, QueueInfo, StoredMessage, SubInfo
+from .model import Position, QueueConfig, QueueInfo, StoredMessage, SubInfo
+from .store import KmsgStore
 
 __all__ = ["KmsgService", "config_of"]
 

@@ -31,7 +31,8 @@ order wins. **We enforce more than upstream**: every other keyword the library k
 checked too, and when only such keywords fail, the library's best match is reported as
 ``<path>: <library message>`` (e.g. ``$.n: 0 is less than the minimum of 1``), where
 upstream accepts the value. ``format`` stays an annotation (not checked), as in the
-library's default. A schema the library cannot read (an unresolvable ``$ref``, a
+library's default. Every schema is read as Draft 2020-12, whatever its ``$schema`` says.
+A schema the library cannot read (an unresolvable ``$ref``, a
 malformed keyword value, a ``$ref`` cycle) falls back to the six keywords alone, i.e.
 upstream's behaviour.
 

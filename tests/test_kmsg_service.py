@@ -5,6 +5,8 @@ section 7."""
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -391,3 +393,60 @@ def test_wire_shapes(server: KmsgServer) -> None:
     for method, params, text in errors:
         answer = server.raw(method, params, token)
         assert answer["error"] == text, answer
+
+
+def test_concurrent_posts_get_each_index_once(server: KmsgServer) -> None:
+    token = server.keys.user("alice", "photos")
+    with server.stub("krpc", token) as kmsg:
+        urn = kmsg.CreateQueue(
+            name="busy", appid="photos", app_owner="alice", config=km.QueueConfig()
+        ).queue_urn
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def poster(n: int) -> None:
+        with server.stub("krpc" if n % 2 else "grpc", token) as stub:
+            for i in range(25):
+                index = _post(stub, urn, f"{n}-{i}")
+                with lock:
+                    got.append(index)
+
+    threads = [threading.Thread(target=poster, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert sorted(got) == list(range(1, 201))
+    stored = server.store.read(urn, 0, MAX_PAGE)
+    assert {m.payload.decode() for m in stored} == {f"{n}-{i}" for n in range(8) for i in range(25)}
+
+
+def test_a_full_disk_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    with KmsgStore(tmp_path / "k.db") as store:
+        urn = store.create_queue("q", "photos", "alice", QueueConfig(max_messages=10_000))
+        sub = store.subscribe(
+            urn, sub_id=None, user_id="alice", app_id="photos", position=Position.EARLIEST
+        )
+        conn = store._conn
+        with store._lock:
+            store._last_sweep = math.inf
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            conn.execute(f"PRAGMA max_page_count={pages}")
+        acked = 0
+        try:
+            for _ in range(5000):  # a page holds a few; the first post needing one fails
+                store.post(urn, created_at=0, payload=b"x" * 200, headers={})
+                acked += 1
+            raise AssertionError("the capped file never filled")
+        except ReasonError as err:
+            assert err.text == (
+                "Failed due to reason: kmsg cannot use its store (database or disk is full): "
+                "nothing was changed; retry later"
+            )
+        stats = store.stats(urn)
+        assert (stats.message_count, stats.last_index) == (acked, acked)
+        assert len(store.fetch(sub, MAX_PAGE, False)) == acked
+        with store._lock:
+            conn.execute("PRAGMA max_page_count=1073741823")
+        assert store.post(urn, created_at=0, payload=b"y", headers={}) == acked + 1

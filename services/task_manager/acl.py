@@ -131,7 +131,9 @@ def permission_chain(task: Task, parent_of: Callable[[str], Task | None]) -> Cha
     missing), stopping at the root or at the first node with ``permission_boundary``.
 
     More than :data:`MAX_CHAIN_HOPS` hops raises ``ReasonError("task parent chain too deep
-    or cyclic")`` (upstream's text, no code).
+    or cyclic")`` (upstream's text, no code). Upstream loads the whole chain before it
+    cuts it at the boundary, so a task more than 128 hops deep fails there even under a
+    boundary; this walk stops at the boundary and asks for no parent above it.
     """
     ids = [task.task_id]
     node = task

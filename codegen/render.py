@@ -212,11 +212,12 @@ def _stub_method(
 
 def _servicer_method(service: ServiceModel, method: MethodModel, mods: _Modules) -> list[str]:
     req, resp = mods.ref(method.request), mods.ref(method.response)
+    answer = f"{resp} | Awaitable[{resp}]"
     if method.result is JsonShape.UNWRAP_OR_NULL:  # None answers null
-        resp += " | None"
+        answer = f"{resp} | Awaitable[{resp} | None] | None"
     return [
         "    @mark_unimplemented",
-        f"    def {method.name}(self, request: {req}, req: Request) -> {resp} | Awaitable[{resp}]:",
+        f"    def {method.name}(self, request: {req}, req: Request) -> {answer}:",
         f'        """{_doc_line(method)}"""',
         f"        raise unimplemented({_const(service, method)})",
     ]

@@ -3527,8 +3527,8 @@ class MsgCenterServicer(ServiceBase):
         self, request: _buckyos_generated_msg_center_pb2.GetMessageRequest, req: Request
     ) -> (
         _buckyos_generated_msg_center_pb2.MsgObjectResult
-        | None
         | Awaitable[_buckyos_generated_msg_center_pb2.MsgObjectResult | None]
+        | None
     ):
         """A MsgObject by id; null (None) when unknown. (kRPC ``msg.get_message``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GET_MESSAGE)
@@ -3591,8 +3591,8 @@ class MsgCenterServicer(ServiceBase):
         req: Request,
     ) -> (
         _buckyos_generated_msg_center_pb2.MaybeDid
-        | None
         | Awaitable[_buckyos_generated_msg_center_pb2.MaybeDid | None]
+        | None
     ):
         """The contact DID owning an endpoint DID; null (None) when none. (kRPC ``contact.resolve_contact_for_endpoint``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_RESOLVE_CONTACT_FOR_ENDPOINT)
@@ -3736,8 +3736,8 @@ class MsgCenterServicer(ServiceBase):
         self, request: _buckyos_generated_msg_center_pb2.GroupGetDocRequest, req: Request
     ) -> (
         _buckyos_generated_msg_center_pb2.MaybeGroupDoc
-        | None
         | Awaitable[_buckyos_generated_msg_center_pb2.MaybeGroupDoc | None]
+        | None
     ):
         """A group's GroupDoc; null (None) when the group is unknown. (kRPC ``group.get_doc``, auth ``yes``)"""
         raise unimplemented(MSG_CENTER_GROUP_GET_DOC)

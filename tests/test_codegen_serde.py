@@ -487,4 +487,4 @@ def test_unwrap_or_null_stubs_answer_none(tmp_path: Path) -> None:
         assert f"    ) -> _pkg_bad_pb2.{message} | None:" in source, name
         assert source.count(f"_call_or_none(SVC_{name.upper().replace('GET', 'GET_')}") == 2
     assert "result_shape=JsonShape.UNWRAP_OR_NULL" in source
-    assert "-> _pkg_bad_pb2.Obj | None | Awaitable[_pkg_bad_pb2.Obj | None]:" in source
+    assert "-> _pkg_bad_pb2.Obj | Awaitable[_pkg_bad_pb2.Obj | None] | None:" in source

@@ -20,12 +20,14 @@ import pytest
 from google.protobuf import struct_pb2
 
 from buckyos.generated import msg_center_pb2 as mc, msg_center_rpc as rpc
+from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.descriptor import MethodDescriptor
-from buckyos.runtime.errors import ParseResponseError, UnknownMethodError
+from buckyos.runtime.descriptor import JsonShape, MethodDescriptor
+from buckyos.runtime.errors import ContractError, ParseResponseError, UnknownMethodError
 from buckyos.runtime.security import RbacEnforcer, TokenVerifier, TrustKeyStore
 from buckyos.runtime.server import Binding, Request
 from buckyos.runtime.server.serve import serving
+from buckyos.runtime.testing import LoopbackTransport
 from buckyos.runtime.wire.jsonmap import (
     codec_for,
     decode_params,
@@ -34,6 +36,7 @@ from buckyos.runtime.wire.jsonmap import (
     encode_result,
 )
 from buckyos.runtime.wire.serde import JsonInvalidError, field_json
+from tests.contract_json import served
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "services-messaging.md"
 
@@ -1557,3 +1560,142 @@ def test_serde_default_fields_may_be_missing() -> None:
     # A field without serde default is still refused missing.
     with pytest.raises(JsonInvalidError, match="Missing record_id"):
         codec_for(mc.MailboxRecord).from_json(without(BARE_RECORD, "record_id"))
+
+
+# --- bare value-or-null results over real kRPC and gRPC servers -------------------------------
+
+
+class NullishMsgCenter(rpc.MsgCenterServicer):
+    """The three UNWRAP_OR_NULL verbs: a value, an empty value, or None (upstream's null)."""
+
+    def GetMessage(self, request: mc.GetMessageRequest, req: Request) -> mc.MsgObjectResult | None:
+        if request.msg_id == MSG_ID:
+            found = mc.MsgObjectResult()
+            found.msg.update(MSG_OBJECT)
+            return found
+        if request.msg_id == "cymsg:empty":
+            found = mc.MsgObjectResult()
+            found.msg.SetInParent()  # `{}`: a value, not the null
+            return found
+        return None
+
+    async def ResolveContactForEndpoint(
+        self, request: mc.ResolveContactForEndpointRequest, req: Request
+    ) -> mc.MaybeDid | None:
+        owners = {"did:msgtunnel:1.user.tg": "did:bns:bob", "did:msgtunnel:0.user.tg": ""}
+        owner = owners.get(request.endpoint_did)
+        if owner is None:
+            return mc.MaybeDid()  # the field unset: null too
+        return mc.MaybeDid(did=owner)
+
+    def GroupGetDoc(self, request: mc.GroupGetDocRequest, req: Request) -> mc.MaybeGroupDoc | None:
+        if request.group_did != GROUP:
+            return None
+        doc = codec_for(mc.GroupDoc).from_json(DOC)
+        assert isinstance(doc, mc.GroupDoc)
+        return mc.MaybeGroupDoc(doc=doc)
+
+
+def nullish_binding() -> Binding:
+    binding = Binding(
+        "msg-center", verifier=TokenVerifier(TrustKeyStore()), rbac=RbacEnforcer(), timeout=5.0
+    )
+    binding.add_service(NullishMsgCenter())
+    return binding
+
+
+def _expect_values_and_nulls(center: rpc.MsgCenterStub) -> None:
+    message = center.GetMessage(msg_id=MSG_ID)
+    assert message is not None and message.msg["any_meta_key"] == "flattened meta"
+    empty = center.GetMessage(msg_id="cymsg:empty")
+    assert empty is not None and empty.HasField("msg") and len(empty.msg) == 0
+    assert center.GetMessage(msg_id="cymsg:unknown") is None
+    owner = center.ResolveContactForEndpoint(endpoint_did="did:msgtunnel:1.user.tg")
+    assert owner is not None and owner.did == "did:bns:bob"
+    blank = center.ResolveContactForEndpoint(endpoint_did="did:msgtunnel:0.user.tg")
+    assert blank == mc.MaybeDid(did="")  # "" is a value, not the null
+    assert center.ResolveContactForEndpoint(endpoint_did="did:msgtunnel:9.user.tg") is None
+    found = center.GroupGetDoc(group_did=GROUP, host_owner="did:bns:alice")
+    assert found is not None and found.doc.name == "Family"
+    assert encode_result(rpc.MSG_CENTER_GROUP_GET_DOC, found) == DOC
+    assert center.GroupGetDoc(group_did="did:bns:nobody") is None
+
+
+def test_null_results_over_krpc_and_grpc() -> None:
+    with served(nullish_binding()) as server:
+        with KrpcTransport(server.krpc_url) as krpc:
+            _expect_values_and_nulls(rpc.MsgCenterStub(krpc))
+            # on the kRPC wire the null is upstream's bare null, the values bare values
+            call = krpc.call_json
+            assert call("msg-center", "msg.get_message", {"msg_id": "cymsg:unknown"}) is None
+            assert call("msg-center", "get_message", {"msg_id": "cymsg:empty"}) == {}
+            owner = call(
+                "msg-center",
+                "contact.resolve_contact_for_endpoint",
+                {"endpoint_did": "did:msgtunnel:9.user.tg"},
+            )
+            assert owner is None
+            assert call("msg-center", "group.get_doc", {"group_did": "did:bns:x"}) is None
+            assert call("msg-center", "group.get_doc", {"group_did": GROUP}) == DOC
+        # over gRPC the message travels as protobuf: the unset field is the null, and ""
+        # or {} (a field present with an empty value) stay values
+        with GrpcTransport(server.grpc_target) as grpc:
+            _expect_values_and_nulls(rpc.MsgCenterStub(grpc))
+
+            async def main() -> None:
+                center = rpc.AsyncMsgCenterStub(grpc)
+                assert await center.GetMessage(msg_id="cymsg:unknown") is None
+                assert await center.GroupGetDoc(group_did="did:bns:x") is None
+                again = await center.ResolveContactForEndpoint(
+                    endpoint_did="did:msgtunnel:1.user.tg"
+                )
+                assert again == mc.MaybeDid(did="did:bns:bob")
+
+            asyncio.run(main())
+
+
+def test_null_results_in_memory() -> None:
+    """LoopbackTransport (runtime.testing) takes a servicer's None as the null too."""
+    with LoopbackTransport(NullishMsgCenter()) as loop:
+        _expect_values_and_nulls(rpc.MsgCenterStub(loop))
+        assert loop.last_result is None  # the last call answered upstream's null
+
+
+def test_a_hand_built_unwrap_or_null_verb_is_checked() -> None:
+    """MethodDescriptor.build refuses UNWRAP_OR_NULL on a result that cannot tell null
+    from a value (codegen says the same with the contract's file and line)."""
+    common: dict[str, Any] = {
+        "api": "msg-center",
+        "service": "x.Y",
+        "name": "Get",
+        "krpc": "get",
+        "request_type": mc.GetMessageRequest,
+        "result_shape": JsonShape.UNWRAP_OR_NULL,
+    }
+    assert MethodDescriptor.build(**common, response_type=mc.MaybeDid).result_shape.name == (
+        "UNWRAP_OR_NULL"
+    )
+    with pytest.raises(ContractError, match=r"msg_center\.Did\.did does not \(declare it"):
+        MethodDescriptor.build(**common, response_type=mc.Did)
+    with pytest.raises(ContractError, match=r"exactly one field; buckyos\.msg_center\.Contact"):
+        MethodDescriptor.build(**common, response_type=mc.Contact)
+    with pytest.raises(ContractError, match=r"DidList\.dids does not"):
+        MethodDescriptor.build(**common, response_type=mc.DidList)
+
+
+def test_what_the_group_types_cannot_say() -> None:
+    """split_hint (`Option<Vec<..>>`) is typed: upstream's `[]` reads as absent; a
+    snapshot's cycle_paths (`Vec<Vec<DID>>`) is a ListValue per cycle."""
+    codec = codec_for(mc.GroupAttributionPolicy)
+    policy = {
+        "attribution_mode": "public_members",
+        "split_hint": [],
+        "public_attribution": "private",
+    }
+    assert codec.to_json(codec.from_json(policy)) == {
+        "attribution_mode": "public_members",
+        "public_attribution": "private",
+    }
+    snapshot = result_round_trip(rpc.MSG_CENTER_GROUP_EXPAND_MEMBERS, SNAPSHOT)
+    assert isinstance(snapshot.cycle_paths[0], struct_pb2.ListValue)
+    assert list(snapshot.cycle_paths[0]) == [GROUP, "did:bns:cousins", GROUP]

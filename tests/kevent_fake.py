@@ -1,4 +1,9 @@
-"""A small kevent HTTP server for tests, until the reference kevent exists.
+"""A small fake kevent HTTP server, for the client tests that need a fault on demand.
+
+The client's ordinary paths run against the reference kevent (``services/kevent``, served
+by ``tests/kevent_server.py``); this fake stays for what the real one does not do when a
+test asks: end or silence open streams, send an error frame, refuse the next requests
+with a given status, and record every request's headers.
 
 It speaks upstream's HTTP wire (``kevent/src/http.rs``): ``POST /kapi/kevent/publish``
 and ``POST /kapi/kevent/stream`` (and the bare ``/publish`` and ``/stream``), with the

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from buckyos.runtime.client import KEventClient
 from buckyos.runtime.security import (
     TokenVerifier,
     TrustKeyStore,
@@ -116,6 +117,15 @@ class KEventServer:
 
     def dropped(self) -> int:
         return int(self._on_loop(self.app.bus.dropped))
+
+    def opened(self) -> int:
+        """Streams opened so far."""
+        return int(self._on_loop(lambda: self.app.bus.streams_opened))
+
+    def publish(self, eventid: str, data: Any = None) -> None:
+        """Publish as a node-local process does (no token)."""
+        with KEventClient(self.url) as client:
+            client.publish(eventid, data)
 
     def wait_readers(self, count: int, within: float = WAIT) -> None:
         deadline = time.monotonic() + within

@@ -1,4 +1,6 @@
-"""``buckyos kevent publish|watch`` against the in-test kevent (``tests/kevent_fake.py``).
+"""``buckyos kevent publish|watch`` against the reference kevent (``services/kevent``,
+``tests/kevent_server.py``), and against ``tests/kevent_fake.py`` where a test needs a
+fault or the headers a request carried.
 
 Most commands call ``main()`` in this process with stdout/stderr captured and a clean
 environment (no ``BUCKYOS_*``, a tmp ``HOME``); one pair runs the ``buckyos`` console
@@ -24,6 +26,7 @@ import pytest
 from buckyos.cli.main import main
 from buckyos.runtime.client import KEventClient
 from tests.kevent_fake import FakeKEvent, served_kevent
+from tests.kevent_server import KEventServer, served_kevent as served_real_kevent
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKYOS = str(ROOT / ".venv" / "bin" / "buckyos")
@@ -40,6 +43,12 @@ class Done:
 @pytest.fixture
 def fake() -> Iterator[FakeKEvent]:
     with served_kevent() as server:
+        yield server
+
+
+@pytest.fixture
+def real() -> Iterator[KEventServer]:
+    with served_real_kevent() as server:
         yield server
 
 
@@ -72,21 +81,41 @@ def soon(action: Callable[[], object], when: Callable[[], bool]) -> threading.Th
     return thread
 
 
-def test_publish(fake: FakeKEvent) -> None:
-    with KEventClient(fake.url) as client:
+def test_publish(real: KEventServer) -> None:
+    with KEventClient(real.url) as client:
         sub = client.subscribe(["/cli/**"])
         done = buckyos(
-            "kevent", "publish", "/cli/a", '{"ok": true}', "--url", fake.url, "--no-token"
+            "kevent", "publish", "/cli/a", '{"ok": true}', "--url", real.url, "--no-token"
         )
         assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
         event = sub.get(WAIT)
         assert event is not None and (event.eventid, event.data) == ("/cli/a", {"ok": True})
         # no DATA_JSON: null; a gateway --url gets /kapi/kevent added
-        base = f"http://127.0.0.1:{fake.port}"
-        assert buckyos("kevent", "publish", "--no-token", "/cli/b", "--url", base).returncode == 0
+        assert (
+            buckyos("kevent", "publish", "--no-token", "/cli/b", "--url", real.base).returncode == 0
+        )
         event = sub.get(WAIT)
         assert event is not None and (event.eventid, event.data) == ("/cli/b", None)
-    assert all("authorization" not in headers for _, headers in fake.requests)
+
+
+def test_publish_with_a_session_token_the_server_checks(
+    real: KEventServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUCKYOS_APPCLIENT_SESSION_TOKEN", real.token("alice", "notes"))
+    assert buckyos("kevent", "publish", "/notes/a", "1", "--url", real.base).returncode == 0
+    done = buckyos("kevent", "publish", "/photos/a", "1", "--url", real.base)
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "buckyos kevent publish: error: NO_PERMISSION: No permission:a token of user alice, "
+        "app notes may publish only under /notes/**"
+    ), done.stderr
+    monkeypatch.setenv("BUCKYOS_APPCLIENT_SESSION_TOKEN", real.token(signer="stranger"))
+    done = buckyos("kevent", "publish", "/notes/a", "1", "--url", real.base)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "buckyos kevent publish: error: UNAUTHORIZED: Invalid token: "
+        "JWT decode error:InvalidSignature\n"
+    )
 
 
 def test_publish_sends_the_session_token(fake: FakeKEvent, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,28 +163,28 @@ def test_publish_errors_carry_upstreams_codes(fake: FakeKEvent) -> None:
     )
 
 
-def test_watch_prints_events_until_the_count(fake: FakeKEvent) -> None:
+def test_watch_prints_events_until_the_count(real: KEventServer) -> None:
     def publish() -> None:
-        fake.publish("/w/a", {"n": 1})
-        fake.publish("/w/a/deep", [1])  # not /w/*
-        fake.publish("/w/b", "two")
+        real.publish("/w/a", {"n": 1})
+        real.publish("/w/a/deep", [1])  # not /w/*
+        real.publish("/w/b", "two")
 
-    thread = soon(publish, lambda: fake.opened == 1)
+    thread = soon(publish, lambda: real.opened() == 1)
     done = buckyos(
-        "kevent", "watch", "/w/*", "--count", "2", "--timeout", "5", "--url", fake.url, "--no-token"
+        "kevent", "watch", "/w/*", "--count", "2", "--timeout", "5", "--url", real.url, "--no-token"
     )
     thread.join(WAIT)
     assert done.returncode == 0, done.stderr
     assert done.stdout == '/w/a {"n":1}\n/w/b "two"\n'
-    assert done.stderr == f"watching /w/* at {fake.url}\n"
-    fake.wait_streams(0)  # the stream was closed
+    assert done.stderr == f"watching /w/* at {real.url}\n"
+    real.wait_readers(0)  # the stream was closed
 
 
-def test_watch_json_and_deep_patterns(fake: FakeKEvent) -> None:
-    thread = soon(lambda: fake.publish("/w/x/y/z", None), lambda: fake.opened == 1)
+def test_watch_json_and_deep_patterns(real: KEventServer) -> None:
+    thread = soon(lambda: real.publish("/w/x/y/z", None), lambda: real.opened() == 1)
     done = buckyos(
         "kevent", "watch", "/w/**", "/other", "--json", "--count", "1", "--timeout", "5",
-        "--url", fake.url, "--no-token",
+        "--url", real.url, "--no-token",
     )  # fmt: skip
     thread.join(WAIT)
     assert done.returncode == 0, done.stderr
@@ -169,15 +198,15 @@ def test_watch_json_and_deep_patterns(fake: FakeKEvent) -> None:
     assert isinstance(event["timestamp"], int) and event["source_pid"] == os.getpid()
 
 
-def test_watch_timeouts(fake: FakeKEvent) -> None:
+def test_watch_timeouts(real: KEventServer) -> None:
     started = time.monotonic()
-    done = buckyos("kevent", "watch", "/w/q", "--timeout", "0.3", "--url", fake.url, "--no-token")
+    done = buckyos("kevent", "watch", "/w/q", "--timeout", "0.3", "--url", real.url, "--no-token")
     assert (done.returncode, done.stdout) == (0, "")
     assert 0.3 <= time.monotonic() - started < WAIT
     # the second watch's stream (the first one's may not be gone yet)
-    thread = soon(lambda: fake.publish("/w/q", 1), lambda: fake.opened == 2)
+    thread = soon(lambda: real.publish("/w/q", 1), lambda: real.opened() == 2)
     done = buckyos(
-        "kevent", "watch", "/w/q", "--count", "3", "--timeout", "0.5", "--url", fake.url,
+        "kevent", "watch", "/w/q", "--count", "3", "--timeout", "0.5", "--url", real.url,
         "--no-token",
     )  # fmt: skip
     thread.join(WAIT)
@@ -216,9 +245,9 @@ def _clean_env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_watch_and_publish_as_processes(fake: FakeKEvent, tmp_path: Path) -> None:
+def test_watch_and_publish_as_processes(real: KEventServer, tmp_path: Path) -> None:
     env = _clean_env(tmp_path)
-    url = ["--url", fake.url, "--no-token"]
+    url = ["--url", real.url, "--no-token"]
     watcher = subprocess.Popen(
         [BUCKYOS, "kevent", "watch", "/proc/**", "--count", "1", "--timeout", "20", "--json", *url],
         stdout=subprocess.PIPE,
@@ -227,7 +256,7 @@ def test_watch_and_publish_as_processes(fake: FakeKEvent, tmp_path: Path) -> Non
         env=env,
     )
     try:
-        assert _wait_stream(fake, 20), "the watcher never subscribed"
+        assert _wait_stream(real, 20), "the watcher never subscribed"
         published = subprocess.run(
             [BUCKYOS, "kevent", "publish", "/proc/x", '{"from": "a process"}', *url],
             capture_output=True,
@@ -243,13 +272,13 @@ def test_watch_and_publish_as_processes(fake: FakeKEvent, tmp_path: Path) -> Non
             watcher.communicate(timeout=5)
     assert watcher.returncode == 0, err
     assert json.loads(out)["data"] == {"from": "a process"}
-    assert err == f"watching /proc/** at {fake.url}\n"
+    assert err == f"watching /proc/** at {real.url}\n"
 
 
-def _wait_stream(fake: FakeKEvent, within: float) -> bool:
+def _wait_stream(real: KEventServer, within: float) -> bool:
     """A process starts slower than a thread: wait up to ``within`` s for its stream."""
     deadline = time.monotonic() + within
-    while fake.open_streams() != 1:
+    while real.readers() != 1:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)

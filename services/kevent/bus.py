@@ -170,6 +170,11 @@ class Bus:
     def streams(self) -> list[Reader]:
         return list(self._streams)
 
+    @property
+    def streams_opened(self) -> int:
+        """Streams opened since the bus began (the ``n`` of the last ``http_stream_<n>``)."""
+        return self._stream_seq
+
     def op_reader_ids(self) -> list[str]:
         return list(self._ops)
 

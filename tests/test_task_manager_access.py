@@ -132,11 +132,11 @@ def test_trimming_by_data_scope(zone: TaskZone) -> None:
     ).task
     with pytest.raises(TaskNotFoundError):
         bob.GetTask(task_id=task.task_id)
-    with pytest.raises(TaskNotFoundError) as err:
+    with pytest.raises(TaskNotFoundError) as gone:
         alice.RevokeTaskAccess(
             task_id=task.task_id, grant_id=grants[0].grant_id, expected_revision=task.revision
         )
-    assert err.value.message == f"active grant {grants[0].grant_id} on task {task.task_id}"
+    assert gone.value.message == f"active grant {grants[0].grant_id} on task {task.task_id}"
     # the grant event names the subject as upstream writes it
     granted = [
         plain(e.payload)

@@ -51,7 +51,12 @@ class Process:
         lines: queue.Queue[str] = queue.Queue()
         stdout = self.popen.stdout
         assert stdout is not None
-        threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+
+        def pump() -> None:
+            for line in stdout:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
         deadline = time.monotonic() + READY_WITHIN
         self.url = ""
         while not self.url:

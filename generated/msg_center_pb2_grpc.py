@@ -535,7 +535,7 @@ class MsgCenterServicer:
     def GroupCreate(self, request, context):
         """--- group.* (dotted name only, as upstream) ------------------------------------------
         Upstream: requests and results in `src/kernel/buckyos-api/src/group_mgr.rs` (request
-        structs L691-906), dispatch in `msg_center_client.rs` L4314-4445 (params parsed by
+        structs L691-896), dispatch in `msg_center_client.rs` L4314-4445 (params parsed by
         `group_mgr::parse_group_request`, group_mgr.rs L930: a refusal is the ParseRequestError
         `failed to parse <Req>: <serde error>`), handlers in
         `src/frame/msg_center/src/msg_center.rs` L2678-2840 calling GroupMgr in

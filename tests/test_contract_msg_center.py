@@ -1414,6 +1414,13 @@ class MiniMsgCenter(rpc.MsgCenterServicer):
                 return mc.MaybeMailboxRecord(record=found)
         return mc.MaybeMailboxRecord()
 
+    def GetMessage(self, request: mc.GetMessageRequest, req: Request) -> mc.MsgObjectResult | None:
+        with self.lock:
+            for item in self.records:
+                if item.record.msg_id == request.msg_id:
+                    return mc.MsgObjectResult(msg=item.msg)
+        return None  # upstream's null
+
     def GetContact(self, request: mc.ContactDidRequest, req: Request) -> mc.MaybeContact:
         with self.lock:
             contact = self.contacts.get(request.did)
@@ -1525,6 +1532,8 @@ def test_docs_example(msg_center_url: str, capsys: pytest.CaptureFixture[str]) -
         "delivered to ['did:bns:bob']",
         "rec-1 from did:bns:alice: hello bob",
         "inbox empty",
+        "cymsg:1 -> chat",
+        "cymsg:unknown -> unknown",
     ]
 
 

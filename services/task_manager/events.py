@@ -48,6 +48,8 @@ Audience = dict[str, list[str]]
 Publisher = Callable[[str, dict[str, Any], Audience], None]
 
 QUEUE_SIZE: Final = 4096
+MAX_AUDIENCE: Final = 256
+"""kevent takes at most this many names per audience list."""
 
 
 def actor_json(actor: tm.ActorRef) -> dict[str, Any]:
@@ -140,7 +142,10 @@ def audience_of(tasks: Iterable[tm.Task], grants: Iterable[tm.TaskAclGrant]) -> 
         subject = _subject_principals(grant.subject)
         users.update(subject[0])
         apps.update(subject[1])
-    return {"users": sorted(u for u in users if u), "apps": sorted(a for a in apps if a)}
+    return {
+        "users": sorted(u for u in users if u)[:MAX_AUDIENCE],
+        "apps": sorted(a for a in apps if a)[:MAX_AUDIENCE],
+    }
 
 
 def _subject_principals(subject: tm.TaskGrantSubject) -> tuple[list[str], list[str]]:

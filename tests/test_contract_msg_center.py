@@ -1663,6 +1663,18 @@ def test_null_results_over_krpc_and_grpc() -> None:
             asyncio.run(main())
 
 
+def test_docs_null_snippet(capsys: pytest.CaptureFixture[str]) -> None:
+    """The page's GroupGetDoc snippet (under "## msg-center"), over a real kRPC server."""
+    code = _page_example("msg-center")
+    with served(nullish_binding()) as server, KrpcTransport(server.krpc_url) as krpc:
+        scope = {"center": rpc.MsgCenterStub(krpc), "mc": mc}
+        exec(compile(code, str(PAGE), "exec"), scope)
+    assert capsys.readouterr().out.splitlines() == [
+        "did:bns:family -> Family JOIN_POLICY_REQUEST_AND_ADMIN_APPROVE",
+        "did:bns:nobody -> no such group",
+    ]
+
+
 def test_null_results_in_memory() -> None:
     """LoopbackTransport (runtime.testing) takes a servicer's None as the null too."""
     with LoopbackTransport(NullishMsgCenter()) as loop:

@@ -548,3 +548,14 @@ def test_the_gateway_without_kevent() -> None:
             with pytest.raises(KEventError) as caught:
                 client.publish("/a", 1)
             assert caught.value.code == "DAEMON_UNAVAILABLE" and caught.value.retryable
+
+
+def test_the_client_gets_refusals_as_codes(server: KEventServer) -> None:
+    with KEventClient(server.url, token=server.token(signer="stranger")) as client:
+        for call in (lambda: client.subscribe(["/notes/a"]), lambda: client.publish("/notes/a")):
+            with pytest.raises(KEventError) as caught:
+                call()
+            error = caught.value
+            assert (error.code, error.status, error.retryable) == ("UNAUTHORIZED", 401, False)
+            assert error.detail == "Invalid token: JWT decode error:InvalidSignature"
+    assert server.readers() == 0

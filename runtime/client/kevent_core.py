@@ -127,7 +127,11 @@ def answer_error(status: int, body: bytes, url: str) -> KEventError:
                 found = KEventError(code, message, status=status)
             return found
         if isinstance(error, str):
-            return KEventError.from_text(error, status=status)
+            found = KEventError.from_text(error, status=status)
+            code = value.get("code")  # our server's refusals add one beside "error"
+            if not found.code and isinstance(code, str) and code:
+                found = KEventError(code, error, status=status)
+            return found
     text = body.decode("utf-8", "replace").strip()
     if len(text) > _PREVIEW:
         text = text[:_PREVIEW] + "..."

@@ -204,7 +204,7 @@ class KEventApp:
 
     async def _refuse(self, send: ASGISend, route: str, refused: _RefusedError) -> None:
         if route in _STREAM:
-            body = dumps({"error": refused.message})
+            body = dumps({"error": refused.message, "code": refused.code})
         else:
             body = _err(refused.code, refused.message)
         headers = [(b"content-type", JSON), (b"content-length", b"%d" % len(body))]

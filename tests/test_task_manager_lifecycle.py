@@ -12,6 +12,7 @@ from google.protobuf import json_format, struct_pb2
 
 from buckyos.generated import task_manager_pb2 as tm
 from buckyos.generated.task_manager_rpc import (
+    ControlAlreadyPendingError,
     ControlNotAvailableError,
     IdempotencyConflictError,
     RevisionConflictError,
@@ -202,6 +203,30 @@ def test_control_pause_resume_cancel(zone: TaskZone) -> None:
         task_id=task.task_id, action=tm.TASK_CONTROL_ACTION_PAUSE, request_id="p1"
     ).task.task
     assert replay.revision == task.revision
+    with pytest.raises(ControlAlreadyPendingError) as pending:
+        alice.RequestControl(
+            task_id=task.task_id, action=tm.TASK_CONTROL_ACTION_PAUSE, request_id="p2"
+        )
+    assert pending.value.message == "pending Pause request p1"
+    # a Cancel supersedes the pending Pause; the runner rejects it, then pauses
+    task = alice.RequestControl(
+        task_id=task.task_id, action=tm.TASK_CONTROL_ACTION_CANCEL, request_id="c0"
+    ).task.task
+    assert task.pending_control.request_id == "c0"
+    superseded = alice.ListTaskEvents(task_id=task.task_id).events[-1]
+    assert plain(superseded.payload) == {
+        "superseded_request_id": "p1",
+        "superseded_action": "Pause",
+        "action": "Cancel",
+        "request_id": "c0",
+    }
+    task = alice.AckControl(
+        envelope=envelope(task), request_id="c0", applied=False, reject_reason="busy"
+    ).task
+    assert task.phase == tm.TASK_PHASE_RUNNING and not task.HasField("pending_control")
+    task = alice.RequestControl(
+        task_id=task.task_id, action=tm.TASK_CONTROL_ACTION_PAUSE, request_id="p1"
+    ).task.task
     task = alice.AckControl(envelope=envelope(task), request_id="p1", applied=True).task
     assert task.phase == tm.TASK_PHASE_PAUSED and not task.HasField("pending_control")
     task = alice.RequestControl(

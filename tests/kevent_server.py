@@ -136,11 +136,16 @@ class KEventServer:
 
 @contextlib.contextmanager
 def served_kevent(
-    *, gateway: bool = False, gateway_to: str | None = None, leeway: float = 60, **bus: Any
+    *,
+    gateway: bool = False,
+    gateway_to: str | None = None,
+    leeway: float = 60,
+    grace: float = 1.0,
+    **bus: Any,
 ) -> Iterator[KEventServer]:
     """A :class:`KEventServer` on 127.0.0.1 (and a gateway in front when ``gateway``,
     forwarding to kevent or to ``gateway_to``); ``leeway`` the verifier's (seconds past
-    ``exp``), ``bus`` :class:`Bus` options."""
+    ``exp``), ``grace`` both servers' stop grace, ``bus`` :class:`Bus` options."""
     loop = LoopThread(timeout=WAIT)
     stop: asyncio.Event | None = None
     runner: Any = None
@@ -156,14 +161,14 @@ def served_kevent(
             app.verifier = TokenVerifier(server.trust, leeway=leeway)
             async with contextlib.AsyncExitStack() as stack:
                 server.base = await stack.enter_async_context(
-                    kevent_serving(app, port=0, log_level="warning", grace=1.0)
+                    kevent_serving(app, port=0, log_level="warning", grace=grace)
                 )
                 if gateway:
                     front = GatewayApp(
                         InstancePool(StaticInstanceSource({})), kevent=gateway_to or server.base
                     )
                     server.gateway_base = await stack.enter_async_context(
-                        gateway_serving(front, port=0, log_level="warning", grace=1.0)
+                        gateway_serving(front, port=0, log_level="warning", grace=grace)
                     )
                 ready.set()
                 await stop.wait()

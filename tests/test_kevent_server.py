@@ -8,6 +8,7 @@ another user, and requests that only pretend to be local.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -559,3 +560,26 @@ def test_the_client_gets_refusals_as_codes(server: KEventServer) -> None:
             assert (error.code, error.status, error.retryable) == ("UNAUTHORIZED", 401, False)
             assert error.detail == "Invalid token: JWT decode error:InvalidSignature"
     assert server.readers() == 0
+
+
+def test_open_streams_do_not_hold_a_stop() -> None:
+    """Stopping the gateway and kevent ends their open streams at once (cleanly), well
+    within a long grace period."""
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(served_kevent(gateway=True, grace=10.0))
+        direct = RawStream(server.base, {"patterns": ["/s"]})
+        through = RawStream(
+            server.gateway_base or "", {"patterns": ["/s"]}, bearer(server.trusted())
+        )
+        try:
+            for stream in (direct, through):
+                assert stream.head()[0] == 200 and b'"ack"' in stream.line()
+            server.wait_readers(2)
+            started = time.monotonic()
+            stack.close()  # stops the gateway, then kevent
+            took = time.monotonic() - started
+            assert took < 3.0, took
+            assert direct.line() == b"" and through.line() == b""  # both ended cleanly
+        finally:
+            direct.close()
+            through.close()

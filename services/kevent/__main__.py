@@ -31,7 +31,10 @@ from .server import DEFAULT_PORT, kevent_serving
 
 __all__ = ["APP_ID", "main", "parse_args"]
 
-APP_ID = "kevent"
+APP_ID = "node-daemon"
+"""The app id kevent logs in to the zone as: upstream's kevent is node-daemon's (its HTTP
+side, port 3181), whose app id is in the default RBAC policy's ``kernel`` group.  The
+process holds this node's device key anyway (``--root``), as node-daemon does."""
 _log = logging.getLogger("buckyos.services.kevent")
 
 

@@ -30,6 +30,7 @@ from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server.serve import ServerInfo, serving
 from buckyos.services.task_manager import build_binding
+from buckyos.services.task_manager.events import Publisher
 from buckyos.services.task_manager.store import TaskStore
 from tests.loop_thread import LoopThread
 
@@ -115,14 +116,15 @@ class TaskZone:
 
 
 @contextmanager
-def task_zone(db: Path) -> Iterator[TaskZone]:
-    """A :class:`TaskZone` served on free ports for the block."""
+def task_zone(db: Path, publish: Publisher | None = None) -> Iterator[TaskZone]:
+    """A :class:`TaskZone` served on free ports for the block; ``publish`` replaces the
+    fake publisher (``zone.published``)."""
     zone = TaskZone(db)
     binding = build_binding(
         verifier=TokenVerifier(zone.trust),
         rbac=zone.rbac,
         store=zone.store,
-        publish=zone.published,
+        publish=zone.published if publish is None else publish,
         timeout=10.0,
     )
     loop = LoopThread()

@@ -12,7 +12,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from buckyos.generated import task_manager_pb2 as tm
-from buckyos.runtime.client import KEventClient
+from buckyos.runtime.client import KEvent, KEventClient
 from buckyos.services.task_manager.events import QueuedPublisher, kevent_publisher
 from tests.kevent_server import served_kevent
 from tests.task_manager_zone import task_zone
@@ -47,7 +47,7 @@ def test_changes_reach_a_kevent_reader(tmp_path: Path) -> None:
                 alice.CommitResult(
                     task_id=task.task_id, result=value({}), runner_epoch=1, expected_revision=2
                 )
-                got = []
+                got: list[KEvent] = []
                 deadline = time.monotonic() + 10
                 while len(got) < 3 and time.monotonic() < deadline:
                     event = events.get(timeout=0.5)

@@ -155,7 +155,8 @@ def _subject_principals(subject: tm.TaskGrantSubject) -> tuple[list[str], list[s
     if which == "app":
         return [], [subject.app.app_id]
     if which == "principal":
-        return [subject.principal.user_id], [subject.principal.app_id]
+        # the user: naming the app too would reach every user of that app
+        return [subject.principal.user_id], []
     return [], []
 
 

@@ -241,3 +241,25 @@ def test_control_pause_resume_cancel(zone: TaskZone) -> None:
     assert (task.phase, task.outcome) == (tm.TASK_PHASE_TERMINAL, tm.TASK_OUTCOME_CANCELED)
     last = alice.ListTaskEvents(task_id=task.task_id).events[-1]
     assert plain(last.payload) == {"action": "Cancel", "request_id": "c1", "cancel_mode": "safe"}
+
+
+def test_racing_creates_with_one_key_make_one_task(zone: TaskZone) -> None:
+    stubs = [zone.stub(zone.user_token("alice", "photos")) for _ in range(6)]
+    barrier = threading.Barrier(len(stubs), timeout=10)
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def run(stub: TaskManagerStub) -> None:
+        barrier.wait()
+        task_id = create(stub, key="same").task_id
+        with lock:
+            ids.append(task_id)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stubs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(ids) == len(stubs) and len(set(ids)) == 1
+    assert len(stubs[0].ListTasks().tasks) == 1
+    assert len(stubs[0].ListTaskEvents(task_id=ids[0]).events) == 1

@@ -8,6 +8,7 @@ another user, and requests that only pretend to be local.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import json
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from buckyos.runtime.client import KEvent, KEventClient, KEventError
+from buckyos.runtime.client import AsyncKEventClient, KEvent, KEventClient, KEventError
 from buckyos.runtime.wire import EventFrame, encode_frame
 from buckyos.services.kevent import MAX_BODY
 from tests.kevent_server import NODE, KEventServer, served_kevent
@@ -583,3 +584,28 @@ def test_open_streams_do_not_hold_a_stop() -> None:
         finally:
             direct.close()
             through.close()
+
+
+def test_the_clients_name_an_audience(server: KEventServer) -> None:
+    bob = server.token("bob", "photos")
+    with (
+        KEventClient(server.url, token=bob) as as_bob,
+        KEventClient(server.url, token=server.trusted()) as service,
+    ):
+        sub = as_bob.subscribe(["/task_mgr/**"], keepalive_ms=200)
+        service.publish("/task_mgr/t-9", {"n": 1}, audience={"users": ["bob"], "apps": []})
+        service.publish("/task_mgr/t-10", 2, audience={"users": ["carol"]})
+
+        async def publish_async() -> None:
+            async with AsyncKEventClient(server.url, token=server.trusted()) as client:
+                await client.publish("/task_mgr/t-11", 3, audience={"apps": ["photos"]})
+
+        asyncio.run(publish_async())
+        got = [sub.get(WAIT), sub.get(WAIT)]
+        assert [e.eventid for e in got if e is not None] == ["/task_mgr/t-9", "/task_mgr/t-11"]
+        assert sub.get(0.3) is None
+        with pytest.raises(KEventError) as caught:  # an app token may not name one
+            as_bob.publish("/photos/x", 1, audience={"users": ["alice"]})
+        assert (caught.value.status, caught.value.code) == (403, "NO_PERMISSION")
+        with pytest.raises(TypeError, match="audience must be"):
+            service.publish("/x", 1, audience={"users": "bob"})

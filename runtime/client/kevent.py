@@ -34,7 +34,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from buckyos.runtime.client.kevent_core import (
@@ -111,10 +111,18 @@ class KEventClient:
             )
         return http.client.HTTPConnection(target.host, target.port, timeout=target.timeout)
 
-    def publish(self, eventid: str, data: Any = None) -> None:
-        """Publish one event (a global id, JSON data of at most 64 KiB)."""
+    def publish(
+        self,
+        eventid: str,
+        data: Any = None,
+        *,
+        audience: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Publish one event (a global id, JSON data of at most 64 KiB).  ``audience``
+        (``{"users": [...], "apps": [...]}``) names readers besides the id's own app, for
+        our reference kevent; only a zone-trusted or node-local publisher may send one."""
         target = self._target
-        body = target.publish_request(eventid, data)
+        body = target.publish_request(eventid, data, audience)
         with self._lock:
             conn = self._conn
             if conn is not None and _dropped(conn.sock):

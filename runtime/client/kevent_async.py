@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -50,10 +50,17 @@ class AsyncKEventClient:
             )
         return self._session
 
-    async def publish(self, eventid: str, data: Any = None) -> None:
-        """Publish one event (a global id, JSON data of at most 64 KiB)."""
+    async def publish(
+        self,
+        eventid: str,
+        data: Any = None,
+        *,
+        audience: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Publish one event (a global id, JSON data of at most 64 KiB); ``audience`` as
+        :meth:`KEventClient.publish <buckyos.runtime.client.KEventClient.publish>`."""
         target = self._target
-        body = target.publish_request(eventid, data)
+        body = target.publish_request(eventid, data, audience)
         try:
             async with self._http().post(
                 target.publish_url,

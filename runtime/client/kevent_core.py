@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -192,9 +192,19 @@ class Target:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    def publish_request(self, eventid: str, data: Any) -> bytes:
+    def publish_request(
+        self, eventid: str, data: Any, audience: Mapping[str, Sequence[str]] | None = None
+    ) -> bytes:
         check_publish(eventid, data)
-        return publish_body(eventid, data)
+        if audience is not None and (
+            not isinstance(audience, Mapping)
+            or not all(
+                isinstance(names, Sequence) and not isinstance(names, str)
+                for names in audience.values()
+            )
+        ):
+            raise TypeError('audience must be {"users": [...], "apps": [...]}')
+        return publish_body(eventid, data, audience)
 
     def publish_answer(self, status: int, body: bytes) -> None:
         if status == 200:

@@ -409,9 +409,15 @@ def encode_frame(frame: KEventFrame) -> bytes:
     return jsontext.dumps(value) + b"\n"
 
 
-def publish_body(eventid: str, data: Any) -> bytes:
-    """The body of ``POST /kapi/kevent/publish``."""
-    return jsontext.dumps({"eventid": eventid, "data": data})
+def publish_body(
+    eventid: str, data: Any, audience: Mapping[str, Sequence[str]] | None = None
+) -> bytes:
+    """The body of ``POST /kapi/kevent/publish``; ``audience`` (``{"users": [...],
+    "apps": [...]}``, our reference server's extension) only when given."""
+    value: dict[str, Any] = {"eventid": eventid, "data": data}
+    if audience is not None:
+        value["audience"] = {key: list(names) for key, names in audience.items()}
+    return jsontext.dumps(value)
 
 
 def stream_body(patterns: Sequence[str], keepalive_ms: int | None) -> bytes:

@@ -1,16 +1,17 @@
 """``buckyos zone up|down|status``: a local BuckyOS zone on loopback.
 
 ``up`` creates the zone under ROOT the first time (owner, device and verify-hub keys, an
-admin user with a generated password), starts system_config, verify-hub and the node
-gateway as separate processes, seeds system_config, and prints each service's kRPC URL
-and gRPC address, the admin's name and password, and the ``export`` lines that point a
-program (or ``buckyos login``) at the zone.  ``--json`` prints one object instead:
-``{"root", "zone_did", "device_name", "admin": {"username", "password"}, "services":
-{name: {"krpc_url", "grpc_target"?, "pid", "log"}}, "env": {...}}``.
+admin user with a generated password), starts system_config, verify-hub, kevent,
+task-manager, kmsg and the node gateway as separate processes, seeds system_config, and
+prints each service's kRPC URL and gRPC address, the admin's name and password, and the
+``export`` lines that point a program (or ``buckyos login``) at the zone.  ``--json``
+prints one object instead: ``{"root", "zone_did", "device_name", "admin": {"username",
+"password"}, "services": {name: {"krpc_url", "grpc_target"?, "pid", "log"}}, "env":
+{...}}``.
 
 ROOT defaults to ``$BUCKYOS_ZONE_ROOT``, else ``./.buckyos-zone``.  Ports: upstream's
-(3200/3201, 3300/3301, 3180) by default, ``--ports auto`` for free ones, or
-``--ports gateway=8080,verify_hub=0`` (0 picks a free one).
+(3200/3201, 3300/3301, 3181, 3380/3381, 4030/4031, 3180) by default, ``--ports auto``
+for free ones, or ``--ports gateway=8080,verify_hub=0`` (0 picks a free one).
 
 Exit codes: ``up``/``down`` 0 done, 1 refused (already running or starting, a port in
 use, a half-written root, a folder it cannot write, a service that would not start, no
@@ -58,7 +59,7 @@ def _root_arg(text: str) -> Path:
 
 _UP = """create (once) and start the zone
 
-Create the zone under ROOT (first time only), start its three services as
+Create the zone under ROOT (first time only), start its services as
 separate processes and print how to reach them and log in."""
 
 _UP_EXAMPLES = """examples:
@@ -81,8 +82,9 @@ def register(commands: Commands) -> None:
         "--ports",
         metavar="auto|NAME=PORT,...",
         help="'auto' for free ports, or NAME=PORT for system_config, system_config_grpc, "
-        "verify_hub, verify_hub_grpc, gateway (default: upstream's 3200, 3201, 3300, "
-        "3301, 3180)",
+        "verify_hub, verify_hub_grpc, kevent, task_manager, task_manager_grpc, kmsg, "
+        "kmsg_grpc, gateway (default: upstream's 3200, 3201, 3300, 3301, 3181, 3380, 3381, "
+        "4030, 4031, 3180)",
     )
     up.add_argument(
         "--app",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the CLI imports the option parsers; the runtime loads on us
         TokenVerifier,
         TrustKeyStore,
     )
-    from buckyos.runtime.server import Binding
+    from buckyos.runtime.server import Binding, ServerInfo
 
 __all__ = [
     "DEVICE_PREFIX",
@@ -145,8 +145,14 @@ class Kernel:
         """The token this service calls others with (renewed by the keep-alive)."""
         return None if self.runtime is None else self.runtime.current_token()
 
-    async def start(self) -> None:
-        """Start polling revocations (in the running loop; a zone only)."""
+    async def start(self, served: ServerInfo | None = None) -> None:
+        """Once it listens: record ``served``'s kRPC/gRPC ports in its instance record,
+        start the keep-alive (which writes that record and renews the session) and the
+        revocation poller (in the running loop; a zone only)."""
+        if self.runtime is not None:
+            if served is not None and served.krpc_port is not None:
+                self.runtime.set_main_service_port(served.krpc_port, grpc_port=served.grpc_port)
+            self.runtime.start_keepalive()
         if self._poller is not None:
             await self._poller.poll_once()
             self._poller.start()
@@ -222,7 +228,6 @@ async def _zone_runtime(root: Path, app_id: str, system_config: str | None) -> B
     )
     try:
         await rt.alogin()
-        rt.start_keepalive()
     except BaseException:
         await rt.aclose()
         raise

@@ -70,7 +70,7 @@ async def _main(args: argparse.Namespace) -> int:
 
             async def started(info: ServerInfo) -> None:
                 print_ready(info.listening_lines())
-                await kernel.start()
+                await kernel.start(info)
 
             try:
                 await serve(

@@ -1,9 +1,9 @@
-"""A local BuckyOS zone on one machine: identity once, three processes, seeded config.
+"""A local BuckyOS zone on one machine: identity once, its services as processes, seeded config.
 
 ``zone_up(root)`` creates the zone under ``root`` (first time only), starts system_config,
-verify-hub and the node gateway, and seeds system_config; ``zone_down(root)`` stops them;
-``zone_status(root)`` tells what runs.  The ``buckyos zone`` command is a thin shell over
-these.
+verify-hub, kevent, task-manager, kmsg and the node gateway, and seeds system_config;
+``zone_down(root)`` stops them; ``zone_status(root)`` tells what runs.  The ``buckyos
+zone`` command is a thin shell over these.
 """
 
 from .identity import ZoneIdentity, create_identity, load_identity

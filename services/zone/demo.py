@@ -7,7 +7,11 @@
 3. a **KernelService** (the token a node-daemon hands it, traded at verify-hub) does the
    same over **gRPC** straight to the instance, and **in-process** to a system_config
    binding living in its own process;
-4. a transcript with per-transport call latency, then a clean teardown.
+4. long work as a **task**: the AppClient creates a task with a SelfApp executor at
+   task-manager, reports progress and commits a result, while a second client follows it
+   on kevent (no polling: it reads the task only when an event says it changed) and
+   reads the final snapshot;
+5. a transcript with per-transport call latency, then a clean teardown.
 
 Exit 0 when every step worked; otherwise 1 with the step and the reason.
 """
@@ -28,7 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format, struct_pb2
+
+from buckyos.generated import task_manager_pb2 as tm
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, SystemConfigStub
+from buckyos.generated.task_manager_rpc import TASK_MANAGER
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime import (
     BuckyOSError,
@@ -38,6 +46,8 @@ from buckyos.runtime import (
     reset_buckyos_api_runtime,
     set_buckyos_api_runtime,
 )
+from buckyos.runtime.client import KEventClient
+from buckyos.runtime.program import get_task_manager_client
 from buckyos.runtime.security import make_service_login_jwt
 from buckyos.runtime.server import serving
 from buckyos.services.system_config import SqliteStore, build_binding
@@ -131,6 +141,87 @@ def _app_client(info: ZoneInfo, calls: int) -> Timing:
     finally:
         reset_buckyos_api_runtime()
     return timing
+
+
+def _app_runtime(info: ZoneInfo) -> Any:
+    """The demo app, logged in by password as the admin, reaching every service through
+    the node gateway."""
+    gateway = info.services["gateway"]["krpc_url"]
+    apis = (SYSTEM_CONFIG.api, VERIFY_HUB.api, TASK_MANAGER.api, "kevent")
+    rt = init_buckyos_api_runtime(
+        DEMO_APP,
+        owner_user_id=info.admin_user,
+        runtime_type=RuntimeType.APP_CLIENT,
+        root=info.root,
+        config_dir=Path(info.root) / "etc",
+        service_urls={api: f"{gateway}/kapi/{api}" for api in apis},
+    )
+    rt.login_by_password(info.admin_user, info.admin_password)
+    return rt
+
+
+def _follow(events: Any, tasks: Any, seen: list[str], done: threading.Event) -> None:
+    """The second client: on each kevent of the task, read it; stop at its end.  What
+    went wrong is the last entry of ``seen``, for the main thread to report."""
+    try:
+        for event in events:
+            task = tasks.GetTask(task_id=event.data["task_id"]).task
+            phase = tm.TaskPhase.Name(task.phase).removeprefix("TASK_PHASE_").lower()
+            seen.append(f"{event.data['event_type']} -> {phase} (revision {task.revision})")
+            _say(f"    follower: kevent {event.eventid} {seen[-1]}")
+            if task.phase == tm.TASK_PHASE_TERMINAL:
+                outcome = tm.TaskOutcome.Name(task.outcome).removeprefix("TASK_OUTCOME_")
+                result = json_format.MessageToJson(task.result, indent=None)
+                _say(f"    follower: final snapshot {outcome.lower()}, result {result}")
+                done.set()
+                return
+    except Exception as exc:  # reported by the main thread, which waits on `done`
+        seen.append(f"failed: {type(exc).__name__}: {exc}")
+
+
+def _task_demo(info: ZoneInfo) -> None:
+    with _step(f"AppClient {DEMO_APP}: log in again, for task-manager and kevent"):
+        rt = _app_runtime(info)
+    try:
+        tasks = get_task_manager_client(rt)
+        done = threading.Event()
+        seen: list[str] = []
+        gateway = info.services["gateway"]["krpc_url"]
+        with (
+            _step("follower: subscribe to /task_mgr/* on kevent via the node gateway"),
+            KEventClient(f"{gateway}/kapi/kevent", token=rt.current_token) as kevent,
+            kevent.subscribe(["/task_mgr/*"]) as events,
+        ):
+            follower = threading.Thread(
+                target=_follow, args=(events, tasks, seen, done), daemon=True
+            )
+            follower.start()
+            with _step("AppClient: create a task (SelfApp executor), run it, commit"):
+                album = struct_pb2.Value()
+                album.struct_value.update({"album": "summer"})
+                task = tasks.CreateTask(
+                    name="import album",
+                    schema_id="raw/v1",  # one of task-manager's built-in schemas: any JSON
+                    input=album,
+                    executor=tm.CreateTaskExecutor(self_app=tm.SelfAppExecutor()),
+                    idempotency_key=f"demo-import-{time.time_ns()}",
+                ).task
+                _say(f"    created {task.task_id}")
+                tasks.runner_start(task.task_id)
+                for done_count in (1, 2, 3):
+                    tasks.runner_progress(
+                        task.task_id, {"done": done_count, "total": 3}, f"copied {done_count}/3"
+                    )
+                tasks.runner_complete(task.task_id, {"photos": 3})
+            with _step("follower: woken by kevent up to the task's end"):
+                if not done.wait(15):
+                    last = f" (last: {seen[-1]})" if seen else ""
+                    raise StepFailedError(
+                        f"the follower saw {len(seen)} events and not the task's end in 15 s{last}"
+                    )
+            follower.join(5)
+    finally:
+        rt.close()
 
 
 def _kernel_runtime(info: ZoneInfo, service_urls: dict[str, str], *, inprocess: bool) -> Any:
@@ -256,6 +347,7 @@ def run(root: Path, calls: int) -> None:
             _kernel_grpc(info, calls),
             _kernel_inprocess(info, calls),
         ]
+        _task_demo(info)
     finally:
         with _step("zone down"):
             stopped = zone_down(root)

@@ -10,6 +10,7 @@
     <root>/etc/verify_hub_private_key.pem
     <root>/etc/zone.json              written last: the zone exists (and the admin password)
     <root>/data/system_config/config.db, <root>/data/verify-hub/state.db
+    <root>/data/<service>/<service>.db   task-manager's and kmsg's
     <root>/logs/<service>.log
     <root>/run/zone.json              while up (and while starting): pids, ports and URLs
     <root>/run/zone.lock              locked while `zone up` runs and while any service it
@@ -53,6 +54,9 @@ class ZoneLayout:
     logs = _Below("logs")
     run_file = _Below("run", "zone.json")
     lock_file = _Below("run", "zone.lock")
+
+    def service_db(self, service: str) -> Path:
+        return self.root / "data" / service / f"{service}.db"
 
     def log(self, service: str) -> Path:
         return self.logs / f"{service}.log"

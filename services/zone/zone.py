@@ -1,10 +1,13 @@
 """A local BuckyOS zone on loopback: ``up`` (create once, start, seed), ``down``, ``status``.
 
-``up`` starts system_config, verify-hub and the node gateway as separate processes (see
-:mod:`.supervisor`), then writes what a zone needs into system_config over kRPC with a
-token signed by the zone owner's key: ``boot/config`` (with verify-hub's public key), the
-device and admin documents, the admin's settings (password), the RBAC tail and
-``services/<svc>/info`` for each service.  Anything that fails stops what was started.
+``up`` starts system_config and verify-hub as separate processes (see :mod:`.supervisor`),
+writes what a zone needs into system_config over kRPC with a token signed by the zone
+owner's key (``boot/config`` with verify-hub's public key, the device and admin
+documents, the admin's settings (password), the RBAC tail), then starts the kernel
+services (kevent, task-manager, kmsg: they log in with the device key) and the node
+gateway, and writes ``services/<svc>/info`` for each kRPC service (:mod:`.processes`
+says which, in which order, with which arguments).  Anything that fails stops what was
+started.
 """
 
 from __future__ import annotations
@@ -16,17 +19,30 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-from buckyos.generated import system_config_rpc, verify_hub_rpc
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.runtime import ConfigError, RPCError
-from buckyos.runtime.client import DEFAULT_GATEWAY_PORT, KrpcTransport
+from buckyos.runtime.client import KrpcTransport
 from buckyos.runtime.security import password_hash, public_key_to_jwk, sign_token
 
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
 from .lock import ZoneLock, lock_held, lock_holders
+from .processes import (
+    DEFAULT_PORTS,
+    GATEWAY,
+    KERNEL_SERVICES,
+    KEVENT,
+    MODULES,
+    PORT_NAMES,
+    SYSTEM_CONFIG,
+    VERIFY_HUB,
+    gateway_args,
+    kernel_service_args,
+    system_config_args,
+    verify_hub_args,
+)
 from .supervisor import (
     Interrupted,
     SignalGuard,
@@ -47,27 +63,6 @@ __all__ = [
     "zone_status",
     "zone_up",
 ]
-
-SYSTEM_CONFIG: Final = system_config_rpc.SYSTEM_CONFIG.api
-VERIFY_HUB: Final = verify_hub_rpc.VERIFY_HUB.api
-GATEWAY: Final = "gateway"
-MODULES: Final[Mapping[str, str]] = {
-    SYSTEM_CONFIG: "buckyos.services.system_config",
-    VERIFY_HUB: "buckyos.services.verify_hub",
-    GATEWAY: "buckyos.services.gateway",
-}
-"""Each service's module, started as ``python -m <module>``, in start order."""
-
-DEFAULT_PORTS: Final[Mapping[str, int]] = {
-    "system_config": system_config_rpc.SYSTEM_CONFIG.port,
-    "system_config_grpc": system_config_rpc.SYSTEM_CONFIG.port + 1,
-    "verify_hub": verify_hub_rpc.VERIFY_HUB.port,
-    "verify_hub_grpc": verify_hub_rpc.VERIFY_HUB.port + 1,
-    "gateway": DEFAULT_GATEWAY_PORT,
-}
-"""Upstream's ports, the contracts' (``(buckyos.api).port``; gRPC next to each kRPC port)
-and the node gateway's, keyed by the ``--ports`` names; ``--ports auto`` picks free ones."""
-PORT_NAMES: Final = tuple(DEFAULT_PORTS)
 
 
 class ZoneRunningError(ConfigError):
@@ -250,6 +245,24 @@ def _policy(ident: ZoneIdentity, apps: Sequence[str], existing: str) -> str:
     return "\n".join(dict.fromkeys(lines))  # keep order, drop repeats
 
 
+def _service_infos(ident: ZoneIdentity, started: Mapping[str, Started]) -> dict[str, Any]:
+    """``services/<svc>/info`` of each started kRPC service (kevent and the gateway are
+    reached by their own routes, not by a service record)."""
+    return {
+        f"services/{name}/info": _service_info(ident, item)
+        for name, item in started.items()
+        if name not in (KEVENT, GATEWAY)
+    }
+
+
+def register(ident: ZoneIdentity, url: str, started: Mapping[str, Started]) -> None:
+    """Write the service records of ``started`` into system_config at ``url``."""
+    with KrpcTransport(url, token=_root_token(ident)) as transport:
+        stub = SystemConfigStub(transport)
+        for key, value in _service_infos(ident, started).items():
+            stub.Set(key=key, value=json.dumps(value))
+
+
 def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str] = ()) -> None:
     """Write the zone's keys into system_config (settings only when missing).
 
@@ -270,8 +283,7 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
         "boot/config": boot,
         f"devices/{ident.device_name}/doc": ident.device_doc(),
         f"users/{ident.admin}/doc": ident.owner_doc(),
-        f"services/{SYSTEM_CONFIG}/info": _service_info(ident, started[SYSTEM_CONFIG]),
-        f"services/{VERIFY_HUB}/info": _service_info(ident, hub),
+        **_service_infos(ident, started),
     }
     settings = {
         "user_id": ident.admin,
@@ -290,57 +302,6 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
         if stub.Get(key=f"users/{ident.admin}/settings").HasField("value"):
             return  # the admin may have changed the password since: keep it
         stub.Create(key=f"users/{ident.admin}/settings", value=json.dumps(settings))
-
-
-def _server_args(host: str, ports: Mapping[str, int], name: str) -> list[str]:
-    """A service process's ``add_server_options``: its address and its two ports."""
-    return [
-        "--host", host,
-        "--krpc-port", str(ports[name]),
-        "--grpc-port", str(ports[f"{name}_grpc"]),
-    ]  # fmt: skip
-
-
-def _system_config_args(ident: ZoneIdentity, host: str, ports: Mapping[str, int]) -> list[str]:
-    layout = ident.layout
-    layout.system_config_db.parent.mkdir(parents=True, exist_ok=True)
-    return [
-        "--db", str(layout.system_config_db),
-        "--owner-key", json.dumps(ident.owner_jwk()),
-        "--owner-did", ident.owner_did,
-        "--device-name", ident.device_name,
-        "--device-key", json.dumps(ident.device_jwk()),
-        "--device-did", ident.device_did,
-        *_server_args(host, ports, "system_config"),
-    ]  # fmt: skip
-
-
-def _verify_hub_args(
-    ident: ZoneIdentity, host: str, ports: Mapping[str, int], system_config_url: str
-) -> list[str]:
-    layout = ident.layout
-    layout.verify_hub_state.parent.mkdir(parents=True, exist_ok=True)
-    return [
-        "--key", str(layout.verify_hub_key),
-        "--state", str(layout.verify_hub_state),
-        "--system-config", system_config_url,
-        "--device-name", ident.device_name,
-        "--device-key", str(layout.device_key),
-        "--owner-key", json.dumps(ident.owner_jwk()),
-        *_server_args(host, ports, "verify_hub"),
-    ]  # fmt: skip
-
-
-def _gateway_args(
-    ident: ZoneIdentity, host: str, ports: Mapping[str, int], system_config_url: str
-) -> list[str]:
-    return [
-        "--system-config", system_config_url,
-        "--device-name", ident.device_name,
-        "--device-key", str(ident.layout.device_key),
-        "--host", host,
-        "--port", str(ports["gateway"]),
-    ]  # fmt: skip
 
 
 def _running(run: Mapping[str, Any]) -> dict[str, int]:
@@ -430,7 +391,7 @@ def zone_up(
     apps: Sequence[str] = (),
     timeout: float = 30.0,
 ) -> ZoneInfo:
-    """Create the zone at ``root`` once, start its three services and seed system_config.
+    """Create the zone at ``root`` once, start its services and seed system_config.
 
     ``apps``: app ids to give the ``app`` role (kept across later ``up`` calls).
 
@@ -528,15 +489,16 @@ def _up_locked(
     with SignalGuard() as guard:
         try:
             started[SYSTEM_CONFIG] = start(
-                SYSTEM_CONFIG, _system_config_args(ident, host, wanted), ("kRPC", "gRPC")
+                SYSTEM_CONFIG, system_config_args(ident, host, wanted), ("kRPC", "gRPC")
             )
-            sc_url = started[SYSTEM_CONFIG].addresses["kRPC"]
+            urls = {SYSTEM_CONFIG: started[SYSTEM_CONFIG].addresses["kRPC"]}
             started[VERIFY_HUB] = start(
-                VERIFY_HUB, _verify_hub_args(ident, host, wanted, sc_url), ("kRPC", "gRPC")
+                VERIFY_HUB,
+                verify_hub_args(ident, host, wanted, urls[SYSTEM_CONFIG]),
+                ("kRPC", "gRPC"),
             )
-            started[GATEWAY] = start(
-                GATEWAY, _gateway_args(ident, host, wanted, sc_url), ("gateway",)
-            )
+            # Seeded before the kernel services start: they log in at verify-hub, whose
+            # key boot/config names, and load the RBAC policy.
             try:
                 seed(ident, started, apps)
             except RPCError as err:
@@ -544,6 +506,13 @@ def _up_locked(
                     f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see "
                     f"{layout.log(SYSTEM_CONFIG)}"
                 ) from err
+            for process in KERNEL_SERVICES:
+                args = kernel_service_args(process, ident, host, wanted, urls)
+                started[process.name] = start(process.name, args, process.expect)
+                urls[process.name] = started[process.name].addresses["kRPC"]
+            kernel = {process.name: started[process.name] for process in KERNEL_SERVICES}
+            register(ident, urls[SYSTEM_CONFIG], kernel)
+            started[GATEWAY] = start(GATEWAY, gateway_args(ident, host, wanted, urls), ("gateway",))
             info = _info(ident, started)
             info.warnings = warnings
             with guard.held():

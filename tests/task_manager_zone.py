@@ -123,7 +123,7 @@ def task_zone(db: Path, publish: Publisher | None = None) -> Iterator[TaskZone]:
     binding = build_binding(
         verifier=TokenVerifier(zone.trust),
         rbac=zone.rbac,
-        store=zone.store,
+        store_or_path=zone.store,
         publish=zone.published if publish is None else publish,
         timeout=10.0,
     )

@@ -80,9 +80,10 @@ async def _main(args: argparse.Namespace) -> int:
                     raise ConfigError(f"--kevent: {err}") from None
                 publisher = QueuedPublisher(kevent_publisher(client))
             binding = build_binding(
-                binding=kernel.binding(TASK_MANAGER.api),
+                verifier=kernel.verifier,
                 rbac=kernel.rbac,
-                store=store,
+                revocations=kernel.revocations,
+                store_or_path=store,
                 publish=publisher,
             )
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from buckyos.generated.task_manager_rpc import TASK_MANAGER
-from buckyos.runtime.security import RbacEnforcer, TokenVerifier
+from buckyos.runtime.security import RbacEnforcer, RevocationSet, TokenVerifier
 from buckyos.runtime.server import Binding
 
 from .events import Publisher
@@ -23,32 +23,35 @@ _SERVICES: weakref.WeakKeyDictionary[Binding, TaskManagerService] = weakref.Weak
 
 def build_binding(
     *,
+    verifier: TokenVerifier,
     rbac: RbacEnforcer,
-    store: TaskStore | str | Path,
-    verifier: TokenVerifier | None = None,
-    binding: Binding | None = None,
+    store_or_path: TaskStore | str | Path,
     publish: Publisher | None = None,
     clock: Callable[[], float] = time.time,
+    revocations: RevocationSet | None = None,
     timeout: float | None = 20.0,
 ) -> Binding:
     """A Binding serving the ``task-manager`` api.
 
-    Callers are checked with ``verifier`` (the zone's trust keys) on a new Binding, or by
-    the ready ``binding`` given (e.g. :meth:`buckyos.services.kernel.Kernel.binding`,
-    which also refuses revoked sessions); ``rbac`` is the zone's policy, which the task
-    ACL's owner view asks (``obj://task/<user>``, ``read``).  ``store`` is an open
-    :class:`TaskStore` (yours to close) or the path of its SQLite file (opened here; every
-    change is committed before it is answered).  Upstream's built-in task schemas are
-    registered.  ``publish`` receives the kevent of each committed mutation
-    (:mod:`.events`; ``None``: none is published).
+    ``verifier`` checks callers' tokens (the zone's trust keys: a zone-trusted caller is
+    one whose token the owner's or a zone device's key verified, or verify-hub's for a
+    device or service session), ``rbac`` is the zone's policy (the task ACL's owner view
+    asks it ``obj://task/<user>``, ``read``), ``revocations`` the logged-out sessions to
+    refuse too.  ``store_or_path`` is an open :class:`TaskStore` (yours to close) or the
+    path of its SQLite file (opened here with ``clock``; every change is committed before
+    it is answered, so nothing depends on closing it; ``service_of(binding).store.close()``
+    closes it).  Upstream's built-in task schemas are registered.  ``publish`` receives the
+    kevent of each committed mutation (:mod:`.events`; ``None``: nothing is published).
     """
-    if (verifier is None) == (binding is None):
-        raise TypeError("build_binding takes a verifier or a binding, exactly one")
-    task_store = store if isinstance(store, TaskStore) else TaskStore(store, clock=clock)
-    if binding is None:
-        assert verifier is not None
-        binding = Binding(TASK_MANAGER.api, verifier=verifier, rbac=rbac, timeout=timeout)
-    service = TaskManagerService(task_store, rbac=rbac, publish=publish)
+    store = (
+        store_or_path
+        if isinstance(store_or_path, TaskStore)
+        else TaskStore(store_or_path, clock=clock)
+    )
+    binding = Binding(
+        TASK_MANAGER.api, verifier=verifier, rbac=rbac, revocations=revocations, timeout=timeout
+    )
+    service = TaskManagerService(store, rbac=rbac, publish=publish)
     service.seed_builtin_schemas()
     binding.add_service(service)
     _SERVICES[binding] = service

@@ -6,6 +6,7 @@ section 7."""
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from buckyos.generated import kmsg_pb2 as km, kmsg_rpc as rpc
 from buckyos.runtime.errors import ReasonError
 from buckyos.services.kmsg import MAX_PAGE, KmsgStore, Position, QueueConfig
 from tests.kmsg_fixtures import WIRES, KmsgServer, kmsg_server
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "services-messaging.md"
 
 
 @pytest.fixture
@@ -450,3 +453,18 @@ def test_a_full_disk_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None
         with store._lock:
             conn.execute("PRAGMA max_page_count=1073741823")
         assert store.post(urn, created_at=0, payload=b"y", headers={}) == acked + 1
+
+
+def test_docs_example(server: KmsgServer, capsys: pytest.CaptureFixture[str]) -> None:
+    section = PAGE.read_text(encoding="utf-8").split("## kmsg: the reference server\n", 1)[1]
+    found = re.search(r"```python\n(.*?)```", section.split("\n## ", 1)[0], re.DOTALL)
+    assert found is not None
+    keys = server.keys
+    names = {"KMSG_URL": server.url, "ALICE": keys.user("alice", "photos")}
+    names["BOB"] = keys.user("bob", "photos")
+    exec(compile(found.group(1), str(PAGE), "exec"), names)
+    assert capsys.readouterr().out.splitlines() == [
+        "[2, 3]",
+        "No permission:cannot read queue photos::alice::last2: user bob is not the queue's "
+        "owner alice and other_user_can_read is false",
+    ]

@@ -95,9 +95,10 @@ def test_up_prints_endpoints_password_and_env(zone: Zone) -> None:
     root = zone.root.resolve()
     assert re.match(rf"^zone did:web:127\.0\.0\.1%3A\d+ is up at {re.escape(str(root))} ", out)
     urls = dict(re.findall(r"^  (\S+) +kRPC (http://127\.0\.0\.1:\d+)", out, re.MULTILINE))
-    assert set(urls) == {"system_config", "verify-hub", "gateway"}
+    assert set(urls) == {"system_config", "verify-hub", "kevent", "task-manager", "kmsg", "gateway"}
     grpc = re.findall(r"gRPC (grpc://127\.0\.0\.1:\d+)", out)
-    assert len(grpc) == 2  # system_config and verify-hub, in the URL form service_urls take
+    # system_config, verify-hub, task-manager, kmsg, in the URL form service_urls take
+    assert len(grpc) == 4
     password = re.search(r"^admin user: admin  password: (\S+)$", out, re.MULTILINE)
     assert password is not None and len(password.group(1)) >= 12
     assert f"export BUCKYOS_DEV_HOME={root}/etc\n" in out
@@ -115,7 +116,7 @@ def test_status_running_and_json(zone: Zone) -> None:
     text = buckyos("zone", "status", "--root", str(zone.root), process=True)
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith(f"zone at {zone.root.resolve()}: running\n")
-    assert text.stdout.count(" up ") == 3
+    assert text.stdout.count(" up ") == 6
     # BUCKYOS_ZONE_ROOT is the default root.
     data = buckyos("zone", "status", "--json", BUCKYOS_ZONE_ROOT=str(zone.root))
     assert data.returncode == 0
@@ -124,6 +125,9 @@ def test_status_running_and_json(zone: Zone) -> None:
     assert {name: s["alive"] for name, s in status["services"].items()} == {
         "system_config": True,
         "verify-hub": True,
+        "kevent": True,
+        "task-manager": True,
+        "kmsg": True,
         "gateway": True,
     }
     assert status["info"]["root"] == str(zone.root.resolve())
@@ -204,7 +208,8 @@ def test_ports_help_spells_the_zones_defaults() -> None:
     names, ports = ", ".join(DEFAULT_PORTS), ", ".join(map(str, DEFAULT_PORTS.values()))
     assert f"{names} (default: upstream's {ports})" in " ".join(done.stdout.split())
     p = list(DEFAULT_PORTS.values())
-    assert f"({p[0]}/{p[1]}, {p[2]}/{p[3]}, {p[4]})" in " ".join((cli_zone.__doc__ or "").split())
+    spelled = f"({p[0]}/{p[1]}, {p[2]}/{p[3]}, {p[4]}, {p[5]}/{p[6]}, {p[7]}/{p[8]}, {p[9]})"
+    assert spelled in " ".join((cli_zone.__doc__ or "").split())
 
 
 def test_status_and_down_without_a_zone(tmp_path: Path) -> None:
@@ -254,6 +259,7 @@ def test_a_dead_service_shows_then_down_stops_the_rest(zone: Zone) -> None:
     down = buckyos("zone", "down", "--root", str(zone.root), process=True)
     assert down.returncode == 0, down.stderr
     assert down.stdout == (
-        f"stopped verify-hub, system_config (gateway had already exited) at {root}\n"
+        "stopped kmsg, task-manager, kevent, verify-hub, system_config (gateway had already "
+        f"exited) at {root}\n"
     )
     assert buckyos("zone", "status", "--root", str(zone.root)).returncode == 1

@@ -22,7 +22,16 @@ def test_demo_runs_every_step_and_tears_down(tmp_path: Path) -> None:
     assert "token traded at verify-hub: iss verify-hub" in out
     assert '= {"writer": "kRPC/HTTP via gateway", "n": 2}  (revision 3)' in out
     assert '= {"writer": "gRPC direct", "n": 2}' in out
-    assert "stopped gateway, verify-hub, system_config" in out
+    assert "stopped gateway, kmsg, task-manager, kevent, verify-hub, system_config" in out
+    # The task: created, run and committed by the app; the follower woken by kevent for
+    # each change (through the gateway) reads the task then, up to its final snapshot.
+    task_id = re.search(r"^    created (t-[0-9a-f]{32})$", out, re.MULTILINE)
+    assert task_id is not None, out
+    followed = re.findall(rf"follower: kevent /task_mgr/{task_id[1]} (\w+) -> (\w+)", out)
+    assert followed[0] == ("TaskCreated", "accepted"), followed
+    assert followed[-1] == ("ResultCommitted", "terminal"), followed
+    assert followed.count(("ProgressReported", "running")) == 3, followed
+    assert 'follower: final snapshot succeeded, result {"photos": 3' in out
     for transport in ("kRPC/HTTP via gateway", "gRPC direct", "in-process"):
         assert re.search(rf"^  {re.escape(transport)} +6 ", out, re.MULTILINE), out
     assert out.rstrip().endswith("demo OK")

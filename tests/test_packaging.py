@@ -52,3 +52,23 @@ def test_wheel_installs_into_a_fresh_venv_and_imports_a_stub(tmp_path: Path) -> 
     ).stdout.split("\n")
     assert out[0].startswith(str(venv)) and out[1].startswith(str(venv))
     assert out[2] == "SystemConfigStub sys_config_get"
+
+
+def test_every_package_folder_is_in_the_wheel() -> None:
+    """A new package (a service's folder) missing from pyproject's ``packages`` is left out
+    of the wheel, and only an installed zone would notice."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setup["packages"])
+    found = set()
+    for name, folder in setup["package-dir"].items():
+        if name == "buckyos":
+            continue
+        base = ROOT / folder
+        for init in base.rglob("__init__.py"):
+            if ".typings" in init.parts or "__pycache__" in init.parts:
+                continue
+            rel = init.parent.relative_to(base).parts
+            found.add(".".join((name, *rel)))
+    assert found - listed == set(), "add these to pyproject's [tool.setuptools] packages"

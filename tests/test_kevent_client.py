@@ -32,7 +32,7 @@ from buckyos.runtime.client import (
     KEventError,
     KEventReconnect,
 )
-from buckyos.runtime.client.kevent_core import answer_error, kevent_base_url
+from buckyos.runtime.client.kevent_core import StreamState, Target, answer_error, kevent_base_url
 from buckyos.runtime.errors import BuckyOSError, ConfigError
 from buckyos.runtime.program import BuckyOSRuntime, RuntimeConfig, RuntimeType
 from buckyos.runtime.program.kevent import akevent_client, kevent_client, kevent_url
@@ -262,6 +262,10 @@ def test_frames_both_ways() -> None:
         b'{"type":"event","event":' + EVENT_JSON + b"}\n": EventFrame(
             KEvent.from_json(jsontext.loads(EVENT_JSON))
         ),
+        # our reference server's extra key: events the stream's server queue lost so far
+        b'{"type":"event","event":' + EVENT_JSON + b',"dropped":3}\n': EventFrame(
+            KEvent.from_json(jsontext.loads(EVENT_JSON)), 3
+        ),
     }
     for line, frame in lines.items():
         assert parse_frame(line) == frame
@@ -270,6 +274,23 @@ def test_frames_both_ways() -> None:
     for bad in (b"nope", b"[]", b"{}", b'{"type":"ack"}'):
         with pytest.raises(ValueError):
             parse_frame(bad)
+
+
+def test_the_servers_drops_are_counted_across_streams() -> None:
+    state = StreamState(Target("http://127.0.0.1:1", None, 1.0), ["/a"], None, 8, FAST)
+    event = b'{"type":"event","event":' + EVENT_JSON
+    for line in (
+        b'{"type":"ack","connection_id":"s1","keepalive_ms":100}',
+        event + b"}",
+        event + b',"dropped":3}',
+        event + b',"dropped":5}',
+        event + b',"dropped":5}',
+        b'{"type":"ack","connection_id":"s2","keepalive_ms":100}',  # reopened: from 0
+        event + b',"dropped":2}',
+        event + b',"dropped":-1}',  # nonsense is ignored
+    ):
+        state.on_line(line)
+    assert (state.server_dropped, state.dropped, state.received) == (7, 0, 6)
 
 
 @pytest.mark.parametrize(

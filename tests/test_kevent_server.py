@@ -292,6 +292,25 @@ def test_a_stream_that_never_reads_slows_nobody() -> None:
         server.wait_readers(0)
 
 
+def test_a_reader_is_told_what_its_queue_lost() -> None:
+    with served_kevent(capacity=3) as server:
+        register = {"op": "register_reader", "reader_id": "slow", "patterns": ["/q/*"]}
+        assert op(server, register) == {"status": "ok"}
+        for n in range(8):
+            assert post(server.base, "/kapi/kevent/publish", {"eventid": f"/q/{n}"})[0] == 200
+        pulls = [
+            op(server, {"op": "pull_event", "reader_id": "slow", "timeout_ms": 0}) for _ in range(4)
+        ]
+        # the oldest five went; each answer says how many so far (an extra key)
+        assert [(p["event"]["eventid"], p["dropped"]) for p in pulls[:3]] == [
+            ("/q/5", 5),
+            ("/q/6", 5),
+            ("/q/7", 5),
+        ]
+        assert pulls[3] == {"status": "ok"}
+        assert server.dropped() == 5
+
+
 def test_readers_are_bounded() -> None:
     with served_kevent(max_readers=3, max_per_owner=2) as server:
         alice = bearer(server.token())

@@ -257,6 +257,8 @@ class StreamState:
         self.reconnect = reconnect
         self.events: deque[KEvent] = deque()
         self.dropped = 0
+        self.server_dropped = 0
+        self._stream_dropped = 0
         self.received = 0
         self.acks = 0
         self.connection_id: str | None = None
@@ -303,12 +305,16 @@ class StreamState:
                 )
             self.failures = 0
             self.received += 1
+            if frame.dropped > self._stream_dropped:  # the server's queue lost some
+                self.server_dropped += frame.dropped - self._stream_dropped
+                self._stream_dropped = frame.dropped
             if len(self.events) >= self.queue_size:
                 self.events.popleft()
                 self.dropped += 1
             self.events.append(frame.event)
         elif isinstance(frame, AckFrame):
             self._acked = True
+            self._stream_dropped = 0  # a new stream counts from 0
             self.acks += 1
             self.connection_id = frame.connection_id
             self.keepalive_ms = max(1, frame.keepalive_ms)
@@ -363,6 +369,13 @@ class Counters:
     def dropped(self) -> int:
         """Events the full queue lost (the oldest go first)."""
         return self._state.dropped
+
+    @property
+    def server_dropped(self) -> int:
+        """Events the server's queue for this subscription lost before sending them (the
+        reader did not keep up), as our reference kevent reports them; upstream reports
+        none."""
+        return self._state.server_dropped
 
     @property
     def received(self) -> int:

@@ -342,9 +342,11 @@ class AckFrame:
 
 @dataclass(frozen=True, slots=True)
 class EventFrame:
-    """``{"type":"event","event":{...}}``."""
+    """``{"type":"event","event":{...}}``; ``dropped`` is our reference server's extra
+    key (absent when 0): events this stream's server-side queue lost so far."""
 
     event: KEvent
+    dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +376,10 @@ def parse_frame(line: bytes | str) -> KEventFrame | None:
         )
     kind = value.get("type")
     if kind == "event":
-        return EventFrame(KEvent.from_json(value.get("event")))
+        dropped = value.get("dropped")
+        if not isinstance(dropped, int) or isinstance(dropped, bool) or dropped < 0:
+            dropped = 0
+        return EventFrame(KEvent.from_json(value.get("event")), dropped)
     if kind == "keepalive":
         at_ms = value.get("at_ms")
         return KeepaliveFrame(at_ms if isinstance(at_ms, int) else 0)
@@ -396,6 +401,8 @@ def encode_frame(frame: KEventFrame) -> bytes:
     value: dict[str, Any]
     if isinstance(frame, EventFrame):
         value = {"type": "event", "event": frame.event.to_json()}
+        if frame.dropped:
+            value["dropped"] = frame.dropped
     elif isinstance(frame, KeepaliveFrame):
         value = {"type": "keepalive", "at_ms": frame.at_ms}
     elif isinstance(frame, AckFrame):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from buckyos.runtime.client import KEventClient
 from buckyos.runtime.security import (
+    RevocationSet,
     TokenVerifier,
     TrustKeyStore,
     generate_private_key,
@@ -141,11 +142,13 @@ def served_kevent(
     gateway_to: str | None = None,
     leeway: float = 60,
     grace: float = 1.0,
+    stall_timeout: float = 60.0,
     **bus: Any,
 ) -> Iterator[KEventServer]:
     """A :class:`KEventServer` on 127.0.0.1 (and a gateway in front when ``gateway``,
     forwarding to kevent or to ``gateway_to``); ``leeway`` the verifier's (seconds past
-    ``exp``), ``grace`` both servers' stop grace, ``bus`` :class:`Bus` options."""
+    ``exp``), ``grace`` both servers' stop grace, ``stall_timeout`` the app's, ``bus``
+    :class:`Bus` options.  The app checks a :class:`RevocationSet` (empty at first)."""
     loop = LoopThread(timeout=WAIT)
     stop: asyncio.Event | None = None
     runner: Any = None
@@ -156,7 +159,13 @@ def served_kevent(
         async def serve() -> None:
             nonlocal stop, server
             stop = asyncio.Event()
-            app = KEventApp(node_name=NODE, verifier=None, bus=Bus(**bus))
+            app = KEventApp(
+                node_name=NODE,
+                verifier=None,
+                revocations=RevocationSet(),
+                bus=Bus(**bus),
+                stall_timeout=stall_timeout,
+            )
             server = KEventServer(loop, app)
             app.verifier = TokenVerifier(server.trust, leeway=leeway)
             async with contextlib.AsyncExitStack() as stack:

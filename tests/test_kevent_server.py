@@ -311,6 +311,20 @@ def test_a_reader_is_told_what_its_queue_lost() -> None:
         assert server.dropped() == 5
 
 
+def test_a_stream_that_reads_nothing_is_cut() -> None:
+    with served_kevent(stall_timeout=1.0) as server:
+        stalled = RawStream(server.base, {"patterns": ["/s/*"]})
+        stalled.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            server.wait_readers(1)
+            for n in range(200):  # 12 MB: more than the socket buffers take
+                body = {"eventid": f"/s/{n}", "data": "x" * 60_000}
+                assert post(server.base, "/kapi/kevent/publish", body)[0] == 200
+            server.wait_readers(0, within=8.0)  # its write waited 1 s: cut, slot freed
+        finally:
+            stalled.close()
+
+
 def test_readers_are_bounded() -> None:
     with served_kevent(max_readers=3, max_per_owner=2) as server:
         alice = bearer(server.token())
@@ -495,6 +509,29 @@ def test_a_stream_ends_when_its_token_expires() -> None:
         finally:
             stream.close()
         server.wait_readers(0)
+
+
+def test_a_stream_ends_when_its_session_is_revoked(server: KEventServer) -> None:
+    stream = RawStream(
+        server.base, {"patterns": ["/notes/*"], "keepalive_ms": 100}, bearer(server.token())
+    )
+    try:
+        assert stream.head()[0] == 200 and b'"ack"' in stream.line()
+        assert server.app.revocations is not None
+        server.app.revocations.set_user_state("alice", "disabled")
+        started = time.monotonic()
+        while stream.line():  # keep-alives, then the clean end
+            assert time.monotonic() - started < 5.0
+        server.wait_readers(0)
+        # and the token is refused from now on
+        status, text = _refused(
+            post(
+                server.base, "/kapi/kevent/publish", {"eventid": "/notes/a"}, bearer(server.token())
+            )
+        )
+        assert status == 401 and "alice" in text and "not active" in text
+    finally:
+        stream.close()
 
 
 def test_requests_that_only_pretend_to_be_local(server: KEventServer) -> None:

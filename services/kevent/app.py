@@ -31,6 +31,7 @@ client reconnects with its renewed token) when its token expires.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ from typing import Any, Final
 
 from buckyos.runtime import RPCError
 from buckyos.runtime.client import KEventError
-from buckyos.runtime.security import RevocationSet, TokenVerifier
+from buckyos.runtime.security import RevocationSet, SessionToken, TokenVerifier
 from buckyos.runtime.wire import (
     DEFAULT_KEEPALIVE_MS,
     JSON,
@@ -71,6 +72,7 @@ from .policy import (
 )
 
 __all__ = [
+    "DEFAULT_STALL_TIMEOUT",
     "MAX_BODY",
     "MAX_KEEPALIVE_MS",
     "MAX_PULL_MS",
@@ -83,7 +85,11 @@ MAX_BODY: Final = 256 * 1024
 MAX_PULL_MS: Final = 300_000
 """The longest a ``pull_event`` waits (``timeout_ms: null`` means this long)."""
 MIN_KEEPALIVE_MS: Final = 50
+DEFAULT_STALL_TIMEOUT: Final = 60.0
+"""Seconds a stream's write may wait on a client that does not read before the stream is
+cut (its reader slot freed)."""
 MAX_KEEPALIVE_MS: Final = 3_600_000
+_log = logging.getLogger("buckyos.services.kevent")
 _NDJSON: Final = b"application/x-ndjson"
 _OK: Final = b'{"status":"ok"}'
 _OPS: Final = frozenset({"/", "/kapi/kevent"})
@@ -101,6 +107,7 @@ class _Caller:
     principal: Principal
     expires: float | None
     """Unix seconds after which the token no longer holds (``None``: local)."""
+    claims: SessionToken | None = None
 
 
 class _RefusedError(Exception):
@@ -144,6 +151,7 @@ class KEventApp:
         bus: Bus | None = None,
         max_body: int = MAX_BODY,
         max_pull_ms: int = MAX_PULL_MS,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.node_name = node_name
@@ -152,6 +160,7 @@ class KEventApp:
         self.bus = bus if bus is not None else Bus()
         self.max_body = max_body
         self.max_pull_ms = max_pull_ms
+        self.stall_timeout = stall_timeout
         self._clock = clock
         self._pid = os.getpid()
 
@@ -253,7 +262,7 @@ class KEventApp:
                 self.revocations.check(claims)
         except RPCError as exc:
             raise _RefusedError(401, "UNAUTHORIZED", exc.text) from None
-        return _Caller(principal_of(claims), claims.exp + self.verifier.leeway)
+        return _Caller(principal_of(claims), claims.exp + self.verifier.leeway, claims)
 
     # -- publish
 
@@ -318,14 +327,26 @@ class KEventApp:
         keepalive_ms = min(max(keepalive_ms, MIN_KEEPALIVE_MS), MAX_KEEPALIVE_MS)
         watcher = asyncio.create_task(_until_disconnect(receive, reader))
         try:
-            await self._serve_stream(reader, keepalive_ms, caller.expires, send)
+            await self._serve_stream(reader, keepalive_ms, caller, send)
         finally:
             watcher.cancel()
             self.bus.close_stream(reader)
 
+    def _still_holds(self, caller: _Caller) -> bool:
+        """Whether a stream's token still holds: not expired, not revoked since."""
+        if caller.expires is not None and self._clock() >= caller.expires:
+            return False
+        if caller.claims is not None and self.revocations is not None:
+            try:
+                self.revocations.check(caller.claims)
+            except RPCError:
+                return False
+        return True
+
     async def _serve_stream(
-        self, reader: Reader, keepalive_ms: int, expires: float | None, send: ASGISend
+        self, reader: Reader, keepalive_ms: int, caller: _Caller, send: ASGISend
     ) -> None:
+        expires = caller.expires
         await send(
             {
                 "type": "http.response.start",
@@ -335,12 +356,17 @@ class KEventApp:
         )
 
         async def line(data: bytes) -> None:
-            await send({"type": "http.response.body", "body": data, "more_body": True})
+            # A client that does not read blocks this write (its events queue up and the
+            # oldest go); one that reads nothing for stall_timeout loses the stream.
+            message = {"type": "http.response.body", "body": data, "more_body": True}
+            await asyncio.wait_for(send(message), self.stall_timeout)
 
         ack = {"type": "ack", "connection_id": reader.reader_id, "keepalive_ms": keepalive_ms}
         try:
             await line(dumps(ack) + b"\n")
             while not reader.closed:
+                if not self._still_holds(caller):
+                    break  # expired or revoked: end cleanly, the client comes back
                 delivery = reader.take()
                 if delivery is not None:
                     await line(
@@ -363,6 +389,15 @@ class KEventApp:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             return  # the client went away mid-write
+        except TimeoutError:
+            # Cut: the response cannot be ended over a connection that takes nothing, so
+            # uvicorn closes it (and logs that the response was not completed).
+            _log.info(
+                "kevent stream %s cut: its client read nothing for %gs (%d events dropped)",
+                reader.reader_id,
+                self.stall_timeout,
+                reader.dropped,
+            )
 
     # -- the op protocol
 

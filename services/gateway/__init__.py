@@ -13,6 +13,8 @@ pool         cached instance lists (background refresh), dead marks, weighted or
 credentials  the gateway's device-signed token for system_config, re-signed in time, and
              the signed client address it adds to calls for verify-hub
 app          the ASGI app: routing, body cap, forwarding, failover, error answers
+kevent       ``/kapi/kevent/*`` to the node's kevent: the caller's token passed on, the
+             request marked forwarded, streams passed through as they come
 server       ``gateway_serving()``: the app under uvicorn on one socket
 __main__     ``python -m buckyos.services.gateway --system-config URL ...``
 

@@ -533,7 +533,7 @@ def test_publish_errors(fake: FakeKEvent) -> None:
         client.publish("/big", 2)  # the connection is still good
 
 
-def test_an_unreachable_kevent(fake: FakeKEvent) -> None:
+def test_an_unreachable_kevent() -> None:
     url = f"http://127.0.0.1:{free_port()}/kapi/kevent"
     with KEventClient(url, timeout=2.0) as client:
         with pytest.raises(KEventError) as caught:

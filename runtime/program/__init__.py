@@ -10,6 +10,8 @@ module on first use::
     login      RetryPolicy of the login
     kevent     kevent_client / akevent_client: the runtime's kevent client (its URL,
                its token); kevent_url
+    kevent_mirror  publish_events_to_kevent, KEventMirror: an api's binder events
+               published to kevent too (opt-in)
     clients    get_<service>_client / get_async_<service>_client for task-manager,
                task-dispatcher, aicc, msg-center, kmsg, repo-service, scheduler and
                workflow, with each service's timeout (SERVICE_TIMEOUTS)
@@ -66,6 +68,10 @@ if TYPE_CHECKING:
         kevent_client as kevent_client,
         kevent_url as kevent_url,
     )
+    from buckyos.runtime.program.kevent_mirror import (
+        KEventMirror as KEventMirror,
+        publish_events_to_kevent as publish_events_to_kevent,
+    )
     from buckyos.runtime.program.login import RetryPolicy as RetryPolicy
     from buckyos.runtime.program.runtime import (
         BuckyOSRuntime as BuckyOSRuntime,
@@ -98,6 +104,7 @@ _LAZY: Final = lazy_table(
         ),
         ".keepalive": "KeepAlive RuntimeHealth",
         ".kevent": "akevent_client kevent_client kevent_url",
+        ".kevent_mirror": "KEventMirror publish_events_to_kevent",
         ".login": "RetryPolicy",
         ".runtime": (
             "BuckyOSRuntime get_buckyos_api_runtime init_buckyos_api_runtime "

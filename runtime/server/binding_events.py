@@ -15,7 +15,7 @@ from typing import Any
 
 from buckyos.runtime.server.core import BindingCore
 from buckyos.runtime.server.jobs import running_loop
-from buckyos.runtime.wire.events import BroadcastResult, Event, EventHub
+from buckyos.runtime.wire.events import BroadcastResult, Event, EventHub, Mirror
 
 __all__ = ["BindingEvents"]
 
@@ -56,6 +56,14 @@ class BindingEvents(BindingCore):
         only api served.  Push it from anywhere (handlers, threads, timer tasks).
         """
         return self.events.event(self._owner_api(api, "make_event").name, name)
+
+    def mirror_events(self, mirror: Mirror | None, api: str | None = None) -> str:
+        """Copy every event of ``api`` (defaulting as in :meth:`make_event`) pushed or
+        broadcast to ``mirror`` as well (``None``: no more); the api's name.  The opt-in
+        behind :func:`~buckyos.runtime.program.publish_events_to_kevent`."""
+        name = self._owner_api(api, "mirror_events").name
+        self.events.set_mirror(name, mirror)
+        return name
 
     def broadcast(self, event: Event | str, data: Any = None) -> BroadcastResult:
         """Send ``event`` (an :class:`Event` or a full ``api/name``) to every link and hook.

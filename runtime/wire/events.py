@@ -38,6 +38,7 @@ __all__ = [
     "EventHub",
     "LinkScope",
     "Listener",
+    "Mirror",
     "link_hub",
     "no_link_error",
 ]
@@ -67,6 +68,11 @@ class Listener(Protocol):
     def deliver(self, name: str, data: str) -> bool:
         """Queue event ``name`` with JSON text ``data``; never block.  Whether it was taken."""
         ...
+
+
+Mirror = Callable[[str, str], None]
+"""Where an api's events are copied besides the links: called with ``api/name`` and the
+data's JSON text, from the pusher's thread; it must return at once."""
 
 
 class BroadcastResult(NamedTuple):
@@ -149,7 +155,7 @@ class LinkScope:
 class EventHub:
     """The event registry of one binding: events, connected links, subscriptions."""
 
-    __slots__ = ("_events", "_links", "_subs", "lock", "on_broadcast")
+    __slots__ = ("_events", "_links", "_mirrors", "_subs", "lock", "on_broadcast")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -160,6 +166,8 @@ class EventHub:
         self._subs: dict[str, dict[Listener, None]] = {}
         self.on_broadcast: BroadcastHook | None = None
         """Called by :meth:`broadcast` for the binding's ``onevent`` hooks."""
+        # api -> where its events are copied (kevent, for an api that opted in).
+        self._mirrors: dict[str, Mirror] = {}
 
     def __repr__(self) -> str:
         return f"<EventHub events={len(self._events)} links={len(self._links)}>"
@@ -264,11 +272,26 @@ class EventHub:
             subs = self._subs.get(name)
             return 0 if subs is None else len(subs)
 
+    def set_mirror(self, api: str, mirror: Mirror | None) -> None:
+        """Copy every event of ``api`` pushed or broadcast (``None``: stop) to ``mirror``,
+        called with the event's name and JSON text; it must not block."""
+        with self.lock:
+            if mirror is None:
+                self._mirrors.pop(api, None)
+            else:
+                self._mirrors[api] = mirror
+
+    def _mirror(self, name: str, text: str) -> None:
+        mirror = self._mirrors.get(name.partition("/")[0])
+        if mirror is not None:
+            mirror(name, text)
+
     # -- delivery
 
     def push(self, name: str, data: Any = None) -> int:
         """Send to the subscribers of ``name``; how many took it."""
         text = jsontext.dumps_text(data)
+        self._mirror(name, text)
         with self.lock:
             subs = self._subs.get(name)
             if not subs:
@@ -280,6 +303,7 @@ class EventHub:
     def broadcast_links(self, name: str, data: Any = None) -> int:
         """Send to every connected link, subscribed or not; how many took it."""
         text = jsontext.dumps_text(data)
+        self._mirror(name, text)
         with self.lock:
             targets = tuple(self._links)
         return sum(1 for listener in targets if listener.deliver(name, text))

@@ -70,7 +70,7 @@ def _float_text(number: float) -> str:
     if number == 0.0:
         return "-0.0" if math.copysign(1.0, number) < 0 else "0.0"
     # repr() gives the shortest round-tripping digits, as ryu does; only the layout differs.
-    sign, digits_tuple, exponent = Decimal(repr(abs(number))).as_tuple()
+    _, digits_tuple, exponent = Decimal(repr(abs(number))).as_tuple()
     digits = "".join(map(str, digits_tuple)).rstrip("0")
     exponent = int(exponent) + (len(digits_tuple) - len(digits))
     length = len(digits)

@@ -1,10 +1,10 @@
 """The optional parts of the distribution (``pyproject.toml``'s extras) a command needs.
 
 ``pip install buckyos-api-runtime`` gives the client runtime; running services needs the
-``server`` extra (uvicorn, gRPC health and reflection), generating code the ``codegen``
-extra (grpcio-tools).  A command that needs one checks for it first, so a missing part is
-one line that names the extra to install, not a ``ModuleNotFoundError`` from a child
-process's log.
+``server`` extra (uvicorn, gRPC health and reflection, jsonschema for task-manager),
+generating code the ``codegen`` extra (grpcio-tools).  A command that needs one checks for
+it first, so a missing part is one line that names the extra to install, not a
+``ModuleNotFoundError`` from a child process's log.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ DISTRIBUTION = "buckyos-api-runtime"
 """The distribution's name on the package index (``[project] name``)."""
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "server": ("uvicorn", "grpc_health", "grpc_reflection"),
+    "server": ("uvicorn", "grpc_health", "grpc_reflection", "jsonschema"),
     "codegen": ("grpc_tools",),
 }
 """Per extra, the modules it installs that the commands import (kept in step with

@@ -46,6 +46,7 @@ EXTRA_MODULES = {
     "grpcio-health-checking": "grpc_health",
     "grpcio-reflection": "grpc_reflection",
     "grpcio-tools": "grpc_tools",
+    "jsonschema": "jsonschema",
 }
 # What a link folder leaves out, by name prefix: this project, in every view.
 OWN = ("buckyos", "__editable__", "_buckyos", "__pycache__")

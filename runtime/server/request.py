@@ -138,6 +138,10 @@ class Request:
       ``seq`` (the kRPC request seq, else ``None``) and ``peer`` (the client address);
     - ``forwarded_client``: the raw ``x-buckyos-client`` header a node gateway adds (a JWT
       naming the client's address, signed by its device key), unverified, else ``None``;
+    - ``presented_token``: the token as the caller sent it (kRPC ``sys``, gRPC metadata),
+      unverified, else ``None``: for a verb that checks a token of its own (the task
+      runner's per-lease delivery token, an ``auth: yes`` verb); who the runtime verified
+      is ``caller``;
     - ``logger``: a :class:`RequestLogger` (made on first use);
     - ``context_get/context_set/context_clear``: this api's context in the caller's session;
     - ``set_loa(n)``: raise the session's LOA for this api (later calls see it);
@@ -158,6 +162,7 @@ class Request:
         "method",
         "params",
         "peer",
+        "presented_token",
         "seq",
         "trace_id",
         "transport",
@@ -178,6 +183,7 @@ class Request:
         peer: str | None = None,
         link: LinkScope | None = None,
         forwarded_client: str | None = None,
+        presented_token: str | None = None,
     ) -> None:
         self.method = method
         self.message = message
@@ -194,6 +200,8 @@ class Request:
         self.forwarded_client = forwarded_client
         """The raw ``x-buckyos-client`` value, unverified: never trust it without checking
         its signature against a zone device's key."""
+        self.presented_token = presented_token
+        """The token the caller sent, unverified (see the class docstring)."""
 
     def __repr__(self) -> str:
         return f"<Request {self.api}/{self.verb} {self.caller!r} trace={self.trace_id}>"

@@ -1,4 +1,8 @@
-"""system_config storage: key rules, JSON paths, and SqliteStore on real files.
+"""system_config storage: key rules, JSON paths, and the store's contract on both backends.
+
+The ``store`` tests run against :class:`SqliteStore` (a real file) and :class:`EtcdStore`
+(a real etcd on free loopback ports, started once for this module, each test under a
+prefix of its own); tests of one backend's own matters name it.
 
 Revision and error texts are upstream's (``sys_config_service`` ``kv_provider.rs`` and
 ``sled_provider.rs``), written out literally.
@@ -9,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import random
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from buckyos.runtime.errors import ReasonError
+from buckyos.services.system_config.etcd_store import EtcdStore
 from buckyos.services.system_config.jsonpath import REMOVE, JsonPathError, set_by_path, split_path
 from buckyos.services.system_config.keys import is_meta_key, normalize_key, reloads_security
 from buckyos.services.system_config.store import (
@@ -27,15 +33,63 @@ from buckyos.services.system_config.store import (
     QuotaExceededError,
     RevisionMismatchError,
     SqliteStore,
+    Store,
     StoreError,
     StoreFullError,
     TxOp,
     Usage,
 )
+from tests.etcd import EtcdMember, require_etcd
+
+
+@pytest.fixture(scope="module")
+def etcd_member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
+    member = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
+    member.start()
+    try:
+        yield member
+    finally:
+        member.stop()
+
+
+class Backend:
+    """Opens (and opens again) one store of one kind: a SQLite file or an etcd prefix."""
+
+    def __init__(self, kind: str, tmp_path: Path, member: EtcdMember | None) -> None:
+        self.kind = kind
+        self.path = tmp_path / "config.db"
+        self.member = member
+        self.prefix = f"/test/{uuid.uuid4().hex}/"
+
+    def open(self) -> Store:
+        if self.member is not None:
+            return EtcdStore(self.member.url, prefix=self.prefix)
+        return SqliteStore(self.path)
+
+    def rows(self, store: Store) -> list[tuple[str, str | None]]:
+        """Every row (a deleted key's value: None), read from the backend itself."""
+        if isinstance(store, EtcdStore):
+            return list(store.rows().items())
+        return _raw_rows(self.path)
+
+
+@pytest.fixture(params=["sqlite", "etcd"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    member = request.getfixturevalue("etcd_member") if request.param == "etcd" else None
+    return Backend(request.param, tmp_path, member)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
+def store(backend: Backend) -> Iterator[Store]:
+    opened = backend.open()
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     opened = SqliteStore(tmp_path / "config.db")
     try:
         yield opened
@@ -139,10 +193,10 @@ def test_set_by_path_creates_removes_and_refuses() -> None:
     assert str(caught.value) == "cannot set /x: the value is an array, not an object"
 
 
-# --------------------------------------------------------------------------- SqliteStore
+# --------------------------------------------------------------------------- the store, both backends
 
 
-def test_revisions_follow_upstream(store: SqliteStore) -> None:
+def test_revisions_follow_upstream(store: Store) -> None:
     key = "users/alice/profile"
     assert store.revision(key) == 0
     assert store.create(key, '{"name":"alice"}') == 1
@@ -156,7 +210,7 @@ def test_revisions_follow_upstream(store: SqliteStore) -> None:
     assert store.create(key, "again") == 6
 
 
-def test_store_error_texts(store: SqliteStore) -> None:
+def test_store_error_texts(store: Store) -> None:
     store.create("a/b", "1")
     cases: list[tuple[type[StoreError], str, TxOp]] = [
         (KeyExistsError, "key exist : a/b", TxOp(OpKind.CREATE, "2")),
@@ -173,7 +227,7 @@ def test_store_error_texts(store: SqliteStore) -> None:
     assert store.revision("a/missing") == 0
 
 
-def test_set_by_path_on_a_value_that_is_not_json(store: SqliteStore) -> None:
+def test_set_by_path_on_a_value_that_is_not_json(store: Store) -> None:
     store.set("k/plain", "not json")
     with pytest.raises(InvalidValueError) as caught:
         store.set_by_path("k/plain", "/a", 1)
@@ -186,7 +240,7 @@ def test_set_by_path_on_a_value_that_is_not_json(store: SqliteStore) -> None:
     assert store.get("k/obj") == Entry('{"s":"x"}', 1)
 
 
-def test_transaction_is_all_or_nothing(store: SqliteStore) -> None:
+def test_transaction_is_all_or_nothing(store: Store) -> None:
     store.create("t/exists", "old")
     ops = {
         "t/new": TxOp(OpKind.CREATE, "n"),
@@ -220,7 +274,7 @@ def test_transaction_is_all_or_nothing(store: SqliteStore) -> None:
     assert store.get("t/exists") == Entry("old+", 2)
 
 
-def test_main_key_guard(store: SqliteStore) -> None:
+def test_main_key_guard(store: Store) -> None:
     store.create("users/alice/guard", "v1")
     store.transaction(
         {"users/alice/data": TxOp(OpKind.CREATE, "payload-1")}, main_key=("users/alice/guard", 1)
@@ -239,7 +293,7 @@ def test_main_key_guard(store: SqliteStore) -> None:
     assert store.revision("x/guard") == 1 and store.get("x/guard") is None
 
 
-def test_list_direct_children_and_dump(store: SqliteStore) -> None:
+def test_list_direct_children_and_dump(store: Store) -> None:
     for key in (
         "users/bob/settings",
         "users/alice/settings",
@@ -295,7 +349,7 @@ def test_not_a_database(tmp_path: Path) -> None:
     )
 
 
-def test_lone_surrogate_value_is_refused(store: SqliteStore) -> None:
+def test_lone_surrogate_value_is_refused(store: Store) -> None:
     with pytest.raises(InvalidValueError) as caught:
         store.set("a/b", "x\ud800")
     assert (
@@ -308,11 +362,11 @@ def test_lone_surrogate_value_is_refused(store: SqliteStore) -> None:
 # --------------------------------------------------------------------------- durability
 
 
-def test_synchronous_full_on_the_live_connection(store: SqliteStore) -> None:
+def test_synchronous_full_on_the_live_connection(sqlite_store: SqliteStore) -> None:
     """Acknowledged writes survive a power cut only with synchronous=FULL (2) in WAL mode;
     the kill -9 test would pass with OFF too, so the setting is read back from the very
     connection the store writes through."""
-    db = store._db  # white-box on purpose: a fresh connection would not show it
+    db = sqlite_store._db  # white-box on purpose: a fresh connection would not show it
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -327,16 +381,15 @@ def _raw_rows(path: Path) -> list[tuple[str, str | None]]:
         return db.execute("SELECT key, value FROM config").fetchall()
 
 
-def _counted(path: Path, keys: Callable[[str], bool]) -> Usage:
-    """Bytes and live keys of the rows whose key passes ``keys``, read from the file."""
-    rows = [(k, v) for k, v in _raw_rows(path) if keys(k)]
+def _counted(all_rows: list[tuple[str, str | None]], keys: Callable[[str], bool]) -> Usage:
+    """Bytes and live keys of the rows whose key passes ``keys``, read from the backend."""
+    rows = [(k, v) for k, v in all_rows if keys(k)]
     size = sum(len(k.encode()) + len((v or "").encode()) for k, v in rows)
     return Usage(size, sum(v is not None for _, v in rows))
 
 
-def test_usage_follows_every_write_and_survives_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "config.db"
-    store = SqliteStore(path)
+def test_usage_follows_every_write_and_survives_a_restart(backend: Backend) -> None:
+    store = backend.open()
     bob = Quota(BOB, 1 << 20, 100)
     store.create("users/bob/a", "12345")
     store.set("users/bob/a", "h\u00e9llo \u4e16\u754c")  # UTF-8 bytes count, not characters
@@ -357,20 +410,22 @@ def test_usage_follows_every_write_and_survives_a_restart(tmp_path: Path) -> Non
     def bobs(key: str) -> bool:
         return key.startswith(BOB) or key == "services/bobapp/instances/n1"
 
-    expected = _counted(path, bobs)
+    expected = _counted(backend.rows(store), bobs)
     assert expected.keys == 4  # a, j, b, the instance record
     assert store.row_account("services/bobapp/instances/n1") == (True, BOB)
     assert store.row_account("services/verify-hub/info") == (True, None)
     assert store.row_account("users/bob/gone") == (True, BOB)
     assert store.row_account("services/none") == (False, None)
     assert store.usage(BOB) == expected
-    assert store.usage("users/alice/") == _counted(path, lambda k: k.startswith("users/alice/"))
+    assert store.usage("users/alice/") == _counted(
+        backend.rows(store), lambda k: k.startswith("users/alice/")
+    )
     store.close()
-    again = SqliteStore(path)
+    again = backend.open()
     try:
         assert again.usage(BOB) == expected
         again.delete("services/bobapp/instances/n1")
-        assert again.usage(BOB) == _counted(path, bobs)
+        assert again.usage(BOB) == _counted(backend.rows(again), bobs)
     finally:
         again.close()
 
@@ -397,7 +452,8 @@ def test_a_schema_1_store_is_upgraded_with_its_usage_counted(tmp_path: Path) -> 
         db.commit()
     store = SqliteStore(path)
     try:
-        assert store.usage(BOB) == _counted(path, lambda k: k == "users/bob" or k.startswith(BOB))
+        rows = _raw_rows(path)
+        assert store.usage(BOB) == _counted(rows, lambda k: k == "users/bob" or k.startswith(BOB))
         assert store.usage(BOB).keys == 3
         assert store.usage("users/bobby/") == Usage(len("users/bobby/settings{}"), 1)
         assert store.get("users/bob/apps/x/settings") == Entry("x" * 100, 3)
@@ -407,7 +463,7 @@ def test_a_schema_1_store_is_upgraded_with_its_usage_counted(tmp_path: Path) -> 
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
-def test_quota_refusals_write_nothing(store: SqliteStore) -> None:
+def test_quota_refusals_write_nothing(store: Store) -> None:
     quota = Quota(BOB, 100, 2)
     store.set("users/bob/a", "x" * 40, quota=quota)  # 51 bytes
     before = store.usage(BOB)
@@ -502,15 +558,16 @@ def test_store_options_are_checked(tmp_path: Path) -> None:
         capped.close()
 
 
-def test_list_skips_over_children_and_matches_a_full_scan(store: SqliteStore) -> None:
+def test_list_skips_over_children_and_matches_a_full_scan(store: Store) -> None:
     rng = random.Random(11)
     names = ["a", "a-x", "a!", "a0", "a.b", "ab", "b", "\u00e9", "__meta", "a/b"]
     keys = set()
     for _ in range(300):
         depth = rng.randint(1, 4)
         keys.add("/".join(rng.choice(names) for _ in range(depth)))
-    ops = {key: TxOp(OpKind.UPDATE, "v") for key in keys}
-    store.transaction(ops)
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 40):  # etcd's default: 128 operations per txn
+        store.transaction({key: TxOp(OpKind.UPDATE, "v") for key in ordered[start : start + 40]})
     for key in rng.sample(sorted(keys), 60):
         store.delete(key)
     live = [k for k in sorted(keys) if store.get(k) is not None]

@@ -177,6 +177,8 @@ class _Plan:
     compares: list[rpc_pb2.Compare] = field(default_factory=list)
     ops: list[rpc_pb2.RequestOp] = field(default_factory=list)
     revisions: dict[str, int] = field(default_factory=dict)
+    reads: list[rpc_pb2.RequestOp] = field(default_factory=list)
+    """The failure branch: read back every record compared (what the other writer did)."""
     written: list[bytes] = field(default_factory=list)
     """The records carrying the write id (to tell whether an ambiguous attempt committed)."""
     grows: int = 0
@@ -395,7 +397,6 @@ class EtcdStore(Store):
                     key=self._p,
                     range_end=_prefix_end(self._p),
                     start_revision=start,
-                    progress_notify=True,
                     fragment=True,
                 )
             )
@@ -425,13 +426,15 @@ class EtcdStore(Store):
                 pending.extend(reply.events)
                 if reply.fragment:
                     continue
-                self._apply(pending, reply.header.revision, progress=not reply.events)
+                # Only events move the copy's revision: etcd before 3.4.25/3.5.8 can send a
+                # progress notification ahead of events still to come (etcd issue 15220).
+                self._apply(pending)
                 pending = []
         finally:
             requests.put(None)
             call.cancel()
 
-    def _apply(self, events: Sequence[kv_pb2.Event], header: int, *, progress: bool) -> None:
+    def _apply(self, events: Sequence[kv_pb2.Event]) -> None:
         copy = self._copy
         keys = self._keys
         with copy.cond:
@@ -450,12 +453,13 @@ class EtcdStore(Store):
                     if kv.key not in copy.records and is_data:
                         bisect.insort(copy.live, self._name(kv.key))
                     copy.records[kv.key] = _Raw(kv.value, kv.mod_revision, kv.version)
-            if progress:
-                # A progress notification (no events): the watch has sent everything up to
-                # the header's revision.
-                top = max(top, header)
             copy.revision = top
             copy.cond.notify_all()
+
+    @property
+    def watching(self) -> bool:
+        """Whether the watch that feeds the copy is established now."""
+        return self._watching.is_set()
 
     @property
     def copy_revision(self) -> int:
@@ -468,7 +472,6 @@ class EtcdStore(Store):
         :class:`EtcdUnavailableError` after ``timeout`` seconds."""
         copy = self._copy
         deadline = time.monotonic() + timeout
-        asked = 0.0
         with copy.cond:
             while copy.revision < revision:
                 now = time.monotonic()
@@ -477,21 +480,26 @@ class EtcdStore(Store):
                         f"the etcd copy is at revision {copy.revision}, not yet at {revision}, "
                         f"after {timeout:g} s; check that etcd is up (the watch reconnects)"
                     )
-                if now - asked > 0.05 and self._watching.is_set():
-                    # Nothing of ours changed after the copy's revision: ask etcd to say so.
-                    self._requests.put(
-                        rpc_pb2.WatchRequest(progress_request=rpc_pb2.WatchProgressRequest())
-                    )
-                    asked = now
                 copy.cond.wait(min(0.05, deadline - now))
 
     def sync(self, timeout: float | None = None) -> int:
-        """A linearizable read: etcd's current revision, once the copy has reached it."""
-        request = rpc_pb2.RangeRequest(key=self._p, limit=1, keys_only=True, count_only=True)
+        """A linearizable read: the last revision that changed this store (asked of etcd's
+        leader), once the copy has reached it; that revision."""
+        # The record written last (every write puts at least one record; a delete also
+        # puts the key's base): etcd sorts the prefix by mod_revision, keys only.
+        request = rpc_pb2.RangeRequest(
+            key=self._p,
+            range_end=_prefix_end(self._p),
+            limit=1,
+            keys_only=True,
+            sort_order=rpc_pb2.RangeRequest.DESCEND,
+            sort_target=rpc_pb2.RangeRequest.MOD,
+        )
         try:
-            revision = self._range(request, timeout).header.revision
+            reply = self._range(request, timeout)
         except grpc.RpcError as exc:
             raise self._unavailable(exc, "answer a read") from None
+        revision = reply.kvs[0].mod_revision if reply.kvs else 0
         self.wait_for(revision, timeout or self.timeout)
         return revision
 
@@ -597,7 +605,9 @@ class EtcdStore(Store):
                 plan = self._plan(self._copy.records, ops, main_key, check, quota, write_id)
             if quota is not None and plan.grows > 0 and self.max_bytes is not None:
                 self._check_room(plan.grows)
-            request = rpc_pb2.TxnRequest(compare=plan.compares, success=plan.ops)
+            request = rpc_pb2.TxnRequest(
+                compare=plan.compares, success=plan.ops, failure=plan.reads
+            )
             self._check_limits(request, ops)
             reply = self._send(request, plan)
             if reply is not None and reply.succeeded:
@@ -606,8 +616,8 @@ class EtcdStore(Store):
             if reply is None:
                 # An ambiguous attempt was found committed (see _send).
                 return plan.revisions
-            # Another writer came first: catch up to what etcd saw, and plan again.
-            self.wait_for(reply.header.revision, self.timeout)
+            # Another writer came first: catch up to what it wrote, and plan again.
+            self.wait_for(_newest(reply), self.timeout)
         raise StoreError(
             f"the write of {', '.join(ops) or main_key} lost to other writers {MAX_ATTEMPTS} "
             "times in a row; retry later"
@@ -645,11 +655,15 @@ class EtcdStore(Store):
             if reply.succeeded or ambiguous is None:
                 return reply
             # The resent transaction failed its compares: did the first attempt commit?
-            self.wait_for(reply.header.revision, self.timeout)
-            with self._copy.cond:
-                mine = [(key, self._copy.records.get(key)) for key in plan.written]
+            # (The failure branch read the keys' records as they are now.)
+            now = {
+                kv.key: _Raw(kv.value, kv.mod_revision, kv.version)
+                for op in reply.responses
+                for kv in op.response_range.kvs
+            }
+            mine = [(key, now.get(key)) for key in plan.written]
             if any(raw is not None and _written_by(key, raw, plan.write_id) for key, raw in mine):
-                self._settle(reply.header.revision)
+                self._settle(_newest(reply))
                 return None
             raise AmbiguousWriteError(
                 f"the write of {self._names(plan)} met an etcd failure "
@@ -681,7 +695,7 @@ class EtcdStore(Store):
         return StoreError(f"etcd refused the write ({code.name if code else 'error'}: {detail})")
 
     def _check_limits(self, request: rpc_pb2.TxnRequest, ops: Mapping[str, TxOp]) -> None:
-        count = max(len(request.compare), len(request.success))
+        count = max(len(request.compare), len(request.success), len(request.failure))
         if count > self.max_txn_ops:
             raise StoreError(
                 f"this transaction of {len(ops)} keys needs {count} etcd operations, above "
@@ -779,6 +793,11 @@ class EtcdStore(Store):
                     mod_revision=row.bound + 1,
                 )
             )
+            plan.reads.append(
+                rpc_pb2.RequestOp(
+                    request_range=rpc_pb2.RangeRequest(key=record, range_end=record[:-1] + b"\x01")
+                )
+            )
         for key, (value, owner) in values.items():
             row = rows[key]
             if value is not None:
@@ -821,6 +840,7 @@ class EtcdStore(Store):
                     mod_revision=0 if raw is None else raw.mod_revision,
                 )
             )
+            plan.reads.append(rpc_pb2.RequestOp(request_range=rpc_pb2.RangeRequest(key=record)))
             plan.ops.append(
                 rpc_pb2.RequestOp(
                     request_put=rpc_pb2.PutRequest(
@@ -839,6 +859,13 @@ class EtcdStore(Store):
 
 class _CompactedError(Exception):
     """The watch's start revision was compacted away."""
+
+
+def _newest(reply: rpc_pb2.TxnResponse) -> int:
+    """The newest revision among the records a failed transaction read back."""
+    return max(
+        (kv.mod_revision for op in reply.responses for kv in op.response_range.kvs), default=0
+    )
 
 
 def _written_by(key: bytes, raw: _Raw, write_id: str) -> bool:

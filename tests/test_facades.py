@@ -50,6 +50,9 @@ FACADE_API: dict[str, set[str]] = {
         "load_public_key", "private_key_from_pem", "private_key_to_pem",
         "public_key_from_doc", "public_key_from_jwk", "public_key_from_raw",
         "public_key_to_jwk", "public_key_to_raw",
+        # node_tls: TLS between nodes
+        "LEAF_LIFETIME", "DevicePins", "NodeLeaf", "NodeTls", "device_anchor",
+        "make_node_certificate", "peer_node",
         # passwords, rbac, revocation
         "password_hash", "password_proof", "DEFAULT_RBAC_MODEL", "DEFAULT_RBAC_POLICY",
         "RbacEnforcer", "POLL_INTERVAL", "REVOCATIONS_KEY", "REVOKED_SESSION", "RevocationPoller",
@@ -63,7 +66,8 @@ FACADE_API: dict[str, set[str]] = {
     },
     "client": {
         "GrpcTransport", "InProcessTransport", "KrpcTransport", "GrpcLink", "WsLink",
-        "DEFAULT_GATEWAY_PORT", "Endpoint", "direct_endpoints", "gateway_endpoint",
+        "DEFAULT_GATEWAY_PORT", "GRPC_TLS_PORT", "WWW_TLS_PORT", "Endpoint", "direct_endpoints",
+        "gateway_endpoint",
         "public_endpoint", "zone_host", "Router",
         # a wire of one's own: transports by endpoint kind
         "TransportFactory", "TransportSettings", "register_transport", "unregister_transport",
@@ -77,7 +81,7 @@ FACADE_API: dict[str, set[str]] = {
         "describe_listeners", "server_listeners",
         # listeners: a wire of one's own is a Listener
         "GrpcListener", "KrpcListener", "Listener", "Server", "Started", "register_listener",
-        "unregister_listener",
+        "unregister_listener", "GrpcTlsListener", "KrpcTlsListener",
         "MAX_BODY", "KrpcApp", "GrpcLimits", "HttpLimits",
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",
         "stop_signals", "process_stop", "StopSignal",

@@ -181,7 +181,7 @@ def test_direct_endpoints_started_only_this_node_first() -> None:
                     "node_did": "did:dev:b",
                     "state": "started",
                     "weight": 100,
-                    "service_port": {"www": 4101, "grpc": 4102},
+                    "service_port": {"www": 4101, "grpc": 4102, "www_tls": 4111, "grpc_tls": 4112},
                 },
                 "ood1": {
                     "node_did": "did:dev:a",
@@ -209,7 +209,8 @@ def test_direct_endpoints_started_only_this_node_first() -> None:
     ]
     # upstream also checks the node's DID; another device with our name is not us
     assert direct_endpoints("notes", info, this_node="ood1", this_node_did="did:dev:x") == []
-    # other nodes only when the zone says how to reach them; stopped ones never
+    # other nodes only when the zone says how to reach them, and only over TLS (their
+    # www_tls/grpc_tls ports, pinned to the node); stopped ones never
     hosts = {"ood2": "10.0.0.3", "ood3": "10.0.0.4"}
     remote = direct_endpoints(
         "notes", info, this_node="ood1", prefer="krpc", node_host=lambda n: hosts.get(n.name)
@@ -217,9 +218,10 @@ def test_direct_endpoints_started_only_this_node_first() -> None:
     assert [str(e) for e in remote] == [
         "direct krpc http://127.0.0.1:4100/kapi/notes on ood1",
         "direct grpc 127.0.0.1:4200 on ood1",
-        "direct krpc http://10.0.0.3:4101/kapi/notes on ood2",
-        "direct grpc 10.0.0.3:4102 on ood2",
+        "direct krpc https://10.0.0.3:4111/kapi/notes on ood2 over TLS",
+        "direct grpc 10.0.0.3:4112 on ood2 over TLS",
     ]
+    assert all(e.tls for e in remote[2:]) and not any(e.tls for e in remote[:2])
     assert direct_endpoints("notes", info, this_node="ood3") == []
 
 

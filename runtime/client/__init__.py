@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from buckyos.runtime.client.link_client import GrpcLink as GrpcLink, WsLink as WsLink
     from buckyos.runtime.client.resolve import (
         DEFAULT_GATEWAY_PORT as DEFAULT_GATEWAY_PORT,
+        GRPC_TLS_PORT as GRPC_TLS_PORT,
+        WWW_TLS_PORT as WWW_TLS_PORT,
         Endpoint as Endpoint,
         direct_endpoints as direct_endpoints,
         gateway_endpoint as gateway_endpoint,
@@ -63,8 +65,8 @@ _LAZY: Final = lazy_table(
         ".krpc_client": "KrpcTransport",
         ".link_client": "GrpcLink WsLink",
         ".resolve": (
-            "DEFAULT_GATEWAY_PORT Endpoint direct_endpoints gateway_endpoint public_endpoint "
-            "zone_host"
+            "DEFAULT_GATEWAY_PORT GRPC_TLS_PORT WWW_TLS_PORT Endpoint direct_endpoints "
+            "gateway_endpoint public_endpoint zone_host"
         ),
         ".routing": "Router",
         ".transports": (

@@ -231,7 +231,20 @@ def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> GrpcTransp
         "grpc.max_reconnect_backoff_ms": backoff,
     }
     options.update(dict(settings.options.get("grpc", ())))
-    return GrpcTransport(endpoint.address, timeout=settings.timeout, options=tuple(options.items()))
+    if not endpoint.tls:
+        return GrpcTransport(
+            endpoint.address, timeout=settings.timeout, options=tuple(options.items())
+        )
+    # Another node's instance: TLS, trusting only that node's device key.
+    if settings.tls is None or not endpoint.node:
+        raise ConfigError(f"{endpoint}: node TLS needs the caller's NodeTls and a node name")
+    options.update(settings.tls.grpc_options(endpoint.node))
+    return GrpcTransport(
+        endpoint.address,
+        timeout=settings.timeout,
+        options=tuple(options.items()),
+        credentials=settings.tls.grpc_channel_credentials(endpoint.node),
+    )
 
 
 register_transport("grpc", _for_endpoint)

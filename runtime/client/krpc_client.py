@@ -40,6 +40,7 @@ from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import (
+    ConfigError,
     ParseResponseError,
     RPCError,
     TransportError,
@@ -368,7 +369,13 @@ def _transport_error(exc: BaseException, url: str, timeout: float) -> TransportE
 
 
 def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> KrpcTransport:
-    return KrpcTransport(endpoint.address, timeout=settings.timeout)
+    if not endpoint.tls:
+        return KrpcTransport(endpoint.address, timeout=settings.timeout)
+    # Another node's instance: https, trusting only that node's device key.
+    if settings.tls is None or not endpoint.node:
+        raise ConfigError(f"{endpoint}: node TLS needs the caller's NodeTls and a node name")
+    context = settings.tls.client_context(endpoint.node)
+    return KrpcTransport(endpoint.address, timeout=settings.timeout, ssl_context=context)
 
 
 register_transport("krpc", _for_endpoint)

@@ -32,6 +32,8 @@ from buckyos.runtime.errors import ConfigError
 
 __all__ = [
     "DEFAULT_GATEWAY_PORT",
+    "GRPC_TLS_PORT",
+    "WWW_TLS_PORT",
     "Endpoint",
     "direct_endpoints",
     "gateway_endpoint",
@@ -42,6 +44,10 @@ __all__ = [
 
 DEFAULT_GATEWAY_PORT: Final = 3180
 """The node gateway (cyfs-gateway) port every BuckyOS node listens on."""
+WWW_TLS_PORT: Final = "www_tls"
+"""The ``service_port`` name of an instance's kRPC-over-TLS port (for other nodes)."""
+GRPC_TLS_PORT: Final = "grpc_tls"
+"""The ``service_port`` name of an instance's gRPC-over-TLS port (for other nodes)."""
 
 EndpointKind = str
 """A transport kind registered in :mod:`~buckyos.runtime.client.transports`; built in:
@@ -57,18 +63,22 @@ class Endpoint:
     a base URL (``http://127.0.0.1:3200``: calls go to ``/kapi/<api>``) or a full endpoint
     URL (``.../kapi/<api>``, what this module makes); for ``grpc`` a ``host:port`` target;
     for ``inprocess`` empty.  ``via`` says which of
-    the modes found it and ``node`` names the node of a direct instance.
+    the modes found it and ``node`` names the node of a direct instance.  ``tls`` marks an
+    instance on another node, called over node TLS pinned to ``node``'s device key
+    (:mod:`~buckyos.runtime.security.node_tls`; the kRPC address is then ``https``).
     """
 
     kind: EndpointKind
     address: str
     via: EndpointVia
     node: str | None = None
+    tls: bool = False
 
     def __str__(self) -> str:
         where = self.address or "this process"
         node = f" on {self.node}" if self.node else ""
-        return f"{self.via} {self.kind} {where}{node}"
+        tls = " over TLS" if self.tls else ""
+        return f"{self.via} {self.kind} {where}{node}{tls}"
 
 
 # --- zone host and the fixed endpoints ---------------------------------------------------
@@ -176,11 +186,15 @@ def direct_endpoints(
 
     An instance's ``www`` port gives a kRPC endpoint and a ``grpc`` port (our extension,
     next to ``www`` in ``service_port``) a gRPC one; with both, ``prefer`` goes first.
-    This node's instance is reached on ``host``; like upstream it counts as this node's
-    only when its ``node_did`` matches ``this_node_did`` (when given).  Other nodes'
-    instances are listed only when ``node_host`` gives an address for them (upstream
-    reaches them through the gateway only; a zone whose nodes can reach each other may
-    say how), in ``node_list`` order.
+    This node's instance is reached on ``host``, plain; like upstream it counts as this
+    node's only when its ``node_did`` matches ``this_node_did`` (when given).  Other
+    nodes' instances are listed only when ``node_host`` gives an address for them
+    (upstream reaches them through the gateway only; a zone whose nodes can reach each
+    other may say how), in ``node_list`` order, and only over TLS: their ``www_tls`` and
+    ``grpc_tls`` ports give ``tls`` endpoints (``https``), pinned to that node's device
+    key; an instance on another node without them is not listed (the gateway forwards).
+    The choice is by node name, never by address (a test zone has every node on
+    loopback).
     """
     _check_api(api)
     local: list[ServiceNode] = []
@@ -193,23 +207,26 @@ def direct_endpoints(
             if address:
                 remote.append((node, address))
     endpoints: list[Endpoint] = []
-    for node, address in [(node, host) for node in local] + remote:
-        endpoints.extend(_node_endpoints(api, node, address, prefer))
+    for node in local:
+        endpoints.extend(_node_endpoints(api, node, host, prefer, tls=False))
+    for node, address in remote:
+        endpoints.extend(_node_endpoints(api, node, address, prefer, tls=True))
     return endpoints
 
 
 def _node_endpoints(
-    api: str, node: ServiceNode, host: str, prefer: Literal["grpc", "krpc"]
+    api: str, node: ServiceNode, host: str, prefer: Literal["grpc", "krpc"], *, tls: bool
 ) -> list[Endpoint]:
+    """``node``'s endpoints: plain (``www``, ``grpc``) or TLS (``www_tls``, ``grpc_tls``)."""
     found: list[Endpoint] = []
-    www = node.service_port.get("www")
+    www = node.service_port.get(WWW_TLS_PORT if tls else "www")
     if www:
-        found.append(
-            Endpoint("krpc", f"http://{_url_host(host)}:{www}/kapi/{api}", "direct", node.name)
-        )
-    grpc_port = node.service_port.get("grpc")
+        scheme = "https" if tls else "http"
+        url = f"{scheme}://{_url_host(host)}:{www}/kapi/{api}"
+        found.append(Endpoint("krpc", url, "direct", node.name, tls))
+    grpc_port = node.service_port.get(GRPC_TLS_PORT if tls else "grpc")
     if grpc_port:
-        endpoint = Endpoint("grpc", f"{_url_host(host)}:{grpc_port}", "direct", node.name)
+        endpoint = Endpoint("grpc", f"{_url_host(host)}:{grpc_port}", "direct", node.name, tls)
         found.insert(0 if prefer == "grpc" else len(found), endpoint)
     return found
 

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import aiohttp
 
@@ -51,6 +52,9 @@ from buckyos.runtime.errors import (
     TransportError,
 )
 from buckyos.runtime.transport import Method, TokenInvoker, Transport
+
+if TYPE_CHECKING:
+    from buckyos.runtime.security.node_tls import NodeTls
 
 __all__ = [
     "AsyncCandidates",
@@ -90,7 +94,11 @@ def never_sent(exc: BaseException) -> bool:
         if cause is None:
             break
         if isinstance(
-            cause, ConnectionRefusedError | socket.gaierror | aiohttp.ClientConnectorError
+            cause,
+            ConnectionRefusedError
+            | socket.gaierror
+            | aiohttp.ClientConnectorError
+            | ssl.SSLCertVerificationError,
         ):
             return True
         cause = cause.__cause__
@@ -138,6 +146,10 @@ class Router(TokenInvoker):
     is a string, ``None`` or a callable read on every call.  ``timeout`` is each attempt's
     default; a call that fails over may take up to one timeout per endpoint tried.
 
+    ``tls`` is this node's :class:`~buckyos.runtime.security.node_tls.NodeTls`: endpoints on
+    other nodes (``Endpoint.tls``) are called over TLS pinned to their device key; without
+    it (a caller with no device key) they are passed over, never called plain.
+
     Thread-safe for sync calls; asyncio calls use per-loop connections in the transports.
     :meth:`close` (and :meth:`aclose` in each loop that called) frees the connections.
     """
@@ -154,12 +166,13 @@ class Router(TokenInvoker):
         dead_for: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         grpc_options: Sequence[tuple[str, Any]] = (),
+        tls: NodeTls | None = None,
     ) -> None:
         self._candidates = candidates
         self._acandidates = acandidates
         self._token = token
         options = {"grpc": tuple(dict(grpc_options).items())}
-        self._pool = _Pool(TransportSettings(timeout, dead_for, options), clock)
+        self._pool = _Pool(TransportSettings(timeout, dead_for, options, tls), clock)
 
     def __repr__(self) -> str:
         return f"<Router {len(self._pool.transports)} endpoints pooled>"
@@ -349,6 +362,11 @@ class _Attempts:
             endpoint = plan[self._index]
             kind = self._kind = transport_kind(endpoint)
             absent = kind.absent(api) if kind.absent is not None else None
+            if absent is None and endpoint.tls and self._router._pool.settings.tls is None:
+                absent = TransportError(
+                    f"{endpoint} needs node TLS and this caller has no device key "
+                    "(Router(tls=NodeTls(...))): not called"
+                )
             if absent is None:
                 return self._router._transport(endpoint, kind)
             self._tried.append((endpoint, absent))

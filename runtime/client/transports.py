@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.transport import Transport
+
+if TYPE_CHECKING:
+    from buckyos.runtime.security.node_tls import NodeTls
 
 __all__ = [
     "TransportFactory",
@@ -41,6 +44,9 @@ class TransportSettings:
     """Seconds an endpoint that failed to answer is skipped."""
     options: Mapping[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
     """Options by kind (``"grpc"``: channel options)."""
+    tls: NodeTls | None = None
+    """This node's TLS, for endpoints on other nodes (``Endpoint.tls``); ``None``: a
+    caller without a device key, which cannot call them."""
 
 
 TransportFactory = Callable[[Endpoint, TransportSettings], Transport]

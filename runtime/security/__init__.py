@@ -4,6 +4,7 @@ Public names (``__all__``, pinned by ``tests/test_facades.py``), each loaded fro
 module on first use, so that hashing a password does not load casbin::
 
     keys            Ed25519 keys: make, load, convert (PEM, JWK, raw, DID documents)
+    node_tls        NodeTls: TLS between nodes, certificates from device keys, pinned
     passwords       verify-hub's password formulas
     rbac            RbacEnforcer: casbin with upstream's model and policy
     revocation      the revocation list a server checks and verify-hub publishes
@@ -39,6 +40,15 @@ if TYPE_CHECKING:
         public_key_from_raw as public_key_from_raw,
         public_key_to_jwk as public_key_to_jwk,
         public_key_to_raw as public_key_to_raw,
+    )
+    from buckyos.runtime.security.node_tls import (
+        LEAF_LIFETIME as LEAF_LIFETIME,
+        DevicePins as DevicePins,
+        NodeLeaf as NodeLeaf,
+        NodeTls as NodeTls,
+        device_anchor as device_anchor,
+        make_node_certificate as make_node_certificate,
+        peer_node as peer_node,
     )
     from buckyos.runtime.security.passwords import (
         password_hash as password_hash,
@@ -94,6 +104,10 @@ _LAZY: Final = lazy_table(
             "generate_private_key load_private_key_file load_public_key private_key_from_pem "
             "private_key_to_pem public_key_from_doc public_key_from_jwk public_key_from_raw "
             "public_key_to_jwk public_key_to_raw"
+        ),
+        ".node_tls": (
+            "LEAF_LIFETIME DevicePins NodeLeaf NodeTls device_anchor make_node_certificate "
+            "peer_node"
         ),
         ".passwords": "password_hash password_proof",
         ".rbac": "DEFAULT_RBAC_MODEL DEFAULT_RBAC_POLICY RbacEnforcer",

@@ -7,7 +7,8 @@ module on first use, so that building a ``Binding`` does not load uvicorn::
     request      Request and Caller: what a verb handler receives
     authz / session   Authorizer (token, LOA and RBAC checks), SessionStore
     serve        serving() (every listener on one loop), ServerInfo, the command-line options
-    listeners    KrpcListener, GrpcListener: the wires; a wire of one's own is a Listener
+    listeners    KrpcListener, GrpcListener: the wires; a wire of one's own is a Listener;
+                 KrpcTlsListener, GrpcTlsListener: the same over TLS between nodes
     asgi_server  AsgiServer (uvicorn for any ASGI app)
     krpc_server  KrpcApp, the kRPC ASGI app, and its body limit
     http_limits / grpc_server   HttpLimits, GrpcLimits
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
     from buckyos.runtime.server.krpc_server import MAX_BODY as MAX_BODY, KrpcApp as KrpcApp
     from buckyos.runtime.server.listeners import (
         GrpcListener as GrpcListener,
+        GrpcTlsListener as GrpcTlsListener,
         KrpcListener as KrpcListener,
+        KrpcTlsListener as KrpcTlsListener,
         Listener as Listener,
         Server as Server,
         Started as Started,
@@ -85,8 +88,8 @@ _LAZY: Final = lazy_table(
         ),
         ".request": "Caller Request",
         ".listeners": (
-            "GrpcListener KrpcListener Listener Server Started register_listener "
-            "unregister_listener"
+            "GrpcListener GrpcTlsListener KrpcListener KrpcTlsListener Listener Server Started "
+            "register_listener unregister_listener"
         ),
         ".serve": (
             "LOG_LEVELS ServerInfo add_server_options describe_listeners server_listeners serving"

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import math
 import socket
+import ssl
 from collections.abc import Generator
 from typing import Any
 
@@ -23,9 +24,12 @@ class _Uvicorn(uvicorn.Server):
     sweep that closes connections whose request head or body took too long
     (``http_limits``)."""
 
-    def __init__(self, config: uvicorn.Config, limits: HttpLimits) -> None:
+    def __init__(
+        self, config: uvicorn.Config, limits: HttpLimits, ssl_context: ssl.SSLContext | None
+    ) -> None:
         super().__init__(config)
         self.bound = asyncio.Event()
+        self._ssl = ssl_context
         # uvicorn ticks every 0.1 s; sweeping once per fifth of the shorter timeout (at
         # most once a second) closes a late head or body within 20% of its timeout.
         self._sweep_every = max(1, round(limits.sweep_every / 0.1))
@@ -40,6 +44,10 @@ class _Uvicorn(uvicorn.Server):
         yield
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._ssl is not None:
+            # uvicorn builds a context from files only; a ready one (node TLS, made in
+            # memory and renewed in place) is handed to the listening sockets here.
+            self.config.ssl = self._ssl
         await super().startup(sockets=sockets)
         self.bound.set()
 
@@ -72,7 +80,7 @@ class AsgiServer:
     and 100 header lines per request head, answered 431 beyond; 10 s to send a head and
     30 s more for its body, 408 beyond; 1,024 open connections, one more answered 503).
     ``http`` picks uvicorn's parser, ``"httptools"`` (the default when installed) or
-    ``"h11"``.
+    ``"h11"``.  ``ssl_context`` serves TLS (``https``/``wss``) instead of plain HTTP.
 
     ``X-Forwarded-For`` is not trusted (uvicorn trusts it from 127.0.0.1 by default): a
     client on the same host could otherwise choose the address the app sees.
@@ -87,6 +95,7 @@ class AsgiServer:
         ws_max_size: int | None = None,
         limits: HttpLimits | None = None,
         http: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         limits = limits if limits is not None else HttpLimits()
         options: dict[str, Any] = {} if ws_max_size is None else {"ws_max_size": ws_max_size}
@@ -104,7 +113,7 @@ class AsgiServer:
             timeout_graceful_shutdown=math.ceil(grace),
             **options,
         )
-        self._server = _Uvicorn(config, limits)
+        self._server = _Uvicorn(config, limits, ssl_context)
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
 

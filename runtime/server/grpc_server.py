@@ -275,7 +275,8 @@ class GrpcServer:
     handshake, idle connections closed after 5 minutes, 1,024 connections, 1,024 calls at
     once, 16 KiB of metadata per call).  ``options`` are grpc channel arguments; one that
     names an argument the limits set (``grpc.server_handshake_timeout_ms`` ...) overrides
-    it.
+    it.  ``credentials`` serve TLS instead of plain (node TLS:
+    :meth:`~buckyos.runtime.security.node_tls.NodeTls.grpc_server_credentials`).
     """
 
     def __init__(
@@ -288,8 +289,10 @@ class GrpcServer:
         link: bool | None = None,
         link_limits: LinkLimits = DEFAULT_LIMITS,
         limits: GrpcLimits | None = None,
+        credentials: grpc.ServerCredentials | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        self._credentials = credentials
         self._extras = _Extras(health, reflection, link, link_limits)
         self.limits = limits if limits is not None else GrpcLimits()
         self.link_service: str | None = None
@@ -335,7 +338,10 @@ class GrpcServer:
             _reflection.enable_server_reflection(names, server)
         address = _address(host, port)
         try:
-            bound = server.add_insecure_port(address)
+            if self._credentials is None:
+                bound = server.add_insecure_port(address)
+            else:
+                bound = server.add_secure_port(address, self._credentials)
         except RuntimeError as exc:
             raise OSError(f"gRPC server cannot bind {address}: {exc}") from exc
         if not bound:

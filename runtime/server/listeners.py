@@ -7,6 +7,13 @@ bound, and stops them together.  The two wires of BuckyOS are :class:`KrpcListen
 (``grpc.aio``, with the gRPC link).  A new wire is a new :class:`Listener` subclass;
 :func:`register_listener` also gives it the command-line options of every service process
 (``--<wire>-port``, ``--no-<wire>``), so nothing else has to learn its name.
+
+Between the nodes of a zone the two wires also run over TLS, pinned to device keys
+(:mod:`~buckyos.runtime.security.node_tls`): :class:`KrpcTlsListener` (``https``/``wss``)
+and :class:`GrpcTlsListener`, each given the node's
+:class:`~buckyos.runtime.security.node_tls.NodeTls`.  A server lists them beside its plain
+listeners (plain for callers on its own node, TLS for other nodes) or instead of them.  They
+are not command-line wires: a process that has its device key adds them itself.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     # Named in the string subscripts Listener["HttpLimits"] / ["GrpcLimits"], which
     # keep uvicorn and grpc unloaded until a listener starts.
+    from buckyos.runtime.security.node_tls import NodeTls
     from buckyos.runtime.server.grpc_server import GrpcLimits, GrpcServer  # noqa: F401
     from buckyos.runtime.server.http_limits import HttpLimits  # noqa: F401
     from buckyos.runtime.wire.dispatch import Dispatcher
@@ -27,7 +35,9 @@ LimitsT = TypeVar("LimitsT")
 
 __all__ = [
     "GrpcListener",
+    "GrpcTlsListener",
     "KrpcListener",
+    "KrpcTlsListener",
     "Listener",
     "Server",
     "Started",
@@ -133,6 +143,58 @@ class GrpcListener(Listener["GrpcLimits"]):
 
     def address(self, host: str, port: int) -> str:
         return f"{url_host(host)}:{port}"
+
+
+def _node_tls(listener: KrpcTlsListener | GrpcTlsListener) -> NodeTls:
+    if listener.tls is None:
+        raise ValueError(f"{listener.label} listener needs the node's NodeTls (tls=...)")
+    return listener.tls
+
+
+@dataclass(frozen=True, slots=True)
+class KrpcTlsListener(KrpcListener):
+    """kRPC over HTTPS (and the link over ``wss``) for other nodes: mutual TLS, a caller
+    must present a leaf of a zone device (:class:`~buckyos.runtime.security.node_tls.
+    NodeTls`).  Its port is published as ``www_tls`` next to ``www``."""
+
+    wire = "krpc_tls"
+    label = "kRPC+TLS"
+    tls: NodeTls | None = None
+
+    def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
+        from buckyos.runtime.server.asgi_server import AsgiServer
+        from buckyos.runtime.server.krpc_server import KrpcApp
+        from buckyos.runtime.wire.link import MAX_FRAME
+
+        context = _node_tls(self).server_context()
+        return AsgiServer(
+            KrpcApp(dispatcher),
+            log_level=log_level,
+            grace=grace,
+            ws_max_size=MAX_FRAME,
+            limits=self.limits,
+            ssl_context=context,
+        )
+
+    def address(self, host: str, port: int) -> str:
+        return f"https://{url_host(host)}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcTlsListener(GrpcListener):
+    """gRPC over TLS for other nodes: mutual TLS against the zone's device pins.  Its port
+    is published as ``grpc_tls`` next to ``grpc``."""
+
+    wire = "grpc_tls"
+    label = "gRPC+TLS"
+    tls: NodeTls | None = None
+
+    def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:
+        from buckyos.runtime.server.grpc_server import GrpcServer
+
+        credentials = _node_tls(self).grpc_server_credentials()
+        server = GrpcServer(dispatcher, limits=self.limits, credentials=credentials)
+        return _WithGrace(server, grace)
 
 
 @dataclass(slots=True)

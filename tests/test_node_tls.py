@@ -31,7 +31,7 @@ from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.client.resolve import Endpoint, kernel_candidates
 from buckyos.runtime.client.routing import Router
 from buckyos.runtime.client.service_records import parse_service_info
-from buckyos.runtime.errors import ConfigError, TransportError
+from buckyos.runtime.errors import ConfigError, RPCError, TransportError
 from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     did_document,
@@ -520,3 +520,46 @@ def test_a_man_in_the_middle_with_its_own_certificate_is_refused(zone: Zone) -> 
             assert len(seen) > 500
             for secret in (zone.token.encode()[-40:], b"boot/config", b"ood2:alice"):
                 assert secret not in seen
+
+
+# --- the gateway: forwarding to another node's instance ---------------------------------------
+
+
+def test_the_gateway_forwards_to_another_nodes_instance_over_tls(zone: Zone) -> None:
+    from buckyos.services.gateway.app import GatewayApp
+    from buckyos.services.gateway.instances import StaticInstanceSource, instances_from_config
+    from buckyos.services.gateway.pool import InstancePool
+    from buckyos.services.gateway.server import gateway_serving
+
+    ood2 = zone.serve("ood2")
+    dead = free_port()
+    # ood2's plain port leads nowhere: only its TLS port can answer.
+    info = json.loads(
+        service_info({"ood2": {"www": dead, "www_tls": ood2.ports["krpc_tls"]}, "ood3": {"www": 1}})
+    )
+    found = instances_from_config(
+        API, info, {}, now=time.time(), host_of=lambda node: "127.0.0.1", this_node="ood1"
+    )
+    assert [(i.node, i.tls, i.url.split(":")[0]) for i in found] == [("ood2", True, "https")]
+    # On ood2 itself the same record is plain (this node's own instance).
+    local = instances_from_config(
+        API, info, {}, now=time.time(), host_of=lambda node: "127.0.0.1", this_node="ood2"
+    )
+    assert [(i.node, i.tls, i.url.split(":")[0]) for i in local] == [("ood2", False, "http")]
+
+    async def through(tls: NodeTls | None) -> str:
+        app = GatewayApp(InstancePool(StaticInstanceSource({API: found})), tls=tls, timeout=5)
+        async with gateway_serving(app, port=0, log_level="warning", grace=1) as url:
+            async with KrpcTransport(f"{url}/kapi/{API}", token=zone.token, timeout=10) as krpc:
+                return (await AsyncSystemConfigStub(krpc).Get(key="boot/config")).value
+
+    assert asyncio.run(through(zone.tls("ood1"))) == "ood2:alice"
+    with pytest.raises(RPCError, match="no node TLS"):
+        asyncio.run(through(None))
+    # A gateway whose pin of ood2 is another key (ood2 is not who it says): refused.
+    pins = DevicePins(
+        ZONE, {"ood1": zone.keys["ood1"].public_key(), "ood2": generate_private_key().public_key()}
+    )
+    misled = NodeTls(ZONE, "ood1", zone.keys["ood1"], pins)
+    with pytest.raises(RPCError, match=r"(?i)certificate verify failed"):
+        asyncio.run(through(misled))

@@ -57,13 +57,15 @@ import asyncio
 import json
 import logging
 import re
+import ssl
 from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
 
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
-from buckyos.runtime import ReasonError, ServiceNotValidError
+from buckyos.runtime import ConfigError, ReasonError, ServiceNotValidError
+from buckyos.runtime.security import NodeTls
 from buckyos.runtime.server import CUT_AT, MAX_BODY, IdleSignal
 from buckyos.runtime.wire import (
     FORWARDED_CLIENT_HEADER,
@@ -244,6 +246,9 @@ class GatewayApp:
     caps the bytes read of one instance's answer or spec (:data:`DEFAULT_MAX_ANSWER`).
     ``kevent`` is this node's kevent (``http://127.0.0.1:3181``): ``/kapi/kevent/*`` goes
     there, streams included (:mod:`.kevent`); without it those paths answer 503.
+    ``tls`` is this node's :class:`~buckyos.runtime.security.NodeTls`: an instance on
+    another node (``Instance.tls``) is called over ``https`` pinned to that node's device
+    key, presenting this node's certificate; without it such an instance is not called.
     """
 
     def __init__(
@@ -257,8 +262,10 @@ class GatewayApp:
         max_answer: int = DEFAULT_MAX_ANSWER,
         client_signer: ClientAddressSigner | None = None,
         kevent: str | None = None,
+        tls: NodeTls | None = None,
     ) -> None:
         self._pool = pool
+        self._tls = tls
         self._kevent = KEventForwarder(kevent, connect_timeout=connect_timeout)
         self._signer = client_signer
         self._timeout = timeout
@@ -537,12 +544,17 @@ class GatewayApp:
         if session is None or session.closed:
             session = self._open_session()
         for instance in pool.order(instances, skip=set()):
+            context = self._ssl_for(instance)
+            if isinstance(context, str):
+                tried.append(f"{instance.describe()}: {context}")
+                continue
             try:
                 async with session.get(
                     instance.url + _SPEC,
                     headers={HOP_HEADER: "1"},
                     timeout=self._client_timeout,
                     allow_redirects=False,
+                    ssl=context,
                 ) as response:
                     status = response.status
                     if 300 <= status < 400:
@@ -570,12 +582,27 @@ class GatewayApp:
         text = ServiceNotValidError(f"no instance of {service} gave its spec ({detail})").text
         await respond(send, 503, TEXT_HEADER[1], text.encode("utf-8"))
 
+    def _ssl_for(self, instance: Instance) -> ssl.SSLContext | bool | str:
+        """aiohttp's ``ssl`` for ``instance``: its node's pinned context when it is on
+        another node, else the default; a string says why it cannot be called."""
+        if not instance.tls:
+            return True
+        if self._tls is None:
+            return "on another node, and this gateway has no node TLS (tls=): not called"
+        try:
+            return self._tls.client_context(instance.node)
+        except ConfigError as exc:
+            return f"not called: {exc}"
+
     async def _post(
         self, instance: Instance, body: bytes, headers: dict[str, str]
     ) -> _Answer | _Redirected | _TooLarge | _NotSent | _Lost:
         session = self._session
         if session is None or session.closed:
             session = self._open_session()
+        context = self._ssl_for(instance)
+        if isinstance(context, str):
+            return _NotSent(context)
         try:
             async with session.post(
                 instance.url,
@@ -583,6 +610,7 @@ class GatewayApp:
                 headers=headers,
                 timeout=self._client_timeout,
                 allow_redirects=False,
+                ssl=context,
             ) as response:
                 if 300 <= response.status < 400:
                     # Not read: whatever a redirecting instance sends is not passed on.

@@ -18,7 +18,11 @@ Two are here:
 
   A node is used when the placement says ``started`` with a ``www`` port; when the node
   also has an instance record, the record is the live truth and must say ``started``, carry
-  a ``www`` port (which wins over the placement's) and not be expired.  A node with a live
+  a ``www`` port (which wins over the placement's) and not be expired.  A gateway that
+  knows its own node (``this_node``) reaches another node's instance only over node TLS:
+  its ``www_tls`` port instead of ``www``, an ``https`` URL pinned to that node's device
+  key (:mod:`buckyos.runtime.security.node_tls`); another node without one is skipped.
+  The choice is by node name, never by address.  A node with a live
   record but no placement entry is used too (a service that registered itself).  A
   missing info is upstream's ``Service not valid: service info not found``.
 
@@ -48,6 +52,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, AsyncSystemConfigStub
 from buckyos.runtime import AsyncUnaryInvoker, KeyNotExistError, ServiceNotValidError
+from buckyos.runtime.client import WWW_TLS_PORT
 
 __all__ = [
     "INFO_NOT_FOUND",
@@ -68,6 +73,7 @@ SYSTEM_CONFIG_API: Final = SYSTEM_CONFIG.api
 
 _STARTED: Final = "started"
 _WWW: Final = "www"
+_WWW_TLS: Final = WWW_TLS_PORT
 _DEFAULT_WEIGHT: Final = 100
 _READ_TIMEOUT: Final = 5.0
 _NODE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
@@ -82,8 +88,10 @@ class Instance:
 
     node: str
     url: str
-    """The full endpoint, ``http://host:port/kapi/<service>``."""
+    """The full endpoint, ``http://host:port/kapi/<service>`` (``https`` with ``tls``)."""
     weight: int = _DEFAULT_WEIGHT
+    tls: bool = False
+    """On another node: called over node TLS, pinned to ``node``'s device key."""
 
     def describe(self) -> str:
         """``node@host:port``, for messages that say what was tried."""
@@ -147,11 +155,12 @@ class StaticInstanceSource:
         """Nothing to release."""
 
 
-def _port(ports: object) -> int | None:
-    """The ``www`` port of a ``service_port``/``service_ports`` map, if it is a real port."""
+def _port(ports: object, name: str = _WWW) -> int | None:
+    """The ``name`` port (``www``, or ``www_tls`` for another node) of a
+    ``service_port``/``service_ports`` map, if it is a real port."""
     if not isinstance(ports, Mapping):
         return None
-    port = ports.get(_WWW)
+    port = ports.get(name)
     if type(port) is not int or not 0 < port < 65536:
         return None
     return port
@@ -162,8 +171,8 @@ def _weight(entry: Mapping[str, Any]) -> int:
     return weight if type(weight) is int and weight >= 0 else _DEFAULT_WEIGHT
 
 
-def _record_port(record: object, now: float) -> int | None:
-    """The ``www`` port of a live instance record; ``None`` when the record says dead."""
+def _record_port(record: object, now: float, name: str = _WWW) -> int | None:
+    """The ``name`` port of a live instance record; ``None`` when the record says dead."""
     if not isinstance(record, Mapping) or record.get("state") != _STARTED:
         return None
     expires_at = record.get("expires_at")
@@ -171,7 +180,7 @@ def _record_port(record: object, now: float) -> int | None:
     if isinstance(expires_at, int | float) and not isinstance(expires_at, bool):
         if expires_at <= now:
             return None
-    return _port(record.get("service_ports"))
+    return _port(record.get("service_ports"), name)
 
 
 def _plain_node(service: str, node: object) -> bool:
@@ -188,9 +197,11 @@ def instances_from_config(
     *,
     now: float,
     host_of: Callable[[str], str],
+    this_node: str | None = None,
 ) -> tuple[Instance, ...]:
     """The started instances described by a parsed ``info`` and instance ``records``
     (node name -> parsed record), ordered by node name; pure, for both sources and tests.
+    With ``this_node``, every other node is reached on its ``www_tls`` port over TLS.
 
     Raises ``ServiceNotValidError`` when ``info`` has no ``node_list`` object.
     """
@@ -199,23 +210,28 @@ def instances_from_config(
         raise ServiceNotValidError(
             f"services/{service}/info has no node_list object; fix the record in system_config"
         )
+
+    def remote(node: str) -> bool:
+        return this_node is not None and node != this_node
+
     ports: dict[str, tuple[int, int]] = {}
     for node, entry in node_list.items():
         if not isinstance(entry, Mapping) or entry.get("state") != _STARTED:
             continue
         if not _plain_node(service, node):
             continue
-        port = _port(entry.get("service_port"))
+        name = _WWW_TLS if remote(node) else _WWW
+        port = _port(entry.get("service_port"), name)
         if port is None:
             continue
         if node in records:
-            port = _record_port(records[node], now)
+            port = _record_port(records[node], now, name)
             if port is None:
                 continue
         ports[node] = (port, _weight(entry))
     for node, record in records.items():
         if node not in ports and node not in node_list and _plain_node(service, node):
-            port = _record_port(record, now)
+            port = _record_port(record, now, _WWW_TLS if remote(node) else _WWW)
             if port is not None:
                 ports[node] = (port, _DEFAULT_WEIGHT)
     found: list[Instance] = []
@@ -224,7 +240,9 @@ def instances_from_config(
         host = host_of(node)
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        found.append(Instance(node, f"http://{host}:{port}/kapi/{service}", weight))
+        tls = remote(node)
+        scheme = "https" if tls else "http"
+        found.append(Instance(node, f"{scheme}://{host}:{port}/kapi/{service}", weight, tls))
     return tuple(found)
 
 
@@ -242,7 +260,9 @@ class SystemConfigInstanceSource:
 
     ``invoker`` is any async invoker (a ``KrpcTransport``, possibly wrapped to carry a
     renewed token).  Node names map to hosts with ``node_hosts``; any other node is
-    ``default_host`` (a local zone runs every node on loopback).  ``system_config_url``
+    ``default_host`` (a local zone runs every node on loopback).  With ``this_node`` (the
+    gateway's own node), other nodes' instances are reached over node TLS (their
+    ``www_tls`` ports; the app needs ``tls=``).  ``system_config_url``
     answers for system_config itself.  Each lookup reads the info, lists the instance
     records and reads them concurrently: callers cache (see ``pool.InstancePool``).
     """
@@ -256,7 +276,9 @@ class SystemConfigInstanceSource:
         default_host: str = "127.0.0.1",
         read_timeout: float = _READ_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        this_node: str | None = None,
     ) -> None:
+        self._this_node = this_node
         self._stub = AsyncSystemConfigStub(invoker, timeout=read_timeout)
         self._invoker = invoker
         self._self: tuple[Instance, ...] | None = None
@@ -315,7 +337,12 @@ class SystemConfigInstanceSource:
                 )
                 records[name] = None
         return instances_from_config(
-            service, info, records, now=self._clock(), host_of=self._host_of
+            service,
+            info,
+            records,
+            now=self._clock(),
+            host_of=self._host_of,
+            this_node=self._this_node,
         )
 
     async def aclose(self) -> None:

@@ -296,8 +296,8 @@ class EtcdStore(Store):
         return invoke
 
     def _unavailable(self, exc: grpc.RpcError, what: str) -> StoreError:
-        code = exc.code() if isinstance(exc, grpc.Call) else None
-        detail = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+        code = _code(exc)
+        detail = _details(exc)
         name = code.name if code is not None else "error"
         return EtcdUnavailableError(
             f"etcd at {','.join(self.endpoints)} did not {what} ({name}: {detail}); "
@@ -329,7 +329,7 @@ class EtcdStore(Store):
                 left = max(0.5, deadline - time.monotonic())
                 reply = self._range(request, min(left, max(self.timeout, 1.0)))
             except grpc.RpcError as exc:
-                code = exc.code() if isinstance(exc, grpc.Call) else None
+                code = _code(exc)
                 if code is grpc.StatusCode.RESOURCE_EXHAUSTED and limit > 1:
                     limit = max(1, limit // 4)  # a page beyond the 4 MiB receive limit
                     continue
@@ -369,7 +369,7 @@ class EtcdStore(Store):
                     return
                 _log.warning(
                     "etcd watch interrupted (%s); reconnecting",
-                    exc.code() if isinstance(exc, grpc.Call) else exc,
+                    _code(exc) or exc,
                 )
             except _CompactedError:
                 _log.warning("etcd compacted past the copy's revision; listing the store again")
@@ -600,9 +600,19 @@ class EtcdStore(Store):
         if not ops and main_key is None:
             return {}
         write_id = os.urandom(9).hex()
+        synced = False
         for _attempt in range(MAX_ATTEMPTS):
-            with self._copy.cond:  # the watch waits while the write is planned (no copying)
-                plan = self._plan(self._copy.records, ops, main_key, check, quota, write_id)
+            try:
+                with self._copy.cond:  # the watch waits while the write is planned
+                    plan = self._plan(self._copy.records, ops, main_key, check, quota, write_id)
+            except StoreError:
+                # Refused on what the copy says (key exists, not found, revision, quota):
+                # the copy may lag behind another node's write; refuse only on a fresh one.
+                if synced:
+                    raise
+                self.sync()
+                synced = True
+                continue
             if quota is not None and plan.grows > 0 and self.max_bytes is not None:
                 self._check_room(plan.grows)
             request = rpc_pb2.TxnRequest(
@@ -632,13 +642,13 @@ class EtcdStore(Store):
 
     def _send(self, request: rpc_pb2.TxnRequest, plan: _Plan) -> rpc_pb2.TxnResponse | None:
         """The transaction's answer; ``None`` when an ambiguous first attempt committed."""
-        deadline = time.monotonic() + max(self.timeout * 3, 10.0)
+        deadline = time.monotonic() + self.timeout * 3
         ambiguous: grpc.RpcError | None = None
         while True:
             try:
                 reply = self._txn(request, None)
             except grpc.RpcError as exc:
-                code = exc.code() if isinstance(exc, grpc.Call) else None
+                code = _code(exc)
                 if code in _AMBIGUOUS:
                     # Not known whether it committed: send the very same transaction again
                     # (its compares let it commit at most once).
@@ -667,7 +677,7 @@ class EtcdStore(Store):
                 return None
             raise AmbiguousWriteError(
                 f"the write of {self._names(plan)} met an etcd failure "
-                f"({ambiguous.code().name if isinstance(ambiguous, grpc.Call) else ambiguous}) "
+                f"({_code_name(ambiguous)}) "
                 "and another writer changed the keys since: it may or may not have been "
                 "applied; read the keys, then write again if needed"
             )
@@ -676,8 +686,8 @@ class EtcdStore(Store):
         return ", ".join(plan.revisions) or "the keys"
 
     def _refused(self, exc: grpc.RpcError) -> StoreError:
-        code = exc.code() if isinstance(exc, grpc.Call) else None
-        detail = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+        code = _code(exc)
+        detail = _details(exc)
         if "too many operations" in (detail or ""):
             return StoreError(
                 f"etcd refused the transaction: {detail} (--max-txn-ops, {self.max_txn_ops} "
@@ -859,6 +869,24 @@ class EtcdStore(Store):
 
 class _CompactedError(Exception):
     """The watch's start revision was compacted away."""
+
+
+def _code(exc: grpc.RpcError) -> grpc.StatusCode | None:
+    """The status code of a failed call (``None`` for an error without one)."""
+    code = getattr(exc, "code", None)
+    result = code() if callable(code) else None
+    return result if isinstance(result, grpc.StatusCode) else None
+
+
+def _code_name(exc: grpc.RpcError) -> str:
+    code = _code(exc)
+    return code.name if code is not None else str(exc)
+
+
+def _details(exc: grpc.RpcError) -> str:
+    details = getattr(exc, "details", None)
+    text = details() if callable(details) else None
+    return text if isinstance(text, str) else str(exc)
 
 
 def _newest(reply: rpc_pb2.TxnResponse) -> int:

@@ -1,0 +1,345 @@
+"""EtcdStore's own matters, on a real etcd: concurrent writers, the watch-fed copy,
+read-your-write, etcd's limits, ambiguous failures and an etcd restart.
+
+The contract shared with SqliteStore is in ``test_sys_config_store.py``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from buckyos.services.system_config.etcd_store import (
+    AmbiguousWriteError,
+    EtcdStore,
+    EtcdUnavailableError,
+)
+from buckyos.services.system_config.store import (
+    Entry,
+    OpKind,
+    Quota,
+    StoreError,
+    TxOp,
+)
+from tests.etcd import EtcdMember, kill_safe, require_etcd
+
+
+@pytest.fixture(scope="module")
+def member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
+    started = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
+    started.start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"/test/{uuid.uuid4().hex}/"
+
+
+def _open(member: EtcdMember, prefix: str, **options: Any) -> EtcdStore:
+    return EtcdStore(member.url, prefix=prefix, **options)
+
+
+def test_concurrent_writers_on_two_stores_lose_nothing(member: EtcdMember, prefix: str) -> None:
+    """Two stores (two nodes) and 8 threads append to one key and count in another:
+    every conflict is replanned, nothing is applied twice, revisions count every write."""
+    first, second = _open(member, prefix), _open(member, prefix)
+    try:
+        first.create("users/bob/log", "")
+        first.create("users/bob/count", '{"n":0}')
+        errors: list[BaseException] = []
+
+        def writer(n: int) -> None:
+            store = first if n % 2 else second
+            try:
+                for i in range(12):
+                    store.append(
+                        "users/bob/log", f"<{n}.{i}>", quota=Quota("users/bob/", 1 << 20, 10)
+                    )
+                    entry = store.get("users/bob/count")
+                    assert entry is not None
+                    store.transaction(
+                        {"users/bob/count": TxOp(OpKind.UPDATE, f'{{"n":{n * 100 + i}}}')},
+                        main_key=None,
+                    )
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads)
+        assert errors == []
+        for store in (first, second):
+            store.sync()
+            log = store.get("users/bob/log")
+            assert log is not None
+            pieces = log.value.split(">")[:-1]
+            assert sorted(pieces) == sorted(f"<{n}.{i}" for n in range(8) for i in range(12))
+            assert log.revision == 1 + 96
+            count = store.get("users/bob/count")
+            assert count is not None and count.revision == 1 + 96
+            assert store.usage("users/bob/").keys == 2
+            assert store.usage("users/bob/").bytes == len("users/bob/log") + len(log.value) + len(
+                "users/bob/count"
+            ) + len(count.value)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_main_key_guard_serialises_two_nodes(member: EtcdMember, prefix: str) -> None:
+    """exec_tx guarded by a main key: of two nodes racing on the same revision, one wins."""
+    first, second = _open(member, prefix), _open(member, prefix)
+    try:
+        first.create("jobs/lock", "free")
+        second.sync()
+        results: list[str] = []
+
+        def take(store: EtcdStore, name: str) -> None:
+            try:
+                store.transaction(
+                    {"jobs/owner": TxOp(OpKind.UPDATE, name)}, main_key=("jobs/lock", 1)
+                )
+                results.append(name)
+            except StoreError as exc:
+                results.append(str(exc))
+
+        threads = [
+            threading.Thread(target=take, args=(first, "first")),
+            threading.Thread(target=take, args=(second, "second")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        winners = [r for r in results if r in ("first", "second")]
+        assert len(winners) == 1, results
+        loser = next(r for r in results if r not in ("first", "second"))
+        assert loser == "revision mismatch for key jobs/lock: expected 1, actual 2"
+        assert first.revision("jobs/lock") == 2
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_copy_catches_up_and_a_writer_reads_its_write(member: EtcdMember, prefix: str) -> None:
+    writer, reader = _open(member, prefix), _open(member, prefix)
+    try:
+        for n in range(30):
+            revision = writer.set("apps/x/config", f"v{n}")
+            # Read-your-write: the writer's copy has the write when set() returns.
+            assert writer.get("apps/x/config") == Entry(f"v{n}", revision)
+        # Another store's copy is fed by its watch: it gets there by itself, bounded...
+        deadline = time.monotonic() + 10
+        while reader.get("apps/x/config") != Entry("v29", 30):
+            assert time.monotonic() < deadline, reader.get("apps/x/config")
+            time.sleep(0.01)
+        # ...and at once after a linearizable sync.
+        writer.set("apps/x/config", "last")
+        reader.sync()
+        assert reader.get("apps/x/config") == Entry("last", 31)
+        assert reader.list("apps") == ["x"]
+        # A store opened later lists what is there at one revision.
+        late = _open(member, prefix)
+        try:
+            assert late.get("apps/x/config") == Entry("last", 31)
+        finally:
+            late.close()
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_etcd_limits_give_clear_errors_and_write_nothing(member: EtcdMember, prefix: str) -> None:
+    store = _open(member, prefix)
+    try:
+        many = {f"bulk/k{n:03d}": TxOp(OpKind.CREATE, "x") for n in range(130)}
+        with pytest.raises(StoreError) as caught:
+            store.transaction(many)
+        assert str(caught.value) == (
+            "this transaction of 130 keys needs 130 etcd operations, above etcd's --max-txn-ops "
+            "(128); write fewer keys at once or raise --max-txn-ops on every etcd member (and "
+            "give the store the same limit)"
+        )
+        assert store.list("bulk") == []
+        with pytest.raises(StoreError, match=r"above its --max-request-bytes \(1\.5 MiB\)"):
+            store.set("big/one", "x" * (1600 * 1024))
+        store.set("big/grows", "x" * (1000 * 1024))
+        with pytest.raises(StoreError, match="--max-request-bytes"):
+            store.append("big/grows", "y" * (600 * 1024))
+        entry = store.get("big/grows")
+        assert entry is not None and entry.revision == 1 and len(entry.value) == 1000 * 1024
+        # A store holding more than gRPC's 4 MiB receive limit is listed in pages.
+        for n in range(5):
+            store.set(f"big/k{n}", str(n) * (1000 * 1024))
+        late = _open(member, prefix)
+        try:
+            dumped = late.dump(("big/",))
+            assert sorted(dumped) == ["big/grows", *(f"big/k{n}" for n in range(5))]
+            assert all(len(value) == 1000 * 1024 for value in dumped.values())
+        finally:
+            late.close()
+    finally:
+        store.close()
+
+
+def test_the_store_limit_of_ops_follows_the_cluster(tmp_path: Path) -> None:
+    """A cluster started with a higher --max-txn-ops takes a bigger exec_tx."""
+    member = EtcdMember(require_etcd(), tmp_path / "wide", extra=["--max-txn-ops=512"])
+    member.start()
+    try:
+        store = EtcdStore(member.url, max_txn_ops=512)
+        try:
+            revisions = store.transaction(
+                {f"bulk/k{n:03d}": TxOp(OpKind.CREATE, "x") for n in range(200)}
+            )
+            assert set(revisions.values()) == {1} and len(store.list("bulk")) == 200
+        finally:
+            store.close()
+    finally:
+        member.stop()
+
+
+class _Lost(grpc.RpcError):
+    """What a deadline looks like to the store, raised after etcd applied the write."""
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+
+    def details(self) -> str:
+        return "Deadline Exceeded"
+
+
+def _answer_lost_once(store: EtcdStore, before_resend: Any = None) -> list[int]:
+    """Make the next transaction commit but its answer get lost (a deadline)."""
+    calls: list[int] = []
+    real = store._txn
+
+    def txn(request: Any, timeout: float | None) -> Any:
+        calls.append(1)
+        reply = real(request, timeout)
+        if len(calls) == 1:
+            if before_resend is not None:
+                before_resend()
+            raise _Lost()
+        return reply
+
+    store._txn = txn
+    return calls
+
+
+def test_an_ambiguous_write_is_not_applied_twice(member: EtcdMember, prefix: str) -> None:
+    store = _open(member, prefix)
+    try:
+        store.create("log/a", "1")
+        calls = _answer_lost_once(store)
+        assert store.append("log/a", "2") == 2  # resent as is: its compares fail, its id shows
+        assert len(calls) == 2
+        assert store.get("log/a") == Entry("12", 2)
+    finally:
+        store.close()
+
+
+def test_an_ambiguous_write_overwritten_since_is_reported(member: EtcdMember, prefix: str) -> None:
+    store, other = _open(member, prefix), _open(member, prefix)
+    try:
+        store.create("log/a", "1")
+        other.sync()
+        _answer_lost_once(store, before_resend=lambda: other.set("log/a", "other"))
+        with pytest.raises(AmbiguousWriteError) as caught:
+            store.append("log/a", "2")
+        assert str(caught.value) == (
+            "the write of log/a met an etcd failure (DEADLINE_EXCEEDED) and another writer "
+            "changed the keys since: it may or may not have been applied; read the keys, then "
+            "write again if needed"
+        )
+        other.sync()
+        assert other.get("log/a") == Entry("other", 3)  # applied once, then overwritten
+    finally:
+        store.close()
+        other.close()
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_an_etcd_restart_loses_no_acknowledged_write(tmp_path: Path, how: str) -> None:
+    """Writers keep writing while etcd stops (SIGTERM, or kill -9 where that is safe) and
+    starts again: reads answer from the copy meanwhile, every acknowledged write is there
+    afterwards, the watch reconnects and the copy follows new writes."""
+    binary = require_etcd()
+    sig = signal.SIGTERM
+    if how == "kill" and kill_safe(binary):
+        sig = signal.SIGKILL  # etcd 3.5.0-3.5.2 can lose writes on kill -9: stop it there
+    member = EtcdMember(binary, tmp_path / "member")
+    member.start()
+    store = EtcdStore(member.url, timeout=1.0)
+    acknowledged: dict[str, str] = {}
+    maybe: dict[str, set[str]] = {}  # written since the last acknowledgement, ambiguously
+    failures: list[str] = []
+    stop = threading.Event()
+    try:
+        store.set("steady/key", "there")
+
+        def writer(n: int) -> None:
+            i = 0
+            while not stop.is_set() and i < 2000:
+                key, value = f"w{n}/k{i % 20}", f"{n}-{i}"
+                try:
+                    store.set(key, value)
+                    acknowledged[key] = value
+                    maybe.pop(key, None)
+                except (EtcdUnavailableError, AmbiguousWriteError) as exc:
+                    if isinstance(exc, AmbiguousWriteError):
+                        maybe.setdefault(key, set()).add(value)
+                    failures.append(type(exc).__name__)
+                    time.sleep(0.05)
+                i += 1
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        member.stop(sig)
+        down_reads = [store.get("steady/key") for _ in range(100)]
+        assert down_reads == [Entry("there", 1)] * 100  # the copy answers while etcd is down
+        time.sleep(0.5)
+        member.start()
+        deadline = time.monotonic() + 20
+        while not store.watching:
+            assert time.monotonic() < deadline, "the watch did not reconnect"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads)
+        assert acknowledged and failures  # writes went through, and failed while down
+        store.sync()
+        fresh = EtcdStore(member.url)
+        try:
+            for key, value in acknowledged.items():
+                for reader in (store, fresh):
+                    entry = reader.get(key)
+                    assert entry is not None, key
+                    assert entry.value in {value, *maybe.get(key, ())}, (key, value, entry)
+        finally:
+            fresh.close()
+        assert store.set("after/restart", "ok") == 1
+        assert store.get("after/restart") == Entry("ok", 1)
+    finally:
+        stop.set()
+        store.close()
+        member.stop()

@@ -6,6 +6,7 @@ The contract shared with SqliteStore is in ``test_sys_config_store.py``.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -17,6 +18,12 @@ from typing import Any
 import grpc
 import pytest
 
+from buckyos.generated import system_config_pb2 as sc
+from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime.client.krpc_client import KrpcTransport
+from buckyos.runtime.errors import RPCError
+from buckyos.runtime.security.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
+from buckyos.runtime.security.token_signing import sign_token
 from buckyos.services.system_config.etcd_store import (
     AmbiguousWriteError,
     EtcdStore,
@@ -30,6 +37,7 @@ from buckyos.services.system_config.store import (
     TxOp,
 )
 from tests.etcd import EtcdMember, kill_safe, require_etcd
+from tests.test_sys_config_process import Process
 
 
 @pytest.fixture(scope="module")
@@ -343,3 +351,72 @@ def test_an_etcd_restart_loses_no_acknowledged_write(tmp_path: Path, how: str) -
         stop.set()
         store.close()
         member.stop()
+
+
+def test_the_service_on_etcd_over_krpc(member: EtcdMember, prefix: str, tmp_path: Path) -> None:
+    """``python -m buckyos.services.system_config --etcd URL``: Set, Get and ExecTx over real
+    kRPC; a second process on the same etcd prefix (another node) reads what the first
+    wrote; a restarted one has everything."""
+    owner, owner_public = generate_key_pair()
+    device, _ = generate_key_pair()
+    owner_file = tmp_path / "owner.jwk"
+    owner_file.write_text(json.dumps(public_key_to_jwk(owner_public)))
+    device_file = tmp_path / "device.pem"
+    device_file.write_text(private_key_to_pem(device))
+    args = [
+        "--etcd", member.url,
+        "--etcd-prefix", prefix,
+        "--owner-key", str(owner_file),
+        "--device-name", "ood1",
+        "--device-key", str(device_file),
+        "--krpc-port", "0",
+        "--no-grpc",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    token = sign_token(
+        {"sub": "root", "appid": "kernel", "exp": int(time.time()) + 600}, owner, kid="root"
+    )
+    with (tmp_path / "stderr.log").open("w") as stderr:
+        first, second = Process(args, stderr), Process(args, stderr)
+        try:
+            first_url, second_url = first.ready_krpc(), second.ready_krpc()
+            with (
+                KrpcTransport(first_url, token=token) as one,
+                KrpcTransport(second_url, token=token) as two,
+            ):
+                stub, other = SystemConfigStub(one), SystemConfigStub(two)
+                stub.Set(key="services/a/info", value='{"n":1}')
+                stub.Set(key="services/a/info", value='{"n":2}')
+                got = stub.Get(key="services/a/info")
+                assert (got.value, got.version) == ('{"n":2}', 2)
+                stub.ExecTx(
+                    actions={
+                        "services/b/info": sc.TxAction(action="create", value="b"),
+                        "services/a/info": sc.TxAction(action="append", value="!"),
+                    },
+                    main_key=sc.MainKey(key="services/a/info", revision=2),
+                )
+                with pytest.raises(RPCError, match="revision mismatch for key services/a/info"):
+                    other.ExecTx(
+                        actions={"services/c/info": sc.TxAction(action="create", value="c")},
+                        main_key=sc.MainKey(key="services/a/info", revision=2),
+                    )
+                deadline = time.monotonic() + 10
+                while other.Get(key="services/b/info").value != "b":
+                    assert time.monotonic() < deadline
+                    time.sleep(0.02)
+                got = other.Get(key="services/a/info")
+                assert (got.value, got.version) == ('{"n":2}!', 3)
+                assert list(other.List(key="services").keys) == ["a", "b"]
+        finally:
+            first.stop()
+            second.stop()
+        third = Process(args, stderr)
+        try:
+            with KrpcTransport(third.ready_krpc(), token=token) as transport:
+                got = SystemConfigStub(transport).Get(key="services/b/info")
+                assert (got.value, got.version) == ("b", 1)
+            third.proc.send_signal(signal.SIGTERM)
+            assert third.proc.wait(15) == 0
+        finally:
+            third.stop()

@@ -72,6 +72,21 @@ class Process:
                     found[wire] = line[len(prefix) :]
         return found["kRPC"], found["gRPC"]
 
+    def ready_krpc(self, deadline: float = 20.0) -> str:
+        """The kRPC URL from its ready line (a process started with ``--no-grpc``)."""
+        end = time.monotonic() + deadline
+        prefix = "kRPC listening on "
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0 or self.proc.poll() is not None:
+                raise AssertionError(f"not ready: exit={self.proc.poll()}")
+            try:
+                line = self.lines.get(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                continue
+            if line.startswith(prefix):
+                return line[len(prefix) :]
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()

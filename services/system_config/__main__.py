@@ -1,10 +1,15 @@
 """Run system_config as a process.
 
-    python -m buckyos.services.system_config --db PATH --owner-key JWK_OR_PATH
-        [--owner-did DID] --device-name NAME --device-key JWK_OR_PATH [--device-did DID]
+    python -m buckyos.services.system_config (--db PATH | --etcd URL[,URL...])
+        [--etcd-prefix PREFIX] --owner-key JWK_OR_PATH [--owner-did DID]
+        --device-name NAME --device-key JWK_OR_PATH [--device-did DID]
         [--host 127.0.0.1] [--krpc-port 3200] [--grpc-port N | --no-grpc]
         [--user-quota-bytes 64MiB] [--user-quota-keys 10000]
         [--max-db-bytes SIZE [--db-reserve-bytes SIZE]] [--log-level info]
+
+``--etcd http://127.0.0.1:2379[,...]`` keeps the store in an etcd cluster instead of a
+SQLite file (``--etcd-prefix``, default ``/buckyos/system_config/``; see
+``docs/system-config.md`` "Running on etcd"); ``--max-db-bytes`` then caps etcd's database.
 
 A key is given as JWK text (``{"kty":"OKP",...}``) or as the path of a file holding a JWK,
 a DID document (key at ``verificationMethod[0].publicKeyJwk``), a public key PEM or a
@@ -37,8 +42,9 @@ from buckyos.runtime.server import (
 
 from ..launch import launched
 from .app import build_binding
+from .etcd_store import DEFAULT_PREFIX, EtcdStore
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS
-from .store import SqliteStore, StoreError
+from .store import SqliteStore, Store, StoreError
 
 __all__ = ["main"]
 
@@ -78,7 +84,16 @@ def _parser() -> argparse.ArgumentParser:
         prog=_PROG,
         description=f"Serve the zone's configuration store (kRPC api {SYSTEM_CONFIG.api}).",
     )
-    parser.add_argument("--db", required=True, help="SQLite file of the store (created if new)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", help="SQLite file of the store (created if new)")
+    where.add_argument(
+        "--etcd", metavar="URL[,URL...]", help="keep the store in this etcd cluster instead"
+    )
+    parser.add_argument(
+        "--etcd-prefix",
+        default=DEFAULT_PREFIX,
+        help=f"with --etcd: where the keys live (default {DEFAULT_PREFIX})",
+    )
     parser.add_argument(
         "--owner-key", required=True, help="zone owner public key: JWK text or a file"
     )
@@ -123,7 +138,21 @@ async def _serve(args: argparse.Namespace) -> int:
         args.max_db_bytes is None or args.db_reserve_bytes >= args.max_db_bytes
     ):
         raise ConfigError("--db-reserve-bytes needs --max-db-bytes, and must be below it")
-    store = SqliteStore(args.db, max_bytes=args.max_db_bytes, reserve_bytes=args.db_reserve_bytes)
+    store: Store
+    if args.etcd is not None:
+        try:
+            store = EtcdStore(
+                args.etcd,
+                prefix=args.etcd_prefix,
+                max_bytes=args.max_db_bytes,
+                reserve_bytes=args.db_reserve_bytes,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"--etcd: {exc}") from None
+    else:
+        store = SqliteStore(
+            args.db, max_bytes=args.max_db_bytes, reserve_bytes=args.db_reserve_bytes
+        )
     binding = None
     try:
         binding = build_binding(

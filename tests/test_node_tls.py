@@ -12,7 +12,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +207,46 @@ def test_the_leaf_is_renewed_at_half_its_life_and_servers_pick_it_up(zone: Zone)
     assert serials[0] != serials[1]
 
 
+async def aget(router: Router) -> str:
+    try:
+        return (await AsyncSystemConfigStub(router).Get(key="boot/config")).value
+    finally:
+        await router.aclose()
+
+
+def test_a_renewed_leaf_reaches_the_transports_a_router_keeps(zone: Zone) -> None:
+    info = zone.serve("ood2", plain=False)
+    for endpoint in tls_endpoints(info, "ood2"):
+        # ood1's first leaf is an hour old and long expired: ood2 refuses it.
+        clock = Clock(time.time() - 3600)
+        ood1 = zone.tls("ood1", lifetime=60, clock=clock)
+        router = Router(fixed(endpoint), token=zone.token, tls=ood1, timeout=5)
+        try:
+            stub = SystemConfigStub(router)
+            with pytest.raises(TransportError, match=SERVER_REFUSED):
+                stub.Get(key="boot/config")
+            with pytest.raises(TransportError, match=SERVER_REFUSED):
+                asyncio.run(aget(router))
+            # Renewed (the clock moved on): the same router and transports are answered.
+            clock.now = time.time()
+            assert stub.Get(key="boot/config").value == "ood2:alice"
+            assert asyncio.run(aget(router)) == "ood2:alice"
+        finally:
+            router.close()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def fixed(endpoint: Endpoint) -> Callable[[str], list[Endpoint]]:
+    return lambda api: [endpoint]
+
+
 # --- two nodes, both wires ------------------------------------------------------------------
 
 
@@ -235,7 +275,7 @@ def wrong(
 # The client refused the server's certificate (OpenSSL and BoringSSL say the same).
 CLIENT_REFUSED = "CERTIFICATE_VERIFY_FAILED"
 # The server refused the client's: it closes the connection during the handshake.
-SERVER_REFUSED = r"(?i)eof|socket closed|closed the connection"
+SERVER_REFUSED = r"(?i)eof|socket closed|closed the connection|connection reset"
 
 
 def test_a_server_whose_key_is_not_the_nodes_device_key_is_refused(zone: Zone) -> None:

@@ -16,7 +16,7 @@ import asyncio
 import threading
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
@@ -26,6 +26,9 @@ from buckyos.runtime.client.transports import TransportSettings, register_transp
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import ConfigError, RPCError, error_from_grpc
 from buckyos.runtime.transport import Method, Transport
+
+if TYPE_CHECKING:
+    from buckyos.runtime.security.node_tls import NodeTls
 
 __all__ = ["DEFAULT_TIMEOUT", "GrpcTransport", "error_from_rpc_error", "grpc_target"]
 
@@ -239,12 +242,75 @@ def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> GrpcTransp
     if settings.tls is None or not endpoint.node:
         raise ConfigError(f"{endpoint}: node TLS needs the caller's NodeTls and a node name")
     options.update(settings.tls.grpc_options(endpoint.node))
-    return GrpcTransport(
+    return _NodeTlsTransport(
         endpoint.address,
+        settings.tls,
+        endpoint.node,
         timeout=settings.timeout,
         options=tuple(options.items()),
-        credentials=settings.tls.grpc_channel_credentials(endpoint.node),
     )
+
+
+class _NodeTlsTransport(GrpcTransport):
+    """A gRPC transport to another node over node TLS: when this node's leaf is renewed
+    (or the pins change) its channels are rebuilt with new credentials, since a grpc
+    channel keeps the certificate it was made with; the old channels are closed once the
+    calls in flight on them have had their timeout."""
+
+    def __init__(
+        self, target: str, tls: NodeTls, node: str, *, timeout: float, options: Sequence[Any]
+    ) -> None:
+        self._tls = tls
+        self._node = node
+        self._generation = tls.generation
+        credentials = tls.grpc_channel_credentials(node)
+        super().__init__(target, timeout=timeout, options=options, credentials=credentials)
+
+    def _renew(self) -> None:
+        generation = self._tls.generation
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            self._generation = generation
+            self._credentials = self._tls.grpc_channel_credentials(self._node)
+            channel, self._channel = self._channel, None
+            self._calls = {}
+            aio, self._aio = self._aio, {}
+        later = (self.timeout or 60.0) + 1.0
+        if channel is not None:
+            timer = threading.Timer(later, channel.close)
+            timer.daemon = True
+            timer.start()
+        for loop, entry in aio.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_close_later, loop, entry.channel, later)
+
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
+    ) -> RespT:
+        self._renew()
+        return super()._send(method, request, timeout, token)
+
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
+    ) -> RespT:
+        self._renew()
+        return await super()._asend(method, request, timeout, token)
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
+"""Old aio channels being closed (the loop keeps only weak references to tasks)."""
+
+
+def _close_later(loop: asyncio.AbstractEventLoop, channel: grpc.aio.Channel, delay: float) -> None:
+    def close() -> None:
+        task = loop.create_task(channel.close())
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+
+    loop.call_later(delay, close)
 
 
 register_transport("grpc", _for_endpoint)

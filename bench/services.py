@@ -58,8 +58,11 @@ class SystemConfigService:
     device_key_path: str
 
 
-def start_system_config(ctx: Context, name: str = "system_config") -> SystemConfigService:
-    """``python -m buckyos.services.system_config`` on a fresh SQLite file, kRPC only."""
+def start_system_config(
+    ctx: Context, name: str = "system_config", store: list[str] | None = None
+) -> SystemConfigService:
+    """``python -m buckyos.services.system_config`` on a fresh SQLite file (or on
+    ``store``, e.g. ``["--etcd", URL]``), kRPC only."""
     require("buckyos.services.system_config")
     device_private, device_public = generate_key_pair()
     device_name = "bench-node"
@@ -69,8 +72,7 @@ def start_system_config(ctx: Context, name: str = "system_config") -> SystemConf
         sys.executable,
         "-m",
         "buckyos.services.system_config",
-        "--db",
-        str(ctx.workdir / f"{name}.db"),
+        *(store or ["--db", str(ctx.workdir / f"{name}.db")]),
         "--owner-key",
         json.dumps(ctx.keys.owner_jwk),
         "--device-name",

@@ -157,6 +157,7 @@ STEPS: dict[str, Callable[[Path], bool]] = {
     "system_config ready": lambda r: logged(r, "system_config", "kRPC listening", "gRPC listening"),
     "verify-hub started": lambda r: "verify-hub" in run_pids(r),
     "verify-hub ready": lambda r: logged(r, "verify-hub", "kRPC listening", "gRPC listening"),
+    "task-manager started": lambda r: "task-manager" in run_pids(r),
     "gateway started": lambda r: "gateway" in run_pids(r),
 }
 
@@ -168,6 +169,7 @@ STEPS: dict[str, Callable[[Path], bool]] = {
         ("system_config ready", signal.SIGINT),
         ("verify-hub started", signal.SIGINT),
         ("verify-hub ready", signal.SIGTERM),
+        ("task-manager started", signal.SIGTERM),
         ("gateway started", signal.SIGINT),
     ],
 )
@@ -195,15 +197,17 @@ def test_interrupted_at_a_step_stops_what_it_started(
 
 
 def test_interrupted_while_seeding(root: Path) -> None:
-    # system_config is paused (SIGSTOP) once the gateway starts: the seed, which talks to
-    # it, then waits, and the interrupt lands during the seed.
+    # system_config is paused (SIGSTOP) once verify-hub starts: the seed, which talks to
+    # it once verify-hub is ready, then waits, and the interrupt lands during the seed.
     up = start_up(root)
     paused: int | None = None
     try:
-        wait_for("gateway started", lambda: "gateway" in run_pids(root) or up.poll() is not None)
+        wait_for(
+            "verify-hub started", lambda: "verify-hub" in run_pids(root) or up.poll() is not None
+        )
         paused = run_pids(root)["system_config"]
         os.kill(paused, signal.SIGSTOP)
-        wait_for("gateway ready", lambda: logged(root, "gateway", "gateway listening"))
+        wait_for("verify-hub ready", lambda: logged(root, "verify-hub", "kRPC listening"))
         time.sleep(0.3)
         assert up.poll() is None
         assert not (root / "run" / "zone.json").read_text().count('"state": "up"')
@@ -224,7 +228,7 @@ def test_interrupted_while_seeding(root: Path) -> None:
     assert out == ""
     assert err == (
         "buckyos zone up: error: interrupted by SIGINT: stopped what it had started "
-        "(system_config, verify-hub, gateway); nothing of the zone runs\n"
+        "(system_config, verify-hub); nothing of the zone runs\n"
     )
     wait_none_left(root)
     assert_nothing_runs(root)
@@ -232,7 +236,7 @@ def test_interrupted_while_seeding(root: Path) -> None:
     again = run_cli("zone", "up", "--root", str(root), "--ports", "auto")
     try:
         assert again.returncode == 0, again.stderr
-        assert len(zone_processes(root)) == 3
+        assert len(zone_processes(root)) == 6
     finally:
         run_cli("zone", "down", "--root", str(root))
     wait_none_left(root)

@@ -1,6 +1,6 @@
 """Ctrl-C while a service process is still importing: one line and 130, no traceback.
 
-``python -m buckyos.services.system_config|verify_hub|gateway`` imports for a few hundred
+``python -m buckyos.services.<service>`` (each of the zone's) imports for a few hundred
 milliseconds before its ``main`` installs the process's stop policy.  A SIGINT (SIGTERM)
 in that time ends it with ``<module>: interrupted by SIGINT while starting`` and exit 130
 (143), the guard ``buckyos.services.launch`` installs first thing.  Real processes, real
@@ -28,7 +28,7 @@ from buckyos.runtime.security.keys import (
 from buckyos.services.launch import launched_module
 
 DELAYS = (0.1, 0.2, 0.3)
-SERVICES = ("system_config", "verify_hub", "gateway")
+SERVICES = ("system_config", "verify_hub", "gateway", "kevent", "task_manager", "kmsg")
 DEAD_URL = "http://127.0.0.1:9"  # nothing listens: the services start without it
 
 
@@ -44,6 +44,13 @@ def _args(service: str, root: Path) -> list[str]:
             "--key", str(root / "verify_hub.pem"), "--state", str(root / "vh.db"),
             "--system-config", DEAD_URL, "--owner-key", str(root / "owner.jwk"), *device,
             "--krpc-port", "0", "--no-grpc",
+        ]  # fmt: skip
+    standalone = ["--trust-key", f"root={root / 'owner.jwk'}"]
+    if service == "kevent":
+        return [*standalone, "--port", "0"]
+    if service in ("task_manager", "kmsg"):
+        return [
+            "--db", str(root / f"{service}.db"), *standalone, "--krpc-port", "0", "--no-grpc"
         ]  # fmt: skip
     return ["--system-config", DEAD_URL, *device, "--port", "0"]
 

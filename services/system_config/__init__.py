@@ -7,9 +7,9 @@ error texts, RBAC per key on ``obj://config/<key>``, revisions, atomic ``exec_tx
 
 - :func:`build_binding` gives a :class:`~buckyos.runtime.server.binding.Binding` to serve or call
   in process; ``python -m buckyos.services.system_config`` runs it as a process.
-- :class:`Store` is the storage interface (an etcd store could replace the default);
-  :class:`SqliteStore` is the default (WAL, ``synchronous=FULL``: acknowledged writes
-  survive ``kill -9``).
+- :class:`Store` is the storage interface; :class:`SqliteStore` is the default (WAL,
+  ``synchronous=FULL``: acknowledged writes survive ``kill -9``); :class:`EtcdStore` keeps
+  the same keys, with the same semantics, in an etcd cluster shared by several nodes.
 - :func:`normalize_key` is the key rule (prefixes stripped, ``.``/``..`` resolved, control
   characters and ``..`` above the root refused); :func:`is_plain_name` the user-name rule.
 - Callers whose token is not zone-trusted are held to per-user quotas
@@ -21,6 +21,7 @@ See ``docs/system-config.md``.
 """
 
 from .app import build_binding
+from .etcd_store import AmbiguousWriteError, EtcdStore, EtcdUnavailableError
 from .keys import is_plain_name, normalize_key, resource_of
 from .ownership import SYSTEM_SERVICE_NAMES
 from .security import Identity, SecurityState
@@ -46,7 +47,10 @@ __all__ = [
     "DEFAULT_USER_QUOTA_BYTES",
     "DEFAULT_USER_QUOTA_KEYS",
     "SYSTEM_SERVICE_NAMES",
+    "AmbiguousWriteError",
     "Entry",
+    "EtcdStore",
+    "EtcdUnavailableError",
     "Identity",
     "InvalidValueError",
     "KeyExistsError",

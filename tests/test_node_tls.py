@@ -608,3 +608,75 @@ def test_the_gateway_forwards_to_another_nodes_instance_over_tls(zone: Zone) -> 
     misled = NodeTls(ZONE, "ood1", zone.keys["ood1"], pins)
     with pytest.raises(RPCError, match=r"(?i)certificate verify failed"):
         asyncio.run(through(misled))
+
+
+def test_the_gateway_process_with_a_zone_forwards_to_another_node_over_tls(
+    tmp_path: Path,
+) -> None:
+    from buckyos.runtime.security.keys import private_key_to_pem
+    from tests.generated import kitchen_sink_pb2 as ks
+    from tests.test_gateway import WHOAMI, Config as FakeConfig, Node, make_keys
+    from tests.test_gateway_main import _GATEWAY, _ready_line, _stop
+
+    keys = make_keys()  # the owner, alice, and ood1's device key (trusted as ood1)
+    ood2_key = generate_private_key()
+    key_file = tmp_path / "node_private_key.pem"
+    key_file.write_text(private_key_to_pem(keys.device))
+    docs = {
+        "ood1": json.dumps(did_document("did:dev:ood1", keys.device.public_key())),
+        "ood2": json.dumps(did_document("did:dev:ood2", ood2_key.public_key())),
+    }
+    ood2_tls = NodeTls(ZONE, "ood2", ood2_key, DevicePins.from_docs(ZONE, docs))
+
+    async def main() -> None:
+        listeners = [KrpcTlsListener(tls=ood2_tls)]
+        async with serving(
+            Node("b", keys).binding(), listeners=listeners, log_level="warning", register=False
+        ) as ood2:
+            # ood2's plain port leads nowhere: the gateway must take www_tls, over TLS.
+            ports = {"www": free_port(), "www_tls": ood2.ports["krpc_tls"]}
+            data = {
+                "services/notes/info": service_info({"ood2": ports}),
+                "boot/config": "{}",
+                **{f"devices/{node}/doc": doc for node, doc in docs.items()},
+            }
+            config = Binding(
+                "system_config",
+                verifier=TokenVerifier(keys.trust),
+                rbac=RbacEnforcer(tail="g, alice, users\ng, notes, app"),
+            )
+            config.add_service(FakeConfig(data))
+            async with serving(config, krpc_port=0, log_level="warning", register=False) as sc:
+                assert sc.krpc_url is not None
+                process = await asyncio.create_subprocess_exec(
+                    *_GATEWAY,
+                    "--system-config",
+                    sc.krpc_url,
+                    "--device-name",
+                    "ood1",
+                    "--device-key",
+                    str(key_file),
+                    "--zone",
+                    ZONE,
+                    "--port",
+                    "0",
+                    "--log-level",
+                    "warning",
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+                try:
+                    line = await _ready_line(process, time.monotonic() + 20)
+                    assert line.startswith("gateway listening on http://127.0.0.1:"), line
+                    gateway = line.removeprefix("gateway listening on ")
+                    async with KrpcTransport(gateway, token=keys.alice, timeout=10) as client:
+                        result = await client.ainvoke(WHOAMI, ks.EchoRequest(name="p"))
+                        assert result.text == "b:alice:p"
+                finally:
+                    code = await _stop(process)
+                assert code == 0
+                assert process.stderr is not None
+                errors = (await process.stderr.read()).decode()
+                assert "Traceback" not in errors, errors
+
+    asyncio.run(asyncio.wait_for(main(), 60))

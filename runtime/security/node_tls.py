@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import ssl
 import threading
@@ -68,6 +69,8 @@ __all__ = [
     "make_node_certificate",
     "peer_node",
 ]
+
+_log = logging.getLogger("buckyos.runtime.security.node_tls")
 
 LEAF_LIFETIME: Final = 24 * 3600.0
 """Seconds a node's TLS certificate is valid; it is renewed at half of that."""
@@ -227,15 +230,22 @@ class DevicePins(Mapping[str, Ed25519PublicKey]):
         self._anchors: dict[str, bytes] = {}
 
     @classmethod
-    def from_docs(cls, zone: str, docs: Mapping[str, Mapping[str, Any] | str]) -> DevicePins:
-        """Pins from device docs (node name -> ``devices/<node>/doc`` value)."""
-        return cls(
-            zone,
-            {
-                node: public_key_from_doc(doc, what=f"devices/{node}/doc")
-                for node, doc in docs.items()
-            },
-        )
+    def from_docs(
+        cls, zone: str, docs: Mapping[str, Mapping[str, Any] | str], *, strict: bool = True
+    ) -> DevicePins:
+        """Pins from device docs (node name -> ``devices/<node>/doc`` value).  A doc
+        without a readable key is a ``ConfigError``, or with ``strict=False`` left out
+        (logged): one bad doc must not cut a node off from every other."""
+        keys: dict[str, Ed25519PublicKey] = {}
+        for node, doc in docs.items():
+            try:
+                _check_name(node)
+                keys[node] = public_key_from_doc(doc, what=f"devices/{node}/doc")
+            except ConfigError as exc:
+                if strict:
+                    raise
+                _log.warning("no TLS pin for %.80r: %s", node, exc)
+        return cls(zone, keys)
 
     def __getitem__(self, node: str) -> Ed25519PublicKey:
         return self._keys[node]
@@ -245,6 +255,13 @@ class DevicePins(Mapping[str, Ed25519PublicKey]):
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def same_keys(self, other: DevicePins) -> bool:
+        """Whether ``other`` pins the same nodes to the same keys (a refresh that changed
+        nothing)."""
+        return self.zone == other.zone and {
+            node: public_key_to_raw(key) for node, key in self._keys.items()
+        } == {node: public_key_to_raw(key) for node, key in other._keys.items()}
 
     def anchor_pem(self, node: str) -> bytes:
         """The PEM trust anchor pinning ``node`` (a ``ConfigError`` for an unknown node)."""

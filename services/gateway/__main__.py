@@ -5,26 +5,34 @@
     python -m buckyos.services.gateway --system-config http://127.0.0.1:3200 \\
         --device-name ood1 --device-key /opt/buckyos/etc/node_private_key.pem \\
         [--host 127.0.0.1] [--port 3180] [--log-level info] [--node-host ood2=10.0.0.2] \\
-        [--kevent http://127.0.0.1:3181]
+        [--kevent http://127.0.0.1:3181] [--zone test.buckyos.io]
 
 Prints ``gateway listening on <URL>`` (flushed) once it accepts connections, and exits 0
 on SIGTERM or SIGINT after closing its connections: calls in flight get their instance's
 answer within the grace period (5 s), or a kRPC error saying the gateway cut them short
 at 80% of it (``GatewayApp.drain``); a second signal exits at once (130/143).  A bad
 argument, an unreadable key or a port in use exits 2 with a message that says what to fix.
+
+With ``--zone`` the gateway knows it is node ``--device-name`` of that zone: an instance on
+another node is reached only over node TLS (its ``www_tls`` port, pinned to
+``devices/<node>/doc``, this node's certificate made from ``--device-key``;
+``docs/security.md``, "Between nodes").  The device docs are read at start and every
+minute after (every 5 s while system_config does not answer).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime import ConfigError
+from buckyos.runtime import ConfigError, RPCError
 from buckyos.runtime.client import KrpcTransport
-from buckyos.runtime.security import load_private_key_file
+from buckyos.runtime.security import DevicePins, NodeTls, load_private_key_file
 from buckyos.runtime.server import LOG_LEVELS, print_ready, run_service, stop_signals
 from buckyos.runtime.wire import KEVENT_PORT
 
@@ -88,7 +96,60 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="this node's kevent, where /kapi/kevent/* is forwarded (default: upstream's "
         f"http://127.0.0.1:{KEVENT_PORT}); 'none' answers those paths 503",
     )
+    parser.add_argument(
+        "--zone",
+        metavar="ZONE",
+        default=None,
+        help="the zone id: turns node TLS on (other nodes' instances over TLS pinned to "
+        "devices/<node>/doc); without it every instance is called plain",
+    )
     return parser.parse_args(argv)
+
+
+_PINS_EVERY = 60.0
+_PINS_RETRY = 5.0
+_log = logging.getLogger("buckyos.services.gateway")
+
+
+async def _refresh_pins(source: SystemConfigInstanceSource, tls: NodeTls) -> bool:
+    """Read the device docs into ``tls``'s pins; False when system_config did not answer."""
+    try:
+        docs = await source.device_docs()
+    except RPCError as exc:
+        _log.warning("cannot read devices/*/doc for node TLS (retrying): %s", exc)
+        return False
+    pins = DevicePins.from_docs(tls.zone, docs, strict=False)
+    if not pins.same_keys(tls.pins):
+        tls.set_pins(pins)
+        _log.info("node TLS pins: %s", ", ".join(sorted(pins)) or "none")
+    return True
+
+
+async def _keep_pins(
+    source: SystemConfigInstanceSource, tls: NodeTls, *, retry_first: bool
+) -> None:
+    """Refresh the pins every minute (5 s after a failed read), until cancelled."""
+    ok = not retry_first
+    while True:
+        await asyncio.sleep(_PINS_EVERY if ok else _PINS_RETRY)
+        ok = await _refresh_pins(source, tls)
+
+
+@contextlib.asynccontextmanager
+async def _pins_kept(
+    source: SystemConfigInstanceSource, tls: NodeTls | None
+) -> AsyncIterator[None]:
+    """Node TLS pins read once before serving, then kept fresh beside it."""
+    task = None
+    if tls is not None:
+        first = await _refresh_pins(source, tls)
+        task = asyncio.create_task(_keep_pins(source, tls, retry_first=not first))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            await asyncio.wait((task,))
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -98,19 +159,27 @@ async def _serve(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     invoker = DeviceTokenInvoker(transport, key, args.device_name)
+    tls = None
+    if args.zone is not None:
+        tls = NodeTls(args.zone, args.device_name, key, DevicePins(args.zone, {}))
     source = SystemConfigInstanceSource(
-        invoker, system_config_url=args.system_config, node_hosts=dict(args.node_host)
+        invoker,
+        system_config_url=args.system_config,
+        node_hosts=dict(args.node_host),
+        this_node=None if tls is None else args.device_name,
     )
     app = GatewayApp(
         InstancePool(source, ttl=args.ttl),
         timeout=args.timeout,
         client_signer=ClientAddressSigner(key, args.device_name),
         kevent=None if args.kevent == "none" else args.kevent,
+        tls=tls,
     )
     with stop_signals() as stop:
-        async with gateway_serving(
-            app, host=args.host, port=args.port, log_level=args.log_level
-        ) as url:
+        async with (
+            _pins_kept(source, tls),
+            gateway_serving(app, host=args.host, port=args.port, log_level=args.log_level) as url,
+        ):
             print_ready([f"gateway listening on {url}"])
             await stop.wait()
             logging.getLogger("buckyos.services.gateway").info("stopping: signal received")

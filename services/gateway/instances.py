@@ -345,6 +345,13 @@ class SystemConfigInstanceSource:
             this_node=self._this_node,
         )
 
+    async def device_docs(self) -> dict[str, str]:
+        """Every ``devices/<node>/doc`` (node name -> the doc's text): what node TLS pins
+        peers to (``DevicePins.from_docs``)."""
+        names = [name.rsplit("/", 1)[-1] for name in await self._list("devices") if name]
+        texts = await asyncio.gather(*(self._get(f"devices/{name}/doc") for name in names))
+        return {name: text for name, text in zip(names, texts, strict=True) if text is not None}
+
     async def aclose(self) -> None:
         """Close the invoker when it can be closed (a ``KrpcTransport``'s session)."""
         close = getattr(self._invoker, "aclose", None)

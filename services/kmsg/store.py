@@ -41,8 +41,9 @@ from buckyos.generated.kmsg_rpc import (
     SubscriptionAlreadyExistsError,
     SubscriptionNotFoundError,
 )
-from buckyos.runtime import ConfigError, ReasonError
+from buckyos.runtime import ReasonError
 
+from ..sqlite_file import open_sqlite, read_pragma, rollback
 from .model import (
     Position,
     QueueConfig,
@@ -171,45 +172,14 @@ class KmsgStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_sweep = 0.0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as err:
-            raise ConfigError(f"cannot open kmsg store {self.path}: {err}") from err
-        self._conn = conn
-        try:
-            self._setup()
-        except sqlite3.Error as err:
-            conn.close()
-            raise ConfigError(
-                f"kmsg store {self.path} is not usable ({err}); "
-                "point --db at a new file or at a store this service wrote"
-            ) from err
-
-    def _setup(self) -> None:
-        conn = self._conn
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"journal_mode WAL refused (got {mode})")
-        # FULL: the WAL is fsynced at each commit, so an answered change survives power loss
-        # (whatever a queue's sync_write says: upstream flushes only when it is set).
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
-            elif row[0] != _SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"schema version {row[0]}, this service knows {_SCHEMA_VERSION}"
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
+        # FULL whatever a queue's sync_write says (upstream flushes only when it is set).
+        self._conn = open_sqlite(
+            self.path,
+            what="kmsg store",
+            option="--db",
+            schema=_SCHEMA,
+            version=_SCHEMA_VERSION,
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -223,11 +193,8 @@ class KmsgStore:
 
     def pragma(self, name: str) -> object:
         """``PRAGMA <name>`` on the live connection (checks: ``synchronous`` 2, ``wal``)."""
-        if not name.isidentifier():
-            raise ValueError(f"not a pragma name: {name!r}")
         with self._lock:
-            row = self._tx(lambda conn: conn.execute(f"PRAGMA {name}").fetchone())
-        return None if row is None else row[0]
+            return self._tx(lambda conn: read_pragma(conn, name))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -246,11 +213,11 @@ class KmsgStore:
                 try:
                     conn.execute("COMMIT")
                 except BaseException:
-                    _rollback(conn)
+                    rollback(conn)
                     raise
                 raise done.error from None
             except BaseException:
-                _rollback(conn)
+                rollback(conn)
                 raise
         except sqlite3.Error as err:
             _log.error("kmsg store %s: transaction failed: %s", self.path, err)
@@ -635,14 +602,3 @@ def _config_row(config: QueueConfig) -> tuple[object, ...]:
         int(config.other_user_can_read),
         int(config.other_user_can_write),
     )
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Undo an open transaction without hiding the error that got us here (SQLite rolls
-    back by itself on SQLITE_FULL / SQLITE_IOERR; a second ROLLBACK would then fail)."""
-    if not conn.in_transaction:
-        return
-    try:
-        conn.execute("ROLLBACK")
-    except sqlite3.Error as err:
-        _log.error("kmsg store: rollback failed (the first error stands): %s", err)

@@ -45,7 +45,9 @@ from buckyos.generated.task_manager_rpc import (
     TaskNotFoundError,
     TaskSchemaNotFoundError,
 )
-from buckyos.runtime import ConfigError, ParseRequestError, ReasonError
+from buckyos.runtime import ParseRequestError, ReasonError
+
+from ..sqlite_file import open_sqlite, read_pragma, write
 
 __all__ = [
     "Outcome",
@@ -375,43 +377,13 @@ class TaskStore:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as err:
-            raise ConfigError(f"cannot open task-manager store {self.path}: {err}") from err
-        self._conn = conn
-        try:
-            self._setup()
-        except sqlite3.Error as err:
-            conn.close()
-            raise ConfigError(
-                f"task-manager store {self.path} is not usable ({err}); "
-                "point --db at a new file or at a store this service wrote"
-            ) from err
-
-    def _setup(self) -> None:
-        conn = self._conn
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"journal_mode WAL refused (got {mode})")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
-            elif row[0] != _SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"schema version {row[0]}, this service knows {_SCHEMA_VERSION}"
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
+        self._conn = open_sqlite(
+            self.path,
+            what="task-manager store",
+            option="--db",
+            schema=_SCHEMA,
+            version=_SCHEMA_VERSION,
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -428,28 +400,17 @@ class TaskStore:
 
     def pragma(self, name: str) -> object:
         """``PRAGMA <name>`` on the live connection (``synchronous`` is 2, FULL)."""
-        if not name.isidentifier():
-            raise ValueError(f"not a pragma name: {name!r}")
-        row = self._read(lambda conn: conn.execute(f"PRAGMA {name}").fetchone())
-        return None if row is None else row[0]
+        return self._read(lambda conn: read_pragma(conn, name))
 
     # -- transactions -------------------------------------------------------------------------
 
     def _write(self, body: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = body(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _rollback(conn)
-                    raise
-            except sqlite3.Error as err:
-                _log.error("task store %s: write failed: %s", self.path, err)
-                raise StoreError("write", err) from err
-            return result
+            return write(self._conn, body, self._failed)
+
+    def _failed(self, err: sqlite3.Error) -> StoreError:
+        _log.error("task store %s: write failed: %s", self.path, err)
+        return StoreError("write", err)
 
     def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
@@ -966,13 +927,3 @@ def _same_schema(a: tm.TaskSchemaDefinition, b: tm.TaskSchemaDefinition) -> bool
         and list(a.allowed_executor_kinds) == list(b.allowed_executor_kinds)
         and a.publisher_app_id == b.publisher_app_id
     )
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Undo an open transaction without hiding the error that got us here."""
-    if not conn.in_transaction:
-        return
-    try:
-        conn.execute("ROLLBACK")
-    except sqlite3.Error as err:
-        _log.error("task store: rollback failed (the first error stands): %s", err)

@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-from buckyos.runtime import ConfigError, ReasonError
+from buckyos.runtime import ReasonError
+
+from ..sqlite_file import open_sqlite, read_pragma, write
 
 __all__ = ["Check", "Reissue", "SessionRow", "SessionState", "StateError", "Verdict"]
 
@@ -147,51 +149,14 @@ class SessionState:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_prune = 0.0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit mode: every change below opens its own BEGIN IMMEDIATE ... COMMIT.
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as err:
-            raise ConfigError(f"cannot open verify-hub state file {self.path}: {err}") from err
-        self._conn = conn
-        try:
-            self._setup()
-        except sqlite3.Error as err:
-            conn.close()
-            raise ConfigError(
-                f"verify-hub state file {self.path} is not usable ({err}); "
-                "point --state at a new file or at a state file this service wrote"
-            ) from err
-
-    def _setup(self) -> None:
-        conn = self._conn
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"journal_mode WAL refused (got {mode})")
-        # FULL: the WAL is fsynced at each commit, so an answered change survives power loss.
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
-            elif row[0] == "1":
-                for statement in _MIGRATE_FROM_1:
-                    conn.execute(statement)
-                conn.execute("UPDATE meta SET value=? WHERE name='schema'", (_SCHEMA_VERSION,))
-                _log.info("verify-hub state %s migrated from schema 1 to 2", self.path)
-            elif row[0] != _SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"schema version {row[0]}, this service knows {_SCHEMA_VERSION} "
-                    "(and migrates version 1)"
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
+        self._conn = open_sqlite(
+            self.path,
+            what="verify-hub state file",
+            option="--state",
+            schema=_SCHEMA,
+            version=_SCHEMA_VERSION,
+            migrations={"1": _MIGRATE_FROM_1},
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -211,19 +176,11 @@ class SessionState:
     def _write(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``body`` in one immediate transaction (under the lock); a SQLite failure
         is a :class:`StateError` and leaves nothing written."""
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = body(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
-        except sqlite3.Error as err:
-            _log.error("verify-hub state %s: write failed: %s", self.path, err)
-            raise StateError("write", err) from err
-        return result
+        return write(self._conn, body, self._failed)
+
+    def _failed(self, err: sqlite3.Error) -> StateError:
+        _log.error("verify-hub state %s: write failed: %s", self.path, err)
+        return StateError("write", err)
 
     def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read (under the lock); a SQLite failure is a :class:`StateError`."""
@@ -236,11 +193,8 @@ class SessionState:
     def pragma(self, name: str) -> object:
         """The value of ``PRAGMA <name>`` on the live connection (for checks and logs:
         ``synchronous`` must be 2, FULL; ``journal_mode`` must be ``wal``)."""
-        if not name.isidentifier():
-            raise ValueError(f"not a pragma name: {name!r}")
         with self._lock:
-            row = self._read(lambda conn: conn.execute(f"PRAGMA {name}").fetchone())
-        return None if row is None else row[0]
+            return self._read(lambda conn: read_pragma(conn, name))
 
     def _maybe_prune(self) -> None:
         now = self._clock()
@@ -460,17 +414,3 @@ class SessionState:
                 )
             )
         return {"sessions": int(sessions), "used_once": int(used)}
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Undo an open transaction without hiding the error that got us here.
-
-    SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR):
-    a ROLLBACK then fails with "no transaction is active", which used to replace the real
-    reason in the answer.  So: roll back only what is open, and only log a failure to."""
-    if not conn.in_transaction:
-        return
-    try:
-        conn.execute("ROLLBACK")
-    except sqlite3.Error as err:
-        _log.error("verify-hub state: rollback failed (the first error stands): %s", err)

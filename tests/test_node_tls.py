@@ -680,3 +680,31 @@ def test_the_gateway_process_with_a_zone_forwards_to_another_node_over_tls(
                 assert "Traceback" not in errors, errors
 
     asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_the_links_between_nodes_run_over_tls(zone: Zone) -> None:
+    from buckyos.runtime.client.link_client import GrpcLink, WsLink
+
+    info = zone.serve("ood2", plain=False)
+    ood1 = zone.tls("ood1")
+
+    async def main() -> None:
+        url = info.addresses["krpc_tls"]
+        async with WsLink(url, token=zone.token, ssl_context=ood1.client_context("ood2")) as ws:
+            got = await ws.call(API, "sys_config_get", {"key": "k"}, timeout=5)
+            assert got["value"] == "ood2:alice"
+        channel = grpc.aio.secure_channel(
+            info.addresses["grpc_tls"],
+            ood1.grpc_channel_credentials("ood2"),
+            options=NodeTls.grpc_options("ood2"),
+        )
+        async with channel, GrpcLink("", token=zone.token, channel=channel) as link:
+            got = await link.call(API, "sys_config_get", {"key": "k"}, timeout=5)
+            assert got["value"] == "ood2:alice"
+        # A link from a key that is not a zone device's is refused.
+        stranger = zone.tls("ood1", key=generate_private_key())
+        with pytest.raises(TransportError):
+            async with WsLink(url, ssl_context=stranger.client_context("ood2")) as ws:
+                await ws.call(API, "sys_config_get", {"key": "k"}, timeout=5)
+
+    asyncio.run(asyncio.wait_for(main(), 30))

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Final, Self
@@ -211,7 +212,8 @@ def _ws_url(url: str) -> str:
 
 class WsLink(Link):
     """The WebSocket link: ``url`` is the kRPC base URL (``http://host:port``, the link's
-    path is added) or the link's own ``ws://.../kapi/link``."""
+    path is added) or the link's own ``ws://.../kapi/link``; ``https``/``wss`` with
+    ``ssl_context`` (another node: ``NodeTls.client_context(node)``)."""
 
     def __init__(
         self,
@@ -220,10 +222,12 @@ class WsLink(Link):
         token: str | None = None,
         event_queue: int = 1024,
         connect_timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(token=token, event_queue=event_queue)
         self.url = _ws_url(url)
         self._connect_timeout = connect_timeout
+        self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -244,6 +248,7 @@ class WsLink(Link):
                 max_msg_size=MAX_FRAME * 4,
                 timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
                 autoping=True,
+                ssl=self._ssl,
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self._session.close()

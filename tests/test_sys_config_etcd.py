@@ -24,6 +24,7 @@ from buckyos.runtime.client.krpc_client import KrpcTransport
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.security.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
 from buckyos.runtime.security.token_signing import sign_token
+from buckyos.services.system_config.etcd_api import rpc_pb2
 from buckyos.services.system_config.etcd_store import (
     AmbiguousWriteError,
     EtcdStore,
@@ -34,7 +35,9 @@ from buckyos.services.system_config.store import (
     OpKind,
     Quota,
     StoreError,
+    StoreFullError,
     TxOp,
+    format_size,
 )
 from tests.etcd import EtcdMember, kill_safe, require_etcd
 from tests.test_sys_config_process import Process
@@ -179,7 +182,7 @@ def test_etcd_limits_give_clear_errors_and_write_nothing(member: EtcdMember, pre
         with pytest.raises(StoreError) as caught:
             store.transaction(many)
         assert str(caught.value) == (
-            "this transaction of 130 keys needs 130 etcd operations, above etcd's --max-txn-ops "
+            "this transaction of 130 keys needs 131 etcd operations, above etcd's --max-txn-ops "
             "(128); write fewer keys at once or raise --max-txn-ops on every etcd member (and "
             "give the store the same limit)"
         )
@@ -422,3 +425,74 @@ def test_the_service_on_etcd_over_krpc(member: EtcdMember, prefix: str, tmp_path
             assert third.proc.wait(15) == 0
         finally:
             third.stop()
+
+
+def test_a_capped_etcd_store_keeps_its_reserve(member: EtcdMember, prefix: str) -> None:
+    """``max_bytes`` caps etcd's dbSizeInUse as SqliteStore's caps its file: ordinary
+    writes stop at the reserve, zone-trusted ones at the cap, deletes always go through."""
+    probe = _open(member, prefix)
+    try:
+        probe.set("probe/k", "x")
+        status = probe._status(rpc_pb2.StatusRequest(), None)
+        used = status.dbSizeInUse or status.dbSize
+    finally:
+        probe.close()
+    chunk = "v" * (64 * 1024)
+    # The reserve starts below what etcd holds now; the cap 256 KiB above it.
+    store = _open(member, prefix, max_bytes=used + 256 * 1024, reserve_bytes=256 * 1024 + used // 2)
+    ordinary = Quota("users/bob/", 1 << 30, 1 << 20)
+    try:
+        with pytest.raises(StoreFullError) as caught:
+            store.set("users/bob/k", chunk, quota=ordinary)
+        assert str(caught.value).startswith("config store is nearly full: ")
+        assert store.get("users/bob/k") is None
+        store.set("system/zone/k", chunk)  # the zone's own writes use the reserve...
+        with pytest.raises(StoreFullError) as caught:
+            for n in range(32):  # ...up to the cap (each write grows etcd by at least 64 KiB)
+                store.set(f"system/zone/k{n}", chunk)
+                time.sleep(0.15)  # etcd's size follows its backend's commits (every 100 ms)
+        assert str(caught.value) == (
+            f"config store is full (capped at {format_size(used + 256 * 1024, exact=True)}) "
+            "or its disk is: nothing was written; delete keys, free disk space or ask the "
+            "admin to raise --max-db-bytes"
+        )
+        store.delete("system/zone/k", quota=ordinary)  # a delete never needs room
+    finally:
+        store.close()
+
+
+def test_the_copy_is_listed_again_when_compaction_outran_its_watch(
+    member: EtcdMember, prefix: str
+) -> None:
+    lagging, writer = _open(member, prefix), _open(member, prefix)
+    try:
+        writer.set("a/k", "1")
+        lagging.sync()
+        # The lagging store's watch breaks while its copy is at an old revision...
+        with lagging._copy.cond:
+            old = lagging._copy.revision
+            lagging._copy.revision = 1  # (as if it had seen nothing since)
+            call = lagging._call
+            assert call is not None
+            call.cancel()
+            # ...and meanwhile the store moves on and etcd compacts its history.
+            writer.set("a/k", "2")
+            writer.set("a/other", "3")
+            compact = writer._channel.unary_unary(
+                "/etcdserverpb.KV/Compact",
+                request_serializer=rpc_pb2.CompactionRequest.SerializeToString,
+                response_deserializer=rpc_pb2.CompactionResponse.FromString,
+            )
+            compact(rpc_pb2.CompactionRequest(revision=writer.sync(), physical=True), timeout=10)
+        deadline = time.monotonic() + 10
+        while lagging.get("a/other") is None:
+            assert time.monotonic() < deadline, "the copy was not listed again"
+            time.sleep(0.02)
+        assert lagging.reloads == 1 and lagging.copy_revision > old
+        assert lagging.get("a/k") == Entry("2", 2)
+        writer.set("a/k", "4")
+        lagging.sync()
+        assert lagging.get("a/k") == Entry("4", 3)  # and the new watch follows
+    finally:
+        lagging.close()
+        writer.close()

@@ -6,7 +6,9 @@ Keys live under a ``prefix`` (default ``/buckyos/system_config/``):
 - ``<prefix>k/<key>\\x00b``: its *base*, ``<base>\\x00<account>\\x00<write id>``, written
   when the key is deleted (or gets a row without a value: ``remove`` of a missing key, an
   ``exec_tx`` guard on a key never written);
-- ``<prefix>u/<account>``: that account's usage, ``<bytes>\\x00<keys>``.
+- ``<prefix>u/<account>``: that account's usage, ``<bytes>\\x00<keys>``;
+- ``<prefix>w``: the id of the last write (every transaction puts it, none compares it:
+  its ``mod_revision`` is the store's last write, for :meth:`EtcdStore.sync`).
 
 A key's revision is its base (0 without one) plus etcd's ``version`` of its data key
 (which counts the puts since the key was last created): every write bumps it by one, a
@@ -29,7 +31,7 @@ ambiguous (:class:`AmbiguousWriteError`), never applied twice.
 by a watch (as Kubernetes' informers): ``get``/``list``/``dump``/``revision``/``usage`` cost
 no round trip.  A write returns once the copy has reached its revision, so the writer (and
 every reader of this store object) reads it.  :meth:`EtcdStore.sync` is the linearizable
-read: it asks etcd for its current revision and waits until the copy has it;
+read: it asks etcd's leader for the store's last write and waits until the copy has it;
 ``row_account`` (the ownership check before a write) uses it, and another node can ask for
 :meth:`EtcdStore.wait_for` with the revision a client saw.  While etcd is unreachable the
 copy keeps answering reads (stale), writes fail.
@@ -38,7 +40,8 @@ copy keeps answering reads (stale), writes fail.
 operations and a request over ``--max-request-bytes`` (default 1.5 MiB): both are checked
 before sending, with an error that says which.  The copy is listed in pages (the 4 MiB gRPC
 receive limit), the watch asks for fragmented responses.  ``max_bytes`` caps etcd's
-``dbSizeInUse`` (from ``Status``) as ``SqliteStore``'s caps its file.
+``dbSizeInUse`` (from ``Status``, updated at each backend commit: approximate) as
+``SqliteStore``'s caps its file.
 """
 
 from __future__ import annotations
@@ -233,13 +236,18 @@ class EtcdStore(Store):
                 f"({max_bytes})"
             )
         self.max_bytes = max_bytes
-        self.reserve_bytes = 0 if max_bytes is None else (reserve_bytes or max_bytes // 10)
+        if max_bytes is None:
+            reserve_bytes = 0
+        elif reserve_bytes is None:
+            reserve_bytes = max_bytes // 10
+        self.reserve_bytes = reserve_bytes
         if not prefix.endswith("/"):
             prefix += "/"
         self.prefix = prefix
         self._p = prefix.encode("utf-8")
         self._keys = self._p + b"k/"
         self._usage = self._p + b"u/"
+        self._last = self._p + b"w"
         self.timeout = timeout
         self.max_txn_ops = max_txn_ops
         self.max_request_bytes = max_request_bytes
@@ -485,16 +493,9 @@ class EtcdStore(Store):
     def sync(self, timeout: float | None = None) -> int:
         """A linearizable read: the last revision that changed this store (asked of etcd's
         leader), once the copy has reached it; that revision."""
-        # The record written last (every write puts at least one record; a delete also
-        # puts the key's base): etcd sorts the prefix by mod_revision, keys only.
-        request = rpc_pb2.RangeRequest(
-            key=self._p,
-            range_end=_prefix_end(self._p),
-            limit=1,
-            keys_only=True,
-            sort_order=rpc_pb2.RangeRequest.DESCEND,
-            sort_target=rpc_pb2.RangeRequest.MOD,
-        )
+        # Every write also puts <prefix>w (never compared, so it makes no conflict): its
+        # mod_revision is the store's last write.
+        request = rpc_pb2.RangeRequest(key=self._last, keys_only=True)
         try:
             reply = self._range(request, timeout)
         except grpc.RpcError as exc:
@@ -613,8 +614,8 @@ class EtcdStore(Store):
                 self.sync()
                 synced = True
                 continue
-            if quota is not None and plan.grows > 0 and self.max_bytes is not None:
-                self._check_room(plan.grows)
+            if plan.grows > 0 and self.max_bytes is not None:
+                self._check_room(plan.grows, ordinary=quota is not None)
             request = rpc_pb2.TxnRequest(
                 compare=plan.compares, success=plan.ops, failure=plan.reads
             )
@@ -720,13 +721,24 @@ class EtcdStore(Store):
                 "or fewer keys at once"
             )
 
-    def _check_room(self, grows: int) -> None:
+    def _check_room(self, grows: int, *, ordinary: bool) -> None:
+        """Refuse a write that grows the store past the cap (an ordinary one: into the
+        reserve), measured on etcd's ``dbSizeInUse`` (history not yet compacted counts)."""
         assert self.max_bytes is not None
         try:
             status = self._status(rpc_pb2.StatusRequest(), None)
         except grpc.RpcError as exc:
             raise self._unavailable(exc, "report its size") from None
         used = status.dbSizeInUse or status.dbSize
+        if not ordinary:
+            if used + grows > self.max_bytes:
+                cap = format_size(self.max_bytes, exact=True)
+                raise StoreFullError(
+                    f"config store is full (capped at {cap}) or its disk is: nothing was "
+                    "written; delete keys, free disk space or ask the admin to raise "
+                    "--max-db-bytes"
+                )
+            return
         soft = self.max_bytes - self.reserve_bytes
         if used + grows > soft:
             raise StoreFullError(
@@ -791,6 +803,12 @@ class EtcdStore(Store):
                 if size > 0 and now.bytes + size > quota.max_bytes:
                     raise QuotaExceededError(account, "bytes", now.bytes, size, quota.max_bytes)
         plan.grows = delta.total
+        # The store's last write (see sync), never compared.
+        plan.ops.append(
+            rpc_pb2.RequestOp(
+                request_put=rpc_pb2.PutRequest(key=self._last, value=write_id.encode())
+            )
+        )
         # Compares: each key's two records unchanged since read, each usage record too.
         for key, row in rows.items():
             record = self._keys + key.encode("utf-8") + b"\x00"

@@ -442,12 +442,28 @@ def test_routing_picks_tls_by_node_not_by_address(zone: Zone) -> None:
         for endpoint in found[2:]:
             assert call(endpoint, zone.token, tls) == "ood2:alice"
             assert asyncio.run(acall(endpoint, zone.token, tls)) == "ood2:alice"
-    # A Router that follows the whole list reaches ood2 when ood1 is gone from it.
+    # The whole candidate list through one Router: this node's instance gone (its ports
+    # refuse), the call fails over to ood2, over TLS.
+    gone = parse_service_info(
+        API,
+        service_info(
+            {
+                "ood1": {"www": dead, "grpc": dead},
+                "ood2": {"www_tls": ood2.ports["krpc_tls"], "grpc_tls": ood2.ports["grpc_tls"]},
+            }
+        ),
+    )
     router = Router(
-        lambda api: [e for e in endpoints("grpc") if e.node == "ood2"], token=zone.token, tls=tls
+        lambda api: kernel_candidates(
+            api, gone, this_node="ood1", node_host=lambda n: "127.0.0.1", gateway_port=dead
+        ),
+        token=zone.token,
+        tls=tls,
+        timeout=5,
     )
     try:
         assert SystemConfigStub(router).Get(key="k").value == "ood2:alice"
+        assert {e.node for e in router.dead()} == {"ood1"}
     finally:
         router.close()
 

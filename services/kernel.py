@@ -18,13 +18,16 @@ module does the same from the zone's root folder:
 
 ``Kernel.binding(api)`` is the :class:`~buckyos.runtime.server.Binding` the service
 serves; ``Kernel.session_token()`` the token it calls others with (``None`` standalone).
+:func:`serve_kernel` serves it on the process's listeners and starts the kernel once they
+listen; :func:`run_kernel_service` is a service ``main``'s last line (logging, exit codes).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -48,6 +51,8 @@ __all__ = [
     "add_kernel_options",
     "open_kernel",
     "parse_trust_key",
+    "run_kernel_service",
+    "serve_kernel",
     "trust_store",
 ]
 
@@ -232,3 +237,50 @@ async def _zone_runtime(root: Path, app_id: str, system_config: str | None) -> B
         await rt.aclose()
         raise
     return rt
+
+
+async def serve_kernel(kernel: Kernel, binding: Binding, args: argparse.Namespace) -> None:
+    """Serve ``binding`` on the listeners of ``args`` (``add_server_options``) until a
+    stop signal: the ready lines are printed and the kernel started (its instance record
+    names the ports) once they listen; the binding is closed after."""
+    from buckyos.runtime import serve
+    from buckyos.runtime.server import print_ready, server_listeners
+
+    async def started(info: ServerInfo) -> None:
+        print_ready(info.listening_lines())
+        await kernel.start(info)
+
+    try:
+        await serve(
+            binding,
+            host=args.host,
+            listeners=server_listeners(args),
+            log_level=args.log_level,
+            on_ready=started,
+        )
+    finally:
+        binding.close()
+
+
+def run_kernel_service(
+    args: argparse.Namespace,
+    main: Callable[[], Coroutine[Any, Any, int | None]],
+    *,
+    name: str,
+) -> int:
+    """A service process's exit code: logging at ``--log-level``, then
+    :func:`~buckyos.runtime.server.run_service` (a bad option 2, a port in use 1 naming
+    the listeners of ``args``)."""
+    from buckyos.runtime.server import describe_listeners, run_service, server_listeners
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return run_service(
+        main,
+        name=name,
+        cannot_listen=lambda exc: (
+            f"cannot listen on {describe_listeners(args.host, server_listeners(args))}: {exc}"
+        ),
+    )

@@ -15,23 +15,16 @@ endpoint.  Stops cleanly and exits 0 on SIGTERM or SIGINT; bad options or an unu
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from buckyos.generated.kmsg_rpc import KMSG
-from buckyos.runtime import serve
 from buckyos.runtime.server import (
-    ServerInfo,
     add_server_options,
-    describe_listeners,
-    print_ready,
-    run_service,
-    server_listeners,
 )
 
-from ..kernel import add_kernel_options, open_kernel
+from ..kernel import add_kernel_options, open_kernel, run_kernel_service, serve_kernel
 from ..launch import launched
 from .app import build_binding
 from .store import KmsgStore
@@ -56,7 +49,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    listeners = server_listeners(args)
     store = KmsgStore(args.db)
     try:
         kernel = await open_kernel(args)
@@ -67,21 +59,7 @@ async def _main(args: argparse.Namespace) -> int:
                 revocations=kernel.revocations,
                 store_or_path=store,
             )
-
-            async def started(info: ServerInfo) -> None:
-                print_ready(info.listening_lines())
-                await kernel.start(info)
-
-            try:
-                await serve(
-                    binding,
-                    host=args.host,
-                    listeners=listeners,
-                    log_level=args.log_level,
-                    on_ready=started,
-                )
-            finally:
-                binding.close()
+            await serve_kernel(kernel, binding, args)
         finally:
             await kernel.aclose()
     finally:
@@ -91,17 +69,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    return run_service(
-        lambda: _main(args),
-        name=KMSG.api,
-        cannot_listen=lambda exc: (
-            f"cannot listen on {describe_listeners(args.host, server_listeners(args))}: {exc}"
-        ),
-    )
+    return run_kernel_service(args, lambda: _main(args), name=KMSG.api)
 
 
 if __name__ == "__main__":

@@ -17,24 +17,18 @@ endpoint.  Stops cleanly and exits 0 on SIGTERM or SIGINT; bad options or an unu
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from buckyos.generated.task_manager_rpc import TASK_MANAGER
-from buckyos.runtime import ConfigError, serve
+from buckyos.runtime import ConfigError
 from buckyos.runtime.client import KEventClient
 from buckyos.runtime.server import (
-    ServerInfo,
     add_server_options,
-    describe_listeners,
-    print_ready,
-    run_service,
-    server_listeners,
 )
 
-from ..kernel import add_kernel_options, open_kernel
+from ..kernel import add_kernel_options, open_kernel, run_kernel_service, serve_kernel
 from ..launch import launched
 from .app import build_binding
 from .events import QueuedPublisher, kevent_publisher
@@ -67,7 +61,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    listeners = server_listeners(args)
     store = TaskStore(args.db)
     try:
         kernel = await open_kernel(args)
@@ -86,21 +79,7 @@ async def _main(args: argparse.Namespace) -> int:
                 store_or_path=store,
                 publish=publisher,
             )
-
-            async def started(info: ServerInfo) -> None:
-                print_ready(info.listening_lines())
-                await kernel.start(info)
-
-            try:
-                await serve(
-                    binding,
-                    host=args.host,
-                    listeners=listeners,
-                    log_level=args.log_level,
-                    on_ready=started,
-                )
-            finally:
-                binding.close()
+            await serve_kernel(kernel, binding, args)
         finally:
             if publisher is not None:
                 publisher.close()
@@ -114,17 +93,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    return run_service(
-        lambda: _main(args),
-        name=TASK_MANAGER.api,
-        cannot_listen=lambda exc: (
-            f"cannot listen on {describe_listeners(args.host, server_listeners(args))}: {exc}"
-        ),
-    )
+    return run_kernel_service(args, lambda: _main(args), name=TASK_MANAGER.api)
 
 
 if __name__ == "__main__":

@@ -371,14 +371,12 @@ class EtcdStore(Store):
         while not self._closed.is_set():
             try:
                 self._watch_once()
-                backoff = 0.05
             except grpc.RpcError as exc:
                 if self._closed.is_set():
                     return
-                _log.warning(
-                    "etcd watch interrupted (%s); reconnecting",
-                    _code(exc) or exc,
-                )
+                # Said once per outage (when an established watch broke), not per retry.
+                log = _log.warning if self._watching.is_set() else _log.debug
+                log("etcd watch interrupted (%s); reconnecting", _code(exc) or exc)
             except _CompactedError:
                 _log.warning("etcd compacted past the copy's revision; listing the store again")
                 try:
@@ -388,8 +386,9 @@ class EtcdStore(Store):
                     _log.warning("%s", exc)
             except Exception:  # keep the copy alive whatever happens; logged
                 _log.exception("etcd watch failed; reconnecting")
-            finally:
-                self._watching.clear()
+            if self._watching.is_set():
+                backoff = 0.05  # it was up: reconnect at once
+            self._watching.clear()
             self._closed.wait(backoff)
             backoff = min(1.0, backoff * 2)
 

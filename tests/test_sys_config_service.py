@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from buckyos.runtime.security.keys import (
 )
 from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import ServerInfo, serving
-from buckyos.services.system_config import Entry, SqliteStore, build_binding
+from buckyos.services.system_config import Entry, EtcdStore, SqliteStore, Store, build_binding
+from tests.etcd import EtcdMember, require_etcd
 
 OWNER_DID = "did:bns:owner"
 TAIL = "g, alice, users\ng, bob, users\ng, notes, app\ng, ood1, ood"
@@ -43,10 +45,15 @@ TAIL = "g, alice, users\ng, bob, users\ng, notes, app\ng, ood1, ood"
 class Zone:
     """One system_config on real sockets, in a background loop, plus token helpers."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, etcd_url: str | None = None) -> None:
         self.owner, owner_public = generate_key_pair()
         self.device, device_public = generate_key_pair()
-        self.store = SqliteStore(tmp_path / "config.db")
+        # The same verbs on both stores: SQLite, or etcd under a prefix of this test's own.
+        self.store: Store = (
+            SqliteStore(tmp_path / "config.db")
+            if etcd_url is None
+            else EtcdStore(etcd_url, prefix=f"/test/{uuid.uuid4().hex}/")
+        )
         self.binding = build_binding(
             self.store,
             owner_key=owner_public,
@@ -133,9 +140,20 @@ class Zone:
         self.ok("sys_config_set", {"key": "system/rbac/policy", "value": TAIL}, self.root)
 
 
-@pytest.fixture
-def zone(tmp_path: Path) -> Iterator[Zone]:
-    started = Zone(tmp_path)
+@pytest.fixture(scope="module")
+def etcd_member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
+    member = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
+    member.start()
+    try:
+        yield member
+    finally:
+        member.stop()
+
+
+@pytest.fixture(params=["sqlite", "etcd"])
+def zone(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Zone]:
+    etcd = request.getfixturevalue("etcd_member").url if request.param == "etcd" else None
+    started = Zone(tmp_path, etcd)
     try:
         yield started
     finally:

@@ -47,6 +47,7 @@ receive limit), the watch asks for fragmented responses.  ``max_bytes`` caps etc
 from __future__ import annotations
 
 import bisect
+import builtins
 import logging
 import os
 import queue
@@ -568,11 +569,29 @@ class EtcdStore(Store):
 
     def list(self, prefix: str) -> list[str]:
         below = f"{prefix}/" if prefix and not prefix.endswith("/") else prefix
-        if below:
-            keys = [k for k in self._live_from(below) if k != below]
-        else:
-            keys = self._live_from("")
-        return _children(below, keys)
+        return _children(below, self._child_keys(below))
+
+    def _child_keys(self, below: str) -> Sequence[str]:
+        """One key per child of ``below``, in key order, skipping over each child's keys
+        as SqliteStore does: ``list("users")`` costs the number of users, not of keys."""
+        keys: builtins.list[str] = []
+        seen: set[str] = set()
+        with self._copy.cond:
+            live = self._copy.live
+            at = bisect.bisect_left(live, below)
+            while at < len(live):
+                name = live[at]
+                if not name.startswith(below):
+                    break
+                child = name[len(below) :].split("/", 1)[0]
+                if child in seen:
+                    # Its "/" range was reached: skip past it ("c0" follows "c/...").
+                    at = bisect.bisect_left(live, f"{below}{child}0", at)
+                    continue
+                seen.add(child)
+                keys.append(name)
+                at += 1
+        return keys
 
     def dump(self, prefixes: Iterable[str]) -> dict[str, str]:
         out: dict[str, str] = {}

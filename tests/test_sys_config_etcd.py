@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -496,3 +499,37 @@ def test_the_copy_is_listed_again_when_compaction_outran_its_watch(
     finally:
         lagging.close()
         writer.close()
+
+
+def test_bad_or_unreachable_etcd_is_said_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="give http://HOST:PORT"):
+        EtcdStore("https://127.0.0.1:2379")
+    with pytest.raises(ValueError, match="several endpoints must be IPv4 addresses"):
+        EtcdStore("http://a.example:2379,http://b.example:2379")
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(EtcdUnavailableError) as caught:
+            EtcdStore(f"http://127.0.0.1:{port}", connect_timeout=1.0, timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert str(caught.value).startswith(
+        f"etcd at http://127.0.0.1:{port} did not answer the listing of the store ("
+    )
+    assert str(caught.value).endswith("check that the etcd cluster is up and has a leader")
+    # The process: a bad endpoint exits 2 with one line, as any bad option does.
+    _, device_public = generate_key_pair()
+    device_jwk = json.dumps(public_key_to_jwk(device_public))
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "buckyos.services.system_config",
+            "--etcd", "ftp://127.0.0.1:2379",
+            "--owner-key", device_jwk, "--device-name", "ood1", "--device-key", device_jwk,
+        ],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "python -m buckyos.services.system_config: --etcd: etcd endpoint 'ftp://127.0.0.1:2379': "
+        "give http://HOST:PORT (TLS to etcd is not supported yet)\n"
+    )

@@ -533,3 +533,29 @@ def test_bad_or_unreachable_etcd_is_said_in_one_line(tmp_path: Path) -> None:
         "python -m buckyos.services.system_config: --etcd: etcd endpoint 'ftp://127.0.0.1:2379': "
         "give http://HOST:PORT (TLS to etcd is not supported yet)\n"
     )
+
+
+def test_our_etcd_messages_cannot_clash_with_an_etcd_client_library() -> None:
+    """An etcd client library registers etcd's protos (package ``etcdserverpb``) in
+    protobuf's default pool; ours live under ``buckyos_etcd.*``, so both load in one
+    process, while a second registration of the same names is what fails."""
+    from google.protobuf import descriptor_pb2, descriptor_pool
+
+    assert rpc_pb2.DESCRIPTOR.package == "buckyos_etcd.etcdserverpb"
+    assert rpc_pb2.DESCRIPTOR.name == "buckyos_etcd/rpc.proto"
+    library = descriptor_pb2.FileDescriptorProto(
+        name=f"etcd/api/etcdserverpb/rpc-{uuid.uuid4().hex}.proto", package="etcdserverpb"
+    )
+    library.message_type.add(name="RangeRequest")
+    pool = descriptor_pool.Default()
+    pool.Add(library)  # what `import etcd3` does: fine next to ours
+    assert pool.FindMessageTypeByName("etcdserverpb.RangeRequest").name == "RangeRequest"
+    assert pool.FindMessageTypeByName("buckyos_etcd.etcdserverpb.RangeRequest") is not None
+    again = descriptor_pb2.FileDescriptorProto()
+    again.CopyFrom(library)
+    again.name = f"etcd/other-{uuid.uuid4().hex}.proto"
+    with pytest.raises(TypeError, match=r"duplicate symbol 'etcdserverpb\.RangeRequest'"):
+        pool.Add(again)  # a second library (or stubs under etcd's names): duplicate symbol
+    # Same field numbers as etcd's: our messages read etcd's bytes.
+    raw = rpc_pb2.RangeRequest(key=b"k", range_end=b"l", limit=3, revision=9).SerializeToString()
+    assert raw == bytes.fromhex("0a016b12016c1803" + "2009")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["EtcdMember", "etcd_version", "find_etcd", "kill_safe", "require_etcd"]
+__all__ = ["EtcdCluster", "EtcdMember", "etcd_version", "find_etcd", "kill_safe", "require_etcd"]
 
 _INSTALL = (
     "etcd is missing: run `make etcd` (as root: apt-get install -y etcd-server; otherwise "
@@ -85,27 +86,40 @@ class EtcdMember:
     (100 ms, 1 s) let a slow scheduler tick cost a leader election.
     """
 
-    def __init__(self, binary: str, data_dir: Path, *, extra: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        binary: str,
+        data_dir: Path,
+        *,
+        extra: list[str] | None = None,
+        name: str = "test",
+        peers: dict[str, int] | None = None,
+    ) -> None:
         self.binary = binary
         self.data_dir = data_dir
+        self.name = name
         self.client_port = _free_port()
-        self.peer_port = _free_port()
+        self.peer_port = _free_port() if peers is None else peers[name]
+        self.peers = {name: self.peer_port} if peers is None else peers
         self.url = f"http://127.0.0.1:{self.client_port}"
         self.extra = extra or []
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / f"{data_dir.name}.log"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def launch(self) -> None:
+        """Start the process (see :meth:`wait_healthy`)."""
         peer = f"http://127.0.0.1:{self.peer_port}"
+        cluster = ",".join(f"{name}=http://127.0.0.1:{port}" for name, port in self.peers.items())
         args = [
             self.binary,
-            "--name=test",
+            f"--name={self.name}",
             f"--data-dir={self.data_dir}",
             f"--listen-client-urls={self.url}",
             f"--advertise-client-urls={self.url}",
             f"--listen-peer-urls={peer}",
             f"--initial-advertise-peer-urls={peer}",
-            f"--initial-cluster=test={peer}",
+            f"--initial-cluster={cluster}",
+            "--initial-cluster-state=new",
             "--heartbeat-interval=200",
             "--election-timeout=2000",
             "--logger=zap",
@@ -114,6 +128,9 @@ class EtcdMember:
         ]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -129,6 +146,10 @@ class EtcdMember:
         self.stop()
         raise RuntimeError(f"etcd did not become healthy within {timeout:g} s (log: {self.log})")
 
+    def start(self, timeout: float = 30.0) -> None:
+        self.launch()
+        self.wait_healthy(timeout)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
@@ -139,3 +160,44 @@ class EtcdMember:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+class EtcdCluster:
+    """``size`` etcd members on loopback forming one cluster; :meth:`stop` ends them all."""
+
+    def __init__(self, binary: str, root: Path, size: int = 3) -> None:
+        peers = {f"m{n}": _free_port() for n in range(size)}
+        self.members = [EtcdMember(binary, root / name, name=name, peers=peers) for name in peers]
+        self.urls = [member.url for member in self.members]
+
+    def start(self, timeout: float = 30.0) -> None:
+        for member in self.members:  # together: none is healthy before a quorum is up
+            member.launch()
+        try:
+            for member in self.members:
+                member.wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def leader(self, timeout: float = 10.0) -> EtcdMember:
+        """The member that leads now (asked of each member's HTTP status)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for member in self.members:
+                if member.process is None:
+                    continue
+                with contextlib.suppress(OSError, ValueError, KeyError):
+                    request = urllib.request.Request(
+                        f"{member.url}/v3/maintenance/status", data=b"{}", method="POST"
+                    )
+                    with urllib.request.urlopen(request, timeout=1) as reply:
+                        status = json.loads(reply.read())
+                    if status["leader"] == status["header"]["member_id"]:
+                        return member
+            time.sleep(0.05)
+        raise RuntimeError(f"no etcd member leads after {timeout:g} s")
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()

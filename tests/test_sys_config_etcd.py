@@ -42,7 +42,7 @@ from buckyos.services.system_config.store import (
     TxOp,
     format_size,
 )
-from tests.etcd import EtcdMember, kill_safe, require_etcd
+from tests.etcd import EtcdCluster, EtcdMember, kill_safe, require_etcd
 from tests.test_sys_config_process import Process
 
 
@@ -559,3 +559,85 @@ def test_our_etcd_messages_cannot_clash_with_an_etcd_client_library() -> None:
     # Same field numbers as etcd's: our messages read etcd's bytes.
     raw = rpc_pb2.RangeRequest(key=b"k", range_end=b"l", limit=3, revision=9).SerializeToString()
     assert raw == bytes.fromhex("0a016b12016c1803" + "2009")
+
+
+def test_killing_the_etcd_leader_of_three_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    """A store given the three members' URLs, 4 writers: the leader dies (kill -9; SIGTERM on
+    etcd 3.5.0-3.5.2), the others elect a new one, writes go on through another member,
+    reads never fail, every acknowledged write is there, revisions count per key."""
+    binary = require_etcd()
+    sig = signal.SIGKILL if kill_safe(binary) else signal.SIGTERM
+    cluster = EtcdCluster(binary, tmp_path)
+    cluster.start()
+    store: EtcdStore | None = None
+    stop = threading.Event()
+    try:
+        store = EtcdStore(cluster.urls, timeout=1.0)
+        store.set("steady/key", "there")
+        acknowledged: dict[str, tuple[str, int]] = {}
+        maybe: dict[str, set[str]] = {}
+        after_kill: list[str] = []
+        errors: list[BaseException] = []
+        killed = threading.Event()
+
+        def writer(n: int, writing: EtcdStore) -> None:
+            try:
+                write(n, writing)
+            except BaseException as exc:
+                errors.append(exc)
+
+        def write(n: int, writing: EtcdStore) -> None:
+            i = 0
+            while not stop.is_set() and i < 3000:
+                key, value = f"w{n}/k{i % 10}", f"{n}-{i}"
+                try:
+                    revision = writing.set(key, value)
+                    before = acknowledged.get(key)
+                    assert before is None or revision > before[1], (key, before, revision)
+                    acknowledged[key] = (value, revision)
+                    maybe.pop(key, None)
+                    if killed.is_set():
+                        after_kill.append(key)
+                except AmbiguousWriteError:
+                    maybe.setdefault(key, set()).add(value)
+                except EtcdUnavailableError:
+                    pass
+                i += 1
+
+        threads = [threading.Thread(target=writer, args=(n, store)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        leader = cluster.leader()
+        leader.stop(sig)
+        killed.set()
+        reads = [store.get("steady/key") for _ in range(200)]
+        assert reads == [Entry("there", 1)] * 200  # reads never fail, never wait
+        deadline = time.monotonic() + 20
+        while len(after_kill) < 20:
+            assert time.monotonic() < deadline, "writes did not resume on the other members"
+            time.sleep(0.05)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads)
+        assert errors == []
+        store.sync()
+        survivors = [m.url for m in cluster.members if m is not leader]
+        fresh = EtcdStore(survivors)
+        try:
+            for key, (value, revision) in acknowledged.items():
+                for reader in (store, fresh):
+                    entry = reader.get(key)
+                    assert entry is not None, key
+                    if entry.value == value:
+                        assert entry.revision == revision
+                    else:  # a later write whose answer was lost may have landed
+                        assert entry.value in maybe.get(key, ()), (key, value, entry)
+        finally:
+            fresh.close()
+    finally:
+        stop.set()
+        if store is not None:
+            store.close()
+        cluster.stop()

@@ -641,3 +641,30 @@ def test_killing_the_etcd_leader_of_three_loses_no_acknowledged_write(tmp_path: 
         if store is not None:
             store.close()
         cluster.stop()
+
+
+def test_change_listeners_hear_every_node_write(member: EtcdMember, prefix: str) -> None:
+    """``on_change``: what a later watch verb and the trust/policy reload build on."""
+    writer, listening = _open(member, prefix), _open(member, prefix)
+    heard: list[list[str]] = []
+    got = threading.Event()
+
+    def listener(names: Any) -> None:
+        heard.append(list(names))
+        if "system/rbac/policy" in names:
+            got.set()
+        raise RuntimeError("a failing listener is logged, the copy goes on")
+
+    try:
+        listening.on_change(listener)
+        writer.set("users/bob/a", "1")
+        writer.transaction(
+            {"boot/config": TxOp(OpKind.UPDATE, "{}"), "users/bob/a": TxOp(OpKind.DELETE)}
+        )
+        writer.set("system/rbac/policy", "p")
+        assert got.wait(10)
+        assert heard == [["users/bob/a"], ["boot/config", "users/bob/a"], ["system/rbac/policy"]]
+        assert listening.get("system/rbac/policy") == Entry("p", 1)  # the copy has it by then
+    finally:
+        writer.close()
+        listening.close()

@@ -276,6 +276,7 @@ class EtcdStore(Store):
         self._requests: queue.Queue[rpc_pb2.WatchRequest | None] = queue.Queue()
         self._call: Any = None
         self._watching = threading.Event()
+        self._listeners: list[Callable[[Sequence[str]], None]] = []
         self.reloads = 0
         """How often the copy was listed again (after a compaction outran the watch)."""
         try:
@@ -381,8 +382,13 @@ class EtcdStore(Store):
             except _CompactedError:
                 _log.warning("etcd compacted past the copy's revision; listing the store again")
                 try:
+                    with self._copy.cond:
+                        before = set(self._copy.records)
                     self._load(deadline=time.monotonic() + 30)
                     self.reloads += 1
+                    with self._copy.cond:
+                        every = before | set(self._copy.records)
+                    self._tell(sorted({self._name(k) for k in every if k.startswith(self._keys)}))
                 except StoreError as exc:
                     _log.warning("%s", exc)
             except Exception:  # keep the copy alive whatever happens; logged
@@ -445,11 +451,14 @@ class EtcdStore(Store):
     def _apply(self, events: Sequence[kv_pb2.Event]) -> None:
         copy = self._copy
         keys = self._keys
+        changed: dict[str, None] = {}
         with copy.cond:
             top = copy.revision
             for event in events:
                 kv = event.kv
                 top = max(top, kv.mod_revision)
+                if kv.key.startswith(keys):
+                    changed.setdefault(self._name(kv.key), None)
                 is_data = kv.key.startswith(keys) and kv.key.endswith(b"\x00d")
                 if event.type == kv_pb2.Event.DELETE:
                     if copy.records.pop(kv.key, None) is not None and is_data:
@@ -463,6 +472,25 @@ class EtcdStore(Store):
                     copy.records[kv.key] = _Raw(kv.value, kv.mod_revision, kv.version)
             copy.revision = top
             copy.cond.notify_all()
+        if changed:
+            self._tell(list(changed))
+
+    def on_change(self, listener: Callable[[Sequence[str]], None]) -> None:
+        """Call ``listener`` with the keys written (by any node), once the copy has them.
+
+        Called from the watch's thread, in revision order, after every batch of changes (a
+        write, or several); after the copy was listed again, with every key it had or has.
+        For a later watch verb, and for reloading trust keys and the policy when another
+        node changed them.  A listener must be quick; its exceptions are logged.
+        """
+        self._listeners.append(listener)
+
+    def _tell(self, names: Sequence[str]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(names)
+            except Exception:
+                _log.exception("an etcd store change listener failed")
 
     @property
     def watching(self) -> bool:

@@ -416,6 +416,27 @@ def test_the_service_on_etcd_over_krpc(member: EtcdMember, prefix: str, tmp_path
                 got = other.Get(key="services/a/info")
                 assert (got.value, got.version) == ('{"n":2}!', 3)
                 assert list(other.List(key="services").keys) == ["a", "b"]
+                # The RBAC policy one node writes, the other applies (its watch reloads it).
+                alice = sign_token(
+                    {"sub": "alice", "appid": "notes", "exp": int(time.time()) + 600},
+                    owner,
+                    kid="root",
+                )
+                own = "users/alice/apps/notes/settings"
+                with KrpcTransport(second_url, token=alice) as as_alice:
+                    alice_two = SystemConfigStub(as_alice)
+                    with pytest.raises(RPCError, match="No read permission"):
+                        alice_two.Get(key=own)
+                    policy = "g, alice, users\ng, notes, app\ng, ood1, ood"
+                    stub.Set(key="system/rbac/policy", value=policy)
+                    deadline = time.monotonic() + 10
+                    while True:
+                        try:
+                            assert alice_two.Get(key=own).value == ""
+                            break
+                        except RPCError:
+                            assert time.monotonic() < deadline, "node two kept the old policy"
+                            time.sleep(0.05)
         finally:
             first.stop()
             second.stop()

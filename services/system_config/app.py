@@ -15,7 +15,7 @@ runs the check, and only then decodes.  gRPC and in-process calls are unchanged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
@@ -30,6 +30,7 @@ from buckyos.runtime.security import (
 )
 from buckyos.runtime.server import DEFAULT_TIMEOUT, Binding
 
+from .keys import reloads_security
 from .params import check_params
 from .revoked import StoreRevocations
 from .security import Identity, SecurityState
@@ -76,6 +77,14 @@ def build_binding(
     # Revoked sessions and inactive users: applied as soon as their keys are written here.
     revoked = StoreRevocations(store)
     revoked.load()
+
+    def changed(keys: Sequence[str]) -> None:
+        # Another node wrote to the shared store (EtcdStore): apply what this one must.
+        revoked.written(keys)
+        if any(reloads_security(key) for key in keys):
+            security.reload()
+
+    store.on_change(changed)
     binding = Binding(
         SYSTEM_CONFIG.api,
         verifier=TokenVerifier(trust, leeway=leeway),

@@ -39,7 +39,7 @@ import enum
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -301,6 +301,10 @@ class Store(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for stores without resources
         """Release the store's resources."""
+
+    def on_change(self, listener: Callable[[Sequence[str]], None]) -> None:  # noqa: B027
+        """Call ``listener`` with the keys other writers (other nodes) change; a store only
+        this process writes (SQLite) has none, so by default nothing is ever called."""
 
     # -- single-key writes, each one transaction
 

@@ -684,7 +684,10 @@ def test_change_listeners_hear_every_node_write(member: EtcdMember, prefix: str)
         )
         writer.set("system/rbac/policy", "p")
         assert got.wait(10)
-        assert heard == [["users/bob/a"], ["boot/config", "users/bob/a"], ["system/rbac/policy"]]
+        # One call per batch of events (writes close together may come in one), in order.
+        firsts = list(dict.fromkeys(name for names in heard for name in names))
+        assert firsts == ["users/bob/a", "boot/config", "system/rbac/policy"], heard
+        assert 1 <= len(heard) <= 3
         assert listening.get("system/rbac/policy") == Entry("p", 1)  # the copy has it by then
     finally:
         writer.close()

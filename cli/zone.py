@@ -57,6 +57,17 @@ def _root_arg(text: str) -> Path:
     return Path(text)
 
 
+def _nodes_arg(text: str) -> int:
+    """``--nodes N``: 1 to 7."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of nodes") from None
+    if not 1 <= count <= 7:
+        raise argparse.ArgumentTypeError(f"{count}: a local zone has 1 to 7 nodes")
+    return count
+
+
 _UP = """create (once) and start the zone
 
 Create the zone under ROOT (first time only), start its services as
@@ -93,6 +104,14 @@ def register(commands: Commands) -> None:
         metavar="APP_ID",
         help="give APP_ID the app role in the zone's RBAC policy; repeatable",
     )
+    up.add_argument(
+        "--nodes",
+        type=_nodes_arg,
+        default=1,
+        metavar="N",
+        help="run N nodes (ood1..oodN) on this machine, the configuration in an etcd "
+        "cluster of N members (default 1: one node, SQLite); see docs/zone-nodes.md",
+    )
     up.add_argument("--json", action="store_true", help="print one JSON object")
 
     down = verbs.add("down", run, "stop the zone\n\nStop the zone's services.")
@@ -110,9 +129,15 @@ def register(commands: Commands) -> None:
 
 def _up_text(data: dict[str, Any]) -> str:
     lines = [f"zone {data['zone_did']} is up at {data['root']} (device {data['device_name']})"]
+    if data.get("nodes"):
+        lines[0] = (
+            f"zone {data['zone_did']} is up at {data['root']} (nodes "
+            f"{', '.join(data['nodes'])}; etcd {','.join(data['etcd'])})"
+        )
     for name, service in data["services"].items():
         grpc = f"  gRPC grpc://{service['grpc_target']}" if service.get("grpc_target") else ""
-        lines.append(f"  {name:<14} kRPC {service['krpc_url']}{grpc}  (pid {service['pid']})")
+        where = f"kRPC {service['krpc_url']}" if "krpc_url" in service else service["client_url"]
+        lines.append(f"  {name:<14} {where}{grpc}  (pid {service['pid']})")
     admin = data["admin"]
     lines.append(f"admin user: {admin['username']}  password: {admin['password']}")
     lines.append("point a program at this zone:")
@@ -140,7 +165,7 @@ def _up(args: argparse.Namespace, root: Path) -> int:
     from buckyos.services.zone import Interrupted
 
     try:
-        info = zone_up(root, ports=ports, apps=apps)
+        info = zone_up(root, ports=ports, apps=apps, nodes=args.nodes)
     except Interrupted as exc:
         what = (
             f"stopped what it had started ({', '.join(exc.stopped)})"
@@ -178,7 +203,8 @@ def _status_text(data: dict[str, Any]) -> str:
     lines = [f"zone at {data['root']}: {head}"]
     for name, service in data["services"].items():
         state = "up" if service["alive"] else "DEAD"
-        where = "(not in the run file)" if service.get("stray") else service.get("krpc_url", "")
+        where = service.get("krpc_url") or service.get("client_url", "")
+        where = "(not in the run file)" if service.get("stray") else where
         lines.append(f"  {name:<14} {state:<4} pid {service['pid']}  {where}")
     return "\n".join(lines)
 

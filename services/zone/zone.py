@@ -29,6 +29,22 @@ from buckyos.runtime.security import password_hash, public_key_to_jwk, sign_toke
 from .identity import ZoneIdentity, create_identity, load_identity
 from .layout import ZoneLayout
 from .lock import ZoneLock, lock_held, lock_holders
+from .nodes import (
+    ETCD,
+    MAX_NODES,
+    EtcdPorts,
+    Node,
+    etcd_args,
+    find_etcd,
+    load_nodes,
+    node_gateway_args,
+    node_process,
+    node_system_config_args,
+    node_verify_hub_args,
+    runs_process,
+    start_etcd_member,
+    wait_etcd_healthy,
+)
 from .processes import (
     DEFAULT_PORTS,
     GATEWAY,
@@ -48,7 +64,6 @@ from .supervisor import (
     SignalGuard,
     Started,
     alive,
-    runs_module,
     start_service,
     stop_pid,
 )
@@ -80,9 +95,15 @@ class ZoneInfo:
     admin_password: str
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    """A zone of several nodes: their device names (empty for one node)."""
+    etcd: list[str] = field(default_factory=list)
+    """A zone of several nodes: its etcd members' client URLs."""
 
     def to_json(self) -> dict[str, Any]:
+        several = {"nodes": self.nodes, "etcd": self.etcd} if self.nodes else {}
         return {
+            **several,
             "warnings": self.warnings,
             "root": self.root,
             "zone_did": self.zone_did,
@@ -237,9 +258,13 @@ def _service_info(ident: ZoneIdentity, started: Started) -> dict[str, Any]:
     return {"selector_type": "random", "node_list": {ident.device_name: node}}
 
 
-def _policy(ident: ZoneIdentity, apps: Sequence[str], existing: str) -> str:
-    """The zone's RBAC tail: its own lines, each app as ``app``, and what was there."""
+def _policy(
+    ident: ZoneIdentity, apps: Sequence[str], existing: str, nodes: Sequence[str] = ()
+) -> str:
+    """The zone's RBAC tail: its own lines (each node as ``ood``), each app as ``app``,
+    and what was there."""
     lines = [f"g, {ident.admin}, admin", f"g, {ident.device_name}, ood", "g, buckycli, kernel"]
+    lines += [f"g, {node}, ood" for node in nodes]
     lines += [f"g, {app}, app" for app in apps]
     lines += [line.strip() for line in existing.splitlines() if line.strip()]
     return "\n".join(dict.fromkeys(lines))  # keep order, drop repeats
@@ -268,22 +293,42 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
 
     ``apps`` are app ids given the ``app`` role (as installing them would).
     """
-    hub = started[VERIFY_HUB]
+    _seed(
+        ident,
+        started[SYSTEM_CONFIG].addresses["kRPC"],
+        _port_of(started[VERIFY_HUB].addresses["kRPC"]),
+        {ident.device_name: ident.device_doc()},
+        _service_infos(ident, started),
+        apps,
+    )
+
+
+def _seed(
+    ident: ZoneIdentity,
+    url: str,
+    hub_port: int,
+    devices: Mapping[str, Any],
+    infos: Mapping[str, Any],
+    apps: Sequence[str],
+) -> None:
+    """Seed through the system_config at ``url``: ``boot/config`` (verify-hub on
+    ``ident.device_name`` at ``hub_port``), each device's doc, the admin, ``infos``, the
+    RBAC tail (every device an ``ood``), the admin's settings when missing."""
     boot = {
         "zone_did": ident.zone_did,
         "owner_did": ident.owner_did,
         "owner_public_key": ident.owner_jwk(),
         "verify_hub_info": {
-            "port": _port_of(hub.addresses["kRPC"]),
+            "port": hub_port,
             "node_name": ident.device_name,
             "public_key": public_key_to_jwk(ident.verify_hub_key.public_key()),
         },
     }
     writes: dict[str, Any] = {
         "boot/config": boot,
-        f"devices/{ident.device_name}/doc": ident.device_doc(),
+        **{f"devices/{name}/doc": doc for name, doc in devices.items()},
         f"users/{ident.admin}/doc": ident.owner_doc(),
-        **_service_infos(ident, started),
+        **infos,
     }
     settings = {
         "user_id": ident.admin,
@@ -292,11 +337,10 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
         "state": "active",
         "password": password_hash(ident.admin, ident.admin_password),
     }
-    url = started[SYSTEM_CONFIG].addresses["kRPC"]
     with KrpcTransport(url, token=_root_token(ident)) as transport:
         stub = SystemConfigStub(transport)
         existing = stub.Get(key="system/rbac/policy")
-        writes["system/rbac/policy"] = _policy(ident, apps, existing.value)
+        writes["system/rbac/policy"] = _policy(ident, apps, existing.value, list(devices))
         for key, value in writes.items():
             stub.Set(key=key, value=value if isinstance(value, str) else json.dumps(value))
         if stub.Get(key=f"users/{ident.admin}/settings").HasField("value"):
@@ -306,11 +350,7 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
 
 def _running(run: Mapping[str, Any]) -> dict[str, int]:
     """The services the run file lists that still run (by pid and by program)."""
-    return {
-        name: pid
-        for name, pid in _pids(run).items()
-        if runs_module(pid, MODULES.get(name, "buckyos.services"))
-    }
+    return {name: pid for name, pid in _pids(run).items() if runs_process(pid, name)}
 
 
 def _strays(layout: ZoneLayout, known: Mapping[str, int]) -> dict[str, int]:
@@ -320,8 +360,8 @@ def _strays(layout: ZoneLayout, known: Mapping[str, int]) -> dict[str, int]:
     for pid in lock_holders(layout.lock_file):
         if pid in known.values():
             continue
-        for name, module in MODULES.items():
-            if runs_module(pid, module):
+        for name in (*MODULES, ETCD):
+            if runs_process(pid, name):
                 found[name if name not in found else f"{name}@{pid}"] = pid
                 break
     return found
@@ -390,10 +430,17 @@ def zone_up(
     password: str | None = None,
     apps: Sequence[str] = (),
     timeout: float = 30.0,
+    nodes: int = 1,
 ) -> ZoneInfo:
     """Create the zone at ``root`` once, start its services and seed system_config.
 
     ``apps``: app ids to give the ``app`` role (kept across later ``up`` calls).
+
+    ``nodes`` above 1: a zone of that many nodes on this machine (``ood1``...), its
+    configuration in an etcd cluster of as many members (:mod:`.nodes`); each node runs
+    system_config (on etcd), verify-hub and a gateway.  ``ports`` then apply to ``ood1``
+    (its kRPC and gRPC ports, its gateway); the other nodes take free ports.  One node keeps
+    SQLite and the kernel services.
 
     Each service is recorded in the run file as soon as its process exists, before the
     next one starts; a failure, or a stop signal (SIGINT, SIGTERM, SIGHUP: raised as
@@ -402,6 +449,8 @@ def zone_up(
     zone's lock (``run/zone.lock``, held by every service) refuses a second ``up`` while
     anything of the zone runs.
     """
+    if not 1 <= nodes <= MAX_NODES:
+        raise ConfigError(f"--nodes {nodes}: a local zone has 1 to {MAX_NODES} nodes")
     layout = ZoneLayout(root.resolve())
     _prepare_root(layout)
     with ZoneLock(layout.lock_file) as lock:
@@ -412,21 +461,24 @@ def zone_up(
         if not locked:
             raise _running_error(layout, _read_run(layout))
         try:
+            if nodes != 1:
+                return _up_nodes_locked(
+                    layout, lock, ports, host, admin, password, apps, timeout, nodes
+                )
             return _up_locked(layout, lock, ports, host, admin, password, apps, timeout)
         except OSError as err:
             raise _cannot_create(layout, err) from err
 
 
-def _up_locked(
+def _prelude(
     layout: ZoneLayout,
-    lock: ZoneLock,
     ports: Mapping[str, int] | None,
     host: str,
     admin: str,
     password: str | None,
-    apps: Sequence[str],
-    timeout: float,
-) -> ZoneInfo:
+) -> tuple[ZoneIdentity, dict[str, int], list[str]]:
+    """Before anything starts: a stale run file gone, the ports free, the identity
+    (created the first time; the zone DID names the gateway's port); warnings to show."""
     run = _read_run(layout)
     if run is not None:
         running = _running(run)
@@ -456,7 +508,14 @@ def _up_locked(
         # machine.json says force_https false) then is this zone's node gateway.
         zone_host = f"{host}%3A{wanted['gateway']}"
         ident = create_identity(layout, admin=admin, password=password, zone_host=zone_host)
-    assert lock.fd is not None
+    return ident, wanted, warnings
+
+
+def _recording(
+    layout: ZoneLayout,
+) -> tuple[dict[str, int], dict[str, Any], Callable[[str], Callable[[int], None]]]:
+    """The pids spawned so far, the "starting" run record holding them, and
+    ``recorder(name)``: the ``spawned`` callback that records ``name``'s pid at once."""
     spawned: dict[str, int] = {}
     record: dict[str, Any] = {
         "state": "starting",
@@ -471,6 +530,23 @@ def _up_locked(
             _write_json(layout.run_file, record)
 
         return spawned_as
+
+    return spawned, record, recorder
+
+
+def _up_locked(
+    layout: ZoneLayout,
+    lock: ZoneLock,
+    ports: Mapping[str, int] | None,
+    host: str,
+    admin: str,
+    password: str | None,
+    apps: Sequence[str],
+    timeout: float,
+) -> ZoneInfo:
+    ident, wanted, warnings = _prelude(layout, ports, host, admin, password)
+    assert lock.fd is not None
+    spawned, record, recorder = _recording(layout)
 
     def start(name: str, args: list[str], expect: tuple[str, ...]) -> Started:
         return start_service(
@@ -538,11 +614,150 @@ def _up_locked(
     return info
 
 
+def _node_infos(host: str, nodes: Sequence[Node], started: Mapping[str, Started]) -> dict[str, Any]:
+    """``services/<svc>/info`` of system_config and verify-hub naming every node."""
+    infos: dict[str, Any] = {}
+    for service in (SYSTEM_CONFIG, VERIFY_HUB):
+        node_list: dict[str, Any] = {}
+        for node in nodes:
+            item = started[node_process(service, node.name)]
+            ports = {"www": _port_of(item.addresses["kRPC"])}
+            if "gRPC" in item.addresses:
+                ports["grpc"] = _port_of(item.addresses["gRPC"])
+            node_list[node.name] = {
+                "node_did": node.did,
+                "node_net_id": host,
+                "state": "started",
+                "weight": 100,
+                "service_port": ports,
+            }
+        infos[f"services/{service}/info"] = {"selector_type": "random", "node_list": node_list}
+    return infos
+
+
+def _up_nodes_locked(
+    layout: ZoneLayout,
+    lock: ZoneLock,
+    ports: Mapping[str, int] | None,
+    host: str,
+    admin: str,
+    password: str | None,
+    apps: Sequence[str],
+    timeout: float,
+    count: int,
+) -> ZoneInfo:
+    """``zone_up`` for ``count`` nodes: etcd members, then per node system_config (all
+    first), verify-hub, the seed through ``ood1``, then the gateways."""
+    ident, wanted, warnings = _prelude(layout, ports, host, admin, password)
+    binary = find_etcd()
+    nodes = load_nodes(ident, count)
+    etcd = EtcdPorts.load_or_create(layout, host, count)
+    assert lock.fd is not None
+    fds = (lock.fd,)
+    spawned, record, recorder = _recording(layout)
+    first = nodes[0].name
+
+    def node_ports(node: Node, service: str) -> tuple[int, int]:
+        if node.name != first:
+            return 0, 0
+        key = service.replace("-", "_")
+        return wanted.get(key, 0), wanted.get(f"{key}_grpc", 0)
+
+    def start(name: str, args: list[str], expect: tuple[str, ...]) -> Started:
+        return start_service(
+            name,
+            MODULES[name.partition("@")[0]],
+            args,
+            layout.log(name),
+            expect=expect,
+            timeout=timeout,
+            spawned=recorder(name),
+            guard=guard,
+            pass_fds=fds,
+        )
+
+    started: dict[str, Started] = {}
+    with SignalGuard() as guard:
+        try:
+            members = {}
+            for member in etcd.members:
+                name = f"{ETCD}@{member}"
+                args = etcd_args(binary, layout, etcd, member)
+                members[member] = start_etcd_member(
+                    args, layout.log(name), spawned=recorder(name), guard=guard, pass_fds=fds
+                )
+            for member, proc in members.items():
+                name = f"{ETCD}@{member}"
+                wait_etcd_healthy(etcd.url(member), proc, layout.log(name), timeout=timeout)
+            urls: dict[str, str] = {}
+            for node in nodes:
+                name = node_process(SYSTEM_CONFIG, node.name)
+                krpc, grpc = node_ports(node, SYSTEM_CONFIG)
+                args = node_system_config_args(ident, node, host, etcd, krpc, grpc)
+                started[name] = start(name, args, ("kRPC", "gRPC"))
+                urls[node.name] = started[name].addresses["kRPC"]
+            for node in nodes:
+                name = node_process(VERIFY_HUB, node.name)
+                krpc, grpc = node_ports(node, VERIFY_HUB)
+                args = node_verify_hub_args(ident, node, host, urls[node.name], krpc, grpc)
+                started[name] = start(name, args, ("kRPC", "gRPC"))
+            try:
+                _seed(
+                    ident,
+                    urls[first],
+                    _port_of(started[node_process(VERIFY_HUB, first)].addresses["kRPC"]),
+                    {node.name: node.doc(ident) for node in nodes},
+                    _node_infos(host, nodes, started),
+                    apps,
+                )
+            except RPCError as err:
+                log = layout.log(node_process(SYSTEM_CONFIG, first))
+                raise ConfigError(
+                    f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {log}"
+                ) from err
+            for node in nodes:
+                name = node_process(GATEWAY, node.name)
+                port = wanted[GATEWAY] if node.name == first else 0
+                args = node_gateway_args(ident, node, host, urls[node.name], port)
+                started[name] = start(name, args, ("gateway",))
+            info = _info(ident, started)
+            info.warnings = warnings
+            info.nodes = [node.name for node in nodes]
+            info.etcd = etcd.urls
+            for member, proc in members.items():
+                info.services[f"{ETCD}@{member}"] = {
+                    "pid": proc.pid,
+                    "log": str(layout.log(f"{ETCD}@{member}")),
+                    "client_url": etcd.url(member),
+                }
+            with guard.held():
+                _write_json(
+                    layout.run_file,
+                    {
+                        "state": "up",
+                        "pids": dict(spawned),
+                        "info": info.to_json(),
+                        "started_at": record["started_at"],
+                    },
+                )
+        except BaseException as exc:
+            with guard.closing():
+                _stop_all(layout, spawned, grace=5.0)
+            if isinstance(exc, Interrupted):
+                exc.stopped = tuple(spawned)
+            raise
+        if guard.pending is not None:
+            with guard.closing():
+                _stop_all(layout, spawned, grace=5.0)
+            raise Interrupted(guard.pending, stopped=tuple(spawned))
+    return info
+
+
 def _stop_all(layout: ZoneLayout, pids: Mapping[str, int], *, grace: float) -> dict[str, bool]:
     """Stop ``pids`` (the last started first); then the run file goes."""
     stopped: dict[str, bool] = {}
     for name, pid in reversed(list(pids.items())):
-        ours = runs_module(pid, MODULES.get(name.partition("@")[0], "buckyos.services"))
+        ours = runs_process(pid, name)
         stopped[name] = stop_pid(pid, grace=grace) if ours else False
     layout.run_file.unlink(missing_ok=True)
     return stopped
@@ -598,7 +813,7 @@ def zone_status(root: Path) -> dict[str, Any]:
     services: dict[str, Any] = {}
     for name, pid in pids.items():
         entry = dict(info.get("services", {}).get(name, {}))
-        entry.update(pid=pid, alive=runs_module(pid, MODULES.get(name, "buckyos.services")))
+        entry.update(pid=pid, alive=runs_process(pid, name))
         services[name] = entry
     for name, pid in strays.items():
         services[name] = {"pid": pid, "alive": True, "stray": True}

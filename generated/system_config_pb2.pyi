@@ -101,3 +101,11 @@ class DumpConfigsResult(_message.Message):
     CONFIGS_FIELD_NUMBER: _ClassVar[int]
     configs: _containers.ScalarMap[str, str]
     def __init__(self, configs: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class WatchResult(_message.Message):
+    __slots__ = ("event", "key")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    event: str
+    key: str
+    def __init__(self, event: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...

@@ -86,6 +86,11 @@ class SystemConfigStub:
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Watch = channel.unary_unary(
+                '/buckyos.system_config.SystemConfig/Watch',
+                request_serializer=buckyos_dot_system__config__pb2.KeyRequest.SerializeToString,
+                response_deserializer=buckyos_dot_system__config__pb2.WatchResult.FromString,
+                _registered_method=True)
 
 
 class SystemConfigServicer:
@@ -151,6 +156,13 @@ class SystemConfigServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Watch(self, request, context):
+        """Our extension (upstream's system_config has only a TODO for a watch).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemConfigServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +215,11 @@ def add_SystemConfigServicer_to_server(servicer, server):
                     servicer.RefreshTrustKeys,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Watch': grpc.unary_unary_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=buckyos_dot_system__config__pb2.KeyRequest.FromString,
+                    response_serializer=buckyos_dot_system__config__pb2.WatchResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -475,6 +492,33 @@ class SystemConfig:
             '/buckyos.system_config.SystemConfig/RefreshTrustKeys',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.system_config.SystemConfig/Watch',
+            buckyos_dot_system__config__pb2.KeyRequest.SerializeToString,
+            buckyos_dot_system__config__pb2.WatchResult.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,6 +33,7 @@ __all__ = [
     "SYSTEM_CONFIG_REFRESH_TRUST_KEYS",
     "SYSTEM_CONFIG_SET",
     "SYSTEM_CONFIG_SET_BY_JSON_PATH",
+    "SYSTEM_CONFIG_WATCH",
     "AsyncSystemConfigStub",
     "SystemConfigServicer",
     "SystemConfigStub",
@@ -216,6 +217,25 @@ SYSTEM_CONFIG_REFRESH_TRUST_KEYS: MethodDescriptor[
     doc="Reload trust keys and the RBAC policy from boot/config and system/rbac/policy.",
 )
 
+SYSTEM_CONFIG_WATCH: MethodDescriptor[
+    _buckyos_generated_system_config_pb2.KeyRequest,
+    _buckyos_generated_system_config_pb2.WatchResult,
+] = MethodDescriptor(
+    api="system_config",
+    service="buckyos.system_config.SystemConfig",
+    name="Watch",
+    krpc="sys_config_watch",
+    request_type=_buckyos_generated_system_config_pb2.KeyRequest,
+    response_type=_buckyos_generated_system_config_pb2.WatchResult,
+    auth=Token(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.OBJECT,
+    idempotent=False,
+    doc='Subscribe the caller\'s link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them.',
+    required=("key",),
+)
+
 SYSTEM_CONFIG = ServiceDescriptor.of(
     "system_config",
     "buckyos.system_config.SystemConfig",
@@ -230,6 +250,7 @@ SYSTEM_CONFIG = ServiceDescriptor.of(
         SYSTEM_CONFIG_EXEC_TX,
         SYSTEM_CONFIG_DUMP_CONFIGS_FOR_SCHEDULER,
         SYSTEM_CONFIG_REFRESH_TRUST_KEYS,
+        SYSTEM_CONFIG_WATCH,
     ),
     port=3200,
     noconcurrency=False,
@@ -350,6 +371,16 @@ class SystemConfigStub(Stub):
         """Reload trust keys and the RBAC policy from boot/config and system/rbac/policy. (kRPC ``sys_refresh_trust_keys``, auth ``token``)"""
         return self._call(SYSTEM_CONFIG_REFRESH_TRUST_KEYS, request, {})
 
+    def Watch(
+        self,
+        request: _buckyos_generated_system_config_pb2.KeyRequest | None = None,
+        /,
+        *,
+        key: str | None = None,
+    ) -> _buckyos_generated_system_config_pb2.WatchResult:
+        """Subscribe the caller's link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them. (kRPC ``sys_config_watch``, auth ``token``)"""
+        return self._call(SYSTEM_CONFIG_WATCH, request, {"key": key})
+
 
 class AsyncSystemConfigStub(AsyncStub):
     """Asyncio client of the ``system_config`` api; give it a runtime or a transport."""
@@ -466,6 +497,16 @@ class AsyncSystemConfigStub(AsyncStub):
         """Reload trust keys and the RBAC policy from boot/config and system/rbac/policy. (kRPC ``sys_refresh_trust_keys``, auth ``token``)"""
         return await self._call(SYSTEM_CONFIG_REFRESH_TRUST_KEYS, request, {})
 
+    async def Watch(
+        self,
+        request: _buckyos_generated_system_config_pb2.KeyRequest | None = None,
+        /,
+        *,
+        key: str | None = None,
+    ) -> _buckyos_generated_system_config_pb2.WatchResult:
+        """Subscribe the caller's link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them. (kRPC ``sys_config_watch``, auth ``token``)"""
+        return await self._call(SYSTEM_CONFIG_WATCH, request, {"key": key})
+
 
 class SystemConfigServicer(ServiceBase):
     """Server base of the ``system_config`` api: override the verbs you serve."""
@@ -550,3 +591,13 @@ class SystemConfigServicer(ServiceBase):
     ) -> _google_protobuf_empty_pb2.Empty | Awaitable[_google_protobuf_empty_pb2.Empty]:
         """Reload trust keys and the RBAC policy from boot/config and system/rbac/policy. (kRPC ``sys_refresh_trust_keys``, auth ``token``)"""
         raise unimplemented(SYSTEM_CONFIG_REFRESH_TRUST_KEYS)
+
+    @mark_unimplemented
+    def Watch(
+        self, request: _buckyos_generated_system_config_pb2.KeyRequest, req: Request
+    ) -> (
+        _buckyos_generated_system_config_pb2.WatchResult
+        | Awaitable[_buckyos_generated_system_config_pb2.WatchResult]
+    ):
+        """Subscribe the caller's link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them. (kRPC ``sys_config_watch``, auth ``token``)"""
+        raise unimplemented(SYSTEM_CONFIG_WATCH)

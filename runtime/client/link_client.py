@@ -7,7 +7,9 @@
         async for name, data in link.events():
             ...
 
-``call`` returns the verb's kRPC JSON result, or raises the error hierarchy's class for
+A link is also an asyncio invoker (:meth:`Link.ainvoke`): a generated ``Async...Stub(link)``
+calls its verbs over it, so a verb that subscribes (``sys_config_watch``) subscribes this
+link.  ``call`` returns the verb's kRPC JSON result, or raises the error hierarchy's class for
 the error text (the same class kRPC and gRPC clients raise).  Events wait in a bounded
 queue (``event_queue``); when it is full the link stops reading, which holds up replies
 too and, past the server's own limit, gets the link closed: a client that subscribes
@@ -35,8 +37,10 @@ import grpc
 import grpc.aio
 
 from buckyos.generated import link_pb2
+from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import TransportError, error_from_text
 from buckyos.runtime.wire.events import GRPC_LINK_METHOD, WS_LINK_PATH, WS_SUBPROTOCOL
+from buckyos.runtime.wire.jsonmap import decode_result, encode_params
 from buckyos.runtime.wire.jsontext import dumps_text
 from buckyos.runtime.wire.link import (
     ERROR,
@@ -121,6 +125,21 @@ class Link:
             raise TransportError(f"timeout: {api}/{verb} after {timeout:g}s") from None
         finally:
             self._pending.pop(frame_id, None)
+
+    async def ainvoke(
+        self,
+        method: MethodDescriptor[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = 30.0,
+    ) -> RespT:
+        """:meth:`call` for a contract's method: a link is an asyncio invoker, so a
+        generated stub calls over it (``AsyncSystemConfigStub(link).Watch(key="/")``) and
+        the subscription lands on this link.  The kRPC JSON mapping both ways."""
+        result = await self.call(
+            method.api, method.krpc, encode_params(method, request), timeout=timeout
+        )
+        return decode_result(method, result)
 
     async def next_event(self, timeout: float | None = None) -> tuple[str, Any]:
         """The next event ``(name, data)``; ``TimeoutError`` after ``timeout`` seconds,

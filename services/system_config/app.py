@@ -36,6 +36,7 @@ from .revoked import StoreRevocations
 from .security import Identity, SecurityState
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS, SystemConfigService
 from .store import Store
+from .watch import Watches
 
 __all__ = ["build_binding"]
 
@@ -93,6 +94,12 @@ def build_binding(
         timeout=timeout,
         logger=logger,
     )
+    watches = Watches(
+        store,
+        make_event=lambda name: binding.events.event(SYSTEM_CONFIG.api, name),
+        verify=binding.authorizer.verify,
+        rbac=rbac,
+    )
     binding.add_service(
         SystemConfigService(
             store,
@@ -100,6 +107,7 @@ def build_binding(
             user_quota_bytes=user_quota_bytes,
             user_quota_keys=user_quota_keys,
             revoked=revoked,
+            watches=watches,
         ),
         check_params=check_params,  # upstream's order: the token, then its params texts
     )

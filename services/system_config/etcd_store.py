@@ -64,7 +64,9 @@ from google.protobuf.message import Message
 from .etcd_api import kv_pb2, rpc_pb2
 from .keys import is_meta_key, user_account_of
 from .store import (
+    Change,
     Check,
+    CommitListener,
     Entry,
     Quota,
     QuotaExceededError,
@@ -79,6 +81,7 @@ from .store import (
     _size,
     apply_op,
     format_size,
+    tell_commit,
 )
 
 __all__ = [
@@ -277,6 +280,7 @@ class EtcdStore(Store):
         self._call: Any = None
         self._watching = threading.Event()
         self._listeners: list[Callable[[Sequence[str]], None]] = []
+        self._commit_listeners: list[CommitListener] = []
         self.reloads = 0
         """How often the copy was listed again (after a compaction outran the watch)."""
         try:
@@ -388,6 +392,7 @@ class EtcdStore(Store):
                     self.reloads += 1
                     with self._copy.cond:
                         every = before | set(self._copy.records)
+                    tell_commit(self._commit_listeners, None)
                     self._tell(sorted({self._name(k) for k in every if k.startswith(self._keys)}))
                 except StoreError as exc:
                     _log.warning("%s", exc)
@@ -452,28 +457,52 @@ class EtcdStore(Store):
         copy = self._copy
         keys = self._keys
         changed: dict[str, None] = {}
+        commits: list[Change] = []
+        # The data records each etcd transaction (one mod_revision) put or deleted: one
+        # Change per key once the whole transaction is in the copy.
+        written: dict[str, None] = {}
+        at = 0
         with copy.cond:
             top = copy.revision
             for event in events:
                 kv = event.kv
+                if kv.mod_revision != at:
+                    self._changes(written, commits)
+                    at = kv.mod_revision
                 top = max(top, kv.mod_revision)
                 if kv.key.startswith(keys):
                     changed.setdefault(self._name(kv.key), None)
                 is_data = kv.key.startswith(keys) and kv.key.endswith(b"\x00d")
+                if is_data:
+                    written.setdefault(self._name(kv.key), None)
                 if event.type == kv_pb2.Event.DELETE:
                     if copy.records.pop(kv.key, None) is not None and is_data:
                         name = self._name(kv.key)
-                        at = bisect.bisect_left(copy.live, name)
-                        if at < len(copy.live) and copy.live[at] == name:
-                            del copy.live[at]
+                        at_live = bisect.bisect_left(copy.live, name)
+                        if at_live < len(copy.live) and copy.live[at_live] == name:
+                            del copy.live[at_live]
                 else:
                     if kv.key not in copy.records and is_data:
                         bisect.insort(copy.live, self._name(kv.key))
                     copy.records[kv.key] = _Raw(kv.value, kv.mod_revision, kv.version)
+            self._changes(written, commits)
             copy.revision = top
             copy.cond.notify_all()
+        tell_commit(self._commit_listeners, commits)
         if changed:
             self._tell(list(changed))
+
+    def _changes(self, written: dict[str, None], commits: list[Change]) -> None:
+        """The :class:`Change` of each key in ``written`` as the copy has it (emptied)."""
+        for name in written:
+            row = self._row_in(self._copy.records, name)
+            commits.append(Change(name, row.revision, row.value))
+        written.clear()
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Every node's commits, in etcd's revision order, from the watch's thread once the
+        copy has them; ``None`` after the copy was listed again (changes were missed)."""
+        self._commit_listeners.append(listener)
 
     def on_change(self, listener: Callable[[Sequence[str]], None]) -> None:
         """Call ``listener`` with the keys written (by any node), once the copy has them.

@@ -53,6 +53,7 @@ from .ownership import RoutingGuard
 from .revoked import StoreRevocations
 from .security import SecurityState
 from .store import Check, KeyNotFoundError, OpKind, Quota, Store, StoreError, TxOp
+from .watch import Watches
 
 __all__ = [
     "DEFAULT_USER_QUOTA_BYTES",
@@ -113,6 +114,7 @@ class SystemConfigService(SystemConfigServicer):
         user_quota_bytes: int = DEFAULT_USER_QUOTA_BYTES,
         user_quota_keys: int = DEFAULT_USER_QUOTA_KEYS,
         revoked: StoreRevocations | None = None,
+        watches: Watches | None = None,
     ) -> None:
         if user_quota_bytes <= 0 or user_quota_keys <= 0:
             raise ValueError(
@@ -121,6 +123,7 @@ class SystemConfigService(SystemConfigServicer):
         self.store = store
         self.security = security
         self.revoked = revoked
+        self.watches = watches
         self.user_quota_bytes = user_quota_bytes
         self.user_quota_keys = user_quota_keys
         self.routing = RoutingGuard(store, security.rbac)
@@ -361,3 +364,17 @@ class SystemConfigService(SystemConfigServicer):
         self._identity(req)
         self.security.reload()
         return empty_pb2.Empty()
+
+    def Watch(self, request: sc.KeyRequest, req: Request) -> sc.WatchResult:
+        # Our extension.  Nothing is checked on the key itself beyond its form: each change
+        # is checked for this caller's token as it comes (see .watch).
+        self._identity(req)
+        key = self._key(request.key, allow_root=True)
+        if self.watches is None:
+            raise ReasonError(
+                "this system_config serves no watches (built without a Watches); "
+                "build it with build_binding"
+            )
+        event = self.watches.watch(req, key)
+        req.logger.info("watch of %s as %s", key or "/", event)
+        return sc.WatchResult(event=event, key=key)

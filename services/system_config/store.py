@@ -39,7 +39,7 @@ import enum
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -50,7 +50,9 @@ from .jsonpath import JsonPathError, set_by_path
 from .keys import is_meta_key, user_account_of
 
 __all__ = [
+    "Change",
     "Check",
+    "CommitListener",
     "Entry",
     "InvalidValueError",
     "KeyExistsError",
@@ -169,6 +171,21 @@ class Entry:
 
     value: str
     revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One key as a committed write left it: its new revision and value (``None``:
+    deleted).  What :meth:`Store.on_commit` listeners get, one per key written."""
+
+    key: str
+    revision: int
+    value: str | None
+
+
+CommitListener = Callable[[Sequence[Change] | None], None]
+"""Called with the changes of each commit, in commit order; ``None`` when changes were
+missed (the etcd copy was listed again after a compaction): re-read what you follow."""
 
 
 class OpKind(enum.Enum):
@@ -306,6 +323,13 @@ class Store(abc.ABC):
         """Call ``listener`` with the keys other writers (other nodes) change; a store only
         this process writes (SQLite) has none, so by default nothing is ever called."""
 
+    @abc.abstractmethod
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call ``listener`` with the :class:`Change` list of every committed write (this
+        process's and, on a shared store, every node's), in commit order, from the thread
+        that commits (SQLite, under the store's lock) or applies it (etcd's watch).  A
+        listener must be quick and must not call the store; its exceptions are logged."""
+
     # -- single-key writes, each one transaction
 
     def write(
@@ -347,6 +371,17 @@ class Store(abc.ABC):
 
 _SCHEMA_VERSION: Final = 2
 """1: ``config(key, value, revision)``; 2 adds ``config.account`` and ``usage``."""
+
+
+def tell_commit(listeners: Sequence[CommitListener], changes: Sequence[Change] | None) -> None:
+    """Give ``changes`` (``None``: some were missed) to each listener; log what raises."""
+    if changes is not None and not changes:
+        return
+    for listener in list(listeners):
+        try:
+            listener(changes)
+        except Exception:
+            _log.exception("a store commit listener failed")
 
 
 def _children(prefix: str, keys: Iterable[str]) -> list[str]:
@@ -423,6 +458,7 @@ class SqliteStore(Store):
         self.reserve_bytes = reserve_bytes
         self._page_size = 4096
         self._lock = threading.Lock()
+        self._commit_listeners: list[CommitListener] = []
         try:
             self._db = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0
@@ -622,8 +658,9 @@ class SqliteStore(Store):
                 db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise self._error(exc) from exc
+            changes: list[Change] = []
             try:
-                revisions = self._write(ops, main_key, check, quota)
+                revisions = self._write(ops, main_key, check, quota, changes)
                 db.execute("COMMIT")
             except BaseException as exc:
                 try:
@@ -633,7 +670,12 @@ class SqliteStore(Store):
                 if isinstance(exc, sqlite3.Error):
                     raise self._error(exc) from exc
                 raise
+            # Under the lock: listeners see the commits in their order.
+            tell_commit(self._commit_listeners, changes)
             return revisions
+
+    def on_commit(self, listener: CommitListener) -> None:
+        self._commit_listeners.append(listener)
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
@@ -661,6 +703,7 @@ class SqliteStore(Store):
         main_key: tuple[str, int] | None,
         check: Check | None,
         quota: Quota | None,
+        changes: MutableSequence[Change],
     ) -> dict[str, int]:
         revisions: dict[str, int] = {}
         payer = None if quota is None else quota.payer
@@ -678,8 +721,10 @@ class SqliteStore(Store):
                 delta.add(account, _size(guard, None), 0)
                 guard_row = (guard, actual + 1, account)
         values: dict[str, tuple[str | None, str | None]] = {}
+        was: dict[str, str | None] = {}
         for key, op in ops.items():
             current, revision, account, exists = self._row(key)
+            was[key] = current
             new = apply_op(key, op, current)
             # A key keeps the account it has; a new one (or one without) is its user's, or
             # else counts against whoever creates it.
@@ -701,7 +746,13 @@ class SqliteStore(Store):
                 " revision = excluded.revision, account = excluded.account",
                 (key, value, revisions[key], account),
             )
+        for key, (value, _) in values.items():
+            if value is not None or was[key] is not None:
+                changes.append(Change(key, revisions[key], value))
         if main_key is not None and main_key[0] not in values:
+            guard_value = self._row(main_key[0])[0]
+            if guard_value is not None:  # a live guard: its revision moved, value kept
+                changes.append(Change(main_key[0], revisions[main_key[0]], guard_value))
             if guard_row is not None:
                 self._db.execute(
                     "INSERT INTO config (key, value, revision, account) VALUES (?, NULL, ?, ?)",

@@ -5,6 +5,7 @@ restart keeps every session refreshable::
 
     passwords   upstream's password hashing and nonce window
     state       SQLite state: sessions and refresh generations, used jtis and nonces
+    etcd_state  the same state (and the login counts) on etcd, for a zone of several nodes
     directory   where users and devices come from (system_config, or a dict for tests)
     throttle    failed password logins slow down per user and per client address
     service     the servicer: login_by_jwt, login_by_password, sudo_by_password,
@@ -23,17 +24,21 @@ from .directory import (
     SystemConfigDirectory,
     UserSettings,
 )
+from .etcd_state import EtcdSessionState, EtcdStateError
 from .passwords import login_password_hash, stored_password_hash
 from .service import VerifyHubService
-from .state import SessionState, StateError
+from .state import SessionState, SessionStore, StateError
 from .throttle import LoginThrottle
 
 __all__ = [
     "DeviceCredentials",
     "Directory",
+    "EtcdSessionState",
+    "EtcdStateError",
     "LoginThrottle",
     "MemoryDirectory",
     "SessionState",
+    "SessionStore",
     "StateError",
     "SystemConfigDirectory",
     "UserSettings",

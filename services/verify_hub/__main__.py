@@ -37,7 +37,8 @@ from buckyos.runtime.server import (
 from ..launch import launched
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory
-from .state import SessionState
+from .etcd_state import DEFAULT_PREFIX as ETCD_STATE_PREFIX, EtcdSessionState
+from .state import SessionState, SessionStore
 
 __all__ = ["main", "parse_args"]
 
@@ -57,8 +58,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="verify-hub's Ed25519 private key (PKCS#8 PEM); its public key must be "
         "boot/config verify_hub_info.public_key",
     )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--state",
+        type=Path,
+        help="SQLite file for sessions (created if missing): a zone of one node",
+    )
+    where.add_argument(
+        "--state-etcd",
+        metavar="URL[,URL...]",
+        help="etcd client URLs (http://HOST:PORT) holding sessions, used nonces and login "
+        "counts, shared by every verify-hub of a zone of several nodes",
+    )
     parser.add_argument(
-        "--state", required=True, type=Path, help="SQLite file for sessions (created if missing)"
+        "--state-etcd-prefix",
+        default=ETCD_STATE_PREFIX,
+        metavar="PREFIX",
+        help=f"where in etcd the state lives (default {ETCD_STATE_PREFIX}; the same on "
+        "every node of a zone)",
     )
     parser.add_argument(
         "--system-config",
@@ -111,7 +128,14 @@ async def _main(args: argparse.Namespace) -> int:
     signing_key = load_private_key_file(args.key)
     device_key = load_private_key_file(args.device_key)
     owner_key = load_public_key(args.owner_key, what="--owner-key")
-    state = SessionState(args.state)
+    state: SessionStore
+    if args.state_etcd is not None:
+        try:
+            state = EtcdSessionState(args.state_etcd, prefix=args.state_etcd_prefix)
+        except ValueError as err:
+            raise ConfigError(f"--state-etcd: {err}") from None
+    else:
+        state = SessionState(args.state)
     try:
         transport = KrpcTransport(args.system_config)
     except ValueError as err:

@@ -21,9 +21,10 @@ from buckyos.runtime.security import (
 from buckyos.runtime.server import Binding
 
 from .directory import Directory, SystemConfigDirectory
+from .etcd_state import EtcdSessionState
 from .revocations import RevocationPublisher
 from .service import SESSION_TOKEN_TTL, VerifyHubService
-from .state import SessionState
+from .state import SessionState, SessionStore
 from .throttle import LoginThrottle
 
 __all__ = ["build_binding", "service_of"]
@@ -36,7 +37,7 @@ _SERVICES: weakref.WeakKeyDictionary[Binding, VerifyHubService] = weakref.WeakKe
 def build_binding(
     *,
     signing_key: Ed25519PrivateKey,
-    state: SessionState | str | Path,
+    state: SessionStore | str | Path,
     directory: Directory,
     clock: Callable[[], float] = time.time,
     timeout: float | None = 20.0,
@@ -46,10 +47,13 @@ def build_binding(
     """A Binding serving the ``verify-hub`` api.
 
     ``signing_key`` is verify-hub's Ed25519 private key; ``state`` an open
-    :class:`SessionState` (yours to close) or the path of its SQLite file (opened here and
-    kept open for the life of the process; every change is committed as it is answered, so
-    nothing depends on closing it); ``directory`` where users and devices are read;
-    ``throttle`` the failed-login counters (default: a new one on ``clock``).
+    :class:`SessionStore` (yours to close: :class:`SessionState` on SQLite, or
+    :class:`~.etcd_state.EtcdSessionState` shared by the verify-hubs of a zone of several
+    nodes) or the path of a SQLite file (opened here and kept open for the life of the
+    process; every change is committed as it is answered, so nothing depends on closing
+    it); ``directory`` where users and devices are read; ``throttle`` the failed-login
+    counters (default: a new one on ``clock``, in memory, or kept in etcd next to an
+    :class:`~.etcd_state.EtcdSessionState` so that every node counts the same failures).
 
     With a :class:`SystemConfigDirectory`, revoked sessions and inactive users are
     published to system_config (:mod:`.revocations`) every ``publish_interval`` seconds
@@ -60,7 +64,9 @@ def build_binding(
     token check only has verify-hub's key to know: a caller that sends one of our session
     tokens in ``sys`` is identified by it, anyone else is anonymous.
     """
-    store = state if isinstance(state, SessionState) else SessionState(state, clock=clock)
+    store = state if isinstance(state, SessionStore) else SessionState(state, clock=clock)
+    if throttle is None and isinstance(store, EtcdSessionState):
+        throttle = store.login_throttle(clock)
     trust = TrustKeyStore()
     trust.set_verify_hub_key(signing_key.public_key())
     binding = Binding(

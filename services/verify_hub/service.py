@@ -80,7 +80,7 @@ from buckyos.runtime.server import Request
 from .directory import Directory, UserSettings, check_name
 from .passwords import NONCE_WINDOW_MS, check_login_password, nonce_is_fresh
 from .revocations import RevocationPublisher
-from .state import Check, Reissue, SessionState, Verdict
+from .state import Check, Reissue, SessionStore, Verdict
 from .throttle import LoginThrottle, address_key, client_address
 
 __all__ = [
@@ -320,7 +320,7 @@ class VerifyHubService(VerifyHubServicer):
         self,
         *,
         signing_key: Ed25519PrivateKey,
-        state: SessionState,
+        state: SessionStore,
         directory: Directory,
         clock: Callable[[], float] = time.time,
         leeway: int = DEFAULT_LEEWAY,
@@ -338,6 +338,7 @@ class VerifyHubService(VerifyHubServicer):
         self._key_cache_ttl = key_cache_ttl
         self._issuers: dict[str, tuple[Ed25519PublicKey, _Issuer, float]] = {}
         self.throttle = throttle if throttle is not None else LoginThrottle(clock=clock)
+        self._throttle_lock = asyncio.Lock()
 
     # -- token plumbing ------------------------------------------------------------------------
 
@@ -678,10 +679,37 @@ class VerifyHubService(VerifyHubServicer):
             raise ReasonError("Login nonce already used")
         address = await self._client_address(req)
         throttle = self.throttle
-        throttle.check_address(address)  # refused fast, before system_config is read
+        if throttle.blocking:  # counts in etcd: round trips, off the event loop
+            await asyncio.to_thread(throttle.check_address, address)
+        else:
+            throttle.check_address(address)  # refused fast, before system_config is read
         settings = await self.directory.user_settings(username)
-        # No await from here to the count: concurrent guesses are each checked against the
-        # failures of those answered before them.
+        if throttle.blocking:
+            # One login at a time on this node from the check to the count (each count is
+            # a compare-and-set in etcd, so the other nodes' failures add up too).
+            async with self._throttle_lock:
+                user_id = await asyncio.to_thread(
+                    self._judge_password, address, username, settings, password, nonce
+                )
+        else:
+            # No await from here to the count: concurrent guesses are each checked against
+            # the failures of those answered before them.
+            user_id = self._judge_password(address, username, settings, password, nonce)
+        if settings is None:  # _judge_password refused it already
+            raise UserNotFoundError(username)
+        self._check_user(settings)
+        return settings, self._scope(appid, app_instance_id), _nonce_key(user_id, nonce)
+
+    def _judge_password(
+        self,
+        address: str,
+        username: str,
+        settings: UserSettings | None,
+        password: str,
+        nonce: int,
+    ) -> str:
+        """The throttle's checks, the password and the count; the user's id."""
+        throttle = self.throttle
         throttle.check_address(address)
         if settings is None:
             throttle.failed(address, None)
@@ -692,8 +720,7 @@ class VerifyHubService(VerifyHubServicer):
             throttle.failed(address, user_id)
             raise InvalidPasswordError()
         throttle.succeeded(user_id)
-        self._check_user(settings)
-        return settings, self._scope(appid, app_instance_id), _nonce_key(user_id, nonce)
+        return user_id
 
     @staticmethod
     def _nonce_used_until(nonce: int) -> int:

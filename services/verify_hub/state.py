@@ -33,13 +33,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar, runtime_checkable
 
 from buckyos.runtime import ReasonError
 
 from ..sqlite_file import open_sqlite, read_pragma, write
 
-__all__ = ["Check", "Reissue", "SessionRow", "SessionState", "StateError", "Verdict"]
+__all__ = [
+    "Check",
+    "Reissue",
+    "SessionRow",
+    "SessionState",
+    "SessionStore",
+    "StateError",
+    "Verdict",
+    "judge",
+]
 
 T = TypeVar("T")
 
@@ -136,6 +145,78 @@ class SessionRow:
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+def judge(
+    jti: str,
+    *,
+    refresh_jti: str,
+    revoked_at: int | None,
+    prev_jti: str | None,
+    rotated_at: int | None,
+    session_jti: str | None,
+    now: int,
+    window: int,
+) -> Verdict:
+    """A presented refresh token ``jti`` against its stored session (both backends).
+
+    ``REUSED`` means the caller must revoke the session in the same transaction."""
+    if revoked_at is not None:
+        return Verdict(Check.REVOKED)
+    if refresh_jti == jti:
+        return Verdict(Check.CURRENT)
+    if (
+        window > 0
+        and jti == prev_jti
+        and rotated_at is not None
+        and session_jti is not None
+        # abs(): a clock stepped back a little must not turn a retry into a theft
+        and abs(now - rotated_at) <= window
+    ):
+        # The token traded last, again, soon after: the answer was lost on the way
+        # (a dropped connection, a verify-hub restart).  Same pair, nothing changes.
+        return Verdict(Check.RETRY, Reissue(refresh_jti, session_jti, rotated_at))
+    # Someone holds a refresh token that was already traded: the thief or the
+    # owner, we cannot tell which, so the whole session ends (RFC 6819 5.2.2.3).
+    return Verdict(Check.REUSED)
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """What verify-hub needs of its state, whatever holds it: :class:`SessionState`
+    (SQLite, one node) or :class:`~.etcd_state.EtcdSessionState` (etcd, a zone of several
+    nodes).  The behaviour tests (``tests/test_verify_hub_state.py``) run on both."""
+
+    def close(self) -> None: ...
+    def is_used(self, kind: str, key: str) -> bool: ...
+    def claim(self, kind: str, key: str, expires_at: int) -> bool: ...
+    def claim_and_open(
+        self,
+        kind: str,
+        key: str,
+        used_until: int,
+        session_key: str,
+        refresh_jti: str,
+        refresh_expires_at: int,
+    ) -> bool: ...
+    def open_session(self, session_key: str, refresh_jti: str, expires_at: int) -> None: ...
+    def session(self, session_key: str) -> SessionRow | None: ...
+    def check_refresh(self, session_key: str, jti: str, *, window: int = 0) -> Verdict: ...
+    def rotate(
+        self,
+        session_key: str,
+        old_jti: str,
+        new_jti: str,
+        expires_at: int,
+        *,
+        session_jti: str | None = None,
+        issued_at: int | None = None,
+        window: int = 0,
+    ) -> Verdict: ...
+    def revoke(self, session_key: str) -> bool: ...
+    def revoked_since(self, since: int) -> dict[str, int]: ...
+    def prune(self) -> int: ...
+    def counts(self) -> dict[str, int]: ...
 
 
 class SessionState:
@@ -309,25 +390,19 @@ class SessionState:
         if row is None:
             return Verdict(Check.UNKNOWN)
         refresh_jti, revoked_at, prev_jti, rotated_at, session_jti = row
-        if revoked_at is not None:
-            return Verdict(Check.REVOKED)
-        if refresh_jti == jti:
-            return Verdict(Check.CURRENT)
-        if (
-            window > 0
-            and jti == prev_jti
-            and rotated_at is not None
-            and session_jti is not None
-            # abs(): a clock stepped back a little must not turn a retry into a theft
-            and abs(now - rotated_at) <= window
-        ):
-            # The token traded last, again, soon after: the answer was lost on the way
-            # (a dropped connection, a verify-hub restart).  Same pair, nothing changes.
-            return Verdict(Check.RETRY, Reissue(refresh_jti, session_jti, rotated_at))
-        # Someone holds a refresh token that was already traded: the thief or the
-        # owner, we cannot tell which, so the whole session ends (RFC 6819 5.2.2.3).
-        conn.execute("UPDATE sessions SET revoked_at=? WHERE session_key=?", (now, session_key))
-        return Verdict(Check.REUSED)
+        verdict = judge(
+            jti,
+            refresh_jti=refresh_jti,
+            revoked_at=revoked_at,
+            prev_jti=prev_jti,
+            rotated_at=rotated_at,
+            session_jti=session_jti,
+            now=now,
+            window=window,
+        )
+        if verdict.check is Check.REUSED:
+            conn.execute("UPDATE sessions SET revoked_at=? WHERE session_key=?", (now, session_key))
+        return verdict
 
     def check_refresh(self, session_key: str, jti: str, *, window: int = 0) -> Verdict:
         """Judge a presented refresh token; a reused one revokes its session here.

@@ -34,7 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from buckyos.runtime import ReasonError
 
@@ -43,6 +43,7 @@ __all__ = [
     "FREE_FAILURES",
     "MAX_DELAY",
     "MAX_ENTRIES",
+    "Counts",
     "FailureCounter",
     "LoginThrottle",
     "address_key",
@@ -61,6 +62,18 @@ _MAX_ADDRESS_TEXT: Final = 64  # an unparsable peer is kept as text, cut to this
 class _Entry:
     failures: int
     last: float
+
+
+class Counts(Protocol):
+    """Failure counts by key: :class:`FailureCounter` in memory (one node), or
+    :class:`~.etcd_state.EtcdFailureCounter` shared by every node of a zone on etcd."""
+
+    def __len__(self) -> int: ...
+    def wait(self, key: str, now: float) -> float: ...
+    def fail(self, key: str, now: float) -> None: ...
+    def reset(self, key: str) -> None: ...
+    def failures(self, key: str) -> int: ...
+    def clear(self) -> None: ...
 
 
 @dataclass(slots=True, kw_only=True)
@@ -130,19 +143,24 @@ class FailureCounter:
 class LoginThrottle:
     """The two counters of password logins, on an injectable clock (unix seconds).
 
-    All methods are synchronous and called from the event loop, so a check, the password
-    comparison and the count that follows happen with no other login in between."""
+    All methods are synchronous.  In memory (the default) they are called from the event
+    loop, so a check, the password comparison and the count that follows happen with no
+    other login in between.  With counters shared through etcd (``blocking=True``: each
+    call is an etcd round trip) verify-hub runs them in a worker thread, one login at a
+    time per node; each count is a compare-and-set in etcd, so no node loses another's."""
 
     def __init__(
         self,
         *,
         clock: Callable[[], float] = time.time,
-        users: FailureCounter | None = None,
-        addresses: FailureCounter | None = None,
+        users: Counts | None = None,
+        addresses: Counts | None = None,
+        blocking: bool = False,
     ) -> None:
         self.clock = clock
-        self.users = users if users is not None else FailureCounter()
-        self.addresses = addresses if addresses is not None else FailureCounter()
+        self.users: Counts = users if users is not None else FailureCounter()
+        self.addresses: Counts = addresses if addresses is not None else FailureCounter()
+        self.blocking = blocking
 
     @staticmethod
     def _refuse(wait: float, whom: str) -> ReasonError:

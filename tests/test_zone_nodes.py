@@ -1,0 +1,256 @@
+"""A zone of three nodes (``zone_up(root, nodes=3)``) over real processes: etcd members,
+system_config on etcd, verify-hub and a gateway per node.
+
+One zone for the module.  The two kill tests run 8 concurrent writers and 3 readers
+through ``Router``s over the three nodes' system_config; mid-way one etcd member (the
+leader) is killed with SIGKILL, then one node's system_config: no acknowledged write is
+lost, each reader sees every key's version only grow, and reads (idempotent) never fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.runtime import RPCError
+from buckyos.runtime.client import KrpcTransport
+from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.routing import Router
+from buckyos.runtime.security import public_key_to_jwk, sign_token
+from buckyos.services.zone import ZoneInfo, load_identity, parse_ports, zone_down, zone_up
+from buckyos.services.zone.layout import ZoneLayout
+from buckyos.services.zone.nodes import runs_process
+from buckyos.services.zone.zone import zone_status
+
+from .etcd import kill_safe, require_etcd
+
+NODES = ("ood1", "ood2", "ood3")
+WRITERS = 8
+
+
+@dataclass
+class Zone:
+    root: Path
+    info: ZoneInfo
+    token: str
+
+    def url(self, service: str, node: str) -> str:
+        return str(self.info.services[f"{service}@{node}"]["krpc_url"])
+
+    def pid(self, name: str) -> int:
+        return int(self.info.services[name]["pid"])
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zone]:
+    binary = require_etcd()
+    assert kill_safe(binary), "this etcd may lose acknowledged writes on kill -9 (3.5.0-3.5.2)"
+    root = tmp_path_factory.mktemp("nodes") / "zone"
+    info = zone_up(root, ports=parse_ports("auto"), nodes=3, timeout=60)
+    try:
+        ident = load_identity(ZoneLayout(root))
+        claims = {"sub": "root", "appid": "kernel", "exp": int(time.time()) + 600}
+        yield Zone(root, info, sign_token(claims, ident.owner_key, kid="root"))
+    finally:
+        zone_down(root, grace=5.0)
+        assert not zone_status(root)["services"], "zone down left processes"
+
+
+def _get(url: str, token: str, key: str) -> str | None:
+    with KrpcTransport(url, token=token, timeout=10) as transport:
+        result = SystemConfigStub(transport).Get(key=key)
+    return result.value if result.HasField("value") else None
+
+
+def test_three_nodes_each_a_device_with_its_services(zone: Zone) -> None:
+    status = zone_status(zone.root)
+    assert status["running"], status
+    names = set(status["services"])
+    expected = {
+        f"{svc}@{node}" for svc in ("system_config", "verify-hub", "gateway") for node in NODES
+    }
+    assert names == expected | {"etcd@m1", "etcd@m2", "etcd@m3"}
+    assert zone.info.nodes == list(NODES) and len(zone.info.etcd) == 3
+    url = zone.url("system_config", "ood1")
+    keys = set()
+    for node in NODES:
+        doc = json.loads(_get(url, zone.token, f"devices/{node}/doc") or "{}")
+        keys.add(doc["verificationMethod"][0]["publicKeyJwk"]["x"])
+    assert len(keys) == 3, "each node has its own device key"
+    ident = load_identity(ZoneLayout(zone.root))  # ood1: the zone's device key
+    assert public_key_to_jwk(ident.device_key.public_key())["x"] in keys
+    policy = _get(url, zone.token, "system/rbac/policy") or ""
+    assert all(f"g, {node}, ood" in policy for node in NODES)
+    for service in ("system_config", "verify-hub"):
+        record = json.loads(_get(url, zone.token, f"services/{service}/info") or "{}")
+        assert set(record["node_list"]) == set(NODES)
+        for node in NODES:
+            port = record["node_list"][node]["service_port"]["www"]
+            assert zone.url(service, node).endswith(f":{port}")
+    # One configuration: a write on one node is read on every node (once its copy has it).
+    with KrpcTransport(zone.url("system_config", "ood3"), token=zone.token) as transport:
+        SystemConfigStub(transport).Set(key="nodes/shared", value="from ood3")
+    for node in NODES:
+        deadline = time.monotonic() + 5
+        while _get(zone.url("system_config", node), zone.token, "nodes/shared") != "from ood3":
+            assert time.monotonic() < deadline, f"{node} never saw the write made on ood3"
+            time.sleep(0.05)
+    # Each node's gateway forwards to the zone's system_config.
+    for node in NODES:
+        assert _get(zone.url("gateway", node), zone.token, "nodes/shared") == "from ood3"
+    # The etcd members keep their data under the zone's root.
+    assert sorted(p.name for p in (zone.root / "data" / "etcd").iterdir()) == ["m1", "m2", "m3"]
+
+
+@dataclass
+class Storm:
+    """What the writers and readers saw."""
+
+    acked: dict[str, int] = field(default_factory=dict)
+    attempted: dict[str, set[int]] = field(default_factory=dict)
+    write_errors: list[str] = field(default_factory=list)
+    read_errors: list[str] = field(default_factory=list)
+    regressions: list[str] = field(default_factory=list)
+    reads: int = 0
+    acked_after_kill: int = 0
+    killed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _router(zone: Zone, first: int) -> Router:
+    order = [NODES[(first + n) % 3] for n in range(3)]
+    endpoints = [
+        Endpoint("krpc", zone.url("system_config", node), "direct", node) for node in order
+    ]
+    return Router(lambda api: endpoints, token=zone.token, timeout=10, dead_for=30)
+
+
+def _storm(zone: Zone, tag: str, kill: Callable[[], None], after: float) -> Storm:
+    """8 writers, 3 readers; ``kill()`` after 1.5 s; everything stops ``after`` s later."""
+    seen = Storm()
+    stop = threading.Event()
+    keys = [f"storm/{tag}/w{w}/k{k}" for w in range(WRITERS) for k in range(3)]
+
+    def writer(w: int) -> None:
+        stub = SystemConfigStub(_router(zone, w))
+        seq = 0
+        while not stop.is_set() and seq < 10_000:
+            seq += 1
+            key = f"storm/{tag}/w{w}/k{seq % 3}"
+            with seen.lock:
+                seen.attempted.setdefault(key, set()).add(seq)
+            try:
+                stub.Set(key=key, value=str(seq))
+            except RPCError as exc:
+                with seen.lock:
+                    seen.write_errors.append(f"{key}={seq}: {exc}")
+                continue
+            with seen.lock:
+                seen.acked[key] = seq
+                seen.acked_after_kill += seen.killed
+
+    def reader(r: int) -> None:
+        stub = SystemConfigStub(_router(zone, r))
+        versions: dict[str, int] = {}
+        n = 0
+        while not stop.is_set() and n < 100_000:
+            key = keys[n % len(keys)]
+            n += 1
+            try:
+                result = stub.Get(key=key)
+            except RPCError as exc:
+                with seen.lock:
+                    seen.read_errors.append(f"{key}: {exc}")
+                continue
+            with seen.lock:
+                seen.reads += 1
+            if result.HasField("value"):
+                if result.version < versions.get(key, 0):
+                    seen.regressions.append(f"{key}: {versions[key]} then {result.version}")
+                versions[key] = result.version
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
+    threads += [threading.Thread(target=reader, args=(r,)) for r in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        kill()
+        with seen.lock:
+            seen.killed = True
+        time.sleep(after)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a client thread hung"
+    return seen
+
+
+def _check(zone: Zone, seen: Storm, alive_nodes: tuple[str, ...]) -> None:
+    assert seen.read_errors == [], seen.read_errors[:3]
+    assert seen.regressions == [], seen.regressions[:3]
+    assert seen.reads > 100 and len(seen.acked) == WRITERS * 3, (seen.reads, len(seen.acked))
+    # Writes resumed through the other nodes (or members) after the kill.
+    assert seen.acked_after_kill > 20, (seen.acked_after_kill, seen.write_errors[:3])
+    print(
+        f"reads {seen.reads}, acked {sum(len(a) for a in seen.attempted.values())} attempted, "
+        f"{seen.acked_after_kill} acked after the kill, write errors {len(seen.write_errors)}: "
+        f"{seen.write_errors[:2]}"
+    )
+    for node in alive_nodes:
+        url = zone.url("system_config", node)
+        deadline = time.monotonic() + 10
+        for key, acked in seen.acked.items():
+            while True:
+                value = _get(url, zone.token, key)
+                assert value is not None, f"{key} is gone on {node}"
+                if int(value) >= acked:
+                    break  # a later write (even an unanswered one) may be there
+                assert time.monotonic() < deadline, f"{node}: {key}={value}, acked {acked}"
+                time.sleep(0.05)
+            assert int(value) in seen.attempted[key]
+
+
+def _leader(zone: Zone) -> str:
+    for name, entry in zone.info.services.items():
+        if not name.startswith("etcd@"):
+            continue
+        request = urllib.request.Request(
+            f"{entry['client_url']}/v3/maintenance/status", data=b"{}", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=2) as reply:
+            status: dict[str, Any] = json.loads(reply.read())
+        if status["leader"] == status["header"]["member_id"]:
+            return name
+    raise AssertionError("no etcd member leads")
+
+
+def test_etcd_leader_killed_during_writers(zone: Zone) -> None:
+    leader = _leader(zone)
+    pid = zone.pid(leader)
+    # The election takes 2-4 s (election timeout 2 s, randomized up to twice that).
+    seen = _storm(zone, "etcd", lambda: os.kill(pid, signal.SIGKILL), after=6.0)
+    assert not runs_process(pid, leader)
+    _check(zone, seen, NODES)
+
+
+def test_node_system_config_killed_during_writers(zone: Zone) -> None:
+    name = "system_config@ood2"
+    pid = zone.pid(name)
+    seen = _storm(zone, "node", lambda: os.kill(pid, signal.SIGKILL), after=3.0)
+    assert not runs_process(pid, name)
+    _check(zone, seen, ("ood1", "ood3"))
+    status = zone_status(zone.root)
+    assert not status["running"] and not status["services"][name]["alive"]

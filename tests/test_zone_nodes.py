@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
+from buckyos.generated.verify_hub_rpc import VerifyHubStub
 from buckyos.runtime import RPCError
 from buckyos.runtime.client import KrpcTransport
 from buckyos.runtime.client.resolve import Endpoint
@@ -34,6 +35,7 @@ from buckyos.services.zone.nodes import runs_process
 from buckyos.services.zone.zone import zone_status
 
 from .etcd import kill_safe, require_etcd
+from .verify_hub_fakes import login_hash, now_ms
 
 NODES = ("ood1", "ood2", "ood3")
 WRITERS = 8
@@ -111,6 +113,30 @@ def test_three_nodes_each_a_device_with_its_services(zone: Zone) -> None:
         assert _get(zone.url("gateway", node), zone.token, "nodes/shared") == "from ood3"
     # The etcd members keep their data under the zone's root.
     assert sorted(p.name for p in (zone.root / "data" / "etcd").iterdir()) == ["m1", "m2", "m3"]
+
+
+def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
+    """Logged in on ood1, the session refreshes on ood2; its old refresh token is then
+    refused on ood3 (one session state, in etcd)."""
+    admin, password = zone.info.admin_user, zone.info.admin_password
+    nonce = now_ms()
+    with KrpcTransport(zone.url("verify-hub", "ood1"), timeout=10) as transport:
+        login = VerifyHubStub(transport).LoginByPassword(
+            type="password",
+            username=admin,
+            password=login_hash(admin, password, nonce),
+            appid="control-panel",
+            app_instance_id=f"control-panel@{admin}",
+            login_nonce=nonce,
+        )
+    with KrpcTransport(zone.url("verify-hub", "ood2"), timeout=10) as transport:
+        pair = VerifyHubStub(transport).RefreshToken(refresh_token=login.refresh_token)
+    assert pair.session_token and pair.refresh_token != login.refresh_token
+    with KrpcTransport(zone.url("verify-hub", "ood3"), timeout=10) as transport:
+        hub = VerifyHubStub(transport)
+        assert hub.RefreshToken(refresh_token=pair.refresh_token).session_token
+        with pytest.raises(RPCError):  # rotated twice since: a reuse, refused on any node
+            hub.RefreshToken(refresh_token=login.refresh_token)
 
 
 @dataclass

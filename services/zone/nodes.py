@@ -330,16 +330,15 @@ def node_verify_hub_args(
     node: Node,
     host: str,
     system_config_url: str,
+    etcd: EtcdPorts,
     krpc: int = 0,
     grpc: int = 0,
 ) -> list[str]:
-    """verify-hub of ``node`` (the zone's verify-hub key; its session state in
-    ``data/<node>/verify-hub/state.db``, per node)."""
-    state = ident.layout.root / "data" / node.name / "verify-hub" / "state.db"
-    state.parent.mkdir(parents=True, exist_ok=True)
+    """verify-hub of ``node``: the zone's verify-hub key, its session state (sessions,
+    used nonces, revocations, login counts) in the zone's etcd, shared by every node."""
     return [
         "--key", str(ident.layout.verify_hub_key),
-        "--state", str(state),
+        "--state-etcd", ",".join(etcd.urls),
         "--system-config", system_config_url,
         "--device-name", node.name,
         "--device-key", str(node.key_file),

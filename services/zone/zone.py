@@ -699,7 +699,7 @@ def _up_nodes_locked(
             for node in nodes:
                 name = node_process(VERIFY_HUB, node.name)
                 krpc, grpc = node_ports(node, VERIFY_HUB)
-                args = node_verify_hub_args(ident, node, host, urls[node.name], krpc, grpc)
+                args = node_verify_hub_args(ident, node, host, urls[node.name], etcd, krpc, grpc)
                 started[name] = start(name, args, ("kRPC", "gRPC"))
             try:
                 _seed(

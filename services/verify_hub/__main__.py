@@ -38,11 +38,15 @@ from ..launch import launched
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory
 from .etcd_state import DEFAULT_PREFIX as ETCD_STATE_PREFIX, EtcdSessionState
-from .state import SessionState, SessionStore
+from .state import SessionState, SessionStore, StateError
 
 __all__ = ["main", "parse_args"]
 
 _log = logging.getLogger("buckyos.verify_hub")
+
+
+class _StartError(Exception):
+    """What stops verify-hub from starting that is not a bad option (exit 1)."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -134,6 +138,8 @@ async def _main(args: argparse.Namespace) -> int:
             state = EtcdSessionState(args.state_etcd, prefix=args.state_etcd_prefix)
         except ValueError as err:
             raise ConfigError(f"--state-etcd: {err}") from None
+        except StateError as err:  # etcd unreachable: exit 1 with one line, as a port in use
+            raise _StartError(f"--state-etcd: {err.detail}") from None
     else:
         state = SessionState(args.state)
     try:
@@ -181,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cannot_listen=lambda exc: (
             f"cannot listen on {describe_listeners(args.host, server_listeners(args))}: {exc}"
         ),
+        errors=((_StartError, 1),),
     )
 
 

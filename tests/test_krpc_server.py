@@ -298,6 +298,7 @@ def test_spec_endpoint(server: tuple[ServerInfo, Any]) -> None:
         "sys_config_exec_tx",
         "dump_configs_for_scheduler",
         "sys_refresh_trust_keys",
+        "sys_config_watch",
     ]
     get = spec["verbs"][0]
     assert (get["name"], get["grpc"], get["result"]) == (

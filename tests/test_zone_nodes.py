@@ -28,7 +28,13 @@ from buckyos.runtime import RPCError
 from buckyos.runtime.client import KrpcTransport
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.routing import Router
-from buckyos.runtime.security import public_key_to_jwk, sign_token
+from buckyos.runtime.security import (
+    DevicePins,
+    NodeTls,
+    generate_private_key,
+    public_key_to_jwk,
+    sign_token,
+)
 from buckyos.services.zone import ZoneInfo, load_identity, parse_ports, zone_down, zone_up
 from buckyos.services.zone.layout import ZoneLayout
 from buckyos.services.zone.nodes import runs_process
@@ -113,6 +119,45 @@ def test_three_nodes_each_a_device_with_its_services(zone: Zone) -> None:
         assert _get(zone.url("gateway", node), zone.token, "nodes/shared") == "from ood3"
     # The etcd members keep their data under the zone's root.
     assert sorted(p.name for p in (zone.root / "data" / "etcd").iterdir()) == ["m1", "m2", "m3"]
+
+
+def test_nodes_call_each_other_over_tls(zone: Zone) -> None:
+    """ood1 calls ood2's and ood3's system_config on their TLS ports (kRPC and gRPC),
+    pinned to their device docs; a key that is not ood1's device key is refused."""
+    ident = load_identity(ZoneLayout(zone.root))
+    url = zone.url("system_config", "ood1")
+    docs = {node: _get(url, zone.token, f"devices/{node}/doc") or "" for node in NODES}
+    pins = DevicePins.from_docs(ident.zone_did, docs)
+    ood1 = NodeTls(ident.zone_did, "ood1", ident.device_key, pins)
+    stranger = NodeTls(ident.zone_did, "ood1", generate_private_key(), pins)
+    record = json.loads(_get(url, zone.token, "services/system_config/info") or "{}")
+    for node in ("ood2", "ood3"):
+        ports = record["node_list"][node]["service_port"]
+        assert {"www", "grpc", "www_tls", "grpc_tls"} <= set(ports)
+        for endpoint in (
+            Endpoint("krpc", f"https://127.0.0.1:{ports['www_tls']}", "direct", node, True),
+            Endpoint("grpc", f"127.0.0.1:{ports['grpc_tls']}", "direct", node, True),
+        ):
+            deadline = time.monotonic() + 15  # the node reads its pins within 5 s
+            while True:
+                try:
+                    value = _get_over(endpoint, ood1, zone.token, f"devices/{node}/doc")
+                    break
+                except RPCError:
+                    assert time.monotonic() < deadline, f"{endpoint} never answered"
+                    time.sleep(0.2)
+            assert value is not None and json.loads(value)["verificationMethod"]
+            with pytest.raises(RPCError):
+                _get_over(endpoint, stranger, zone.token, "boot/config")
+
+
+def _get_over(endpoint: Endpoint, tls: NodeTls, token: str, key: str) -> str | None:
+    router = Router(lambda api: [endpoint], token=token, tls=tls, timeout=5)
+    try:
+        result = SystemConfigStub(router).Get(key=key)
+    finally:
+        router.close()
+    return result.value if result.HasField("value") else None
 
 
 def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:

@@ -6,6 +6,7 @@
         [--host 127.0.0.1] [--krpc-port 3200] [--grpc-port N | --no-grpc]
         [--user-quota-bytes 64MiB] [--user-quota-keys 10000]
         [--max-db-bytes SIZE [--db-reserve-bytes SIZE]] [--log-level info]
+        [--node-tls ZONE --node-key PEM [--krpc-tls-port 0] [--grpc-tls-port 0]]
 
 ``--etcd http://127.0.0.1:2379[,...]`` keeps the store in an etcd cluster instead of a
 SQLite file (``--etcd-prefix``, default ``/buckyos/system_config/``; see
@@ -19,6 +20,9 @@ free port); port numbers actually bound are printed once every wire listens::
     kRPC listening on http://127.0.0.1:3200
     gRPC listening on 127.0.0.1:40123
 
+``--node-tls`` (a zone of several nodes) also serves kRPC and gRPC over TLS for the other
+nodes, pinned to the ``devices/<node>/doc`` in this store (``buckyos.services.node_tls_serve``).
+
 Exit codes: 0 after SIGTERM/SIGINT, 2 for bad options or keys (a one-line message on
 stderr), 1 when the store cannot be opened or a port cannot be bound.
 """
@@ -26,6 +30,7 @@ stderr), 1 when the store cannot be opened or a port cannot be bound.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 
@@ -41,6 +46,13 @@ from buckyos.runtime.server import (
 )
 
 from ..launch import launched
+from ..node_tls_serve import (
+    PinsChanged,
+    add_node_tls_options,
+    node_tls,
+    pins_kept,
+    tls_listeners,
+)
 from .app import build_binding
 from .etcd_store import DEFAULT_PREFIX, EtcdStore
 from .service import DEFAULT_USER_QUOTA_BYTES, DEFAULT_USER_QUOTA_KEYS
@@ -128,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: a tenth of the cap)",
     )
     add_server_options(parser, ports={"krpc": SYSTEM_CONFIG.port})
+    add_node_tls_options(parser)
     return parser
 
 
@@ -154,6 +167,22 @@ async def _serve(args: argparse.Namespace) -> int:
             args.db, max_bytes=args.max_db_bytes, reserve_bytes=args.db_reserve_bytes
         )
     binding = None
+    tls = node_tls(args, args.device_name)
+    changed = PinsChanged()
+
+    async def device_docs() -> dict[str, str]:
+        def read() -> dict[str, str]:
+            docs: dict[str, str] = {}
+            for child in store.list("devices"):
+                name = child.rsplit("/", 1)[-1]
+                entry = store.get(f"devices/{name}/doc")
+                if name and entry is not None:
+                    docs[name] = entry.value
+            return docs
+
+        return await asyncio.to_thread(read)
+
+    store.on_change(lambda keys: changed() if any(k.startswith("devices/") for k in keys) else None)
     try:
         binding = build_binding(
             store,
@@ -165,13 +194,14 @@ async def _serve(args: argparse.Namespace) -> int:
             user_quota_bytes=args.user_quota_bytes,
             user_quota_keys=args.user_quota_keys,
         )
-        await serve(
-            binding,
-            host=args.host,
-            listeners=server_listeners(args),
-            log_level=args.log_level,
-            on_ready=lambda info: print_ready(info.listening_lines()),
-        )
+        async with pins_kept(tls, device_docs, changed):
+            await serve(
+                binding,
+                host=args.host,
+                listeners=[*server_listeners(args), *tls_listeners(args, tls)],
+                log_level=args.log_level,
+                on_ready=lambda info: print_ready(info.listening_lines()),
+            )
         return 0
     finally:
         if binding is not None:

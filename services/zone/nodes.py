@@ -46,6 +46,7 @@ __all__ = [
     "ETCD",
     "ETCD_ENV",
     "MAX_NODES",
+    "NODE_SERVICES",
     "EtcdPorts",
     "Node",
     "etcd_args",
@@ -313,7 +314,8 @@ def wait_etcd_healthy(
 def node_system_config_args(
     ident: ZoneIdentity, node: Node, host: str, etcd: EtcdPorts, krpc: int = 0, grpc: int = 0
 ) -> list[str]:
-    """system_config of ``node`` on the zone's etcd (every member as an endpoint)."""
+    """system_config of ``node`` on the zone's etcd (every member as an endpoint), with
+    TLS listeners for the other nodes (its certificate made from the node's device key)."""
     return [
         "--etcd", ",".join(etcd.urls),
         "--owner-key", json.dumps(ident.owner_jwk()),
@@ -321,6 +323,8 @@ def node_system_config_args(
         "--device-name", node.name,
         "--device-key", json.dumps(node.jwk()),
         "--device-did", node.did,
+        "--node-tls", ident.zone_did,
+        "--node-key", str(node.key_file),
         "--host", host, "--krpc-port", str(krpc), "--grpc-port", str(grpc),
     ]  # fmt: skip
 
@@ -368,7 +372,7 @@ def node_process(service: str, node: str) -> str:
 
 
 NODE_SERVICES: Final[Mapping[str, tuple[str, ...]]] = {
-    SYSTEM_CONFIG: ("kRPC", "gRPC"),
+    SYSTEM_CONFIG: ("kRPC", "gRPC", "kRPC+TLS", "gRPC+TLS"),
     VERIFY_HUB: ("kRPC", "gRPC"),
     GATEWAY: ("gateway",),
 }

@@ -38,12 +38,15 @@ __all__ = [
     "stop_pid",
 ]
 
-_LISTENING: Final = re.compile(r"^(kRPC|gRPC|gateway) listening on (\S+)\s*$", re.MULTILINE)
+_LISTENING: Final = re.compile(
+    r"^(kRPC|gRPC|kRPC\+TLS|gRPC\+TLS|gateway) listening on (\S+)\s*$", re.MULTILINE
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    """A started service: its pid and the addresses it printed (``kRPC``/``gRPC``/...)."""
+    """A started service: its pid and the addresses it printed (``kRPC``/``gRPC``/
+    ``kRPC+TLS``/``gRPC+TLS``/``gateway``)."""
 
     name: str
     pid: int

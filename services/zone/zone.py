@@ -32,6 +32,7 @@ from .lock import ZoneLock, lock_held, lock_holders
 from .nodes import (
     ETCD,
     MAX_NODES,
+    NODE_SERVICES,
     EtcdPorts,
     Node,
     etcd_args,
@@ -622,8 +623,13 @@ def _node_infos(host: str, nodes: Sequence[Node], started: Mapping[str, Started]
         for node in nodes:
             item = started[node_process(service, node.name)]
             ports = {"www": _port_of(item.addresses["kRPC"])}
-            if "gRPC" in item.addresses:
-                ports["grpc"] = _port_of(item.addresses["gRPC"])
+            for label, port_name in (
+                ("gRPC", "grpc"),
+                ("kRPC+TLS", "www_tls"),
+                ("gRPC+TLS", "grpc_tls"),
+            ):
+                if label in item.addresses:
+                    ports[port_name] = _port_of(item.addresses[label])
             node_list[node.name] = {
                 "node_did": node.did,
                 "node_net_id": host,
@@ -694,13 +700,13 @@ def _up_nodes_locked(
                 name = node_process(SYSTEM_CONFIG, node.name)
                 krpc, grpc = node_ports(node, SYSTEM_CONFIG)
                 args = node_system_config_args(ident, node, host, etcd, krpc, grpc)
-                started[name] = start(name, args, ("kRPC", "gRPC"))
+                started[name] = start(name, args, NODE_SERVICES[SYSTEM_CONFIG])
                 urls[node.name] = started[name].addresses["kRPC"]
             for node in nodes:
                 name = node_process(VERIFY_HUB, node.name)
                 krpc, grpc = node_ports(node, VERIFY_HUB)
                 args = node_verify_hub_args(ident, node, host, urls[node.name], etcd, krpc, grpc)
-                started[name] = start(name, args, ("kRPC", "gRPC"))
+                started[name] = start(name, args, NODE_SERVICES[VERIFY_HUB])
             try:
                 _seed(
                     ident,
@@ -719,7 +725,7 @@ def _up_nodes_locked(
                 name = node_process(GATEWAY, node.name)
                 port = wanted[GATEWAY] if node.name == first else 0
                 args = node_gateway_args(ident, node, host, urls[node.name], port)
-                started[name] = start(name, args, ("gateway",))
+                started[name] = start(name, args, NODE_SERVICES[GATEWAY])
             info = _info(ident, started)
             info.warnings = warnings
             info.nodes = [node.name for node in nodes]
@@ -776,6 +782,9 @@ def _info(ident: ZoneIdentity, started: Mapping[str, Started]) -> ZoneInfo:
         entry["krpc_url"] = item.addresses.get("kRPC") or item.addresses.get("gateway")
         if "gRPC" in item.addresses:
             entry["grpc_target"] = item.addresses["gRPC"]
+        if "kRPC+TLS" in item.addresses:  # for the zone's other nodes
+            entry["krpc_tls_url"] = item.addresses["kRPC+TLS"]
+            entry["grpc_tls_target"] = item.addresses["gRPC+TLS"]
         info.services[name] = entry
     return info
 

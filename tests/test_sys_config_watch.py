@@ -24,7 +24,8 @@ from buckyos.runtime.client.link_client import GrpcLink, Link, WsLink
 from buckyos.runtime.errors import ReasonError
 from buckyos.runtime.security.keys import generate_key_pair, private_key_to_pem, public_key_to_jwk
 from buckyos.runtime.security.token_signing import sign_token
-from buckyos.services.system_config import SqliteStore
+from buckyos.services.system_config import EtcdStore, SqliteStore, Store
+from buckyos.services.system_config.etcd_api import rpc_pb2
 from buckyos.services.system_config.store import Change
 from buckyos.services.system_config.watch import Watches
 from tests.etcd import EtcdMember, require_etcd
@@ -207,6 +208,35 @@ def test_an_expired_or_disabled_token_stops_receiving(zone: Zone) -> None:
     assert all(e.get("value") not in ("3", "4") for e in long_events), long_events
 
 
+class _Event:
+    """A stand-in for a binder event: what the watch pushes."""
+
+    name = "system_config/watch/0"
+    subscribers = 1
+
+    def __init__(self) -> None:
+        self.pushed: list[Any] = []
+
+    def push(self, data: Any = None) -> int:
+        self.pushed.append(data)
+        return 1
+
+
+class _Caller:
+    token = "t"
+
+
+class _Req:
+    caller = _Caller()
+
+    def subscribe(self, event: Any) -> bool:
+        return True
+
+
+def _no_check(token: str | None) -> Any:
+    raise AssertionError("no change may reach the token check")
+
+
 def test_a_slow_feed_ends_the_watches_not_the_writers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -214,33 +244,12 @@ def test_a_slow_feed_ends_the_watches_not_the_writers(
     dropped for one marker that ends every watch (its subscriber re-reads), and the
     writer never waited."""
     store = SqliteStore(tmp_path / "c.db")
-    pushed: list[Any] = []
-
-    class _Event:
-        name = "system_config/watch/0"
-        subscribers = 1
-
-        def push(self, data: Any = None) -> int:
-            pushed.append(data)
-            return 1
-
-    class _Caller:
-        token = "t"
-
-    class _Req:
-        caller = _Caller()
-
-        def subscribe(self, event: Any) -> bool:
-            return True
-
-    def verify(token: str | None) -> Any:
-        raise AssertionError("no change may reach the token check")
-
+    event = _Event()
     try:
         watches = Watches(
             store,
-            make_event=lambda name: _Event(),  # type: ignore[arg-type,return-value]
-            verify=verify,
+            make_event=lambda name: event,  # type: ignore[arg-type,return-value]
+            verify=_no_check,
             rbac=None,  # type: ignore[arg-type]
             max_pending=3,
         )
@@ -250,28 +259,93 @@ def test_a_slow_feed_ends_the_watches_not_the_writers(
             store.set(f"k{n}", "v")
         assert watches.dropped == 4 and len(watches._queue) == 2
         while watches._queue:
-            watches._deliver(*watches._queue.popleft(), watches.dropped)
-        assert len(pushed) == 1 and "fell behind" in pushed[0]["end"], pushed
+            watches._deliver(*watches._queue.popleft())
+        assert len(event.pushed) == 1 and "fell behind" in event.pushed[0]["end"], event.pushed
     finally:
         store.close()
 
 
-def test_sqlite_commit_listeners_get_one_change_per_key(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "c.db")
+def test_changes_missed_on_etcd_end_the_watches(etcd_member: EtcdMember) -> None:
+    """When etcd compacted past a store's copy (it is listed again, changes were missed),
+    every watch on that node ends with a reason, and nothing is pushed as a change."""
+    prefix = f"/test/{uuid.uuid4().hex}/"
+    lagging = EtcdStore(etcd_member.url, prefix=prefix)
+    writer = EtcdStore(etcd_member.url, prefix=prefix)
+    event = _Event()
+    watches = Watches(
+        lagging,
+        make_event=lambda name: event,  # type: ignore[arg-type,return-value]
+        verify=_no_check,
+        rbac=None,  # type: ignore[arg-type]
+    )
     try:
-        got: list[Any] = []
-        store.on_commit(got.append)
+        writer.set("a/k", "1")
+        lagging.sync()
+        watches.watch(_Req(), "a")  # type: ignore[arg-type]
+        # As in test_sys_config_etcd: the lagging watch breaks at an old revision while
+        # the store moves on and etcd compacts its history.
+        with lagging._copy.cond:
+            lagging._copy.revision = 1
+            assert lagging._call is not None
+            lagging._call.cancel()
+            writer.set("a/k", "2")
+            compact = writer._channel.unary_unary(
+                "/etcdserverpb.KV/Compact",
+                request_serializer=rpc_pb2.CompactionRequest.SerializeToString,
+                response_deserializer=rpc_pb2.CompactionResponse.FromString,
+            )
+            compact(rpc_pb2.CompactionRequest(revision=writer.sync(), physical=True), timeout=10)
+        deadline = time.monotonic() + 10
+        while not event.pushed:
+            assert time.monotonic() < deadline, "the watch was not ended"
+            time.sleep(0.02)
+        time.sleep(0.1)
+        assert lagging.reloads == 1
+        assert len(event.pushed) == 1 and "changes were missed" in event.pushed[0]["end"]
+    finally:
+        watches.close()
+        lagging.close()
+        writer.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "etcd"])
+def test_commit_listeners_get_one_change_per_key(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """``Store.on_commit``, the watch's feed: one list per commit, one change per key
+    written, the same on both stores (on etcd, heard by another store on the prefix)."""
+    got: list[Any] = []
+    if backend == "sqlite":
+        store: Store = SqliteStore(tmp_path / "c.db")
+        heard: Store = store
+    else:
+        url = request.getfixturevalue("etcd_member").url
+        prefix = f"/test/{uuid.uuid4().hex}/"
+        store, heard = EtcdStore(url, prefix=prefix), EtcdStore(url, prefix=prefix)
+    try:
+        heard.on_commit(got.append)
         store.set("a", "1")
         store.transaction({"b": _op("create", "2")}, main_key=("a", 1))
         store.delete("a")
         store.transaction({"c": _op("remove")})  # removing a missing key changes nothing
-        assert got == [
+        store.set("d", "last")
+        expected = [
             [Change("a", 1, "1")],
             [Change("b", 1, "2"), Change("a", 2, "1")],
             [Change("a", 3, None)],
+            [Change("d", 1, "last")],
+        ]
+        deadline = time.monotonic() + 10
+        while len(got) < len(expected):
+            assert time.monotonic() < deadline, got
+            time.sleep(0.02)
+        assert [sorted(c, key=lambda c: c.key) for c in got] == [
+            sorted(c, key=lambda c: c.key) for c in expected
         ]
     finally:
         store.close()
+        if heard is not store:
+            heard.close()
 
 
 def _op(kind: str, value: str | None = None) -> Any:

@@ -457,7 +457,7 @@ class EtcdStore(Store):
         copy = self._copy
         keys = self._keys
         changed: dict[str, None] = {}
-        commits: list[Change] = []
+        commits: list[list[Change]] = []
         # The data records each etcd transaction (one mod_revision) put or deleted: one
         # Change per key once the whole transaction is in the copy.
         written: dict[str, None] = {}
@@ -488,16 +488,18 @@ class EtcdStore(Store):
             self._changes(written, commits)
             copy.revision = top
             copy.cond.notify_all()
-        tell_commit(self._commit_listeners, commits)
+        for commit in commits:
+            tell_commit(self._commit_listeners, commit)
         if changed:
             self._tell(list(changed))
 
-    def _changes(self, written: dict[str, None], commits: list[Change]) -> None:
-        """The :class:`Change` of each key in ``written`` as the copy has it (emptied)."""
-        for name in written:
-            row = self._row_in(self._copy.records, name)
-            commits.append(Change(name, row.revision, row.value))
-        written.clear()
+    def _changes(self, written: dict[str, None], commits: list[list[Change]]) -> None:
+        """One commit: the :class:`Change` of each key in ``written`` as the copy has it
+        (``written`` is emptied)."""
+        if written:
+            rows = ((name, self._row_in(self._copy.records, name)) for name in written)
+            commits.append([Change(name, row.revision, row.value) for name, row in rows])
+            written.clear()
 
     def on_commit(self, listener: CommitListener) -> None:
         """Every node's commits, in etcd's revision order, from the watch's thread once the

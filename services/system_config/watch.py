@@ -106,7 +106,8 @@ class Watches:
         self._free: list[int] = []
         self._slots = 0
         self._cond = threading.Condition()  # the queue between writers and the thread
-        self._queue: collections.deque[tuple[int, Sequence[Change] | None]] = collections.deque()
+        # (batch number, its changes or why every watch ends)
+        self._queue: collections.deque[tuple[int, Sequence[Change] | str]] = collections.deque()
         self._pending = 0
         self._seq = 0
         self._closed = False
@@ -173,14 +174,16 @@ class Watches:
             self._seq += 1
             if not self._watches:
                 return  # nobody listens (read without the lock: a dict's len is atomic)
+            item: Sequence[Change] | str = _MISSED if changes is None else changes
             size = 1 if changes is None else len(changes)
             if self._pending + size > self.max_pending:
                 self.dropped += self._pending + size
-                _log.warning(_FELL_BEHIND.format(self._pending + size))
+                item = _FELL_BEHIND.format(self._pending + size)
+                _log.warning("%s", item)
                 self._queue.clear()
                 self._pending = 0
-                changes, size = None, 1
-            self._queue.append((self._seq, changes))
+                size = 1
+            self._queue.append((self._seq, item))
             self._pending += size
             self._cond.notify()
 
@@ -193,15 +196,15 @@ class Watches:
                     self._cond.wait()
                 if self._closed:
                     return
-                seq, changes = self._queue.popleft()
-                self._pending -= 1 if changes is None else len(changes)
-                behind = self.dropped
+                seq, item = self._queue.popleft()
+                self._pending -= 1 if isinstance(item, str) else len(item)
             try:
-                self._deliver(seq, changes, behind)
+                self._deliver(seq, item)
             except Exception:
                 _log.exception("system_config watch: delivering changes failed")
 
-    def _deliver(self, seq: int, changes: Sequence[Change] | None, dropped: int) -> None:
+    def _deliver(self, seq: int, item: Sequence[Change] | str) -> None:
+        """Push batch ``seq`` (or end every watch older than it, with ``item`` as why)."""
         with self._lock:
             for slot, watch in list(self._watches.items()):
                 if watch.event.subscribers == 0:
@@ -211,11 +214,10 @@ class Watches:
                     continue
                 if watch.ended or seq <= watch.since:
                     continue
-                if changes is None:
-                    why = _FELL_BEHIND.format(self.max_pending) if dropped else _MISSED
-                    self._end(watch, why)
-                    continue
-                self._push(watch, changes)
+                if isinstance(item, str):
+                    self._end(watch, item)
+                else:
+                    self._push(watch, item)
 
     def _push(self, watch: _Watch, changes: Sequence[Change]) -> None:
         mine = [c for c in changes if _under(c.key, watch.key) and not is_meta_key(c.key)]

@@ -20,6 +20,10 @@ by the binding before any verb runs.  Writes that touch ``boot/config``, ``syste
 or a device document reload trust keys and the policy once committed, and values that
 would break that reload are refused before they are written (see :mod:`.security`).
 
+``sys_config_watch`` (ours; upstream has only a TODO) subscribes the caller's link to the
+changes under a key, each checked for the watcher's token as ``sys_config_get`` would
+check it (see :mod:`.watch`).
+
 Verbs are plain ``def``: the binding runs them in its thread pool, and the store is
 synchronous (SQLite) and thread-safe.
 """

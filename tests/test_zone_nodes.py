@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -24,7 +26,7 @@ import pytest
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
-from buckyos.runtime import RPCError
+from buckyos.runtime import ConfigError, RPCError
 from buckyos.runtime.client import KrpcTransport
 from buckyos.runtime.client.resolve import Endpoint
 from buckyos.runtime.client.routing import Router
@@ -35,7 +37,14 @@ from buckyos.runtime.security import (
     public_key_to_jwk,
     sign_token,
 )
-from buckyos.services.zone import ZoneInfo, load_identity, parse_ports, zone_down, zone_up
+from buckyos.services.zone import (
+    ZoneInfo,
+    create_identity,
+    load_identity,
+    parse_ports,
+    zone_down,
+    zone_up,
+)
 from buckyos.services.zone.layout import ZoneLayout
 from buckyos.services.zone.nodes import runs_process
 from buckyos.services.zone.zone import zone_status
@@ -325,3 +334,33 @@ def test_node_system_config_killed_during_writers(zone: Zone) -> None:
     _check(zone, seen, ("ood1", "ood3"))
     status = zone_status(zone.root)
     assert not status["running"] and not status["services"][name]["alive"]
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    buckyos = Path(sys.executable).parent / "buckyos"
+    return subprocess.run(
+        [str(buckyos), *argv], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("count", ["0", "8", "three"])
+def test_nodes_out_of_range_is_a_usage_error(tmp_path: Path, count: str) -> None:
+    done = _cli("zone", "up", "--root", str(tmp_path / "z"), "--nodes", count)
+    assert done.returncode == 2, done.stderr
+    assert "--nodes" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "z").exists()
+
+
+def test_a_zone_keeps_its_number_of_nodes(tmp_path: Path) -> None:
+    """The etcd members' addresses are part of their data: another --nodes is refused
+    before anything starts, saying what to do."""
+    root = tmp_path / "z"
+    create_identity(ZoneLayout(root), zone_host="127.0.0.1%3A1")
+    members = {"m1": [1, 2], "m2": [3, 4], "m3": [5, 6]}
+    (root / "etc" / "etcd.json").write_text(json.dumps({"host": "127.0.0.1", "members": members}))
+    with pytest.raises(
+        ConfigError, match=r"has 3 members on 127\.0\.0\.1: start it with --nodes 3"
+    ):
+        zone_up(root, ports=parse_ports("auto"), nodes=2)
+    assert not (root / "run" / "zone.json").exists()
+    assert zone_status(root)["services"] == {}

@@ -170,8 +170,8 @@ def _get_over(endpoint: Endpoint, tls: NodeTls, token: str, key: str) -> str | N
 
 
 def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
-    """Logged in on ood1, the session refreshes on ood2; its old refresh token is then
-    refused on ood3 (one session state, in etcd)."""
+    """Logged in on ood1, the session refreshes on ood2 (called over node TLS); its old
+    refresh token is then refused on ood3 (one session state, in etcd)."""
     admin, password = zone.info.admin_user, zone.info.admin_password
     nonce = now_ms()
     with KrpcTransport(zone.url("verify-hub", "ood1"), timeout=10) as transport:
@@ -183,8 +183,30 @@ def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
             app_instance_id=f"control-panel@{admin}",
             login_nonce=nonce,
         )
-    with KrpcTransport(zone.url("verify-hub", "ood2"), timeout=10) as transport:
-        pair = VerifyHubStub(transport).RefreshToken(refresh_token=login.refresh_token)
+    # ood1 asks ood2's verify-hub, on its TLS port (the gRPC one) as a node of the zone.
+    ident = load_identity(ZoneLayout(zone.root))
+    docs = {
+        node: _get(zone.url("system_config", "ood1"), zone.token, f"devices/{node}/doc") or ""
+        for node in NODES
+    }
+    ood1 = NodeTls(
+        ident.zone_did, "ood1", ident.device_key, DevicePins.from_docs(ident.zone_did, docs)
+    )
+    target = str(zone.info.services["verify-hub@ood2"]["grpc_tls_target"])
+    endpoint = Endpoint("grpc", target, "direct", "ood2", True)
+    router = Router(lambda api: [endpoint], tls=ood1, timeout=10)
+    try:
+        deadline = time.monotonic() + 15  # the node reads its pins within 5 s
+        while True:
+            try:
+                pair = VerifyHubStub(router).RefreshToken(refresh_token=login.refresh_token)
+                break
+            except RPCError as exc:  # refused before the call reached it: the pins
+                assert "InvalidToken" not in type(exc).__name__, exc
+                assert time.monotonic() < deadline, f"{endpoint}: {exc}"
+                time.sleep(0.2)
+    finally:
+        router.close()
     assert pair.session_token and pair.refresh_token != login.refresh_token
     with KrpcTransport(zone.url("verify-hub", "ood3"), timeout=10) as transport:
         hub = VerifyHubStub(transport)

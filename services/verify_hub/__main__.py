@@ -2,8 +2,11 @@
 
 Prints ``kRPC listening on <http://host:port>`` and ``gRPC listening on <host:port>`` (one
 line each, flushed) once both listen; append ``/kapi/verify-hub`` to the first for the
-endpoint.  Stops cleanly and exits 0 on SIGTERM or SIGINT; bad options or key files exit
-2 with a message saying what to fix, a port in use exits 1.
+endpoint.  With ``--node-tls ZONE --node-key PEM`` (a zone of several nodes) it also serves
+kRPC and gRPC over TLS for the other nodes (``kRPC+TLS``/``gRPC+TLS listening on ...``),
+pinned to ``devices/<node>/doc`` read from system_config.  Stops cleanly and exits 0 on
+SIGTERM or SIGINT; bad options or key files exit 2 with a message saying what to fix, a
+port in use exits 1.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
+from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, AsyncSystemConfigStub
 from buckyos.generated.verify_hub_rpc import VERIFY_HUB
 from buckyos.runtime import ConfigError, RPCError, serve
 from buckyos.runtime.client import KrpcTransport
@@ -35,6 +38,7 @@ from buckyos.runtime.server import (
 )
 
 from ..launch import launched
+from ..node_tls_serve import add_node_tls_options, node_tls, pins_kept, tls_listeners
 from .app import build_binding, service_of
 from .directory import DeviceCredentials, SystemConfigDirectory
 from .etcd_state import DEFAULT_PREFIX as ETCD_STATE_PREFIX, EtcdSessionState
@@ -102,6 +106,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "node_identity.json or a PEM public key",
     )
     add_server_options(parser, ports={"krpc": VERIFY_HUB.port})
+    add_node_tls_options(parser)
     return parser.parse_args(argv)
 
 
@@ -152,6 +157,21 @@ async def _main(args: argparse.Namespace) -> int:
         credentials=DeviceCredentials(device_key, args.device_name),
     )
     binding = build_binding(signing_key=signing_key, state=state, directory=directory)
+    tls = node_tls(args, args.device_name)
+    pins_reader = KrpcTransport(args.system_config)
+    credentials = DeviceCredentials(device_key, args.device_name)
+
+    async def device_docs() -> dict[str, str]:
+        """Every devices/<node>/doc, for node TLS's pins."""
+        pins_reader.token = credentials.token()
+        stub = AsyncSystemConfigStub(pins_reader, timeout=10)
+        docs: dict[str, str] = {}
+        for child in (await stub.List(key="devices")).keys:
+            name = child.rsplit("/", 1)[-1]
+            result = await stub.Get(key=f"devices/{name}/doc")
+            if name and result.HasField("value"):
+                docs[name] = result.value
+        return docs
 
     async def started(info: ServerInfo) -> None:
         print_ready(info.listening_lines())
@@ -159,14 +179,17 @@ async def _main(args: argparse.Namespace) -> int:
         await _check_boot_config(directory, signing_key.public_key())
 
     try:
-        await serve(
-            binding,
-            host=args.host,
-            listeners=server_listeners(args),
-            log_level=args.log_level,
-            on_ready=started,
-        )
+        async with pins_kept(tls, device_docs):
+            await serve(
+                binding,
+                host=args.host,
+                listeners=[*server_listeners(args), *tls_listeners(args, tls)],
+                log_level=args.log_level,
+                on_ready=started,
+            )
     finally:
+        await pins_reader.aclose()
+        pins_reader.close()
         await service_of(binding).aclose()
         binding.close()
         await transport.aclose()

@@ -339,7 +339,8 @@ def node_verify_hub_args(
     grpc: int = 0,
 ) -> list[str]:
     """verify-hub of ``node``: the zone's verify-hub key, its session state (sessions,
-    used nonces, revocations, login counts) in the zone's etcd, shared by every node."""
+    used nonces, revocations, login counts) in the zone's etcd, shared by every node, and
+    TLS listeners for the other nodes."""
     return [
         "--key", str(ident.layout.verify_hub_key),
         "--state-etcd", ",".join(etcd.urls),
@@ -347,6 +348,8 @@ def node_verify_hub_args(
         "--device-name", node.name,
         "--device-key", str(node.key_file),
         "--owner-key", json.dumps(ident.owner_jwk()),
+        "--node-tls", ident.zone_did,
+        "--node-key", str(node.key_file),
         "--host", host, "--krpc-port", str(krpc), "--grpc-port", str(grpc),
     ]  # fmt: skip
 
@@ -373,7 +376,7 @@ def node_process(service: str, node: str) -> str:
 
 NODE_SERVICES: Final[Mapping[str, tuple[str, ...]]] = {
     SYSTEM_CONFIG: ("kRPC", "gRPC", "kRPC+TLS", "gRPC+TLS"),
-    VERIFY_HUB: ("kRPC", "gRPC"),
+    VERIFY_HUB: ("kRPC", "gRPC", "kRPC+TLS", "gRPC+TLS"),
     GATEWAY: ("gateway",),
 }
 """What each node runs, in start order, with the ready lines each prints."""

@@ -29,7 +29,7 @@ from buckyos.runtime.errors import RPCError, error_from_text
 from buckyos.runtime.security.keys import Ed25519PrivateKey, did_document, generate_private_key
 from buckyos.runtime.security.session_token import decode_unverified
 from buckyos.runtime.security.token_signing import make_service_login_jwt, sign_token
-from buckyos.services.verify_hub import service_of, stored_password_hash
+from buckyos.services.verify_hub import SessionState, service_of, stored_password_hash
 from tests.security_zone import (
     WIRES,
     Case,
@@ -550,6 +550,7 @@ def test_login_jwt_lifetime_is_capped(zone: SecurityZone, wire: str) -> None:
 @pytest.mark.parametrize("wire", WIRES)
 def test_a_full_state_is_a_clear_answer_and_writes_nothing(zone: SecurityZone, wire: str) -> None:
     state = service_of(zone.hub_binding).state
+    assert isinstance(state, SessionState)  # the zone's verify-hub keeps its state in SQLite
     before = login(zone, wire, **pw(zone, "alice", "alice-pw"))
     conn = state._conn  # the service's own connection: the cap is per connection
     # A prune (every 60 s, run by the next write) frees expired rows' space: one landing
@@ -601,6 +602,7 @@ NONCE_REPLAY_USER_GONE = Case(
 
 def test_state_is_fsynced_at_each_commit(zone: SecurityZone) -> None:
     state = service_of(zone.hub_binding).state
+    assert isinstance(state, SessionState)  # the zone's verify-hub keeps its state in SQLite
     assert state.pragma("synchronous") == 2  # FULL: an answered login survives power loss
     assert state.pragma("journal_mode") == "wal"
 

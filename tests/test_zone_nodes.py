@@ -356,6 +356,13 @@ def test_node_system_config_killed_during_writers(zone: Zone) -> None:
     _check(zone, seen, ("ood1", "ood3"))
     status = zone_status(zone.root)
     assert not status["running"] and not status["services"][name]["alive"]
+    # ood2's gateway forwards system_config calls to another node's, over node TLS.
+    gateway = zone.url("gateway", "ood2")
+    for n in range(5):
+        key = f"storm/node/w0/k{n % 3}"
+        assert _get(gateway, zone.token, key) == _get(
+            zone.url("system_config", "ood1"), zone.token, key
+        )
 
 
 def _cli(*argv: str) -> subprocess.CompletedProcess[str]:

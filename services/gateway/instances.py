@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol, runtime_checkable
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG, AsyncSystemConfigStub
-from buckyos.runtime import AsyncUnaryInvoker, KeyNotExistError, ServiceNotValidError
+from buckyos.runtime import AsyncUnaryInvoker, KeyNotExistError, RPCError, ServiceNotValidError
 from buckyos.runtime.client import WWW_TLS_PORT
 
 __all__ = [
@@ -282,6 +282,7 @@ class SystemConfigInstanceSource:
         self._stub = AsyncSystemConfigStub(invoker, timeout=read_timeout)
         self._invoker = invoker
         self._self: tuple[Instance, ...] | None = None
+        self._zone_read = False
         if system_config_url is not None:
             url = endpoint_url(system_config_url, SYSTEM_CONFIG_API)
             self._self = (Instance(SYSTEM_CONFIG_API, url),)
@@ -309,7 +310,23 @@ class SystemConfigInstanceSource:
     async def instances(self, service: str) -> Sequence[Instance]:
         """The started, unexpired instances of ``service`` (see the module docstring)."""
         if service == SYSTEM_CONFIG_API and self._self is not None:
-            return self._self
+            if self._this_node is None:
+                return self._self
+            # A zone of several nodes: every node's system_config, so that a call fails
+            # over to another node's when this node's is gone.  Until the records are
+            # read once, this node's; after that a failed read is raised (the pool keeps
+            # the list it had).
+            try:
+                found = await self._read(service)
+            except RPCError:
+                if self._zone_read:
+                    raise
+                return self._self
+            self._zone_read = bool(found)
+            return found or self._self
+        return await self._read(service)
+
+    async def _read(self, service: str) -> Sequence[Instance]:
         info_key = f"services/{service}/info"
         info_text, nodes = await asyncio.gather(
             self._get(info_key), self._list(f"services/{service}/instances")

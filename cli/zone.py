@@ -9,6 +9,10 @@ prints one object instead: ``{"root", "zone_did", "device_name", "admin": {"user
 "password"}, "services": {name: {"krpc_url", "grpc_target"?, "pid", "log"}}, "env":
 {...}}``.
 
+``--nodes N`` (2-7) runs a zone of N nodes on this machine instead: an etcd cluster of N
+members and, per node (``ood1``..), system_config on it, verify-hub and a gateway, TLS
+between the nodes (``docs/zone-nodes.md``).
+
 ROOT defaults to ``$BUCKYOS_ZONE_ROOT``, else ``./.buckyos-zone``.  Ports: upstream's
 (3200/3201, 3300/3301, 3181, 3380/3381, 4030/4031, 3180) by default, ``--ports auto``
 for free ones, or ``--ports gateway=8080,verify_hub=0`` (0 picks a free one).

@@ -257,7 +257,10 @@ def test_a_killed_zone_up_never_gets_a_second_system_config(root: Path) -> None:
     db = root / "data" / "system_config" / "config.db"
     up = start_up(root)
     try:
-        wait_for("system_config ready", lambda: STEPS["system_config ready"](root))
+        # Killed as soon as system_config is recorded: zone up waits for it to be ready
+        # before it starts verify-hub, so system_config is the one process left behind
+        # (killing it at "ready" raced with verify-hub's start on a loaded machine).
+        wait_for("system_config started", lambda: STEPS["system_config started"](root))
         up.kill()  # SIGKILL: nothing is cleaned up
         up.wait(timeout=DEADLINE)
     finally:

@@ -370,6 +370,36 @@ def test_node_system_config_killed_during_writers(zone: Zone) -> None:
         )
 
 
+def test_a_whole_node_killed_during_writers(zone: Zone) -> None:
+    """Every process of ood3 (system_config, verify-hub, gateway) at once, kill -9; it runs
+    after ood2's system_config was killed, so ood1 is the one node left serving writes."""
+    names = [f"{service}@ood3" for service in ("system_config", "verify-hub", "gateway")]
+    pids = {name: zone.pid(name) for name in names}
+
+    def kill_node() -> None:
+        for pid in pids.values():
+            os.kill(pid, signal.SIGKILL)
+
+    seen = _storm(zone, "whole", kill_node, after=3.0)
+    assert not any(runs_process(pid, name) for name, pid in pids.items())
+    _check(zone, seen, ("ood1",))
+    status = zone_status(zone.root)["services"]
+    assert [name for name in names if status[name]["alive"]] == []
+    # The zone still logs its users in, at the node left.
+    admin, password = zone.info.admin_user, zone.info.admin_password
+    nonce = now_ms()
+    with KrpcTransport(zone.url("verify-hub", "ood1"), timeout=10) as transport:
+        login = VerifyHubStub(transport).LoginByPassword(
+            type="password",
+            username=admin,
+            password=login_hash(admin, password, nonce),
+            appid="control-panel",
+            app_instance_id=f"control-panel@{admin}",
+            login_nonce=nonce,
+        )
+    assert login.session_token and login.user_info.user_id == admin
+
+
 def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
     buckyos = Path(sys.executable).parent / "buckyos"
     return subprocess.run(

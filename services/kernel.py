@@ -11,10 +11,13 @@ module does the same from the zone's root folder:
   ``--system-config`` (system_config's kRPC URL) and ``--app-id``; or, to run a service
   outside any zone (tests, a developer's machine), ``--trust-key KID=PATH`` instead.
 - :func:`open_kernel` returns a :class:`Kernel`: in a zone, a KernelService runtime
-  logged in with the device key (its keep-alive renews the session and reloads the RBAC
-  policy), whose trust keys and policy verify callers, plus a poller of verify-hub's
-  revocation list (:mod:`buckyos.runtime.security.revocation`) so a logged-out session
-  is refused here too; standalone, only the given keys and upstream's default policy.
+  logged in with the device key (its keep-alive renews the session), whose trust keys
+  and policy verify callers, plus a poller of verify-hub's revocation list
+  (:mod:`buckyos.runtime.security.revocation`) so a logged-out session is refused here
+  too, and a reload of the zone's RBAC policy (``system/rbac/policy``) every
+  :data:`POLICY_INTERVAL` seconds, as upstream's runtime caches it for 10 s: a user or
+  app the zone adds later is known here without a restart; standalone, only the given
+  keys and upstream's default policy.
 
 ``Kernel.binding(api)`` is the :class:`~buckyos.runtime.server.Binding` the service
 serves; ``Kernel.session_token()`` the token it calls others with (``None`` standalone).
@@ -25,9 +28,10 @@ listen; :func:`run_kernel_service` is a service ``main``'s last line (logging, e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -46,6 +50,7 @@ if TYPE_CHECKING:  # the CLI imports the option parsers; the runtime loads on us
 __all__ = [
     "DEVICE_PREFIX",
     "OWNER_KIDS",
+    "POLICY_INTERVAL",
     "VERIFY_HUB_KID",
     "Kernel",
     "add_kernel_options",
@@ -55,6 +60,13 @@ __all__ = [
     "serve_kernel",
     "trust_store",
 ]
+
+_log = logging.getLogger("buckyos.services.kernel")
+
+POLICY_INTERVAL: Final = 10.0
+"""Seconds between two reads of the zone's RBAC policy (upstream's runtime caches
+``system/rbac/*`` for 10 s)."""
+POLICY_KEY: Final = "system/rbac/policy"
 
 OWNER_KIDS: Final = frozenset({"root", "$default"})
 """``--trust-key`` kids that name the zone owner's key (upstream's two names for it)."""
@@ -135,7 +147,11 @@ class Kernel:
     rbac: RbacEnforcer
     runtime: BuckyOSRuntime | None = None
     revocations: RevocationSet | None = None
+    policy_interval: float = POLICY_INTERVAL
     _poller: RevocationPoller | None = field(default=None, repr=False)
+    _read_policy: Callable[[], Awaitable[str | None]] | None = field(default=None, repr=False)
+    _policy_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _policy_failing: bool = field(default=False, repr=False)
 
     def binding(self, api: str, **options: Any) -> Binding:
         """A Binding for ``api`` checking callers with this kernel's trust and policy
@@ -161,8 +177,44 @@ class Kernel:
         if self._poller is not None:
             await self._poller.poll_once()
             self._poller.start()
+        if self._read_policy is not None and self._policy_task is None:
+            self._policy_task = asyncio.get_running_loop().create_task(
+                self._follow_policy(), name="kernel-rbac-policy"
+            )
+
+    async def refresh_policy(self) -> bool:
+        """Read the zone's RBAC policy now and apply it when it changed; whether it did.
+        A policy that does not parse is refused (:class:`ContractError`) and the current
+        one kept."""
+        if self._read_policy is None:
+            return False
+        text = await self._read_policy() or ""
+        if text == self.rbac.policy_tail:
+            return False
+        self.rbac.set_policy_tail(text)
+        return True
+
+    async def _follow_policy(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy_interval)
+            try:
+                if await self.refresh_policy():
+                    _log.info("the zone's RBAC policy changed: reloaded")
+            except Exception as err:  # keep the last policy; say so once per failure streak
+                if not self._policy_failing:
+                    _log.warning("cannot reload %s (keeping the last policy): %s", POLICY_KEY, err)
+                self._policy_failing = True
+            else:
+                self._policy_failing = False
 
     async def aclose(self) -> None:
+        task, self._policy_task = self._policy_task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
         if self._poller is not None:
             await self._poller.stop()
         if self.runtime is not None:
@@ -201,12 +253,17 @@ async def open_kernel(args: argparse.Namespace) -> Kernel:
         result = await stub.Get(key=REVOCATIONS_KEY)
         return result.value if result.HasField("value") else None
 
+    async def read_policy() -> str | None:
+        result = await stub.Get(key=POLICY_KEY)
+        return result.value if result.HasField("value") else None
+
     return Kernel(
         rt.token_verifier(),
         rt.rbac_enforcer(),
         runtime=rt,
         revocations=revocations,
         _poller=RevocationPoller(revocations, fetch),
+        _read_policy=read_policy,
     )
 
 

@@ -80,3 +80,47 @@ def test_a_private_key_is_not_a_trust_key(tmp_path: Path) -> None:
     args = _parser().parse_args(["--trust-key", f"root={path}"])
     with pytest.raises(ConfigError, match="holds a private key"):
         asyncio.run(open_kernel(args))
+
+
+def test_a_zone_kernel_logs_in_and_follows_the_zone_policy(tmp_path: Path) -> None:
+    """In a zone: logged in with the device key (a verify-hub session of a service), and a
+    policy line the zone adds later is known within the reload interval, no restart."""
+    from buckyos.generated.system_config_rpc import SystemConfigStub
+    from buckyos.runtime.client import KrpcTransport
+    from buckyos.services.zone import ZoneLayout, load_identity, parse_ports, zone_down, zone_up
+    from buckyos.services.zone.zone import _root_token
+
+    root = tmp_path / "zone"
+    info = zone_up(root, ports=parse_ports("auto"))
+    sc_url = info.services["system_config"]["krpc_url"]
+    try:
+        argv = ["--root", str(root), "--system-config", sc_url, "--app-id", "kmsg"]
+        args = _parser().parse_args(argv)  # kmsg: a system app of the default policy
+
+        def add_lines() -> None:
+            with KrpcTransport(sc_url, token=_root_token(load_identity(ZoneLayout(root)))) as t:
+                stub = SystemConfigStub(t)
+                policy = stub.Get(key="system/rbac/policy").value
+                lines = ["p, probe, obj://probe/x, read, allow", "g, bob, probe", "g, notes, probe"]
+                stub.Set(key="system/rbac/policy", value="\n".join([policy, *lines]))
+
+        async def run() -> None:
+            kernel = await open_kernel(args)
+            kernel.policy_interval = 0.1
+            try:
+                token = kernel.session_token()
+                assert token is not None
+                assert kernel.verifier.verify(token).zone_trusted  # a service session
+                await kernel.start()
+                assert not kernel.rbac.enforce("bob", "notes", "obj://probe/x", "read")
+                await asyncio.to_thread(add_lines)
+                deadline = time.monotonic() + 10
+                while not kernel.rbac.enforce("bob", "notes", "obj://probe/x", "read"):
+                    assert time.monotonic() < deadline, "the new policy never arrived"
+                    await asyncio.sleep(0.05)
+            finally:
+                await kernel.aclose()
+
+        asyncio.run(run())
+    finally:
+        zone_down(root)

@@ -63,6 +63,23 @@ def test_who_may_publish() -> None:
     assert refusal is not None and "may not name an audience" in refusal
 
 
+def test_an_app_named_like_a_system_service_gets_nothing_of_its_ids() -> None:
+    """A user's login may carry any app id verify-hub allows, ``task_mgr`` too: that must
+    not make every task's events its own, to read or to forge."""
+    squatter = Principal(local=False, trusted=False, user_id="mallory", app_id="task_mgr")
+    for eventid in ("/task_mgr/t-1", "/task_mgr/tree/t-1"):
+        assert not may_read(squatter, eventid, None)
+        refusal = publish_refusal(squatter, eventid, None)
+        assert refusal is not None and "is the zone's own services'" in refusal
+    for name in ("task_dispatcher", "msg_center", "kevent"):
+        other = Principal(local=False, trusted=False, user_id="mallory", app_id=name)
+        assert not may_read(other, f"/{name}/x", None)
+        assert publish_refusal(other, f"/{name}/x", None) is not None
+    # named in an audience, as any user: then it reads it like anyone named
+    assert may_read(squatter, "/task_mgr/t-1", Audience(users=frozenset({"mallory"})))
+    assert publish_refusal(SERVICE, "/task_mgr/t-1", None) is None
+
+
 def test_who_may_read() -> None:
     assert may_read(LOCAL, "/task_mgr/t-1", None)
     assert may_read(SERVICE, "/anything", None)

@@ -13,7 +13,8 @@ what") knows three kinds of caller, a :class:`Principal`:
 
 Local and zone-trusted callers publish and read anything.  An app principal publishes
 only under ``/<its app id>`` (``/<app>`` itself and ``/<app>/**``), and reads events under
-its app id, plus events whose publisher named its user or app in an **audience**
+its app id (never the zone services' own namespaces, :data:`SYSTEM_SEGMENTS`), plus
+events whose publisher named its user or app in an **audience**
 (:class:`Audience`, our extension on publish, accepted only from local or zone-trusted
 publishers and never delivered to readers).  A reader's patterns are not refused: events
 it may not read are simply not delivered to it.
@@ -33,6 +34,7 @@ __all__ = [
     "LOCAL",
     "MAX_AUDIENCE",
     "PROXY_HEADERS",
+    "SYSTEM_SEGMENTS",
     "Audience",
     "Principal",
     "app_segment",
@@ -60,6 +62,12 @@ PROXY_HEADERS: Final = frozenset(
 MAX_AUDIENCE: Final = 256
 """Names in each of an audience's two lists."""
 _MAX_NAME: Final = 256
+
+SYSTEM_SEGMENTS: Final = frozenset({"task_mgr", "task_dispatcher", "msg_center", "kevent"})
+"""First segments the zone's own services publish under (upstream-services.md 5.4): never
+an app's own ids, even for an app (or a user's login) that calls itself ``task_mgr``;
+only zone-trusted and local publishers use them, and app tokens read them only as an
+audience names them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +176,11 @@ def publish_refusal(who: Principal, eventid: str, audience: Audience | None) -> 
             f"{who.describe()} may not name an audience; only zone-trusted publishers "
             "(kernel services) and node-local processes may"
         )
+    if app_segment(eventid) in SYSTEM_SEGMENTS:
+        return (
+            f"{who.describe()} may not publish {eventid}: /{app_segment(eventid)}/** is the "
+            "zone's own services' (a zone-trusted token publishes there)"
+        )
     if app_segment(eventid) != who.app_id:
         return (
             f"{who.describe()} may publish only under /{who.app_id}/**, not {eventid}; "
@@ -180,7 +193,8 @@ def may_read(who: Principal, eventid: str, audience: Audience | None) -> bool:
     """Whether an event reaches a reader registered by ``who``."""
     if who.trusted:
         return True
-    if app_segment(eventid) == who.app_id:
+    segment = app_segment(eventid)
+    if segment == who.app_id and segment not in SYSTEM_SEGMENTS:
         return True
     if audience is None:
         return False

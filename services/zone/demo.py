@@ -9,7 +9,7 @@
    binding living in its own process;
 4. long work as a **task**: the AppClient creates a task with a SelfApp executor at
    task-manager, reports progress and commits a result, while a second client follows it
-   on kevent (no polling: it reads the task only when an event says it changed) and
+   on kevent (no polling: each change wakes it) and, when an event says the task ended,
    reads the final snapshot;
 5. a transcript with per-transport call latency, then a clean teardown.
 
@@ -161,15 +161,19 @@ def _app_runtime(info: ZoneInfo) -> Any:
 
 
 def _follow(events: Any, tasks: Any, seen: list[str], done: threading.Event) -> None:
-    """The second client: on each kevent of the task, read it; stop at its end.  What
+    """The second client: woken by each kevent of the task; at its end, reads it.  What
     went wrong is the last entry of ``seen``, for the main thread to report."""
     try:
         for event in events:
-            task = tasks.GetTask(task_id=event.data["task_id"]).task
-            phase = tm.TaskPhase.Name(task.phase).removeprefix("TASK_PHASE_").lower()
-            seen.append(f"{event.data['event_type']} -> {phase} (revision {task.revision})")
+            # The event says what changed (the runner does not wait for the follower, so
+            # the task may already be further on); at the end event, the task read from
+            # task-manager is the truth.
+            data = event.data
+            change = f"{data['event_type']} -> {str(data['phase']).lower()}"
+            seen.append(f"{change} (revision {data['revision']})")
             _say(f"    follower: kevent {event.eventid} {seen[-1]}")
-            if task.phase == tm.TASK_PHASE_TERMINAL:
+            if data["phase"] == "Terminal":
+                task = tasks.GetTask(task_id=data["task_id"]).task
                 outcome = tm.TaskOutcome.Name(task.outcome).removeprefix("TASK_OUTCOME_")
                 result = json_format.MessageToJson(task.result, indent=None)
                 _say(f"    follower: final snapshot {outcome.lower()}, result {result}")

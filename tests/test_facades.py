@@ -95,7 +95,7 @@ FACADE_API: dict[str, set[str]] = {
         "get_buckyos_api_runtime", "init_buckyos_api_runtime", "is_buckyos_api_runtime_set",
         "reset_buckyos_api_runtime", "set_buckyos_api_runtime",
         "akevent_client", "kevent_client", "kevent_url",
-        "KEventMirror", "publish_events_to_kevent",
+        "KEventMirror", "KEventPublishQueue", "publish_events_to_kevent",
         # clients: one accessor per service, sync and asyncio; tasks
         "DEFAULT_SERVICE_TIMEOUT", "SERVICE_TIMEOUTS", "service_timeout",
         "get_task_manager_client", "get_async_task_manager_client",

@@ -11,7 +11,8 @@ module on first use::
     kevent     kevent_client / akevent_client: the runtime's kevent client (its URL,
                its token); kevent_url
     kevent_mirror  publish_events_to_kevent, KEventMirror: an api's binder events
-               published to kevent too (opt-in)
+               published to kevent too (opt-in); KEventPublishQueue: publishing off
+               the caller's path
     clients    get_<service>_client / get_async_<service>_client for task-manager,
                task-dispatcher, aicc, msg-center, kmsg, repo-service, scheduler and
                workflow, with each service's timeout (SERVICE_TIMEOUTS)
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     )
     from buckyos.runtime.program.kevent_mirror import (
         KEventMirror as KEventMirror,
+        KEventPublishQueue as KEventPublishQueue,
         publish_events_to_kevent as publish_events_to_kevent,
     )
     from buckyos.runtime.program.login import RetryPolicy as RetryPolicy
@@ -104,7 +106,7 @@ _LAZY: Final = lazy_table(
         ),
         ".keepalive": "KeepAlive RuntimeHealth",
         ".kevent": "akevent_client kevent_client kevent_url",
-        ".kevent_mirror": "KEventMirror publish_events_to_kevent",
+        ".kevent_mirror": "KEventMirror KEventPublishQueue publish_events_to_kevent",
         ".login": "RetryPolicy",
         ".runtime": (
             "BuckyOSRuntime get_buckyos_api_runtime init_buckyos_api_runtime "

@@ -25,7 +25,8 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from typing import Final, Protocol
+from collections.abc import Callable
+from typing import Any, Final, Protocol
 
 import orjson
 
@@ -34,13 +35,13 @@ from buckyos.runtime.errors import BuckyOSError
 from buckyos.runtime.wire.events import Mirror
 from buckyos.runtime.wire.kevent import validate_eventid
 
-__all__ = ["KEventMirror", "publish_events_to_kevent"]
+__all__ = ["KEventMirror", "KEventPublishQueue", "publish_events_to_kevent"]
 
 _log = logging.getLogger("buckyos.runtime.kevent_mirror")
 
 DEFAULT_QUEUE: Final = 1024
 CLOSE_WAIT: Final = 5.0
-"""Seconds :meth:`KEventMirror.close` gives the queue to drain."""
+"""Seconds :meth:`KEventPublishQueue.close` gives the queue to drain."""
 
 
 class Mirrored(Protocol):
@@ -50,41 +51,47 @@ class Mirrored(Protocol):
     def mirror_events(self, mirror: Mirror | None, api: str | None = None) -> str: ...
 
 
-class KEventMirror:
-    """Publishes the events handed to it (by a Binding's event hub) to kevent, from a
-    thread of its own; see the module docstring."""
+class KEventPublishQueue:
+    """Publishes from one thread of its own, in order, so a slow or absent kevent never
+    holds up whoever hands it an event: :meth:`put` queues ``publish``'s arguments and
+    returns at once.  At most ``queue_size`` wait; a new one then drops the oldest
+    (counted in :attr:`dropped`, logged).  A publish that raises is logged and counted
+    (:attr:`failed`), never retried: an event sent twice is two events.  Shared by the
+    binder-event mirror and task-manager's task events."""
 
-    def __init__(self, client: KEventClient, *, queue_size: int = DEFAULT_QUEUE) -> None:
+    def __init__(
+        self,
+        publish: Callable[..., object],
+        *,
+        queue_size: int = DEFAULT_QUEUE,
+        name: str = "kevent-publish",
+    ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be >= 1")
-        self.client = client
-        self._queue: collections.deque[tuple[str, str]] = collections.deque(maxlen=queue_size)
+        self._publish = publish
+        self.name = name
+        self._queue: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=queue_size)
         self._wake = threading.Condition()
         self._closing = False
         self.published = 0
         self.dropped = 0
         self.failed = 0
-        self.skipped = 0
-        self._thread = threading.Thread(target=self._run, name="kevent-mirror", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def __call__(self, name: str, text: str) -> None:
-        eventid = "/" + name
-        try:
-            validate_eventid(eventid)
-        except BuckyOSError as err:
-            self.skipped += 1
-            _log.warning("event %s is not published to kevent: %s", name, err)
-            return
+    def put(self, *args: Any) -> None:
+        """Queue one ``publish(*args)`` (the first argument names the event in logs);
+        ignored once closing."""
         with self._wake:
             if self._closing:
                 return
             if len(self._queue) == self._queue.maxlen:
                 self.dropped += 1  # the deque drops the oldest as this one goes in
-            self._queue.append((eventid, text))
+                _log.warning("%s: queue full, dropped %s", self.name, self._queue[0][0])
+            self._queue.append(args)
             self._wake.notify()
 
-    def _next(self) -> tuple[str, str] | None:
+    def _next(self) -> tuple[Any, ...] | None:
         with self._wake:
             while not self._queue and not self._closing:
                 self._wake.wait()
@@ -92,13 +99,12 @@ class KEventMirror:
 
     def _run(self) -> None:
         while (item := self._next()) is not None:
-            eventid, text = item
             try:
-                self.client.publish(eventid, orjson.loads(text))
+                self._publish(*item)
                 self.published += 1
             except Exception as err:  # kevent down or refusing: this event is lost
                 self.failed += 1
-                _log.warning("cannot publish %s to kevent: %s", eventid, err)
+                _log.warning("%s: cannot publish %s to kevent: %s", self.name, item[0], err)
 
     def pending(self) -> int:
         """Events queued and not yet published."""
@@ -111,6 +117,29 @@ class KEventMirror:
             self._closing = True
             self._wake.notify()
         self._thread.join(timeout)
+
+
+class KEventMirror(KEventPublishQueue):
+    """Publishes the events handed to it (by a Binding's event hub) to kevent; see the
+    module docstring."""
+
+    def __init__(self, client: KEventClient, *, queue_size: int = DEFAULT_QUEUE) -> None:
+        self.client = client
+        self.skipped = 0
+        super().__init__(self._send, queue_size=queue_size, name="kevent-mirror")
+
+    def _send(self, eventid: str, text: str) -> None:
+        self.client.publish(eventid, orjson.loads(text))
+
+    def __call__(self, name: str, text: str) -> None:
+        eventid = "/" + name
+        try:
+            validate_eventid(eventid)
+        except BuckyOSError as err:
+            self.skipped += 1
+            _log.warning("event %s is not published to kevent: %s", name, err)
+            return
+        self.put(eventid, text)
 
 
 def publish_events_to_kevent(

@@ -18,14 +18,13 @@ drained by one thread, oldest dropped when full).
 
 from __future__ import annotations
 
-import inspect
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from buckyos.generated import task_manager_pb2 as tm
+from buckyos.runtime.client import KEventClient
+from buckyos.runtime.program import KEventPublishQueue
 
 from .store import Outcome, enum_text
 
@@ -160,62 +159,22 @@ def _subject_principals(subject: tm.TaskGrantSubject) -> tuple[list[str], list[s
     return [], []
 
 
-def kevent_publisher(client: Any) -> Publisher:
-    """A :data:`Publisher` over a :class:`~buckyos.runtime.client.KEventClient` (its
-    ``publish(eventid, data)``, with ``audience=`` when the client takes it)."""
-    try:
-        takes_audience = "audience" in inspect.signature(client.publish).parameters
-    except (TypeError, ValueError):
-        takes_audience = False
+def kevent_publisher(client: KEventClient) -> Publisher:
+    """A :data:`Publisher` over a :class:`~buckyos.runtime.client.KEventClient`."""
 
     def publish(eventid: str, data: dict[str, Any], audience: Audience) -> None:
-        if takes_audience:
-            client.publish(eventid, data, audience=audience)
-        else:
-            client.publish(eventid, data)
+        client.publish(eventid, data, audience=audience)
 
     return publish
 
 
-class QueuedPublisher:
-    """A :data:`Publisher` that queues and publishes from one thread, in order, so a slow
-    or absent kevent never delays an answer.  When ``size`` events wait, the oldest is
-    dropped (logged).  :meth:`close` publishes what is queued (within ``timeout``) and
-    stops the thread."""
+class QueuedPublisher(KEventPublishQueue):
+    """A :data:`Publisher` that keeps the network off the RPC path: the runtime's
+    :class:`~buckyos.runtime.program.KEventPublishQueue` (one thread, in order, at most
+    ``size`` waiting, the oldest dropped), called as a :data:`Publisher`."""
 
     def __init__(self, publish: Publisher, *, size: int = QUEUE_SIZE) -> None:
-        self._publish = publish
-        self._queue: queue.Queue[tuple[str, dict[str, Any], Audience] | None] = queue.Queue(size)
-        self._thread = threading.Thread(target=self._run, name="task-manager-kevent", daemon=True)
-        self._thread.start()
+        super().__init__(publish, queue_size=size, name="task-manager-kevent")
 
     def __call__(self, eventid: str, data: dict[str, Any], audience: Audience) -> None:
-        item = (eventid, data, audience)
-        while True:
-            try:
-                self._queue.put_nowait(item)
-                return
-            except queue.Full:
-                try:
-                    dropped = self._queue.get_nowait()
-                except queue.Empty:
-                    continue
-                if dropped is not None:
-                    _log.warning("task_mgr.publish queue full: dropped %s", dropped[0])
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            try:
-                self._publish(*item)
-            except Exception as exc:
-                _log.warning("task_mgr.publish event failed: path=%s err=%s", item[0], exc)
-
-    def close(self, timeout: float = 5.0) -> None:
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            pass
-        self._thread.join(timeout)
+        self.put(eventid, data, audience)

@@ -56,11 +56,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
-from urllib.parse import urlsplit
 
 import grpc
 from google.protobuf.message import Message
 
+from ..etcd_calls import (
+    AMBIGUOUS as _AMBIGUOUS,
+    CHANNEL_OPTIONS,
+    code_name as _code_name,
+    code_of as _code,
+    details as _details,
+    grpc_target as _target,
+    prefix_end as _prefix_end,
+)
 from .etcd_api import kv_pb2, rpc_pb2
 from .keys import is_meta_key, user_account_of
 from .store import (
@@ -99,16 +107,6 @@ MAX_ATTEMPTS: Final = 64
 """Conflicts a write replans before it gives up (each one: another writer came first)."""
 _PAGE: Final = 512
 _RECEIVE_LIMIT: Final = 4 << 20
-_AMBIGUOUS: Final = frozenset(
-    {
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.CANCELLED,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
-    }
-)
-
 _Req = TypeVar("_Req", bound=Message)
 _Resp = TypeVar("_Resp", bound=Message)
 
@@ -119,41 +117,6 @@ class EtcdUnavailableError(StoreError):
 
 class AmbiguousWriteError(StoreError):
     """etcd may or may not have applied a write (it failed mid-way and was overwritten)."""
-
-
-def _prefix_end(prefix: bytes) -> bytes:
-    """The first key after every key starting with ``prefix`` (etcd's range_end)."""
-    end = bytearray(prefix)
-    while end:
-        if end[-1] < 0xFF:
-            end[-1] += 1
-            return bytes(end)
-        end.pop()
-    return b"\x00"
-
-
-def _target(endpoints: Sequence[str]) -> str:
-    """A gRPC target for ``http://host:port`` URLs (several only as IP addresses)."""
-    hosts = []
-    for url in endpoints:
-        parts = urlsplit(url if "//" in url else f"http://{url}")
-        if parts.scheme not in ("http", "") or not parts.hostname or parts.path not in ("", "/"):
-            raise ValueError(
-                f"etcd endpoint {url!r}: give http://HOST:PORT (TLS to etcd is not supported yet)"
-            )
-        hosts.append((parts.hostname, parts.port or 2379))
-    if not hosts:
-        raise ValueError("give at least one etcd endpoint (http://HOST:PORT)")
-    if len(hosts) == 1:
-        host, port = hosts[0]
-        return f"dns:///{host}:{port}" if not host.replace(".", "").isdigit() else f"{host}:{port}"
-    for host, _ in hosts:
-        if not host.replace(".", "").isdigit():
-            raise ValueError(
-                f"etcd endpoints: several endpoints must be IPv4 addresses, not {host!r} "
-                "(or give one DNS name that resolves to every member)"
-            )
-    return "ipv4:" + ",".join(f"{host}:{port}" for host, port in hosts)
 
 
 @dataclass(slots=True)
@@ -260,10 +223,7 @@ class EtcdStore(Store):
             options=[
                 ("grpc.max_receive_message_length", _RECEIVE_LIMIT),
                 ("grpc.max_send_message_length", max(max_request_bytes * 2, 4 << 20)),
-                ("grpc.keepalive_time_ms", 10_000),
-                ("grpc.keepalive_timeout_ms", 5_000),
-                ("grpc.initial_reconnect_backoff_ms", 100),
-                ("grpc.max_reconnect_backoff_ms", 1_000),
+                *CHANNEL_OPTIONS,
             ],
         )
         self._range = self._method("/etcdserverpb.KV/Range", rpc_pb2.RangeResponse)
@@ -964,24 +924,6 @@ class EtcdStore(Store):
 
 class _CompactedError(Exception):
     """The watch's start revision was compacted away."""
-
-
-def _code(exc: grpc.RpcError) -> grpc.StatusCode | None:
-    """The status code of a failed call (``None`` for an error without one)."""
-    code = getattr(exc, "code", None)
-    result = code() if callable(code) else None
-    return result if isinstance(result, grpc.StatusCode) else None
-
-
-def _code_name(exc: grpc.RpcError) -> str:
-    code = _code(exc)
-    return code.name if code is not None else str(exc)
-
-
-def _details(exc: grpc.RpcError) -> str:
-    details = getattr(exc, "details", None)
-    text = details() if callable(details) else None
-    return text if isinstance(text, str) else str(exc)
 
 
 def _newest(reply: rpc_pb2.TxnResponse) -> int:

@@ -55,8 +55,15 @@ import grpc
 
 from buckyos.runtime import ReasonError
 
+from ..etcd_calls import (
+    AMBIGUOUS as _AMBIGUOUS,
+    CHANNEL_OPTIONS,
+    code_name as _code_name,
+    details as _details,
+    grpc_target as _target,
+    prefix_end as _prefix_end,
+)
 from ..system_config.etcd_api import rpc_pb2
-from ..system_config.etcd_store import _AMBIGUOUS, _code_name, _details, _prefix_end, _target
 from .state import Check, SessionRow, StateError, Verdict, judge
 from .throttle import FailureCounter, LoginThrottle
 
@@ -121,12 +128,7 @@ class EtcdSessionState:
         self._prune_lock = threading.Lock()
         self._channel = grpc.insecure_channel(
             _target(self.endpoints),
-            options=[
-                ("grpc.keepalive_time_ms", 10_000),
-                ("grpc.keepalive_timeout_ms", 5_000),
-                ("grpc.initial_reconnect_backoff_ms", 100),
-                ("grpc.max_reconnect_backoff_ms", 1_000),
-            ],
+            options=list(CHANNEL_OPTIONS),
         )
         self._range_call = self._channel.unary_unary(
             "/etcdserverpb.KV/Range",

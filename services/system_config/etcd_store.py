@@ -51,6 +51,7 @@ import builtins
 import logging
 import os
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -664,8 +665,12 @@ class EtcdStore(Store):
             if reply is None:
                 # An ambiguous attempt was found committed (see _send).
                 return plan.revisions
-            # Another writer came first: catch up to what it wrote, and plan again.
+            # Another writer came first: catch up to what it wrote, and plan again.  After
+            # a few lost rounds, wait a random moment first (growing, at most 0.2 s), so
+            # writers racing on one key take turns instead of one losing every round.
             self.wait_for(_newest(reply), self.timeout)
+            if _attempt >= 2:
+                self._closed.wait(random.uniform(0, min(0.2, 0.002 * 2**_attempt)))
         raise StoreError(
             f"the write of {', '.join(ops) or main_key} lost to other writers {MAX_ATTEMPTS} "
             "times in a row; retry later"

@@ -32,6 +32,7 @@ FACADE_API: dict[str, set[str]] = {
         "DisconnectedError", "RefusedError", "lifespan", "read_body", "refuse", "respond",
         # dispatch, events
         "FORWARDED_CLIENT_HEADER", "CallInfo", "Dispatcher", "decode_checked", "Event",
+        "REVISION_HEADER", "parse_revision",
         # jsonmap, jsontext
         "decode_params", "decode_result", "encode_params", "encode_result", "json_type_name",
         "json_object",
@@ -68,7 +69,7 @@ FACADE_API: dict[str, set[str]] = {
         "GrpcTransport", "InProcessTransport", "KrpcTransport", "GrpcLink", "WsLink",
         "DEFAULT_GATEWAY_PORT", "GRPC_TLS_PORT", "WWW_TLS_PORT", "Endpoint", "direct_endpoints",
         "gateway_endpoint",
-        "public_endpoint", "zone_host", "Router",
+        "public_endpoint", "zone_host", "Router", "SeenRevisions",
         # a wire of one's own: transports by endpoint kind
         "TransportFactory", "TransportSettings", "register_transport", "unregister_transport",
         # kevent, the node's event bus
@@ -81,7 +82,7 @@ FACADE_API: dict[str, set[str]] = {
         "describe_listeners", "server_listeners",
         # listeners: a wire of one's own is a Listener
         "GrpcListener", "KrpcListener", "Listener", "Server", "Started", "register_listener",
-        "unregister_listener", "GrpcTlsListener", "KrpcTlsListener",
+        "unregister_listener", "GrpcTlsListener", "KrpcTlsListener", "StoreRevisions",
         "MAX_BODY", "KrpcApp", "GrpcLimits", "HttpLimits",
         "EXIT_CONFIG", "EXIT_LISTEN", "EXIT_OK", "print_ready", "run_async", "run_service",
         "stop_signals", "process_stop", "StopSignal",

@@ -254,14 +254,17 @@ def test_wires_share_the_base(transport: Callable[[], Transport]) -> None:
 def test_grpc_metadata_follows_token_and_trace_changes() -> None:
     transport = GrpcTransport("127.0.0.1:9", token="t")
     bearer = ("authorization", "Bearer t")
-    assert transport._metadata_for("t") == (bearer,)
-    assert transport._metadata_for(None) == ()
-    assert transport._metadata_for("t") == (bearer,)
+    assert transport._metadata_for("t", "api") == (bearer,)
+    assert transport._metadata_for(None, "api") == ()
+    assert transport._metadata_for("t", "api") == (bearer,)
     transport.trace_id = "r"
-    assert transport._metadata_for("t") == (bearer, ("x-trace-id", "r"))
-    assert transport._metadata_for("u") == (("authorization", "Bearer u"), ("x-trace-id", "r"))
+    assert transport._metadata_for("t", "api") == (bearer, ("x-trace-id", "r"))
+    assert transport._metadata_for("u", "api") == (
+        ("authorization", "Bearer u"),
+        ("x-trace-id", "r"),
+    )
     transport.token = None
-    assert transport._metadata_for(None) == (("x-trace-id", "r"),)
+    assert transport._metadata_for(None, "api") == (("x-trace-id", "r"),)
     transport.close()
 
 

@@ -8,6 +8,8 @@ server's uvicorn::
     link_client     WsLink and GrpcLink, the streaming links that carry events
     resolve         Endpoint: where a service can be reached, and the gateway's address
     routing         Router: calls with failover over resolved endpoints
+    revisions       SeenRevisions: the store revisions answers carried, sent back (read
+                    your own writes on any node)
     transports      the Router's wires by endpoint kind: register_transport(kind, factory)
                     adds one (a factory makes the Transport of one endpoint)
 
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
         public_endpoint as public_endpoint,
         zone_host as zone_host,
     )
+    from buckyos.runtime.client.revisions import SeenRevisions as SeenRevisions
     from buckyos.runtime.client.routing import Router as Router
     from buckyos.runtime.client.transports import (
         TransportFactory as TransportFactory,
@@ -68,6 +71,7 @@ _LAZY: Final = lazy_table(
             "DEFAULT_GATEWAY_PORT GRPC_TLS_PORT WWW_TLS_PORT Endpoint direct_endpoints "
             "gateway_endpoint public_endpoint zone_host"
         ),
+        ".revisions": "SeenRevisions",
         ".routing": "Router",
         ".transports": (
             "TransportFactory TransportSettings register_transport unregister_transport"

@@ -22,10 +22,12 @@ import grpc
 import grpc.aio
 
 from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.revisions import SeenRevisions
 from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import ConfigError, RPCError, error_from_grpc
 from buckyos.runtime.transport import Method, Transport
+from buckyos.runtime.wire.dispatch import REVISION_HEADER
 
 if TYPE_CHECKING:
     from buckyos.runtime.security.node_tls import NodeTls
@@ -86,7 +88,8 @@ class GrpcTransport(Transport):
     ``target`` is ``grpc://127.0.0.1:3201`` (the URL form ``service_urls`` takes) or a
     grpc target (``127.0.0.1:3201``, see :func:`grpc_target`); ``credentials`` makes the
     channels secure.  ``token`` and ``trace_id`` are plain attributes (set ``transport.token`` to
-    renew).
+    renew).  ``revisions`` (a Router gives its own) keeps the store revisions answers carry
+    and sends them back with the next calls (:mod:`.revisions`).
     Close with :meth:`close` / :meth:`aclose` or use it as a context manager.
     """
 
@@ -99,8 +102,10 @@ class GrpcTransport(Transport):
         timeout: float | None = DEFAULT_TIMEOUT,
         options: Sequence[tuple[str, Any]] = (),
         credentials: grpc.ChannelCredentials | None = None,
+        revisions: SeenRevisions | None = None,
     ) -> None:
         self.target = grpc_target(target)
+        self.revisions = revisions
         self.timeout = timeout
         self._options = list(options)
         self._credentials = credentials
@@ -120,16 +125,29 @@ class GrpcTransport(Transport):
     def __repr__(self) -> str:
         return f"<GrpcTransport {self.target}>"
 
-    def _metadata_for(self, token: str | None) -> tuple[tuple[str, str], ...]:
+    def _metadata_for(self, token: str | None, api: str) -> tuple[tuple[str, str], ...]:
         # The common case (the transport's own token) reuses the tuple built last time.
         trace_id = self.trace_id
         own, traced, metadata = self._metadata
-        if token == own and trace_id == traced:
-            return metadata
-        metadata = self._build_metadata(token, trace_id)
-        if token == self.token:
-            self._metadata = (token, trace_id, metadata)
+        if token != own or trace_id != traced:
+            metadata = self._build_metadata(token, trace_id)
+            if token == self.token:
+                self._metadata = (token, trace_id, metadata)
+        revisions = self.revisions
+        if revisions is not None:
+            floor = revisions.get(api)
+            if floor:
+                return (*metadata, (REVISION_HEADER, str(floor)))
         return metadata
+
+    def _answered(self, api: str, trailing: Any) -> None:
+        """Keep the revision an answer's trailing metadata carries."""
+        revisions = self.revisions
+        if revisions is None or not trailing:
+            return
+        for key, value in trailing:
+            if key == REVISION_HEADER and isinstance(value, str):
+                revisions.saw_header(api, value)
 
     @staticmethod
     def _build_metadata(token: str | None, trace_id: str | None) -> tuple[tuple[str, str], ...]:
@@ -165,8 +183,14 @@ class GrpcTransport(Transport):
         """One call on the sync channel."""
         call = self._callable(method)
         seconds = self.timeout if timeout is None else timeout
+        api = method.api
+        metadata = self._metadata_for(token, api)
         try:
-            response: RespT = call(request, timeout=seconds, metadata=self._metadata_for(token))
+            if self.revisions is None:
+                response: RespT = call(request, timeout=seconds, metadata=metadata)
+            else:
+                response, done = call.with_call(request, timeout=seconds, metadata=metadata)
+                self._answered(api, done.trailing_metadata())
         except grpc.RpcError as exc:
             raise error_from_rpc_error(exc) from None
         return response
@@ -208,10 +232,12 @@ class GrpcTransport(Transport):
         """One call on this loop's aio channel."""
         call = self._aio_callable(method)
         seconds = self.timeout if timeout is None else timeout
+        api = method.api
         try:
-            response: RespT = await call(
-                request, timeout=seconds, metadata=self._metadata_for(token)
-            )
+            pending = call(request, timeout=seconds, metadata=self._metadata_for(token, api))
+            response: RespT = await pending
+            if self.revisions is not None:
+                self._answered(api, await pending.trailing_metadata())
         except grpc.RpcError as exc:
             raise error_from_rpc_error(exc) from None
         return response
@@ -236,7 +262,10 @@ def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> GrpcTransp
     options.update(dict(settings.options.get("grpc", ())))
     if not endpoint.tls:
         return GrpcTransport(
-            endpoint.address, timeout=settings.timeout, options=tuple(options.items())
+            endpoint.address,
+            timeout=settings.timeout,
+            options=tuple(options.items()),
+            revisions=settings.revisions,
         )
     # Another node's instance: TLS, trusting only that node's device key.
     if settings.tls is None or not endpoint.node:
@@ -248,6 +277,7 @@ def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> GrpcTransp
         endpoint.node,
         timeout=settings.timeout,
         options=tuple(options.items()),
+        revisions=settings.revisions,
     )
 
 
@@ -258,13 +288,26 @@ class _NodeTlsTransport(GrpcTransport):
     calls in flight on them have had their timeout."""
 
     def __init__(
-        self, target: str, tls: NodeTls, node: str, *, timeout: float, options: Sequence[Any]
+        self,
+        target: str,
+        tls: NodeTls,
+        node: str,
+        *,
+        timeout: float,
+        options: Sequence[Any],
+        revisions: SeenRevisions | None = None,
     ) -> None:
         self._tls = tls
         self._node = node
         self._generation = tls.generation
         credentials = tls.grpc_channel_credentials(node)
-        super().__init__(target, timeout=timeout, options=options, credentials=credentials)
+        super().__init__(
+            target,
+            timeout=timeout,
+            options=options,
+            credentials=credentials,
+            revisions=revisions,
+        )
 
     def _renew(self) -> None:
         generation = self._tls.generation

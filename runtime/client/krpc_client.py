@@ -37,6 +37,7 @@ import aiohttp
 import yarl
 
 from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.revisions import SeenRevisions
 from buckyos.runtime.client.transports import TransportSettings, register_transport
 from buckyos.runtime.descriptor import MethodDescriptor, ReqT, RespT
 from buckyos.runtime.errors import (
@@ -49,6 +50,7 @@ from buckyos.runtime.errors import (
 )
 from buckyos.runtime.transport import Method, Transport
 from buckyos.runtime.wire import jsontext
+from buckyos.runtime.wire.dispatch import REVISION_HEADER
 from buckyos.runtime.wire.jsonmap import decode_result, encode_params
 
 if TYPE_CHECKING:
@@ -98,6 +100,8 @@ class KrpcTransport(Transport):
     ``/kapi/<api>`` of its method) or one endpoint (``https://zone/kapi/system_config``:
     every call goes there, as upstream clients take it).  ``token`` and ``trace_id`` are
     plain attributes; a runtime that renews its session token sets ``transport.token``.
+    ``revisions`` (a Router gives its own) is where the store revisions answers carry are
+    kept and read back for the next calls (:mod:`.revisions`).
 
     Close it with :meth:`close` (sync connections) and :meth:`aclose` (the aiohttp
     session of the running loop), or use it as a context manager.
@@ -111,6 +115,7 @@ class KrpcTransport(Transport):
         trace_id: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
+        revisions: SeenRevisions | None = None,
     ) -> None:
         parts = urllib.parse.urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -127,6 +132,7 @@ class KrpcTransport(Transport):
         self._endpoint: str | None = path if _ENDPOINT.search(path) else None
         self._prefix = f"{path}/kapi/"
         self._ssl = ssl_context
+        self.revisions = revisions
         self._seq = itertools.count(_seq_start() + 1)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -166,6 +172,17 @@ class KrpcTransport(Transport):
                 sys.append(trace_id)
         body = {"method": krpc, "params": params, "sys": sys}
         return seq, jsontext.dumps(body)
+
+    def _headers_for(self, api: str) -> dict[str, str]:
+        """The request headers of a call to ``api``: the revision seen from it, if any."""
+        revisions = self.revisions
+        floor = revisions.get(api) if revisions is not None else 0
+        return _HEADERS if not floor else {**_HEADERS, REVISION_HEADER: str(floor)}
+
+    def _answered(self, api: str, revision: str | None) -> None:
+        revisions = self.revisions
+        if revisions is not None and revision is not None:
+            revisions.saw_header(api, revision)
 
     def decode_response(
         self, method: MethodDescriptor[Any, RespT], seq: int, status: int, body: bytes, url: str
@@ -212,7 +229,11 @@ class KrpcTransport(Transport):
         seq, body = self._encode(method, request, token)
         path = self.path_for(method)
         seconds = self.timeout if timeout is None else timeout
-        status, data = self._post(path, body, seconds, method.idempotent)
+        api = method.api
+        status, data, revision = self._post(
+            path, body, seconds, method.idempotent, self._headers_for(api)
+        )
+        self._answered(api, revision)
         return self.decode_response(method, seq, status, data, self._origin + path)
 
     def call_json(
@@ -236,7 +257,8 @@ class KrpcTransport(Transport):
         seq, body = self._encode_raw(method, params, self.token if token is None else token)
         path = self._endpoint if self._endpoint is not None else self._prefix + api
         seconds = self.timeout if timeout is None else timeout
-        status, data = self._post(path, body, seconds, False)
+        status, data, revision = self._post(path, body, seconds, False, self._headers_for(api))
+        self._answered(api, revision)
         return self._decode_raw(seq, status, data, self._origin + path)
 
     def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
@@ -262,16 +284,19 @@ class KrpcTransport(Transport):
         sock.settimeout(timeout)
         return conn, True
 
-    def _post(self, path: str, body: bytes, timeout: float, idempotent: bool) -> tuple[int, bytes]:
+    def _post(
+        self, path: str, body: bytes, timeout: float, idempotent: bool, headers: dict[str, str]
+    ) -> tuple[int, bytes, str | None]:
+        """Status, body and ``x-buckyos-revision`` of the answer."""
         url = self._origin + path
         for attempt in (1, 2):
             conn, reused = self._connection(timeout)
             sent = False
             try:
-                conn.request("POST", path, body, _HEADERS)
+                conn.request("POST", path, body, headers)
                 sent = True
                 response = conn.getresponse()
-                return response.status, response.read()
+                return response.status, response.read(), response.getheader(REVISION_HEADER)
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 # A kept-alive connection the server dropped: retry on a fresh one when
@@ -335,14 +360,20 @@ class KrpcTransport(Transport):
                 self._timeouts.clear()
             limit = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
         session = self._session()
+        api = method.api
         try:
             # Never follow a redirect (aiohttp would): a 307/308 re-posts the body, token
             # included, wherever the server says; the sync client does not follow either.
             async with session.post(
-                target, data=body, headers=_HEADERS, timeout=limit, allow_redirects=False
+                target,
+                data=body,
+                headers=self._headers_for(api),
+                timeout=limit,
+                allow_redirects=False,
             ) as response:
                 status = response.status
                 data = await response.read()
+                self._answered(api, response.headers.get(REVISION_HEADER))
         except TimeoutError as exc:
             raise _transport_error(exc, url, seconds) from exc
         except aiohttp.ClientConnectorError as exc:
@@ -373,11 +404,15 @@ def _transport_error(exc: BaseException, url: str, timeout: float) -> TransportE
 
 def _for_endpoint(endpoint: Endpoint, settings: TransportSettings) -> KrpcTransport:
     if not endpoint.tls:
-        return KrpcTransport(endpoint.address, timeout=settings.timeout)
+        return KrpcTransport(
+            endpoint.address, timeout=settings.timeout, revisions=settings.revisions
+        )
     # Another node's instance: https, trusting only that node's device key.
     if settings.tls is None or not endpoint.node:
         raise ConfigError(f"{endpoint}: node TLS needs the caller's NodeTls and a node name")
-    return _NodeTlsTransport(endpoint.address, settings.tls, endpoint.node, settings.timeout)
+    return _NodeTlsTransport(
+        endpoint.address, settings.tls, endpoint.node, settings.timeout, settings.revisions
+    )
 
 
 class _NodeTlsTransport(KrpcTransport):
@@ -387,12 +422,19 @@ class _NodeTlsTransport(KrpcTransport):
     new context, and connections made from then on use it (a kept-alive connection was
     checked at its handshake and stays)."""
 
-    def __init__(self, base_url: str, tls: NodeTls, node: str, timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        tls: NodeTls,
+        node: str,
+        timeout: float,
+        revisions: SeenRevisions | None = None,
+    ) -> None:
         self._tls = tls
         self._node = node
         self._generation = tls.generation
         context = tls.client_context(node)
-        super().__init__(base_url, timeout=timeout, ssl_context=context)
+        super().__init__(base_url, timeout=timeout, ssl_context=context, revisions=revisions)
 
     def _renew(self) -> None:
         generation = self._tls.generation

@@ -41,6 +41,7 @@ import aiohttp
 from buckyos.runtime.client import grpc_client, inprocess  # noqa: F401
 from buckyos.runtime.client.krpc_client import DEFAULT_TIMEOUT
 from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.revisions import SeenRevisions
 from buckyos.runtime.client.transports import TransportKind, TransportSettings, transport_kind
 
 # The built-in wires register their endpoint kinds when imported.
@@ -150,6 +151,11 @@ class Router(TokenInvoker):
     other nodes (``Endpoint.tls``) are called over TLS pinned to their device key; without
     it (a caller with no device key) they are passed over, never called plain.
 
+    ``revisions`` keeps the store revision each api's answers carried and sends it with the
+    next calls to that api, so a caller reads its own writes whichever node answers
+    (:mod:`.revisions`); a Router makes its own unless given one (share one between
+    Routers that call the same apis), ``read_your_writes=False`` keeps none.
+
     Thread-safe for sync calls; asyncio calls use per-loop connections in the transports.
     :meth:`close` (and :meth:`aclose` in each loop that called) frees the connections.
     """
@@ -167,12 +173,17 @@ class Router(TokenInvoker):
         clock: Callable[[], float] = time.monotonic,
         grpc_options: Sequence[tuple[str, Any]] = (),
         tls: NodeTls | None = None,
+        revisions: SeenRevisions | None = None,
+        read_your_writes: bool = True,
     ) -> None:
         self._candidates = candidates
         self._acandidates = acandidates
         self._token = token
         options = {"grpc": tuple(dict(grpc_options).items())}
-        self._pool = _Pool(TransportSettings(timeout, dead_for, options, tls), clock)
+        if revisions is None and read_your_writes:
+            revisions = SeenRevisions()
+        settings = TransportSettings(timeout, dead_for, options, tls, revisions)
+        self._pool = _Pool(settings, clock)
 
     def __repr__(self) -> str:
         return f"<Router {len(self._pool.transports)} endpoints pooled>"
@@ -188,6 +199,11 @@ class Router(TokenInvoker):
         other._token = token
         other._pool = self._pool
         return other
+
+    @property
+    def revisions(self) -> SeenRevisions | None:
+        """The store revisions seen per api (``None``: ``read_your_writes=False``)."""
+        return self._pool.settings.revisions
 
     def current_token(self) -> str | None:
         """The token the next call will carry."""

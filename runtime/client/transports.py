@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from buckyos.runtime.client.resolve import Endpoint
+from buckyos.runtime.client.revisions import SeenRevisions
 from buckyos.runtime.errors import RPCError
 from buckyos.runtime.transport import Transport
 
@@ -47,6 +48,9 @@ class TransportSettings:
     tls: NodeTls | None = None
     """This node's TLS, for endpoints on other nodes (``Endpoint.tls``); ``None``: a
     caller without a device key, which cannot call them."""
+    revisions: SeenRevisions | None = None
+    """The store revisions the Router's answers carried, per api (read your own writes
+    on any node); ``None``: none kept or sent."""
 
 
 TransportFactory = Callable[[Endpoint, TransportSettings], Transport]

@@ -6,6 +6,8 @@ module on first use, so that building a ``Binding`` does not load uvicorn::
     binding      Binding: the verb table, jobs, lifecycle, outgoing calls
     request      Request and Caller: what a verb handler receives
     authz / session   Authorizer (token, LOA and RBAC checks), SessionStore
+    revisions    StoreRevisions: an api's shared store, so callers read their own writes on
+                 any of its instances
     serve        serving() (every listener on one loop), ServerInfo, the command-line options
     listeners    KrpcListener, GrpcListener: the wires; a wire of one's own is a Listener;
                  KrpcTlsListener, GrpcTlsListener: the same over TLS between nodes
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
         stop_signals as stop_signals,
     )
     from buckyos.runtime.server.request import Caller as Caller, Request as Request
+    from buckyos.runtime.server.revisions import StoreRevisions as StoreRevisions
     from buckyos.runtime.server.serve import (
         LOG_LEVELS as LOG_LEVELS,
         ServerInfo as ServerInfo,
@@ -94,6 +97,7 @@ _LAZY: Final = lazy_table(
         ".serve": (
             "LOG_LEVELS ServerInfo add_server_options describe_listeners server_listeners serving"
         ),
+        ".revisions": "StoreRevisions",
         ".session": "SessionStore",
     }
 )

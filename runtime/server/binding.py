@@ -60,6 +60,7 @@ from buckyos.runtime.server.jobs import in_order
 from buckyos.runtime.server.lifecycle import Lifecycle
 from buckyos.runtime.server.outcalls import OutgoingCalls
 from buckyos.runtime.server.request import Caller, Request
+from buckyos.runtime.server.revisions import REACH_TIMEOUT, StoreRevisions
 from buckyos.runtime.server.session import SessionStore
 from buckyos.runtime.servicer import Handler, ServiceBase
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
@@ -149,6 +150,7 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         *,
         timeout: float | None = None,
         check_params: ParamsCheck | None = None,
+        revisions: StoreRevisions | None = None,
     ) -> None:
         """Serve a generated server base: its SERVICE verbs, hooks and ``noconcurrency``.
 
@@ -156,6 +158,9 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
         methods ``preinit(binding)``, ``init(binding)`` (may be async) and
         ``onevent(name, data)`` on the servicer are its lifecycle hooks.
         ``check_params(krpc, params)`` is the api's params check (see :meth:`decode`).
+        ``revisions`` is the api's shared store, when its instances on several nodes answer
+        from copies of one store: callers then read their own writes on any instance
+        (:mod:`~buckyos.runtime.server.revisions`).
         """
         descriptor = servicer.SERVICE
         api = self._new_api(
@@ -169,6 +174,7 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
                 init=hook_of(servicer, "init"),
                 onevent=hook_of(servicer, "onevent"),
                 check_params=check_params,
+                revisions=revisions,
             )
         )
         api.methods.extend(descriptor.methods)
@@ -337,10 +343,23 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
             forwarded_client=info.forwarded_client,
             presented_token=info.token,
         )
+        revisions = api.revisions
+        if revisions is None:
+            serial = api.serial
+            if serial is None:
+                return await self._run(verb, req)
+            return await in_order(serial, self._run, verb, req)
+        if info.min_revision > revisions.copy_revision():
+            # Blocking (a condition, maybe a round trip to the store): off the loop.
+            await self._in_thread(revisions.reach, info.min_revision, REACH_TIMEOUT)
         serial = api.serial
         if serial is None:
-            return await self._run(verb, req)
-        return await in_order(serial, self._run, verb, req)
+            result = await self._run(verb, req)
+        else:
+            result = await in_order(serial, self._run, verb, req)
+        # Read after the handler: a write has waited for the copy to reach its revision.
+        info.revision = revisions.copy_revision()
+        return result
 
     async def _run(self, verb: Verb, req: Request) -> Message:
         """Run the handler under the timeout; then apply CLOSE (whatever the outcome).

@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
 from buckyos.runtime.errors import ContractError
 from buckyos.runtime.server.jobs import Jobs, Serial
+from buckyos.runtime.server.revisions import StoreRevisions
 from buckyos.runtime.servicer import Handler
 from buckyos.runtime.transport import AsyncUnaryInvoker, UnaryInvoker
 from buckyos.runtime.wire.dispatch import CallInfo
@@ -77,6 +78,9 @@ class Api:
     methods: list[MethodDescriptor[Any, Any]] = field(default_factory=list)
     verbs: dict[str, Verb] = field(default_factory=dict)
     requires: dict[str, bool] = field(default_factory=dict)
+    revisions: StoreRevisions | None = None
+    """The api's shared store, when its answers carry a store revision (see
+    :mod:`~buckyos.runtime.server.revisions`)."""
     serial: Serial | None = field(init=False)
     ready: bool = False
     descriptor: ServiceDescriptor | None = None

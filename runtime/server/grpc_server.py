@@ -61,7 +61,13 @@ from grpc_reflection.v1alpha import reflection as _reflection  # type: ignore[im
 from buckyos.runtime.descriptor import MethodDescriptor, ServiceDescriptor
 from buckyos.runtime.errors import InternalError, ParseRequestError, RPCError
 from buckyos.runtime.server.grpc_link import add_link
-from buckyos.runtime.wire.dispatch import FORWARDED_CLIENT_HEADER, CallInfo, Dispatcher
+from buckyos.runtime.wire.dispatch import (
+    FORWARDED_CLIENT_HEADER,
+    REVISION_HEADER,
+    CallInfo,
+    Dispatcher,
+    parse_revision,
+)
 from buckyos.runtime.wire.events import link_hub
 from buckyos.runtime.wire.link import DEFAULT_LIMITS, LinkLimits
 
@@ -135,11 +141,13 @@ def merge_options(*groups: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return list(merged.items())
 
 
-def _read_metadata(context: _Context) -> tuple[str | None, str | None, str | None]:
-    """``(token, trace_id, forwarded_client)`` from the call's metadata (raw, unchecked)."""
+def _read_metadata(context: _Context) -> tuple[str | None, str | None, str | None, int]:
+    """``(token, trace_id, forwarded_client, min_revision)`` from the call's metadata (raw,
+    unchecked; a revision that is not one raises ``ParseRequestError``)."""
     token: str | None = None
     trace_id: str | None = None
     forwarded: str | None = None
+    revision = 0
     metadata = context.invocation_metadata()
     if metadata:
         for key, value in metadata:
@@ -150,7 +158,12 @@ def _read_metadata(context: _Context) -> tuple[str | None, str | None, str | Non
                 trace_id = value
             elif key == FORWARDED_CLIENT_HEADER and isinstance(value, str):
                 forwarded = value  # the last one wins, as on the kRPC wire
-    return token, trace_id, forwarded
+            elif key == REVISION_HEADER and isinstance(value, str):
+                try:
+                    revision = parse_revision(value)
+                except ValueError as exc:
+                    raise ParseRequestError(str(exc)) from None
+    return token, trace_id, forwarded, revision
 
 
 def _handler(
@@ -161,15 +174,19 @@ def _handler(
     where = f"{method.api}/{method.krpc}"
 
     async def handle(data: bytes, context: _Context) -> Message:
-        token, trace_id, forwarded = _read_metadata(context)
-        trailing = ((_TRACE, trace_id),) if trace_id is not None else ()
+        trailing: tuple[tuple[str, str], ...] = ()
         error: RPCError
         try:
+            token, trace_id, forwarded, min_revision = _read_metadata(context)
+            if trace_id is not None:
+                trailing = ((_TRACE, trace_id),)
             # Decoded here rather than by grpc so that bad bytes are a ParseRequestError
             # (INVALID_ARGUMENT) like malformed params on kRPC, not grpc's INTERNAL.
             request = request_type.FromString(data)
         except DecodeError as exc:
             error = ParseRequestError(f"{request_type.DESCRIPTOR.full_name}: {exc}")
+        except ParseRequestError as exc:
+            error = exc
         else:
             info = CallInfo(
                 token=token,
@@ -177,6 +194,7 @@ def _handler(
                 transport="grpc",
                 peer=context.peer(),
                 forwarded_client=forwarded,
+                min_revision=min_revision,
             )
             try:
                 response = await dispatcher.call(method, request, info)
@@ -187,6 +205,8 @@ def _handler(
                 error = InternalError(f"internal error in {where}")
             else:
                 if isinstance(response, response_type):
+                    if info.revision is not None:
+                        trailing = (*trailing, (REVISION_HEADER, str(info.revision)))
                     if trailing:
                         context.set_trailing_metadata(trailing)
                     return response

@@ -42,9 +42,11 @@ from buckyos.runtime.wire.asgi import (
 )
 from buckyos.runtime.wire.dispatch import (
     FORWARDED_CLIENT_HEADER,
+    REVISION_HEADER,
     CallInfo,
     Dispatcher,
     decode_checked,
+    parse_revision,
 )
 from buckyos.runtime.wire.events import link_hub
 from buckyos.runtime.wire.jsonmap import encode_result, envelope_of
@@ -197,6 +199,7 @@ class KrpcApp:
         body = await read_body(scope, receive, self._max_body)
         request = _parse_body(body)
         name, params, seq, token, trace_id = _parse_request(request)
+        forwarded, min_revision = _headers(scope)
 
         sys_out: list[Any] = [seq] if trace_id is None else [seq, trace_id]
         dispatcher = self._dispatcher
@@ -215,7 +218,8 @@ class KrpcApp:
                     params=params,
                     peer=f"{client[0]}:{client[1]}" if client else None,
                     seq=seq,
-                    forwarded_client=_forwarded_client(scope),
+                    forwarded_client=forwarded,
+                    min_revision=min_revision,
                 )
                 response = await dispatcher.call(method, message, info)
                 if not isinstance(response, method.response_type):
@@ -238,31 +242,40 @@ class KrpcApp:
                 )
                 error = InternalError(f"internal error in {service.api}/{name}")
             else:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [_JSON_HEADERS, (b"content-length", b"%d" % len(out))],
-                    }
-                )
+                headers = [_JSON_HEADERS, (b"content-length", b"%d" % len(out))]
+                if info.revision is not None:
+                    headers.append((_REVISION, b"%d" % info.revision))
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": out})
                 return
         await respond(send, 200, JSON, _json_bytes({"error": error.text, "sys": sys_out}))
 
 
 _FORWARDED: Final = FORWARDED_CLIENT_HEADER.encode("ascii")
+_REVISION: Final = REVISION_HEADER.encode("ascii")
 
 
-def _forwarded_client(scope: ASGIScope) -> str | None:
+def _headers(scope: ASGIScope) -> tuple[str | None, int]:
     """The raw ``x-buckyos-client`` header, unparsed (the last one when repeated: a proxy
-    appends its own after whatever the client sent).  Only a service that needs the
-    client's address verifies it, so the hot path pays one scan of the header list."""
+    appends its own after whatever the client sent), and the ``x-buckyos-revision`` the
+    caller has seen (0: none; a value that is not one is refused 400).  Only a service
+    that needs the client's address verifies it, so the hot path pays one scan of the
+    header list."""
     found: bytes | None = None
+    revision: bytes | None = None
     for name, value in scope.get("headers", ()):
         if name == _FORWARDED:  # ASGI servers give header names lowercased
             found = value
+        elif name == _REVISION:
+            revision = value
     # latin-1 never fails: HTTP header bytes are not necessarily UTF-8.
-    return None if found is None else found.decode("latin-1")
+    forwarded = None if found is None else found.decode("latin-1")
+    if revision is None:
+        return forwarded, 0
+    try:
+        return forwarded, parse_revision(revision.decode("latin-1"))
+    except ValueError as exc:
+        raise RefusedError(400, f"Bad Request: {exc}") from None
 
 
 def _parse_request(request: Any) -> tuple[str, Any, int, str | None, str | None]:

@@ -39,9 +39,11 @@ if TYPE_CHECKING:
     )
     from buckyos.runtime.wire.dispatch import (
         FORWARDED_CLIENT_HEADER as FORWARDED_CLIENT_HEADER,
+        REVISION_HEADER as REVISION_HEADER,
         CallInfo as CallInfo,
         Dispatcher as Dispatcher,
         decode_checked as decode_checked,
+        parse_revision as parse_revision,
     )
     from buckyos.runtime.wire.events import Event as Event
     from buckyos.runtime.wire.jsonmap import (
@@ -88,7 +90,10 @@ _LAZY: Final = lazy_table(
             "ASGIMessage ASGIReceive ASGIScope ASGISend JSON TEXT_HEADER DisconnectedError "
             "RefusedError lifespan read_body refuse respond"
         ),
-        ".dispatch": "FORWARDED_CLIENT_HEADER CallInfo Dispatcher decode_checked",
+        ".dispatch": (
+            "FORWARDED_CLIENT_HEADER REVISION_HEADER CallInfo Dispatcher decode_checked "
+            "parse_revision"
+        ),
         ".events": "Event",
         ".jsonmap": "decode_params decode_result encode_params encode_result",
         ".jsontext": "dumps dumps_text json_object json_type_name loads loads_strict",

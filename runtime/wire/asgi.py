@@ -10,7 +10,7 @@ the node gateway.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Final
 
 __all__ = [
@@ -93,13 +93,25 @@ async def read_body(scope: ASGIScope, receive: ASGIReceive, limit: int) -> bytes
             return b"".join(chunks)
 
 
-async def respond(send: ASGISend, status: int, content_type: bytes, body: bytes) -> None:
-    """A whole response: ``status``, ``Content-Type``, ``Content-Length`` and ``body``."""
+async def respond(
+    send: ASGISend,
+    status: int,
+    content_type: bytes,
+    body: bytes,
+    *,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """A whole response: ``status``, ``Content-Type``, ``Content-Length``, any further
+    ``headers`` and ``body``."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", b"%d" % len(body)),
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

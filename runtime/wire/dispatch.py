@@ -20,13 +20,44 @@ from buckyos.runtime.errors import RPCError
 from buckyos.runtime.wire.events import LinkScope
 from buckyos.runtime.wire.jsonmap import decode_params
 
-__all__ = ["FORWARDED_CLIENT_HEADER", "CallInfo", "Dispatcher", "decode_checked"]
+__all__ = [
+    "FORWARDED_CLIENT_HEADER",
+    "REVISION_HEADER",
+    "CallInfo",
+    "Dispatcher",
+    "decode_checked",
+    "parse_revision",
+]
 
 FORWARDED_CLIENT_HEADER = "x-buckyos-client"
 """The HTTP header (and gRPC metadata key) in which a node gateway names the client it
 forwards a call for: a compact EdDSA JWT signed by the gateway's device key, claims
 ``{iss, sub: <device>, client_addr, iat, exp}``.  The wires pass it on raw
 (:attr:`CallInfo.forwarded_client`); whoever uses it must verify it."""
+
+
+REVISION_HEADER = "x-buckyos-revision"
+"""Reading one's own writes across the instances of an api whose store is shared (a zone
+of several nodes, system_config on etcd).  On an answer (HTTP header, gRPC trailing
+metadata): the store revision the answer reflects.  On a call: the highest such revision
+the caller has seen from that api; the instance answers only once its copy of the store
+has reached it.  A decimal number; upstream's clients send none and ignore it."""
+
+_REVISION_DIGITS = 19
+"""A revision is below 2**63 (etcd's is an int64)."""
+
+
+def parse_revision(text: str) -> int:
+    """The revision an ``x-buckyos-revision`` value names; ``ValueError`` saying what is
+    wrong when it is not a decimal number below 2**63."""
+    if not (0 < len(text) <= _REVISION_DIGITS and text.isascii() and text.isdigit()):
+        raise ValueError(
+            f"{REVISION_HEADER} {text[:32]!r} is not a revision (a decimal number below 2**63)"
+        )
+    revision = int(text)
+    if revision >= 2**63:
+        raise ValueError(f"{REVISION_HEADER} {text!r} is not below 2**63")
+    return revision
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us more per call to build
@@ -47,6 +78,12 @@ class CallInfo:
     """The raw ``x-buckyos-client`` header (gRPC metadata) a node gateway adds: a JWT
     naming the client's address, signed by the gateway's device key.  Not checked here:
     only a service that cares (verify-hub's login throttle) verifies and believes it."""
+    min_revision: int = 0
+    """The ``x-buckyos-revision`` the caller sent (0: none): answer from a store copy at
+    least this far."""
+    revision: int | None = None
+    """Set by the dispatcher: the store revision the answer reflects, for the wire to send
+    back (``None``: the api has no shared store revision)."""
 
 
 class Dispatcher(Protocol):

@@ -30,6 +30,10 @@ instead of forwarding again, so an instance record pointing at the gateway itsel
 loop), and for ``verify-hub`` ``x-buckyos-client``, the client's address signed by this
 node's device key (``credentials.ClientAddressSigner``), which verify-hub's per-address
 login throttle believes; a client-sent ``x-buckyos-client`` never reaches an instance.
+One header goes through both ways, checked: ``x-buckyos-revision`` (the store revision a
+client has seen, and the one an answer reflects: reading one's own writes on any node,
+``runtime/server/revisions``); a value that is not a revision is a 400, as on the
+instance.
 
 When the gateway stops (:meth:`GatewayApp.drain`, which ``server.gateway_serving`` runs
 beside uvicorn's shutdown), it drains like the kRPC server (``runtime/server/drain``):
@@ -70,6 +74,7 @@ from buckyos.runtime.server import CUT_AT, MAX_BODY, IdleSignal
 from buckyos.runtime.wire import (
     FORWARDED_CLIENT_HEADER,
     JSON,
+    REVISION_HEADER,
     TEXT_HEADER,
     ASGIMessage,
     ASGIReceive,
@@ -79,6 +84,7 @@ from buckyos.runtime.wire import (
     RefusedError,
     dumps,
     lifespan,
+    parse_revision,
     read_body,
     refuse,
     respond,
@@ -122,6 +128,7 @@ _U64_MAX: Final = 2**64 - 1
 HOP_HEADER: Final = "x-buckyos-gateway"
 """Added to every call the gateway forwards; a call arriving with it is not forwarded."""
 _HOP: Final = HOP_HEADER.encode("ascii")
+_REVISION: Final = REVISION_HEADER.encode("ascii")
 VERIFY_HUB_API: Final = VERIFY_HUB.api
 """The service whose calls carry the client's signed address (``x-buckyos-client``)."""
 
@@ -133,6 +140,8 @@ class _Answer:
     status: int
     content_type: bytes
     body: bytes
+    revision: int | None = None
+    """The ``x-buckyos-revision`` the instance answered (checked), passed on."""
 
 
 @dataclass(slots=True)
@@ -229,6 +238,18 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | 
     # Closed rather than released: the rest of the answer is never read.
     response.close()
     return None
+
+
+def _revision_of(value: str | None) -> int | None:
+    """An instance's ``x-buckyos-revision``, or ``None`` (absent, or not a revision: not
+    passed on)."""
+    if value is None:
+        return None
+    try:
+        return parse_revision(value)
+    except ValueError as exc:
+        _log.warning("an instance answered a bad %s: %s", REVISION_HEADER, exc)
+        return None
 
 
 def _error_body(body: bytes, text: str) -> bytes:
@@ -445,9 +466,12 @@ class GatewayApp:
 
     async def _forward(self, service: str, scope: ASGIScope, body: bytes, send: ASGISend) -> None:
         content_type = JSON
+        seen: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"content-type":
                 content_type = value
+            elif name == _REVISION:
+                seen = value
             elif name == _HOP:
                 # Sent by a gateway (this one, most likely): forwarding again could loop.
                 text = ServiceNotValidError(
@@ -465,6 +489,12 @@ class GatewayApp:
         # Built here, from nothing the client sent but its content type: a client's own
         # x-buckyos-client (or any other header) never reaches the instance.
         headers = {"Content-Type": content_type.decode("latin-1"), HOP_HEADER: "1"}
+        if seen is not None:
+            try:
+                headers[REVISION_HEADER] = str(parse_revision(seen.decode("latin-1")))
+            except ValueError as exc:
+                await refuse(send, RefusedError(400, f"Bad Request: {exc}"))
+                return
         signer = self._signer
         if signer is not None and service == VERIFY_HUB_API:
             client = scope.get("client")
@@ -478,7 +508,14 @@ class GatewayApp:
                 sent_to.add(instance.url)
                 outcome = await self._post(instance, body, headers)
                 if isinstance(outcome, _Answer):
-                    await respond(send, outcome.status, outcome.content_type, outcome.body)
+                    revision = outcome.revision
+                    await respond(
+                        send,
+                        outcome.status,
+                        outcome.content_type,
+                        outcome.body,
+                        headers=() if revision is None else ((_REVISION, b"%d" % revision),),
+                    )
                     return
                 if isinstance(outcome, _Redirected):
                     text = (
@@ -623,6 +660,7 @@ class GatewayApp:
                     response.status,
                     content_type.encode("latin-1") if content_type is not None else JSON,
                     data,
+                    _revision_of(response.headers.get(REVISION_HEADER)),
                 )
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, ConnectionRefusedError):

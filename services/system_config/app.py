@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from buckyos.generated.system_config_rpc import SYSTEM_CONFIG
-from buckyos.runtime import ConfigError
+from buckyos.runtime import ConfigError, ReasonError, ServiceNotValidError
 from buckyos.runtime.security import (
     DEFAULT_LEEWAY,
     Ed25519PublicKey,
@@ -30,6 +30,7 @@ from buckyos.runtime.security import (
 )
 from buckyos.runtime.server import DEFAULT_TIMEOUT, Binding
 
+from .etcd_store import EtcdStore, EtcdUnavailableError, RevisionAheadError
 from .keys import reloads_security
 from .params import check_params
 from .revoked import StoreRevocations
@@ -39,6 +40,28 @@ from .store import Store
 from .watch import Watches
 
 __all__ = ["build_binding"]
+
+
+class _EtcdRevisions:
+    """The binding's view of an etcd store for read-your-writes across nodes (a
+    ``StoreRevisions``): the copy's revision, and waiting for it with the wire's errors."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: EtcdStore) -> None:
+        self._store = store
+
+    def copy_revision(self) -> int:
+        return self._store.copy_revision
+
+    def reach(self, revision: int, timeout: float) -> None:
+        try:
+            self._store.reach(revision, timeout)
+        except RevisionAheadError as exc:
+            raise ReasonError(f"x-buckyos-revision: {exc}") from None
+        except EtcdUnavailableError as exc:
+            # This node's copy (or its etcd) is behind: another node may answer.
+            raise ServiceNotValidError(f"system_config: {exc}") from None
 
 
 def build_binding(
@@ -110,5 +133,8 @@ def build_binding(
             watches=watches,
         ),
         check_params=check_params,  # upstream's order: the token, then its params texts
+        # On etcd every node answers from its own copy: callers read their own writes on
+        # any node by the revisions the answers carry (x-buckyos-revision).
+        revisions=_EtcdRevisions(store) if isinstance(store, EtcdStore) else None,
     )
     return binding

@@ -99,6 +99,7 @@ __all__ = [
     "AmbiguousWriteError",
     "EtcdStore",
     "EtcdUnavailableError",
+    "RevisionAheadError",
 ]
 
 _log = logging.getLogger("buckyos.services.system_config.etcd_store")
@@ -114,6 +115,10 @@ _Resp = TypeVar("_Resp", bound=Message)
 
 class EtcdUnavailableError(StoreError):
     """etcd did not answer; the write was not sent or is known not to have committed."""
+
+
+class RevisionAheadError(StoreError):
+    """A revision asked for that this etcd cluster has not made."""
 
 
 class AmbiguousWriteError(StoreError):
@@ -523,6 +528,40 @@ class EtcdStore(Store):
         revision = reply.kvs[0].mod_revision if reply.kvs else 0
         self.wait_for(revision, timeout or self.timeout)
         return revision
+
+    def reach(self, revision: int, timeout: float) -> None:
+        """Return once the copy reflects etcd at ``revision`` or later: the revision a
+        client saw on another node (read your own writes, ``x-buckyos-revision``).
+
+        The copy's revision moves only with this store's own changes, so a revision made
+        by another prefix of the cluster (or listed by another node's copy) may never be
+        reached by events.  Hence, when the copy is behind: one linearizable read gives
+        etcd's revision now and this store's last write; once the copy has that write, it
+        *is* the store at etcd's revision now, and says so.
+        :class:`RevisionAheadError` for a revision etcd has not made (another cluster's,
+        or made up); :class:`EtcdUnavailableError` when etcd or the copy is not there in
+        ``timeout`` seconds."""
+        copy = self._copy
+        with copy.cond:
+            if copy.revision >= revision:
+                return
+        request = rpc_pb2.RangeRequest(key=self._last, keys_only=True)
+        try:
+            reply = self._range(request, timeout)
+        except grpc.RpcError as exc:
+            raise self._unavailable(exc, "tell its revision") from None
+        now = reply.header.revision
+        if revision > now:
+            raise RevisionAheadError(
+                f"revision {revision} is ahead of this etcd cluster (at {now}): it was not "
+                "made by this store"
+            )
+        self.wait_for(reply.kvs[0].mod_revision if reply.kvs else 0, timeout)
+        with copy.cond:
+            if copy.revision < now:
+                # No change of this store since its last write, up to now: the same state.
+                copy.revision = now
+                copy.cond.notify_all()
 
     # -- reads (from the copy)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import Any
 
+import aiohttp
 import grpc
 import pytest
 
@@ -44,6 +45,10 @@ from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.security.token_verifier import TokenVerifier
 from buckyos.runtime.security.trust_keys import TrustKeyStore
 from buckyos.runtime.server import Binding, Request
+from buckyos.services.gateway.app import GatewayApp
+from buckyos.services.gateway.instances import Instance, StaticInstanceSource
+from buckyos.services.gateway.pool import InstancePool
+from buckyos.services.gateway.server import gateway_serving
 from buckyos.services.system_config import EtcdStore, build_binding
 from tests.contract_json import Served, served
 from tests.etcd import EtcdMember, require_etcd
@@ -323,6 +328,52 @@ def test_a_stuck_node_is_passed_over_for_the_next(stack: ExitStack) -> None:
     with pytest.raises(ServiceNotValidError, match="the copy is stuck at 10"):
         switch([_endpoint(second, "grpc")])
         stub.Get(key="boot/config")
+
+
+def test_the_gateway_passes_the_revision_both_ways(stack: ExitStack) -> None:
+    revisions = FakeRevisions(42)
+    node = Node(stack, revisions)
+    instance = Instance("ood1", f"{node.served.krpc_url}/kapi/system_config")
+    app = GatewayApp(InstancePool(StaticInstanceSource({"system_config": [instance]})))
+    body = json.dumps(
+        {"method": "sys_config_get", "params": {"key": "boot/config"}, "sys": [1, node.token]}
+    ).encode()
+
+    async def post(revision: str | None) -> tuple[int, str, str | None]:
+        headers = {"Content-Type": "application/json"}
+        if revision is not None:
+            headers["x-buckyos-revision"] = revision
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{gateway}/kapi/system_config", data=body, headers=headers) as answer,
+        ):
+            return answer.status, await answer.text(), answer.headers.get("x-buckyos-revision")
+
+    async def main() -> list[tuple[int, str, str | None]]:
+        nonlocal gateway
+        async with gateway_serving(app, port=0, log_level="warning", grace=1) as url:
+            gateway = url
+            plain = await post(None)
+            timer = revisions.advance_later(50, 0.3)
+            try:
+                waited = await post("50")
+            finally:
+                timer.cancel()
+            bad = await post("5x")
+            return [plain, waited, bad]
+
+    gateway = ""
+    plain, waited, bad = asyncio.run(asyncio.wait_for(main(), 30))
+    assert plain[0] == 200 and json.loads(plain[1])["result"]["value"] == "v1"
+    assert plain[2] == "42"
+    assert waited[0] == 200 and waited[2] == "50"
+    assert revisions.reached == [50]  # the gateway passed the caller's revision on
+    assert bad == (
+        400,
+        "Bad Request: x-buckyos-revision '5x' is not a revision (a decimal number below 2**63)",
+        None,
+    )
+    assert revisions.reached == [50]  # refused at the gateway: never forwarded
 
 
 # --- system_config on etcd ------------------------------------------------------------------

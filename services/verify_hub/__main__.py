@@ -4,7 +4,9 @@ Prints ``kRPC listening on <http://host:port>`` and ``gRPC listening on <host:po
 line each, flushed) once both listen; append ``/kapi/verify-hub`` to the first for the
 endpoint.  With ``--node-tls ZONE --node-key PEM`` (a zone of several nodes) it also serves
 kRPC and gRPC over TLS for the other nodes (``kRPC+TLS``/``gRPC+TLS listening on ...``),
-pinned to ``devices/<node>/doc`` read from system_config.  Stops cleanly and exits 0 on
+pinned to ``devices/<node>/doc`` read from system_config.  ``--state-etcd https://...``
+also needs ``--etcd-anchors FILE`` (the zone devices' anchors) and ``--node-tls``/
+``--node-key``, whose device key certifies this node to etcd.  Stops cleanly and exits 0 on
 SIGTERM or SIGINT; bad options or key files exit 2 with a message saying what to fix, a
 port in use exits 1.
 """
@@ -37,6 +39,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
+from ..etcd_calls import etcd_tls
 from ..launch import launched
 from ..node_tls_serve import add_node_tls_options, node_tls, pins_kept, tls_listeners
 from .app import build_binding, service_of
@@ -75,8 +78,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     where.add_argument(
         "--state-etcd",
         metavar="URL[,URL...]",
-        help="etcd client URLs (http://HOST:PORT) holding sessions, used nonces and login "
+        help="etcd client URLs (http(s)://HOST:PORT) holding sessions, used nonces and login "
         "counts, shared by every verify-hub of a zone of several nodes",
+    )
+    parser.add_argument(
+        "--etcd-anchors",
+        metavar="FILE",
+        help="with --state-etcd https://...: the zone devices' anchors (PEM) the members' "
+        "certificates chain to; this node presents a certificate from --node-key",
     )
     parser.add_argument(
         "--state-etcd-prefix",
@@ -140,12 +149,25 @@ async def _main(args: argparse.Namespace) -> int:
     state: SessionStore
     if args.state_etcd is not None:
         try:
-            state = EtcdSessionState(args.state_etcd, prefix=args.state_etcd_prefix)
+            endpoints = [e.strip() for e in args.state_etcd.split(",") if e.strip()]
+            state = EtcdSessionState(
+                endpoints,
+                prefix=args.state_etcd_prefix,
+                tls=etcd_tls(
+                    endpoints,
+                    anchors_file=args.etcd_anchors,
+                    zone=args.node_tls,
+                    node=args.device_name,
+                    node_key_file=args.node_key,
+                ),
+            )
         except ValueError as err:
             raise ConfigError(f"--state-etcd: {err}") from None
         except StateError as err:  # etcd unreachable: exit 1 with one line, as a port in use
             raise _StartError(f"--state-etcd: {err.detail}") from None
     else:
+        if args.etcd_anchors is not None:
+            raise ConfigError("--etcd-anchors goes with --state-etcd https://...")
         state = SessionState(args.state)
     try:
         transport = KrpcTransport(args.system_config)

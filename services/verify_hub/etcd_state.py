@@ -58,9 +58,10 @@ from buckyos.runtime import ReasonError
 from ..etcd_calls import (
     AMBIGUOUS as _AMBIGUOUS,
     CHANNEL_OPTIONS,
+    EtcdTls,
     code_name as _code_name,
     details as _details,
-    grpc_target as _target,
+    open_channel,
     prefix_end as _prefix_end,
 )
 from ..system_config.etcd_api import rpc_pb2
@@ -101,7 +102,8 @@ class _Record:
 class EtcdSessionState:
     """verify-hub's :class:`~.state.SessionStore` on an etcd cluster.
 
-    ``endpoints``: ``http://HOST:PORT`` client URLs (a list, or comma-separated text).
+    ``endpoints``: ``http://HOST:PORT`` client URLs (a list, or comma-separated text);
+    ``https://`` ones with ``tls`` (:func:`~buckyos.services.etcd_calls.etcd_tls`).
     ``prefix``: where the keys live (verify-hubs of one zone share it).  ``timeout``: each
     etcd call's deadline; ``clock`` unix seconds (injectable for tests).
     """
@@ -114,6 +116,7 @@ class EtcdSessionState:
         timeout: float = 5.0,
         connect_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        tls: EtcdTls | None = None,
     ) -> None:
         if isinstance(endpoints, str):
             endpoints = [e for e in endpoints.split(",") if e.strip()]
@@ -126,10 +129,7 @@ class EtcdSessionState:
         self._clock = clock
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()
-        self._channel = grpc.insecure_channel(
-            _target(self.endpoints),
-            options=list(CHANNEL_OPTIONS),
-        )
+        self._channel = open_channel(self.endpoints, CHANNEL_OPTIONS, tls)
         self._range_call = self._channel.unary_unary(
             "/etcdserverpb.KV/Range",
             request_serializer=rpc_pb2.RangeRequest.SerializeToString,

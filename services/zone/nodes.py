@@ -7,7 +7,11 @@ the first time), and each has its document in ``devices/<node>/doc``.  The etcd 
 (``m1``..., as many as nodes) keep their data under ``data/etcd/<member>`` and their ports in
 ``etc/etcd.json`` (chosen once: an etcd member's peer address is part of its data), with
 heartbeat 200 ms and election timeout 2 s so that load on a 2-core machine alone does not
-cause elections.  Process names in the run file are ``<service>@<node>`` and
+cause elections.  Member ``m<i>`` runs beside node ``i`` and speaks TLS only, to clients and
+to its peers (:func:`write_etcd_tls`): its certificate is signed by node ``i``'s device key
+and it trusts the anchors of the zone's devices (``etc/etcd/anchors.pem``), both written
+anew at each ``zone up``; ``/health`` and ``/metrics`` stay plain on a third port.
+Process names in the run file are ``<service>@<node>`` and
 ``etcd@<member>``; :func:`runs_process` tells whether a recorded pid still is that process.
 """
 
@@ -29,10 +33,12 @@ from typing import Any, Final
 
 from buckyos.runtime import ConfigError
 from buckyos.runtime.security import (
+    DevicePins,
     Ed25519PrivateKey,
     did_document,
     generate_private_key,
     load_private_key_file,
+    make_etcd_certificate,
     private_key_to_pem,
     public_key_to_jwk,
 )
@@ -48,6 +54,7 @@ __all__ = [
     "MAX_NODES",
     "NODE_SERVICES",
     "EtcdPorts",
+    "EtcdTlsFiles",
     "Node",
     "etcd_args",
     "find_etcd",
@@ -59,6 +66,7 @@ __all__ = [
     "runs_process",
     "start_etcd_member",
     "wait_etcd_healthy",
+    "write_etcd_tls",
 ]
 
 ETCD: Final = "etcd"
@@ -162,12 +170,6 @@ def load_nodes(ident: ZoneIdentity, count: int) -> list[Node]:
     return nodes
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -183,70 +185,175 @@ class EtcdPorts:
     """The etcd members' names and ports, kept in ``etc/etcd.json``."""
 
     host: str
-    members: dict[str, tuple[int, int]]
-    """member -> (client port, peer port)."""
+    members: dict[str, tuple[int, int, int]]
+    """member -> (client port, peer port, metrics port)."""
 
     @property
     def urls(self) -> list[str]:
-        return [f"http://{self.host}:{client}" for client, _ in self.members.values()]
+        return [f"https://{self.host}:{ports[0]}" for ports in self.members.values()]
 
     def url(self, member: str) -> str:
-        return f"http://{self.host}:{self.members[member][0]}"
+        """The member's client URL (TLS)."""
+        return f"https://{self.host}:{self.members[member][0]}"
+
+    def metrics_url(self, member: str) -> str:
+        """The member's plain ``/health`` and ``/metrics`` (no keys, no values)."""
+        return f"http://{self.host}:{self.members[member][2]}"
 
     @classmethod
     def load_or_create(cls, layout: ZoneLayout, host: str, count: int) -> EtcdPorts:
         path = layout.etc / "etcd.json"
+        data_dir = layout.root / "data" / "etcd"
         if path.exists():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                members = {str(k): (int(v[0]), int(v[1])) for k, v in data["members"].items()}
-                stored = cls(str(data["host"]), members)
-            except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+                members = {str(k): tuple(int(p) for p in v) for k, v in data["members"].items()}
+                stored_host, tls = str(data["host"]), data.get("tls") is True
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
                 raise ConfigError(f"{path} is unreadable ({err!r}); remove it") from err
-            if len(stored.members) != count or stored.host != host:
+            if len(members) != count or stored_host != host:
                 raise ConfigError(
-                    f"the zone's etcd cluster ({path}) has {len(stored.members)} members on "
-                    f"{stored.host}: start it with --nodes {len(stored.members)}, or remove "
-                    f"{path} and {layout.root / 'data' / 'etcd'} to start a new one"
+                    f"the zone's etcd cluster ({path}) has {len(members)} members on "
+                    f"{stored_host}: start it with --nodes {len(members)}, or remove "
+                    f"{path} and {data_dir} to start a new one"
                 )
+            if not tls or any(len(ports) != 3 for ports in members.values()):
+                raise ConfigError(
+                    f"the zone's etcd cluster ({path}) was made without TLS, which a zone of "
+                    f"several nodes now needs: remove {path} and {data_dir} to start a new "
+                    "one (the zone's configuration in it is lost)"
+                )
+            stored = cls(stored_host, {k: (v[0], v[1], v[2]) for k, v in members.items()})
             for member, ports in stored.members.items():
                 for port in ports:
                     if not _port_free(host, port):
                         raise ConfigError(
                             f"port {port} of etcd member {member} on {host} is in use: stop "
                             f"what uses it (the member's address is part of its data in "
-                            f"{layout.root / 'data' / 'etcd'})"
+                            f"{data_dir})"
                         )
             return stored
-        members = {f"m{n}": (_free_port(host), _free_port(host)) for n in range(1, count + 1)}
-        created = cls(host, members)
+        created = cls(host, _free_ports(host, count))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(
-            json.dumps({"host": host, "members": {k: list(v) for k, v in members.items()}}),
+            json.dumps(
+                {
+                    "host": host,
+                    "tls": True,
+                    "members": {k: list(v) for k, v in created.members.items()},
+                }
+            ),
             encoding="utf-8",
         )
         tmp.replace(path)
         return created
 
 
-def etcd_args(binary: str, layout: ZoneLayout, ports: EtcdPorts, member: str) -> list[str]:
-    """One member's command line (its data under ``data/etcd/<member>``)."""
-    client, peer = ports.members[member]
+def _free_ports(host: str, count: int) -> dict[str, tuple[int, int, int]]:
+    """Three distinct free ports per member (held open together, so none repeats)."""
+    probes: list[socket.socket] = []
+    try:
+        for _ in range(3 * count):
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            probes.append(probe)
+            probe.bind((host, 0))
+        ports = [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+    return {
+        f"m{n}": (ports[3 * n - 3], ports[3 * n - 2], ports[3 * n - 1]) for n in range(1, count + 1)
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EtcdTlsFiles:
+    """Where a zone's etcd TLS files are: the anchors bundle every member and client
+    trusts, and each member's certificate and key."""
+
+    folder: Path
+
+    @classmethod
+    def of(cls, layout: ZoneLayout) -> EtcdTlsFiles:
+        """The zone's: ``etc/etcd/``."""
+        return cls(layout.etc / "etcd")
+
+    @property
+    def anchors(self) -> Path:
+        return self.folder / "anchors.pem"
+
+    def cert(self, member: str) -> Path:
+        return self.folder / f"{member}.crt"
+
+    def key(self, member: str) -> Path:
+        return self.folder / f"{member}.key"
+
+
+def write_etcd_tls(
+    layout: ZoneLayout, ident: ZoneIdentity, nodes: Sequence[Node], ports: EtcdPorts
+) -> EtcdTlsFiles:
+    """Write ``etc/etcd/``: ``anchors.pem`` (every node's device anchor: the zone's
+    devices, known here before system_config, which lives in etcd, can be read) and, for
+    member ``m<i>``, a certificate signed by node ``i``'s device key for the member's
+    address and :data:`~buckyos.runtime.security.ETCD_SERVER_NAME` (a year's life; etcd
+    reads it again at each handshake, and each ``zone up`` writes a fresh one)."""
+    if len(nodes) != len(ports.members):
+        raise ConfigError(f"{len(nodes)} nodes for {len(ports.members)} etcd members")
+    files = EtcdTlsFiles.of(layout)
+    files.folder.mkdir(parents=True, exist_ok=True)
+    files.folder.chmod(0o700)
+    pins = DevicePins(ident.zone_did, {node.name: node.key.public_key() for node in nodes})
+    _write_file(files.anchors, pins.anchors_pem(), 0o644)
+    for node, member in zip(nodes, ports.members, strict=True):
+        leaf = make_etcd_certificate(ident.zone_did, node.name, node.key, hosts=[ports.host])
+        _write_file(files.key(member), leaf.key_pem, 0o600)
+        _write_file(files.cert(member), leaf.cert_pem, 0o644)
+    return files
+
+
+def _write_file(path: Path, data: bytes, mode: int) -> None:
+    """Replace ``path`` at once (a member reading it mid-write sees the old or new one)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+def etcd_args(
+    binary: str, layout: ZoneLayout, ports: EtcdPorts, member: str, tls: EtcdTlsFiles
+) -> list[str]:
+    """One member's command line (its data under ``data/etcd/<member>``): TLS for
+    clients and peers, each side required to present a certificate chaining to the
+    zone's device anchors."""
+    client, peer, metrics = ports.members[member]
     data = layout.root / "data" / "etcd" / member
     data.parent.mkdir(parents=True, exist_ok=True)
-    cluster = ",".join(f"{name}=http://{ports.host}:{p}" for name, (_, p) in ports.members.items())
+    host = ports.host
+    cluster = ",".join(f"{name}=https://{host}:{p[1]}" for name, p in ports.members.items())
+    cert, key, anchors = tls.cert(member), tls.key(member), tls.anchors
     return [
         binary,
         f"--name={member}",
         f"--data-dir={data}",
-        f"--listen-client-urls=http://{ports.host}:{client}",
-        f"--advertise-client-urls=http://{ports.host}:{client}",
-        f"--listen-peer-urls=http://{ports.host}:{peer}",
-        f"--initial-advertise-peer-urls=http://{ports.host}:{peer}",
+        f"--listen-client-urls=https://{host}:{client}",
+        f"--advertise-client-urls=https://{host}:{client}",
+        f"--listen-peer-urls=https://{host}:{peer}",
+        f"--initial-advertise-peer-urls=https://{host}:{peer}",
+        f"--listen-metrics-urls=http://{host}:{metrics}",
         f"--initial-cluster={cluster}",
         "--initial-cluster-state=new",
         "--initial-cluster-token=buckyos-zone",
+        f"--cert-file={cert}",
+        f"--key-file={key}",
+        "--client-cert-auth",
+        f"--trusted-ca-file={anchors}",
+        f"--peer-cert-file={cert}",
+        f"--peer-key-file={key}",
+        "--peer-client-cert-auth",
+        f"--peer-trusted-ca-file={anchors}",
         # 2 cores shared with the zone's services: default 100 ms / 1 s elect on load alone.
         "--heartbeat-interval=200",
         "--election-timeout=2000",
@@ -314,10 +421,12 @@ def wait_etcd_healthy(
 def node_system_config_args(
     ident: ZoneIdentity, node: Node, host: str, etcd: EtcdPorts, krpc: int = 0, grpc: int = 0
 ) -> list[str]:
-    """system_config of ``node`` on the zone's etcd (every member as an endpoint), with
-    TLS listeners for the other nodes (its certificate made from the node's device key)."""
+    """system_config of ``node`` on the zone's etcd (every member as an endpoint, over
+    TLS), with TLS listeners for the other nodes (its certificates made from the node's
+    device key)."""
     return [
         "--etcd", ",".join(etcd.urls),
+        "--etcd-anchors", str(EtcdTlsFiles.of(ident.layout).anchors),
         "--owner-key", json.dumps(ident.owner_jwk()),
         "--owner-did", ident.owner_did,
         "--device-name", node.name,
@@ -344,6 +453,7 @@ def node_verify_hub_args(
     return [
         "--key", str(ident.layout.verify_hub_key),
         "--state-etcd", ",".join(etcd.urls),
+        "--etcd-anchors", str(EtcdTlsFiles.of(ident.layout).anchors),
         "--system-config", system_config_url,
         "--device-name", node.name,
         "--device-key", str(node.key_file),

@@ -45,6 +45,7 @@ from .nodes import (
     runs_process,
     start_etcd_member,
     wait_etcd_healthy,
+    write_etcd_tls,
 )
 from .processes import (
     DEFAULT_PORTS,
@@ -686,15 +687,16 @@ def _up_nodes_locked(
     with SignalGuard() as guard:
         try:
             members = {}
+            tls = write_etcd_tls(layout, ident, nodes, etcd)
             for member in etcd.members:
                 name = f"{ETCD}@{member}"
-                args = etcd_args(binary, layout, etcd, member)
+                args = etcd_args(binary, layout, etcd, member, tls)
                 members[member] = start_etcd_member(
                     args, layout.log(name), spawned=recorder(name), guard=guard, pass_fds=fds
                 )
             for member, proc in members.items():
                 name = f"{ETCD}@{member}"
-                wait_etcd_healthy(etcd.url(member), proc, layout.log(name), timeout=timeout)
+                wait_etcd_healthy(etcd.metrics_url(member), proc, layout.log(name), timeout=timeout)
             urls: dict[str, str] = {}
             for node in nodes:
                 name = node_process(SYSTEM_CONFIG, node.name)
@@ -735,6 +737,7 @@ def _up_nodes_locked(
                     "pid": proc.pid,
                     "log": str(layout.log(f"{ETCD}@{member}")),
                     "client_url": etcd.url(member),
+                    "metrics_url": etcd.metrics_url(member),
                 }
             with guard.held():
                 _write_json(

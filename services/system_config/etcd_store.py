@@ -64,10 +64,11 @@ from google.protobuf.message import Message
 from ..etcd_calls import (
     AMBIGUOUS as _AMBIGUOUS,
     CHANNEL_OPTIONS,
+    EtcdTls,
     code_name as _code_name,
     code_of as _code,
     details as _details,
-    grpc_target as _target,
+    open_channel,
     prefix_end as _prefix_end,
 )
 from .etcd_api import kv_pb2, rpc_pb2
@@ -183,7 +184,8 @@ class EtcdStore(Store):
     where the keys live (several zones can share a cluster with different prefixes).
     ``timeout``: each etcd call's deadline.  ``max_txn_ops``/``max_request_bytes``: the
     cluster's ``--max-txn-ops``/``--max-request-bytes``.  ``max_bytes``/``reserve_bytes``:
-    as :class:`~.store.SqliteStore`'s, measured on etcd's ``dbSizeInUse``.
+    as :class:`~.store.SqliteStore`'s, measured on etcd's ``dbSizeInUse``.  ``tls``: for
+    ``https://`` endpoints (:func:`~buckyos.services.etcd_calls.etcd_tls`).
     """
 
     def __init__(
@@ -197,6 +199,7 @@ class EtcdStore(Store):
         max_request_bytes: int = 1536 * 1024,
         max_bytes: int | None = None,
         reserve_bytes: int | None = None,
+        tls: EtcdTls | None = None,
     ) -> None:
         if isinstance(endpoints, str):
             endpoints = [e for e in endpoints.split(",") if e.strip()]
@@ -224,13 +227,14 @@ class EtcdStore(Store):
         self.timeout = timeout
         self.max_txn_ops = max_txn_ops
         self.max_request_bytes = max_request_bytes
-        self._channel = grpc.insecure_channel(
-            _target(self.endpoints),
-            options=[
+        self._channel = open_channel(
+            self.endpoints,
+            [
                 ("grpc.max_receive_message_length", _RECEIVE_LIMIT),
                 ("grpc.max_send_message_length", max(max_request_bytes * 2, 4 << 20)),
                 *CHANNEL_OPTIONS,
             ],
+            tls,
         )
         self._range = self._method("/etcdserverpb.KV/Range", rpc_pb2.RangeResponse)
         self._txn = self._method("/etcdserverpb.KV/Txn", rpc_pb2.TxnResponse)

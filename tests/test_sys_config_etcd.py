@@ -523,8 +523,10 @@ def test_the_copy_is_listed_again_when_compaction_outran_its_watch(
 
 
 def test_bad_or_unreachable_etcd_is_said_in_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="give http://HOST:PORT"):
-        EtcdStore("https://127.0.0.1:2379")
+    with pytest.raises(ValueError, match="give http://HOST:PORT or https://HOST:PORT"):
+        EtcdStore("ftp://127.0.0.1:2379")
+    with pytest.raises(ValueError, match="https:// etcd endpoints need --etcd-anchors FILE"):
+        EtcdStore("https://127.0.0.1:2379")  # TLS: tests/test_etcd_tls.py
     with pytest.raises(ValueError, match="several endpoints must be IPv4 addresses"):
         EtcdStore("http://a.example:2379,http://b.example:2379")
     with socket.socket() as sock:  # a port nobody listens on
@@ -552,7 +554,7 @@ def test_bad_or_unreachable_etcd_is_said_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert done.stderr == (
         "python -m buckyos.services.system_config: --etcd: etcd endpoint 'ftp://127.0.0.1:2379': "
-        "give http://HOST:PORT (TLS to etcd is not supported yet)\n"
+        "give http://HOST:PORT or https://HOST:PORT\n"
     )
 
 

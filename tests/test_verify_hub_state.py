@@ -345,7 +345,9 @@ def test_etcd_unreachable_is_a_clear_error(tmp_path: Path) -> None:
     assert f"etcd at http://127.0.0.1:{port}: cannot read" in text
     assert text.endswith("nothing was changed; retry later")
     with pytest.raises(ValueError, match="give http://HOST:PORT"):
-        EtcdSessionState("https://127.0.0.1:1")
+        EtcdSessionState("ftp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="https:// etcd endpoints need --etcd-anchors FILE"):
+        EtcdSessionState("https://127.0.0.1:1")  # TLS: tests/test_etcd_tls.py
 
 
 def test_throttle_default_is_in_memory() -> None:

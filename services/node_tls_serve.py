@@ -4,13 +4,16 @@ A service of a zone of several nodes serves, beside its plain listeners (for cal
 its own node), kRPC over TLS and gRPC over TLS for the other nodes (``docs/security.md``,
 "Between nodes"):
 
-    --node-tls ZONE --node-key PATH [--krpc-tls-port 0] [--grpc-tls-port 0]
+    --node-tls ZONE --node-key PATH [--krpc-tls-port 0] [--grpc-tls-port 0] [--tls-host ADDR]
 
 ``--node-key`` is this node's device key (Ed25519 PKCS#8 PEM), which certifies the TLS key;
 peers are pinned to ``devices/<node>/doc``, read by the process's own means (its store,
 or system_config) at start, when told they changed, and every minute (every 5 s while the
 read fails or finds no device).  The ready lines name the TLS wires ``kRPC+TLS`` and
-``gRPC+TLS``; a zone publishes their ports as ``www_tls`` and ``grpc_tls``.
+``gRPC+TLS``; a zone publishes their ports as ``www_tls`` and ``grpc_tls``.  ``--tls-host``
+is the address the TLS listeners bind (default: ``--host``): on machines of their own, the
+node's address for the other nodes, with ``--host 127.0.0.1`` keeping the plain wires to
+this node's own callers, so nothing plain is reachable from another machine.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ def add_node_tls_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--krpc-tls-port", type=int, default=0, metavar="PORT")
     group.add_argument("--grpc-tls-port", type=int, default=0, metavar="PORT")
+    group.add_argument(
+        "--tls-host",
+        metavar="ADDR",
+        help="the address the TLS listeners bind (default: --host): the node's address for "
+        "the other nodes, while --host 127.0.0.1 keeps the plain wires to this node",
+    )
 
 
 def node_tls(args: argparse.Namespace, node: str) -> NodeTls | None:
@@ -72,9 +81,10 @@ def tls_listeners(args: argparse.Namespace, tls: NodeTls | None) -> list[Listene
     """The kRPC+TLS and gRPC+TLS listeners (none without node TLS)."""
     if tls is None:
         return []
+    host = getattr(args, "tls_host", None)
     return [
-        KrpcTlsListener(args.krpc_tls_port, tls=tls),
-        GrpcTlsListener(args.grpc_tls_port, tls=tls),
+        KrpcTlsListener(args.krpc_tls_port, host=host, tls=tls),
+        GrpcTlsListener(args.grpc_tls_port, host=host, tls=tls),
     ]
 
 

@@ -4,6 +4,7 @@ other-zone certificates and a man in the middle are refused; routing picks TLS b
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -37,6 +38,7 @@ from buckyos.runtime.security.keys import (
     did_document,
     generate_key_pair,
     generate_private_key,
+    private_key_to_pem,
 )
 from buckyos.runtime.security.node_tls import (
     DevicePins,
@@ -59,6 +61,7 @@ from buckyos.runtime.server.listeners import (
 )
 from buckyos.runtime.server.request import Request
 from buckyos.runtime.server.serve import ServerInfo, serving
+from buckyos.services.node_tls_serve import add_node_tls_options, node_tls, tls_listeners
 from tests.loop_thread import LoopThread
 from tests.wire_fixtures import free_port
 
@@ -98,14 +101,25 @@ class Zone:
     def tls(self, node: str, key: Ed25519PrivateKey | None = None, **kw: Any) -> NodeTls:
         return NodeTls(ZONE, node, key or self.keys[node], self.pins, **kw)
 
-    def serve(self, node: str, *, tls: NodeTls | None = None, plain: bool = True) -> ServerInfo:
+    def serve(
+        self,
+        node: str,
+        *,
+        tls: NodeTls | None = None,
+        plain: bool = True,
+        tls_host: str | None = None,
+    ) -> ServerInfo:
         """``node``'s instance: plain kRPC and gRPC (unless ``plain=False``), and TLS
-        kRPC and gRPC with ``tls`` (default: the node's own)."""
+        kRPC and gRPC with ``tls`` (default: the node's own), bound to ``tls_host``
+        (default: the plain wires' 127.0.0.1)."""
         binding = Binding(API, verifier=TokenVerifier(self.trust), rbac=RbacEnforcer())
         binding.add_service(Config(node))
         listeners: list[Any] = [KrpcListener(), GrpcListener()] if plain else []
         node_tls = tls or self.tls(node)
-        listeners += [KrpcTlsListener(tls=node_tls), GrpcTlsListener(tls=node_tls)]
+        listeners += [
+            KrpcTlsListener(tls=node_tls, host=tls_host),
+            GrpcTlsListener(tls=node_tls, host=tls_host),
+        ]
 
         async def start() -> ServerInfo:
             stack = contextlib.AsyncExitStack()
@@ -724,3 +738,37 @@ def test_the_links_between_nodes_run_over_tls(zone: Zone) -> None:
                 await ws.call(API, "sys_config_get", {"key": "k"}, timeout=5)
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_the_tls_wires_bind_the_nodes_address_and_the_plain_ones_stay_on_loopback(
+    zone: Zone,
+) -> None:
+    """``--tls-host``: what other machines reach is TLS only.  127.0.0.2 stands for the
+    node's LAN address (Linux routes all of 127/8 to loopback)."""
+    info = zone.serve("ood2", tls_host="127.0.0.2")
+    assert info.addresses["krpc"].startswith("http://127.0.0.1:")
+    assert info.addresses["krpc_tls"].startswith("https://127.0.0.2:")
+    assert info.addresses["grpc_tls"].startswith("127.0.0.2:")
+    krpc, grpc_ = tls_endpoints(info, "ood2")
+    assert call(krpc, zone.token, zone.tls("ood1")) == "ood2:alice"
+    assert call(grpc_, zone.token, zone.tls("ood1")) == "ood2:alice"
+    for wire in ("krpc", "grpc", "krpc_tls", "grpc_tls"):
+        port = info.ports[wire]
+        other = "127.0.0.1" if wire.endswith("_tls") else "127.0.0.2"
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((other, port), timeout=2).close()
+
+
+def test_tls_host_option_reaches_the_listeners(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_node_tls_options(parser)
+    key = tmp_path / "node.pem"
+    key.write_text(private_key_to_pem(generate_private_key()))
+    args = parser.parse_args(["--node-tls", ZONE, "--node-key", str(key), "--tls-host", "10.0.0.2"])
+    listeners = tls_listeners(args, node_tls(args, "ood1"))
+    assert [(type(x).__name__, x.host) for x in listeners] == [
+        ("KrpcTlsListener", "10.0.0.2"),
+        ("GrpcTlsListener", "10.0.0.2"),
+    ]
+    plain = parser.parse_args(["--node-tls", ZONE, "--node-key", str(key)])
+    assert [x.host for x in tls_listeners(plain, node_tls(plain, "ood1"))] == [None, None]

@@ -74,9 +74,11 @@ class Server(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Listener(abc.ABC, Generic[LimitsT]):
-    """One wire of a server: its port (0 picks a free one) and its limits (``None``: the
-    wire's defaults).  A subclass names the wire and says how to make its :class:`Server`
-    and how a client writes its address."""
+    """One wire of a server: its port (0 picks a free one), its limits (``None``: the
+    wire's defaults) and the address it binds (``None``: the server's ``host``; node TLS
+    listeners bind the node's address for other nodes while the plain wires stay on
+    loopback).  A subclass names the wire and says how to make its :class:`Server` and how
+    a client writes its address."""
 
     wire: ClassVar[str]
     """The wire's key: in :attr:`ServerInfo.ports` and the options ``--<wire>-port``."""
@@ -84,6 +86,7 @@ class Listener(abc.ABC, Generic[LimitsT]):
     """The wire's name in ready lines and errors (``kRPC listening on ...``)."""
     port: int = 0
     limits: LimitsT | None = None
+    host: str | None = None
 
     @abc.abstractmethod
     def server(self, dispatcher: Dispatcher, *, log_level: str, grace: float) -> Server:

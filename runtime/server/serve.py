@@ -198,7 +198,9 @@ async def serving(
     draining.attach_server()
     try:
         for listener in chosen:
-            started = await listener.start(draining, host, log_level=log_level, grace=grace)
+            started = await listener.start(
+                draining, listener.host or host, log_level=log_level, grace=grace
+            )
             running.append(started)
             info._bound(listener, started)
         if register:

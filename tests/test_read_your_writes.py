@@ -338,6 +338,7 @@ def test_the_gateway_passes_the_revision_both_ways(stack: ExitStack) -> None:
     body = json.dumps(
         {"method": "sys_config_get", "params": {"key": "boot/config"}, "sys": [1, node.token]}
     ).encode()
+    gateway = ""
 
     async def post(revision: str | None) -> tuple[int, str, str | None]:
         headers = {"Content-Type": "application/json"}
@@ -362,7 +363,6 @@ def test_the_gateway_passes_the_revision_both_ways(stack: ExitStack) -> None:
             bad = await post("5x")
             return [plain, waited, bad]
 
-    gateway = ""
     plain, waited, bad = asyncio.run(asyncio.wait_for(main(), 30))
     assert plain[0] == 200 and json.loads(plain[1])["result"]["value"] == "v1"
     assert plain[2] == "42"

@@ -323,6 +323,16 @@ def test_client_refuses_a_member_not_of_the_zone(tls: Tls, tmp_path: Path) -> No
         member.stop()
 
 
+def _served_serial(url: str, context: ssl.SSLContext) -> int:
+    """The serial number of the certificate the member at ``url`` presents now."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as raw:
+        with context.wrap_socket(raw, server_hostname=ETCD_SERVER_NAME) as conn:
+            der = conn.getpeercert(binary_form=True)
+    assert der is not None
+    return x509.load_der_x509_certificate(der).serial_number
+
+
 def test_member_reads_its_certificate_at_each_handshake(tls: Tls, tmp_path: Path) -> None:
     """etcd reads its certificate files at each new handshake: files rewritten in place
     (as each ``zone up`` does) are served without a restart."""
@@ -331,12 +341,7 @@ def test_member_reads_its_certificate_at_each_handshake(tls: Tls, tmp_path: Path
     context = tls.client().ssl_context()
 
     def served() -> int:
-        port = int(member.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=3) as raw:
-            with context.wrap_socket(raw, server_hostname=ETCD_SERVER_NAME) as conn:
-                der = conn.getpeercert(binary_form=True)
-        assert der is not None
-        return x509.load_der_x509_certificate(der).serial_number
+        return _served_serial(member.url, context)
 
     before = served()
     assert before == x509.load_pem_x509_certificate(member.tls.cert.read_bytes()).serial_number
@@ -445,3 +450,34 @@ def test_verify_hub_process_https_without_anchors(tls: Tls) -> None:
     assert done.returncode == 2, done.stderr
     assert "--state-etcd: https:// etcd endpoints need --etcd-anchors FILE" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_etcd_tls_command_makes_what_zone_up_makes(tls: Tls, tmp_path: Path) -> None:
+    """``python -m buckyos.services.zone.etcd_tls``, as an operator runs it on several
+    machines: ``anchors`` from the devices' public keys is the bundle the cluster trusts;
+    ``member`` (on ood2, with ood2's key only) writes a certificate the member serves at
+    its next handshake, which clients accept."""
+    module = "buckyos.services.zone.etcd_tls"
+    devices = [
+        f"--device={node}={json.dumps(public_key_to_jwk(key.public_key()))}"
+        for node, key in tls.keys.items()
+    ]
+    out = tmp_path / "anchors.pem"
+    done = _run(module, "anchors", "--zone", ZONE, *devices, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == tls.anchors.read_bytes()
+    member = tls.cluster.members[1]
+    assert member.tls is not None
+    done = _run(
+        module, "member", "--zone", ZONE, "--node", "ood2", "--node-key", tls.key_file("ood2"),
+        "--host", "127.0.0.1", "--cert", str(member.tls.cert), "--key", str(member.tls.key),
+        "--days", "30",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert member.tls.key.stat().st_mode & 0o777 == 0o600
+    written = x509.load_pem_x509_certificate(member.tls.cert.read_bytes())
+    assert _served_serial(member.url, tls.client().ssl_context()) == written.serial_number
+    check_members(tls.cluster.urls, tls.client("ood1"))
+    done = _run(module, "anchors", "--zone", ZONE, "--device", "ood1", "--out", str(out))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "--device 'ood1': give NODE=KEY" in done.stderr

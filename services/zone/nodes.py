@@ -63,6 +63,7 @@ __all__ = [
     "node_process",
     "node_system_config_args",
     "node_verify_hub_args",
+    "replace_file",
     "runs_process",
     "start_etcd_member",
     "wait_etcd_healthy",
@@ -304,16 +305,17 @@ def write_etcd_tls(
     files.folder.mkdir(parents=True, exist_ok=True)
     files.folder.chmod(0o700)
     pins = DevicePins(ident.zone_did, {node.name: node.key.public_key() for node in nodes})
-    _write_file(files.anchors, pins.anchors_pem(), 0o644)
+    replace_file(files.anchors, pins.anchors_pem(), 0o644)
     for node, member in zip(nodes, ports.members, strict=True):
         leaf = make_etcd_certificate(ident.zone_did, node.name, node.key, hosts=[ports.host])
-        _write_file(files.key(member), leaf.key_pem, 0o600)
-        _write_file(files.cert(member), leaf.cert_pem, 0o644)
+        replace_file(files.key(member), leaf.key_pem, 0o600)
+        replace_file(files.cert(member), leaf.cert_pem, 0o644)
     return files
 
 
-def _write_file(path: Path, data: bytes, mode: int) -> None:
-    """Replace ``path`` at once (a member reading it mid-write sees the old or new one)."""
+def replace_file(path: Path, data: bytes, mode: int) -> None:
+    """Write ``path`` whole and at once (etcd reading it mid-write sees the old or the new
+    file), with ``mode`` from the start (a key is never readable by others)."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:

@@ -25,6 +25,7 @@ import grpc
 import pytest
 from cryptography import x509
 
+from buckyos.runtime import ConfigError
 from buckyos.runtime.security import (
     ETCD_SERVER_NAME,
     DevicePins,
@@ -44,6 +45,8 @@ from buckyos.services.etcd_calls import (
 from buckyos.services.system_config.etcd_api import rpc_pb2
 from buckyos.services.system_config.etcd_store import EtcdStore, EtcdUnavailableError
 from buckyos.services.verify_hub.etcd_state import EtcdSessionState
+from buckyos.services.zone import create_identity, parse_ports, zone_status, zone_up
+from buckyos.services.zone.layout import ZoneLayout
 
 from .etcd import EtcdCluster, EtcdMember, MemberTls, require_etcd
 
@@ -481,3 +484,16 @@ def test_the_etcd_tls_command_makes_what_zone_up_makes(tls: Tls, tmp_path: Path)
     done = _run(module, "anchors", "--zone", ZONE, "--device", "ood1", "--out", str(out))
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "--device 'ood1': give NODE=KEY" in done.stderr
+
+
+def test_a_zone_whose_etcd_was_made_plain_is_told_what_to_do(tmp_path: Path) -> None:
+    """A zone of several nodes made before etcd spoke TLS (its ``etc/etcd.json`` has no
+    ``tls``): its members' peer URLs are plain in their data, so ``zone up`` stops before
+    starting anything and says what to remove."""
+    root = tmp_path / "z"
+    create_identity(ZoneLayout(root), zone_host="127.0.0.1%3A1")
+    members = {"m1": [1, 2], "m2": [3, 4], "m3": [5, 6]}
+    (root / "etc" / "etcd.json").write_text(json.dumps({"host": "127.0.0.1", "members": members}))
+    with pytest.raises(ConfigError, match=r"was made without TLS.*: remove .*etcd\.json and "):
+        zone_up(root, ports=parse_ports("auto"), nodes=3)
+    assert zone_status(root)["services"] == {}

@@ -425,3 +425,46 @@ def test_a_zone_keeps_its_number_of_nodes(tmp_path: Path) -> None:
         zone_up(root, ports=parse_ports("auto"), nodes=2)
     assert not (root / "run" / "zone.json").exists()
     assert zone_status(root)["services"] == {}
+
+
+def test_the_zone_etcd_speaks_tls_with_device_certificates(zone: Zone) -> None:
+    """Each etcd member's certificate is signed by its node's device key; a node's key gets
+    in, a plain client and a certificate of a device not of the zone do not (after the
+    kill tests: members that are gone are passed over, at least one must answer)."""
+    import grpc
+
+    from buckyos.runtime.security import make_etcd_certificate, peer_node
+    from buckyos.services.etcd_calls import EtcdTls, check_members, etcd_tls
+    from buckyos.services.zone.nodes import load_nodes
+
+    ident = load_identity(ZoneLayout(zone.root))
+    nodes = load_nodes(ident, len(NODES))
+    pins = DevicePins(ident.zone_did, {node.name: node.key.public_key() for node in nodes})
+    files = zone.root / "etc" / "etcd"
+    assert (files / "anchors.pem").read_bytes() == pins.anchors_pem()
+    urls = [str(zone.info.services[f"etcd@m{n}"]["client_url"]) for n in range(1, 4)]
+    assert all(url.startswith("https://127.0.0.1:") for url in urls)
+    for n, node in enumerate(NODES, start=1):
+        assert peer_node((files / f"m{n}.crt").read_bytes(), pins) == node
+        assert (files / f"m{n}.key").stat().st_mode & 0o777 == 0o600
+    own = etcd_tls(
+        urls,
+        anchors_file=str(files / "anchors.pem"),
+        zone=ident.zone_did,
+        node="ood2",
+        node_key_file=str(nodes[1].key_file),
+    )
+    assert own is not None
+    check_members(urls, own)
+    leaf = make_etcd_certificate(ident.zone_did, "ood2", generate_private_key())
+    stranger = EtcdTls(pins.anchors_pem(), leaf.cert_pem, leaf.key_pem)
+    with pytest.raises(ValueError, match="refused this node's certificate") as refused:
+        check_members(urls, stranger)
+    live = next(url for url in urls if f"etcd member {url} " in str(refused.value))
+    with grpc.insecure_channel(live.removeprefix("https://")) as channel:
+        call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+            "/etcdserverpb.KV/Range"
+        )
+        with pytest.raises(grpc.RpcError) as plain:
+            call(b"", timeout=3)
+    assert plain.value.code() is grpc.StatusCode.UNAVAILABLE

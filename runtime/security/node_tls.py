@@ -24,6 +24,12 @@ server (mutual: a peer must present a leaf of a zone device) and of a client cal
 given node (only that node's pin is trusted, so node A cannot pose as node B), and the
 grpcio credentials for the same.  TLS 1.3 only.
 
+**etcd** (:func:`make_etcd_certificate`) uses the same scheme for its members and
+clients: a leaf signed by the node's device key, for a year (etcd reads it from a file),
+named with the member's addresses and :data:`ETCD_SERVER_NAME` (a client's leaf has no
+names); members and clients trust the anchors of every zone device
+(:meth:`DevicePins.anchors_pem`), as etcd cannot pin one device per connection.
+
 A caller without a device key (an app client) has no leaf, so it cannot open a node's TLS
 port: the handshake fails with ``certificate required``.  It reaches other nodes through
 its own node's gateway (same node, plain), which forwards over TLS.

@@ -33,6 +33,7 @@ from buckyos.runtime.security import (
     generate_private_key,
     make_etcd_certificate,
     make_node_certificate,
+    peer_node,
     private_key_to_pem,
     public_key_to_jwk,
 )
@@ -497,3 +498,24 @@ def test_a_zone_whose_etcd_was_made_plain_is_told_what_to_do(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match=r"was made without TLS.*: remove .*etcd\.json and "):
         zone_up(root, ports=parse_ports("auto"), nodes=3)
     assert zone_status(root)["services"] == {}
+
+
+def test_etcd_certificates_names_and_life() -> None:
+    """A member's certificate: its addresses and the shared name, both TLS uses, a
+    year, chaining to its device's anchor; a client's carries no names."""
+    key = generate_private_key()
+    pins = DevicePins(ZONE, {"ood2": key.public_key()})
+    member = make_etcd_certificate(ZONE, "ood2", key, hosts=["10.0.0.2", "ood2.lan"], now=1e9)
+    cert = x509.load_pem_x509_certificate(member.cert_pem)
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["10.0.0.2"]
+    assert names.get_values_for_type(x509.DNSName) == ["ood2.lan", ETCD_SERVER_NAME]
+    usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert {u.dotted_string for u in usages} == {"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"}
+    assert member.not_after - member.made_at == 365 * 86400
+    assert peer_node(cert, pins, now=1e9 + 300 * 86400) == "ood2"
+    client = x509.load_pem_x509_certificate(make_etcd_certificate(ZONE, "ood2", key).cert_pem)
+    with pytest.raises(x509.ExtensionNotFound):
+        client.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    with pytest.raises(ConfigError, match="cannot name a TLS certificate"):
+        make_etcd_certificate(ZONE, "ood2", key, hosts=["bad host"])

@@ -214,6 +214,56 @@ def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
             hub.RefreshToken(refresh_token=login.refresh_token)
 
 
+def _raw(url: str, body: dict[str, object], revision: int | None) -> tuple[dict[str, object], int]:
+    """A raw kRPC call to ``url``'s system_config carrying ``x-buckyos-revision``: the
+    answer and the revision it says it reflects."""
+    request = urllib.request.Request(
+        f"{url}/kapi/system_config",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({} if revision is None else {"x-buckyos-revision": str(revision)}),
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        answer = json.loads(reply.read())
+        said = reply.headers.get("x-buckyos-revision")
+    assert said is not None and said.isdigit(), reply.headers
+    return answer, int(said)
+
+
+def test_a_write_on_one_node_carries_its_revision_to_the_others(zone: Zone) -> None:
+    """Read your own writes across nodes over the real processes: the revision of a write
+    on ood1 is honoured by ood2 behind its gateway and by ood3; one its etcd never made is
+    refused."""
+    token = zone.token
+    value = f"v{time.time_ns()}"
+    wrote, revision = _raw(
+        zone.url("system_config", "ood1"),
+        {
+            "method": "sys_config_set",
+            "params": {"key": "rw/key", "value": value},
+            "sys": [1, token],
+        },
+        None,
+    )
+    assert wrote == {"result": None, "sys": [1]}
+    get = {"method": "sys_config_get", "params": {"key": "rw/key"}, "sys": [2, token]}
+    for url in (zone.url("gateway", "ood2"), zone.url("system_config", "ood3")):
+        answer, at = _raw(url, get, revision)
+        assert answer["result"] == {"value": value, "version": 1}, answer
+        assert at >= revision
+    request = urllib.request.Request(
+        f"{zone.url('system_config', 'ood3')}/kapi/system_config",
+        data=json.dumps(get).encode(),
+        headers={"Content-Type": "application/json", "x-buckyos-revision": str(10**15)},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        refused = json.loads(reply.read())
+    assert refused["error"].startswith(
+        "Failed due to reason: x-buckyos-revision: revision 1000000000000000 is ahead of this "
+        "etcd cluster"
+    ), refused
+
+
 @dataclass
 class Storm:
     """What the writers and readers saw."""

@@ -43,6 +43,7 @@ __all__ = [
     "AMBIGUOUS",
     "CHANNEL_OPTIONS",
     "EtcdTls",
+    "attempt_timeout",
     "check_members",
     "code_name",
     "code_of",
@@ -55,6 +56,24 @@ __all__ = [
 ]
 
 _TLS_OPTIONS: Final = "--etcd-anchors FILE with --node-tls ZONE and --node-key PEM"
+
+_FIRST_ATTEMPT: Final = 2.0
+"""Seconds a write's first attempt may take before the same transaction goes again (etcd
+commits in milliseconds; its own slow-apply warning is at 100 ms, a slow fsync's at 1 s)."""
+_RESEND_ATTEMPT: Final = 1.0
+"""Seconds one resend of an ambiguous write may take before it goes again."""
+
+
+def attempt_timeout(timeout: float, resend: bool) -> float:
+    """The deadline of one attempt of a write transaction, at most ``timeout``.
+
+    A proposal lost with its leader (killed mid-write) is answered only at the member's own
+    request timeout (5 s and more), so a write that waited its whole timeout stalled that
+    long; with short attempts the very same transaction goes again (its compares let it
+    commit at most once) and lands as soon as a leader is elected.  A resend is most likely
+    mid-election: shorter still."""
+    return min(timeout, _RESEND_ATTEMPT if resend else _FIRST_ATTEMPT)
+
 
 CHANNEL_OPTIONS: Final = (
     ("grpc.keepalive_time_ms", 10_000),

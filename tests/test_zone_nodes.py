@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,7 +214,9 @@ def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
             hub.RefreshToken(refresh_token=login.refresh_token)
 
 
-def _raw(url: str, body: dict[str, object], revision: int | None) -> tuple[dict[str, object], int]:
+def _raw(
+    url: str, body: Mapping[str, object], revision: int | None
+) -> tuple[dict[str, object], int]:
     """A raw kRPC call to ``url``'s system_config carrying ``x-buckyos-revision``: the
     answer and the revision it says it reflects."""
     request = urllib.request.Request(

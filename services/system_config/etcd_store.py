@@ -65,6 +65,7 @@ from ..etcd_calls import (
     AMBIGUOUS as _AMBIGUOUS,
     CHANNEL_OPTIONS,
     EtcdTls,
+    attempt_timeout,
     code_name as _code_name,
     code_of as _code,
     details as _details,
@@ -110,11 +111,6 @@ MAX_ATTEMPTS: Final = 64
 """Conflicts a write replans before it gives up (each one: another writer came first)."""
 _PAGE: Final = 512
 _RECEIVE_LIMIT: Final = 4 << 20
-_FIRST_ATTEMPT: Final = 2.0
-"""Seconds a write's first attempt may take before it is sent again (etcd commits in
-milliseconds; its own slow-apply warning is at 100 ms, a slow fsync's at 1 s)."""
-_RESEND_ATTEMPT: Final = 1.0
-"""Seconds one resend of an ambiguous write may take before it is sent again."""
 _Req = TypeVar("_Req", bound=Message)
 _Resp = TypeVar("_Resp", bound=Message)
 
@@ -737,14 +733,7 @@ class EtcdStore(Store):
         ambiguous: grpc.RpcError | None = None
         while True:
             try:
-                # A proposal lost with its leader is answered only at the member's own
-                # request timeout (5 s and more): an attempt gets a short deadline and
-                # the very same transaction goes again (a resend is most likely
-                # mid-election: shorter still).
-                reply = self._txn(
-                    request,
-                    min(self.timeout, _FIRST_ATTEMPT if ambiguous is None else _RESEND_ATTEMPT),
-                )
+                reply = self._txn(request, attempt_timeout(self.timeout, ambiguous is not None))
             except grpc.RpcError as exc:
                 code = _code(exc)
                 if code in _AMBIGUOUS:

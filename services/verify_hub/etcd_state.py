@@ -59,6 +59,7 @@ from ..etcd_calls import (
     AMBIGUOUS as _AMBIGUOUS,
     CHANNEL_OPTIONS,
     EtcdTls,
+    attempt_timeout,
     code_name as _code_name,
     details as _details,
     open_channel,
@@ -233,14 +234,18 @@ class EtcdSessionState:
 
         A deadline or an unavailable member sends the *same* transaction again (its
         compares let it commit at most once); if that one fails its compares, record
-        ``mine`` says whether the first attempt committed (it carries ``write_id``)."""
+        ``mine`` says whether the first attempt committed (it carries ``write_id``).  Each
+        attempt is short (``etcd_calls.attempt_timeout``): a leader's death stalls a write
+        for the election, not for the member's request timeout."""
         request = rpc_pb2.TxnRequest(compare=compares, success=ops)
         deadline = time.monotonic() + self.timeout * 3
         ambiguous: grpc.RpcError | None = None
         while True:
             try:
                 reply: rpc_pb2.TxnResponse = self._txn_call(
-                    request, timeout=self.timeout, wait_for_ready=True
+                    request,
+                    timeout=attempt_timeout(self.timeout, ambiguous is not None),
+                    wait_for_ready=True,
                 )
             except grpc.RpcError as exc:
                 if exc.code() not in _AMBIGUOUS:

@@ -51,7 +51,7 @@ from buckyos.services.gateway.pool import InstancePool
 from buckyos.services.gateway.server import gateway_serving
 from buckyos.services.system_config import EtcdStore, build_binding
 from tests.contract_json import Served, served
-from tests.etcd import EtcdMember, require_etcd
+from tests.etcd import EtcdMember
 
 
 class FakeRevisions:
@@ -379,16 +379,6 @@ def test_the_gateway_passes_the_revision_both_ways(stack: ExitStack) -> None:
 # --- system_config on etcd ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
-    started = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
 class EtcdNodes:
     """Two system_config nodes on one etcd prefix, one owner; the second's watch can be
     held back (its copy then lags behind etcd)."""
@@ -435,9 +425,9 @@ class EtcdNodes:
 
 @pytest.mark.parametrize("kind", ["krpc", "grpc"])
 def test_a_write_through_one_node_is_read_through_another_whose_copy_lags(
-    stack: ExitStack, member: EtcdMember, kind: str
+    stack: ExitStack, etcd_member: EtcdMember, kind: str
 ) -> None:
-    nodes = EtcdNodes(stack, member.url)
+    nodes = EtcdNodes(stack, etcd_member.url)
     router, switch = _router([nodes.endpoint(0, kind)], nodes.token)
     blind, blind_switch = _router([nodes.endpoint(0, kind)], nodes.token, read_your_writes=False)
     stack.callback(router.close)
@@ -462,17 +452,17 @@ def test_a_write_through_one_node_is_read_through_another_whose_copy_lags(
 
 
 def test_a_revision_made_elsewhere_in_the_cluster_is_reached_without_waiting(
-    stack: ExitStack, member: EtcdMember
+    stack: ExitStack, etcd_member: EtcdMember
 ) -> None:
     """A copy's revision moves only with its own prefix: a revision listed by another
     node after writes to other prefixes is reached by asking etcd, not by waiting for an
     event that never comes."""
-    nodes = EtcdNodes(stack, member.url)
+    nodes = EtcdNodes(stack, etcd_member.url)
     router, switch = _router([nodes.endpoint(0, "krpc")], nodes.token)
     stack.callback(router.close)
     stub = SystemConfigStub(router)
     stub.Set(key="users/alice/note", value="x")
-    other = EtcdStore(member.url, prefix=f"/test/{uuid.uuid4().hex}/")
+    other = EtcdStore(etcd_member.url, prefix=f"/test/{uuid.uuid4().hex}/")
     stack.callback(other.close)
     for n in range(3):
         other.set(f"users/bob/k{n}", "y")  # etcd's revision moves on, this prefix's not
@@ -487,8 +477,8 @@ def test_a_revision_made_elsewhere_in_the_cluster_is_reached_without_waiting(
     assert router.revisions.get("system_config") >= ahead  # type: ignore[union-attr]
 
 
-def test_a_revision_ahead_of_the_cluster_is_refused(stack: ExitStack, member: EtcdMember) -> None:
-    nodes = EtcdNodes(stack, member.url)
+def test_a_revision_ahead_of_the_cluster_is_refused(stack: ExitStack, etcd_member: EtcdMember) -> None:
+    nodes = EtcdNodes(stack, etcd_member.url)
     with KrpcTransport(nodes.served[1].krpc_url, token=nodes.token) as transport:
         stub = SystemConfigStub(transport)
         stub.Set(key="users/alice/note", value="x")

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,29 +45,21 @@ from tests.etcd import EtcdCluster, EtcdMember, kill_safe, require_etcd
 from tests.test_sys_config_process import Process
 
 
-@pytest.fixture(scope="module")
-def member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
-    started = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
 @pytest.fixture
 def prefix() -> str:
     return f"/test/{uuid.uuid4().hex}/"
 
 
-def _open(member: EtcdMember, prefix: str, **options: Any) -> EtcdStore:
-    return EtcdStore(member.url, prefix=prefix, **options)
+def _open(etcd_member: EtcdMember, prefix: str, **options: Any) -> EtcdStore:
+    return EtcdStore(etcd_member.url, prefix=prefix, **options)
 
 
-def test_concurrent_writers_on_two_stores_lose_nothing(member: EtcdMember, prefix: str) -> None:
+def test_concurrent_writers_on_two_stores_lose_nothing(
+    etcd_member: EtcdMember, prefix: str
+) -> None:
     """Two stores (two nodes) and 8 threads append to one key and count in another:
     every conflict is replanned, nothing is applied twice, revisions count every write."""
-    first, second = _open(member, prefix), _open(member, prefix)
+    first, second = _open(etcd_member, prefix), _open(etcd_member, prefix)
     try:
         first.create("users/bob/log", "")
         first.create("users/bob/count", '{"n":0}')
@@ -115,9 +106,9 @@ def test_concurrent_writers_on_two_stores_lose_nothing(member: EtcdMember, prefi
         second.close()
 
 
-def test_main_key_guard_serialises_two_nodes(member: EtcdMember, prefix: str) -> None:
+def test_main_key_guard_serialises_two_nodes(etcd_member: EtcdMember, prefix: str) -> None:
     """exec_tx guarded by a main key: of two nodes racing on the same revision, one wins."""
-    first, second = _open(member, prefix), _open(member, prefix)
+    first, second = _open(etcd_member, prefix), _open(etcd_member, prefix)
     try:
         first.create("jobs/lock", "free")
         second.sync()
@@ -150,8 +141,10 @@ def test_main_key_guard_serialises_two_nodes(member: EtcdMember, prefix: str) ->
         second.close()
 
 
-def test_the_copy_catches_up_and_a_writer_reads_its_write(member: EtcdMember, prefix: str) -> None:
-    writer, reader = _open(member, prefix), _open(member, prefix)
+def test_the_copy_catches_up_and_a_writer_reads_its_write(
+    etcd_member: EtcdMember, prefix: str
+) -> None:
+    writer, reader = _open(etcd_member, prefix), _open(etcd_member, prefix)
     try:
         for n in range(30):
             revision = writer.set("apps/x/config", f"v{n}")
@@ -168,7 +161,7 @@ def test_the_copy_catches_up_and_a_writer_reads_its_write(member: EtcdMember, pr
         assert reader.get("apps/x/config") == Entry("last", 31)
         assert reader.list("apps") == ["x"]
         # A store opened later lists what is there at one revision.
-        late = _open(member, prefix)
+        late = _open(etcd_member, prefix)
         try:
             assert late.get("apps/x/config") == Entry("last", 31)
         finally:
@@ -178,8 +171,10 @@ def test_the_copy_catches_up_and_a_writer_reads_its_write(member: EtcdMember, pr
         reader.close()
 
 
-def test_etcd_limits_give_clear_errors_and_write_nothing(member: EtcdMember, prefix: str) -> None:
-    store = _open(member, prefix)
+def test_etcd_limits_give_clear_errors_and_write_nothing(
+    etcd_member: EtcdMember, prefix: str
+) -> None:
+    store = _open(etcd_member, prefix)
     try:
         many = {f"bulk/k{n:03d}": TxOp(OpKind.CREATE, "x") for n in range(130)}
         with pytest.raises(StoreError) as caught:
@@ -200,7 +195,7 @@ def test_etcd_limits_give_clear_errors_and_write_nothing(member: EtcdMember, pre
         # A store holding more than gRPC's 4 MiB receive limit is listed in pages.
         for n in range(5):
             store.set(f"big/k{n}", str(n) * (1000 * 1024))
-        late = _open(member, prefix)
+        late = _open(etcd_member, prefix)
         try:
             dumped = late.dump(("big/",))
             assert sorted(dumped) == ["big/grows", *(f"big/k{n}" for n in range(5))]
@@ -256,8 +251,8 @@ def _answer_lost_once(store: EtcdStore, before_resend: Any = None) -> list[int]:
     return calls
 
 
-def test_an_ambiguous_write_is_not_applied_twice(member: EtcdMember, prefix: str) -> None:
-    store = _open(member, prefix)
+def test_an_ambiguous_write_is_not_applied_twice(etcd_member: EtcdMember, prefix: str) -> None:
+    store = _open(etcd_member, prefix)
     try:
         store.create("log/a", "1")
         calls = _answer_lost_once(store)
@@ -268,8 +263,10 @@ def test_an_ambiguous_write_is_not_applied_twice(member: EtcdMember, prefix: str
         store.close()
 
 
-def test_an_ambiguous_write_overwritten_since_is_reported(member: EtcdMember, prefix: str) -> None:
-    store, other = _open(member, prefix), _open(member, prefix)
+def test_an_ambiguous_write_overwritten_since_is_reported(
+    etcd_member: EtcdMember, prefix: str
+) -> None:
+    store, other = _open(etcd_member, prefix), _open(etcd_member, prefix)
     try:
         store.create("log/a", "1")
         other.sync()
@@ -361,7 +358,9 @@ def test_an_etcd_restart_loses_no_acknowledged_write(tmp_path: Path, how: str) -
         member.stop()
 
 
-def test_the_service_on_etcd_over_krpc(member: EtcdMember, prefix: str, tmp_path: Path) -> None:
+def test_the_service_on_etcd_over_krpc(
+    etcd_member: EtcdMember, prefix: str, tmp_path: Path
+) -> None:
     """``python -m buckyos.services.system_config --etcd URL``: Set, Get and ExecTx over real
     kRPC; a second process on the same etcd prefix (another node) reads what the first
     wrote; a restarted one has everything."""
@@ -372,7 +371,7 @@ def test_the_service_on_etcd_over_krpc(member: EtcdMember, prefix: str, tmp_path
     device_file = tmp_path / "device.pem"
     device_file.write_text(private_key_to_pem(device))
     args = [
-        "--etcd", member.url,
+        "--etcd", etcd_member.url,
         "--etcd-prefix", prefix,
         "--owner-key", str(owner_file),
         "--device-name", "ood1",
@@ -451,10 +450,10 @@ def test_the_service_on_etcd_over_krpc(member: EtcdMember, prefix: str, tmp_path
             third.stop()
 
 
-def test_a_capped_etcd_store_keeps_its_reserve(member: EtcdMember, prefix: str) -> None:
+def test_a_capped_etcd_store_keeps_its_reserve(etcd_member: EtcdMember, prefix: str) -> None:
     """``max_bytes`` caps etcd's dbSizeInUse as SqliteStore's caps its file: ordinary
     writes stop at the reserve, zone-trusted ones at the cap, deletes always go through."""
-    probe = _open(member, prefix)
+    probe = _open(etcd_member, prefix)
     try:
         probe.set("probe/k", "x")
         status = probe._status(rpc_pb2.StatusRequest(), None)
@@ -463,7 +462,9 @@ def test_a_capped_etcd_store_keeps_its_reserve(member: EtcdMember, prefix: str) 
         probe.close()
     chunk = "v" * (64 * 1024)
     # The reserve starts below what etcd holds now; the cap 256 KiB above it.
-    store = _open(member, prefix, max_bytes=used + 256 * 1024, reserve_bytes=256 * 1024 + used // 2)
+    store = _open(
+        etcd_member, prefix, max_bytes=used + 256 * 1024, reserve_bytes=256 * 1024 + used // 2
+    )
     ordinary = Quota("users/bob/", 1 << 30, 1 << 20)
     try:
         with pytest.raises(StoreFullError) as caught:
@@ -486,9 +487,9 @@ def test_a_capped_etcd_store_keeps_its_reserve(member: EtcdMember, prefix: str) 
 
 
 def test_the_copy_is_listed_again_when_compaction_outran_its_watch(
-    member: EtcdMember, prefix: str
+    etcd_member: EtcdMember, prefix: str
 ) -> None:
-    lagging, writer = _open(member, prefix), _open(member, prefix)
+    lagging, writer = _open(etcd_member, prefix), _open(etcd_member, prefix)
     try:
         writer.set("a/k", "1")
         lagging.sync()
@@ -666,9 +667,9 @@ def test_killing_the_etcd_leader_of_three_loses_no_acknowledged_write(tmp_path: 
         cluster.stop()
 
 
-def test_change_listeners_hear_every_node_write(member: EtcdMember, prefix: str) -> None:
+def test_change_listeners_hear_every_node_write(etcd_member: EtcdMember, prefix: str) -> None:
     """``on_change``: what a later watch verb and the trust/policy reload build on."""
-    writer, listening = _open(member, prefix), _open(member, prefix)
+    writer, listening = _open(etcd_member, prefix), _open(etcd_member, prefix)
     heard: list[list[str]] = []
     got = threading.Event()
 

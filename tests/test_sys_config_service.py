@@ -36,7 +36,6 @@ from buckyos.runtime.security.keys import (
 from buckyos.runtime.security.token_signing import sign_token
 from buckyos.runtime.server.serve import ServerInfo, serving
 from buckyos.services.system_config import Entry, EtcdStore, SqliteStore, Store, build_binding
-from tests.etcd import EtcdMember, require_etcd
 
 OWNER_DID = "did:bns:owner"
 TAIL = "g, alice, users\ng, bob, users\ng, notes, app\ng, ood1, ood"
@@ -138,16 +137,6 @@ class Zone:
 
     def seed(self) -> None:
         self.ok("sys_config_set", {"key": "system/rbac/policy", "value": TAIL}, self.root)
-
-
-@pytest.fixture(scope="module")
-def etcd_member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
-    member = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
-    member.start()
-    try:
-        yield member
-    finally:
-        member.stop()
 
 
 @pytest.fixture(params=["sqlite", "etcd"])

@@ -39,17 +39,7 @@ from buckyos.services.system_config.store import (
     TxOp,
     Usage,
 )
-from tests.etcd import EtcdMember, require_etcd
-
-
-@pytest.fixture(scope="module")
-def etcd_member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
-    member = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
-    member.start()
-    try:
-        yield member
-    finally:
-        member.stop()
+from tests.etcd import EtcdMember
 
 
 class Backend:

@@ -28,19 +28,9 @@ from buckyos.services.system_config import EtcdStore, SqliteStore, Store
 from buckyos.services.system_config.etcd_api import rpc_pb2
 from buckyos.services.system_config.store import Change
 from buckyos.services.system_config.watch import Watches
-from tests.etcd import EtcdMember, require_etcd
+from tests.etcd import EtcdMember
 from tests.test_sys_config_process import Process
 from tests.test_sys_config_service import Zone
-
-
-@pytest.fixture(scope="module")
-def etcd_member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
-    member = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
-    member.start()
-    try:
-        yield member
-    finally:
-        member.stop()
 
 
 @pytest.fixture(params=["sqlite", "etcd"])

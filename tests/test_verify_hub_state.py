@@ -28,18 +28,8 @@ from buckyos.services.verify_hub.state import (
     StateError,
 )
 from buckyos.services.verify_hub.throttle import Counts, FailureCounter, LoginThrottle
-from tests.etcd import EtcdMember, require_etcd
+from tests.etcd import EtcdMember
 from tests.verify_hub_fakes import Clock
-
-
-@pytest.fixture(scope="module")
-def etcd_member(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
-    member = EtcdMember(require_etcd(), tmp_path_factory.mktemp("etcd") / "member")
-    member.start()
-    try:
-        yield member
-    finally:
-        member.stop()
 
 
 class Backend:

@@ -477,7 +477,9 @@ def test_a_revision_made_elsewhere_in_the_cluster_is_reached_without_waiting(
     assert router.revisions.get("system_config") >= ahead  # type: ignore[union-attr]
 
 
-def test_a_revision_ahead_of_the_cluster_is_refused(stack: ExitStack, etcd_member: EtcdMember) -> None:
+def test_a_revision_ahead_of_the_cluster_is_refused(
+    stack: ExitStack, etcd_member: EtcdMember
+) -> None:
     nodes = EtcdNodes(stack, etcd_member.url)
     with KrpcTransport(nodes.served[1].krpc_url, token=nodes.token) as transport:
         stub = SystemConfigStub(transport)

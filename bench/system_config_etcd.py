@@ -1,7 +1,10 @@
 """Item 8b: the reference system_config service on etcd against the same on SQLite, over
 kRPC: ``Get`` (on etcd: answered from the watch-fed copy, no etcd round trip) and ``Set``
 (on etcd: one compare-guarded transaction, then the copy catching up to it; on SQLite: one
-``synchronous=FULL`` transaction).
+``synchronous=FULL`` transaction).  And what reading one's own writes costs a client: the
+same ``Get`` on etcd through a ``Router`` that keeps and sends the revisions answers carry
+(``x-buckyos-revision``) against one that does not (``read_your_writes=False``); the server
+says the revision either way.
 
 etcd is one member on loopback (``tests/etcd.py`` finds the binary: ``make etcd``), with a
 data directory in the run's temporary folder; without etcd the comparison is not run.
@@ -15,7 +18,7 @@ import socket
 from typing import Any
 
 from buckyos.generated.system_config_rpc import SystemConfigStub
-from buckyos.runtime.client import KrpcTransport
+from buckyos.runtime.client import Endpoint, KrpcTransport, Router
 from tests.etcd import find_etcd
 
 from .context import Context
@@ -25,7 +28,10 @@ from .services import start_system_config
 __all__ = ["ITEM", "TITLE", "run"]
 
 ITEM = "8b"
-TITLE = "system_config on etcd vs on SQLite over kRPC: Get (from the copy), Set"
+TITLE = (
+    "system_config on etcd vs on SQLite over kRPC: Get (from the copy), Set; a Router "
+    "reading its own writes vs not"
+)
 VALUE = "v" * 100
 
 
@@ -96,7 +102,22 @@ def run(ctx: Context) -> list[Row]:
             lambda: measure_sync("Set on etcd", lambda: set_on(etcd, 0), budget),
             lambda: measure_sync("Set on SQLite", lambda: set_on(sqlite, 1), budget),
         )
+        endpoint = Endpoint("krpc", on_etcd.url, "direct")
+        with (
+            Router(lambda api: [endpoint], token=on_etcd.token) as reading,
+            Router(lambda api: [endpoint], token=on_etcd.token, read_your_writes=False) as blind,
+        ):
+            mine, theirs = SystemConfigStub(reading), SystemConfigStub(blind)
+            mine.Get(key=key)
+            if reading.revisions is None or not reading.revisions.get("system_config"):
+                raise RuntimeError("system_config on etcd answered no x-buckyos-revision")
+            get_reading, get_blind = best_of(
+                budget,
+                lambda: measure_sync("Router, revisions", lambda: mine.Get(key=key), budget),
+                lambda: measure_sync("Router, none", lambda: theirs.Get(key=key), budget),
+            )
     return [
         Row(ITEM, "system_config Get on etcd vs on SQLite, seq", get_etcd, get_sqlite),
         Row(ITEM, "system_config Set on etcd vs on SQLite, seq", set_etcd, set_sqlite),
+        Row(ITEM, "Get on etcd: Router reading its writes vs not", get_reading, get_blind),
     ]

@@ -126,21 +126,27 @@ async def _refresh(tls: NodeTls, docs: DeviceDocs) -> bool:
 async def pins_kept(
     tls: NodeTls | None, docs: DeviceDocs, changed: PinsChanged | None = None
 ) -> AsyncIterator[None]:
-    """While the block runs: ``tls``'s pins read at once, then on ``changed`` and every
-    minute (5 s after a failed or empty read)."""
+    """While the block runs: ``tls``'s pins read once before it starts (so that a server
+    started in it knows the zone's nodes from its first call, when their docs are there),
+    then on ``changed`` and every minute (5 s after a failed or empty read)."""
     if tls is None:
         yield
         return
     event = (changed or PinsChanged()).bind()
+    try:
+        ok = await asyncio.wait_for(_refresh(tls, docs), _RETRY)
+    except TimeoutError:
+        _log.warning("devices/*/doc not read in %g s for node TLS (retrying)", _RETRY)
+        ok = False
 
-    async def keep() -> None:
+    async def keep(ok: bool) -> None:
         while True:
-            event.clear()
-            ok = await _refresh(tls, docs)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), _EVERY if ok else _RETRY)
+            event.clear()
+            ok = await _refresh(tls, docs)
 
-    task = asyncio.create_task(keep())
+    task = asyncio.create_task(keep(ok))
     try:
         yield
     finally:

@@ -305,6 +305,22 @@ def seed(ident: ZoneIdentity, started: Mapping[str, Started], apps: Sequence[str
     )
 
 
+def _seed_devices(
+    ident: ZoneIdentity, url: str, devices: Mapping[str, Any], apps: Sequence[str]
+) -> None:
+    """Through the system_config at ``url``: every node's ``devices/<node>/doc`` and the
+    RBAC tail naming each node an ``ood`` (so a node's own token may read the docs)."""
+    with KrpcTransport(url, token=_root_token(ident)) as transport:
+        stub = SystemConfigStub(transport)
+        for name, doc in devices.items():
+            stub.Set(
+                key=f"devices/{name}/doc", value=doc if isinstance(doc, str) else json.dumps(doc)
+            )
+        existing = stub.Get(key="system/rbac/policy")
+        policy = _policy(ident, apps, existing.value, list(devices))
+        stub.Set(key="system/rbac/policy", value=policy)
+
+
 def _seed(
     ident: ZoneIdentity,
     url: str,
@@ -326,9 +342,9 @@ def _seed(
             "public_key": public_key_to_jwk(ident.verify_hub_key.public_key()),
         },
     }
+    _seed_devices(ident, url, devices, apps)
     writes: dict[str, Any] = {
         "boot/config": boot,
-        **{f"devices/{name}/doc": doc for name, doc in devices.items()},
         f"users/{ident.admin}/doc": ident.owner_doc(),
         **infos,
     }
@@ -341,8 +357,6 @@ def _seed(
     }
     with KrpcTransport(url, token=_root_token(ident)) as transport:
         stub = SystemConfigStub(transport)
-        existing = stub.Get(key="system/rbac/policy")
-        writes["system/rbac/policy"] = _policy(ident, apps, existing.value, list(devices))
         for key, value in writes.items():
             stub.Set(key=key, value=value if isinstance(value, str) else json.dumps(value))
         if stub.Get(key=f"users/{ident.admin}/settings").HasField("value"):
@@ -704,6 +718,17 @@ def _up_nodes_locked(
                 args = node_system_config_args(ident, node, host, etcd, krpc, grpc)
                 started[name] = start(name, args, NODE_SERVICES[SYSTEM_CONFIG])
                 urls[node.name] = started[name].addresses["kRPC"]
+            devices = {node.name: node.doc(ident) for node in nodes}
+            try:
+                # Before verify-hub starts: it pins its TLS peers to these docs, read at start
+                # and then only every few seconds, so its TLS port would refuse the other
+                # nodes until its next read.  (The seed below writes them again.)
+                _seed_devices(ident, urls[first], devices, apps)
+            except RPCError as err:
+                log = layout.log(node_process(SYSTEM_CONFIG, first))
+                raise ConfigError(
+                    f"{SYSTEM_CONFIG} refused the nodes' device docs ({err}); see {log}"
+                ) from err
             for node in nodes:
                 name = node_process(VERIFY_HUB, node.name)
                 krpc, grpc = node_ports(node, VERIFY_HUB)
@@ -714,7 +739,7 @@ def _up_nodes_locked(
                     ident,
                     urls[first],
                     _port_of(started[node_process(VERIFY_HUB, first)].addresses["kRPC"]),
-                    {node.name: node.doc(ident) for node in nodes},
+                    devices,
                     _node_infos(host, nodes, started),
                     apps,
                 )

@@ -470,9 +470,9 @@ def test_a_revision_made_elsewhere_in_the_cluster_is_reached_without_waiting(
     assert ahead > nodes.stores[1].copy_revision
     router.revisions.saw("system_config", ahead)  # type: ignore[union-attr]
     switch([nodes.endpoint(1, "krpc")])
-    started = time.monotonic()
     assert stub.Get(key="users/alice/note").value == "x"
-    assert time.monotonic() - started < 2.0  # REACH_TIMEOUT is 5 s
+    # Answered, not ServiceNotValidError: the copy was not left waiting for an event (the
+    # router has no other node to move on to).
     assert nodes.stores[1].copy_revision >= ahead
     assert router.revisions.get("system_config") >= ahead  # type: ignore[union-attr]
 

@@ -52,6 +52,7 @@ __all__ = [
     "etcd_tls",
     "grpc_target",
     "open_channel",
+    "parse_endpoints",
     "prefix_end",
 ]
 
@@ -103,6 +104,14 @@ def prefix_end(prefix: bytes) -> bytes:
             return bytes(end)
         end.pop()
     return b"\x00"
+
+
+def parse_endpoints(endpoints: Sequence[str] | str) -> list[str]:
+    """The endpoints given as a list or as one comma-separated string (``--etcd``: empty
+    pieces dropped), each stripped."""
+    if isinstance(endpoints, str):
+        endpoints = [e for e in endpoints.split(",") if e.strip()]
+    return [e.strip() for e in endpoints]
 
 
 def _split(url: str) -> tuple[str, str, int]:

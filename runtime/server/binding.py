@@ -344,12 +344,7 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
             presented_token=info.token,
         )
         revisions = api.revisions
-        if revisions is None:
-            serial = api.serial
-            if serial is None:
-                return await self._run(verb, req)
-            return await in_order(serial, self._run, verb, req)
-        if info.min_revision > revisions.copy_revision():
+        if revisions is not None and info.min_revision > revisions.copy_revision():
             # Blocking (a condition, maybe a round trip to the store): off the loop.
             await self._in_thread(revisions.reach, info.min_revision, REACH_TIMEOUT)
         serial = api.serial
@@ -357,8 +352,9 @@ class Binding(Lifecycle, BindingEvents, OutgoingCalls):
             result = await self._run(verb, req)
         else:
             result = await in_order(serial, self._run, verb, req)
-        # Read after the handler: a write has waited for the copy to reach its revision.
-        info.revision = revisions.copy_revision()
+        if revisions is not None:
+            # Read after the handler: a write has waited for the copy to reach its revision.
+            info.revision = revisions.copy_revision()
         return result
 
     async def _run(self, verb: Verb, req: Request) -> Message:

@@ -49,7 +49,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
-from ..etcd_calls import etcd_tls
+from ..etcd_calls import etcd_tls, parse_endpoints
 from ..launch import launched
 from ..node_tls_serve import (
     PinsChanged,
@@ -165,7 +165,7 @@ async def _serve(args: argparse.Namespace) -> int:
     store: Store
     if args.etcd is not None:
         try:
-            endpoints = [e.strip() for e in args.etcd.split(",") if e.strip()]
+            endpoints = parse_endpoints(args.etcd)
             store = EtcdStore(
                 endpoints,
                 prefix=args.etcd_prefix,

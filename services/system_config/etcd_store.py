@@ -70,6 +70,7 @@ from ..etcd_calls import (
     code_of as _code,
     details as _details,
     open_channel,
+    parse_endpoints,
     prefix_end as _prefix_end,
 )
 from .etcd_api import kv_pb2, rpc_pb2
@@ -92,6 +93,7 @@ from .store import (
     _size,
     apply_op,
     format_size,
+    reserve_of,
     tell_commit,
 )
 
@@ -202,22 +204,9 @@ class EtcdStore(Store):
         reserve_bytes: int | None = None,
         tls: EtcdTls | None = None,
     ) -> None:
-        if isinstance(endpoints, str):
-            endpoints = [e for e in endpoints.split(",") if e.strip()]
-        self.endpoints = [e.strip() for e in endpoints]
-        if max_bytes is not None and max_bytes <= 0:
-            raise ValueError(f"max_bytes must be a positive number of bytes, not {max_bytes}")
-        if reserve_bytes is not None and (max_bytes is None or not 0 <= reserve_bytes < max_bytes):
-            raise ValueError(
-                f"reserve_bytes ({reserve_bytes}) needs max_bytes and must be below it "
-                f"({max_bytes})"
-            )
+        self.endpoints = parse_endpoints(endpoints)
+        self.reserve_bytes = reserve_of(max_bytes, reserve_bytes)
         self.max_bytes = max_bytes
-        if max_bytes is None:
-            reserve_bytes = 0
-        elif reserve_bytes is None:
-            reserve_bytes = max_bytes // 10
-        self.reserve_bytes = reserve_bytes
         if not prefix.endswith("/"):
             prefix += "/"
         self.prefix = prefix

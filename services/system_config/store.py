@@ -69,6 +69,7 @@ __all__ = [
     "Usage",
     "apply_op",
     "format_size",
+    "reserve_of",
 ]
 
 _log = logging.getLogger("buckyos.services.system_config.store")
@@ -83,6 +84,21 @@ def format_size(size: int, *, exact: bool = False) -> str:
                 text = text[:-2]
             return f"{text} {unit}"
     return f"{size} bytes"
+
+
+def reserve_of(max_bytes: int | None, reserve_bytes: int | None) -> int:
+    """A store's reserve for ``max_bytes``/``reserve_bytes`` (both stores take them): 0
+    without a cap, a tenth of it by default; a ``ValueError`` for a cap that is not positive
+    or a reserve not below it."""
+    if max_bytes is not None and max_bytes <= 0:
+        raise ValueError(f"max_bytes must be a positive number of bytes, not {max_bytes}")
+    if reserve_bytes is not None and (max_bytes is None or not 0 <= reserve_bytes < max_bytes):
+        raise ValueError(
+            f"reserve_bytes ({reserve_bytes}) needs max_bytes and must be below it ({max_bytes})"
+        )
+    if max_bytes is None:
+        return 0
+    return max_bytes // 10 if reserve_bytes is None else reserve_bytes
 
 
 Check = Callable[[str, str | None], None]
@@ -443,19 +459,8 @@ class SqliteStore(Store):
         reserve_bytes: int | None = None,
     ) -> None:
         self.path = Path(path)
-        if max_bytes is not None and max_bytes <= 0:
-            raise ValueError(f"max_bytes must be a positive number of bytes, not {max_bytes}")
-        if reserve_bytes is not None and (max_bytes is None or not 0 <= reserve_bytes < max_bytes):
-            raise ValueError(
-                f"reserve_bytes ({reserve_bytes}) needs max_bytes and must be below it "
-                f"({max_bytes})"
-            )
+        self.reserve_bytes = reserve_of(max_bytes, reserve_bytes)
         self.max_bytes = max_bytes
-        if max_bytes is None:
-            reserve_bytes = 0
-        elif reserve_bytes is None:
-            reserve_bytes = max_bytes // 10
-        self.reserve_bytes = reserve_bytes
         self._page_size = 4096
         self._lock = threading.Lock()
         self._commit_listeners: list[CommitListener] = []

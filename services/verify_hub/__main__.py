@@ -39,7 +39,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
-from ..etcd_calls import etcd_tls
+from ..etcd_calls import etcd_tls, parse_endpoints
 from ..launch import launched
 from ..node_tls_serve import add_node_tls_options, node_tls, pins_kept, tls_listeners
 from .app import build_binding, service_of
@@ -149,7 +149,7 @@ async def _main(args: argparse.Namespace) -> int:
     state: SessionStore
     if args.state_etcd is not None:
         try:
-            endpoints = [e.strip() for e in args.state_etcd.split(",") if e.strip()]
+            endpoints = parse_endpoints(args.state_etcd)
             state = EtcdSessionState(
                 endpoints,
                 prefix=args.state_etcd_prefix,

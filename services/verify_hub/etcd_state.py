@@ -63,6 +63,7 @@ from ..etcd_calls import (
     code_name as _code_name,
     details as _details,
     open_channel,
+    parse_endpoints,
     prefix_end as _prefix_end,
 )
 from ..system_config.etcd_api import rpc_pb2
@@ -119,9 +120,7 @@ class EtcdSessionState:
         clock: Callable[[], float] = time.time,
         tls: EtcdTls | None = None,
     ) -> None:
-        if isinstance(endpoints, str):
-            endpoints = [e for e in endpoints.split(",") if e.strip()]
-        self.endpoints = [e.strip() for e in endpoints]
+        self.endpoints = parse_endpoints(endpoints)
         if not prefix.endswith("/"):
             prefix += "/"
         self.prefix = prefix

@@ -12,11 +12,12 @@ started.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -550,6 +551,46 @@ def _recording(
     return spawned, record, recorder
 
 
+@contextlib.contextmanager
+def _starting(layout: ZoneLayout, spawned: Mapping[str, int]) -> Iterator[SignalGuard]:
+    """A zone's start, all or nothing: the block runs under a :class:`SignalGuard`; when it
+    raises, or a stop signal arrived while the run file was written, every process it
+    spawned is stopped again."""
+    with SignalGuard() as guard:
+        try:
+            yield guard
+        except BaseException as exc:
+            with guard.closing():
+                _stop_all(layout, spawned, grace=5.0)
+            if isinstance(exc, Interrupted):
+                exc.stopped = tuple(spawned)
+            raise
+        if guard.pending is not None:  # arrived while the run file was written
+            with guard.closing():
+                _stop_all(layout, spawned, grace=5.0)
+            raise Interrupted(guard.pending, stopped=tuple(spawned))
+
+
+def _record_up(
+    layout: ZoneLayout,
+    guard: SignalGuard,
+    record: Mapping[str, Any],
+    pids: Mapping[str, int],
+    info: ZoneInfo,
+) -> None:
+    """The run file of a zone that is up (written with stop signals held)."""
+    with guard.held():
+        _write_json(
+            layout.run_file,
+            {
+                "state": "up",
+                "pids": dict(pids),
+                "info": info.to_json(),
+                "started_at": record["started_at"],
+            },
+        )
+
+
 def _up_locked(
     layout: ZoneLayout,
     lock: ZoneLock,
@@ -578,55 +619,34 @@ def _up_locked(
         )
 
     started: dict[str, Started] = {}
-    with SignalGuard() as guard:
+    with _starting(layout, spawned) as guard:
+        started[SYSTEM_CONFIG] = start(
+            SYSTEM_CONFIG, system_config_args(ident, host, wanted), ("kRPC", "gRPC")
+        )
+        urls = {SYSTEM_CONFIG: started[SYSTEM_CONFIG].addresses["kRPC"]}
+        started[VERIFY_HUB] = start(
+            VERIFY_HUB,
+            verify_hub_args(ident, host, wanted, urls[SYSTEM_CONFIG]),
+            ("kRPC", "gRPC"),
+        )
+        # Seeded before the kernel services start: they log in at verify-hub, whose
+        # key boot/config names, and load the RBAC policy.
         try:
-            started[SYSTEM_CONFIG] = start(
-                SYSTEM_CONFIG, system_config_args(ident, host, wanted), ("kRPC", "gRPC")
-            )
-            urls = {SYSTEM_CONFIG: started[SYSTEM_CONFIG].addresses["kRPC"]}
-            started[VERIFY_HUB] = start(
-                VERIFY_HUB,
-                verify_hub_args(ident, host, wanted, urls[SYSTEM_CONFIG]),
-                ("kRPC", "gRPC"),
-            )
-            # Seeded before the kernel services start: they log in at verify-hub, whose
-            # key boot/config names, and load the RBAC policy.
-            try:
-                seed(ident, started, apps)
-            except RPCError as err:
-                raise ConfigError(
-                    f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see "
-                    f"{layout.log(SYSTEM_CONFIG)}"
-                ) from err
-            for process in KERNEL_SERVICES:
-                args = kernel_service_args(process, ident, host, wanted, urls)
-                started[process.name] = start(process.name, args, process.expect)
-                urls[process.name] = started[process.name].addresses["kRPC"]
-            kernel = {process.name: started[process.name] for process in KERNEL_SERVICES}
-            register(ident, urls[SYSTEM_CONFIG], kernel)
-            started[GATEWAY] = start(GATEWAY, gateway_args(ident, host, wanted, urls), ("gateway",))
-            info = _info(ident, started)
-            info.warnings = warnings
-            with guard.held():
-                _write_json(
-                    layout.run_file,
-                    {
-                        "state": "up",
-                        "pids": {name: item.pid for name, item in started.items()},
-                        "info": info.to_json(),
-                        "started_at": record["started_at"],
-                    },
-                )
-        except BaseException as exc:
-            with guard.closing():
-                _stop_all(layout, spawned, grace=5.0)
-            if isinstance(exc, Interrupted):
-                exc.stopped = tuple(spawned)
-            raise
-        if guard.pending is not None:  # arrived while the run file was written
-            with guard.closing():
-                _stop_all(layout, spawned, grace=5.0)
-            raise Interrupted(guard.pending, stopped=tuple(spawned))
+            seed(ident, started, apps)
+        except RPCError as err:
+            raise ConfigError(
+                f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
+            ) from err
+        for process in KERNEL_SERVICES:
+            args = kernel_service_args(process, ident, host, wanted, urls)
+            started[process.name] = start(process.name, args, process.expect)
+            urls[process.name] = started[process.name].addresses["kRPC"]
+        kernel = {process.name: started[process.name] for process in KERNEL_SERVICES}
+        register(ident, urls[SYSTEM_CONFIG], kernel)
+        started[GATEWAY] = start(GATEWAY, gateway_args(ident, host, wanted, urls), ("gateway",))
+        info = _info(ident, started)
+        info.warnings = warnings
+        _record_up(layout, guard, record, {name: item.pid for name, item in started.items()}, info)
     return info
 
 
@@ -698,92 +718,72 @@ def _up_nodes_locked(
         )
 
     started: dict[str, Started] = {}
-    with SignalGuard() as guard:
+    with _starting(layout, spawned) as guard:
+        members = {}
+        tls = write_etcd_tls(layout, ident, nodes, etcd)
+        for member in etcd.members:
+            name = f"{ETCD}@{member}"
+            args = etcd_args(binary, layout, etcd, member, tls)
+            members[member] = start_etcd_member(
+                args, layout.log(name), spawned=recorder(name), guard=guard, pass_fds=fds
+            )
+        for member, proc in members.items():
+            name = f"{ETCD}@{member}"
+            wait_etcd_healthy(etcd.metrics_url(member), proc, layout.log(name), timeout=timeout)
+        urls: dict[str, str] = {}
+        for node in nodes:
+            name = node_process(SYSTEM_CONFIG, node.name)
+            krpc, grpc = node_ports(node, SYSTEM_CONFIG)
+            args = node_system_config_args(ident, node, host, etcd, krpc, grpc)
+            started[name] = start(name, args, NODE_SERVICES[SYSTEM_CONFIG])
+            urls[node.name] = started[name].addresses["kRPC"]
+        devices = {node.name: node.doc(ident) for node in nodes}
         try:
-            members = {}
-            tls = write_etcd_tls(layout, ident, nodes, etcd)
-            for member in etcd.members:
-                name = f"{ETCD}@{member}"
-                args = etcd_args(binary, layout, etcd, member, tls)
-                members[member] = start_etcd_member(
-                    args, layout.log(name), spawned=recorder(name), guard=guard, pass_fds=fds
-                )
-            for member, proc in members.items():
-                name = f"{ETCD}@{member}"
-                wait_etcd_healthy(etcd.metrics_url(member), proc, layout.log(name), timeout=timeout)
-            urls: dict[str, str] = {}
-            for node in nodes:
-                name = node_process(SYSTEM_CONFIG, node.name)
-                krpc, grpc = node_ports(node, SYSTEM_CONFIG)
-                args = node_system_config_args(ident, node, host, etcd, krpc, grpc)
-                started[name] = start(name, args, NODE_SERVICES[SYSTEM_CONFIG])
-                urls[node.name] = started[name].addresses["kRPC"]
-            devices = {node.name: node.doc(ident) for node in nodes}
-            try:
-                # Before verify-hub starts: it pins its TLS peers to these docs, read at start
-                # and then only every few seconds, so its TLS port would refuse the other
-                # nodes until its next read.  (The seed below writes them again.)
-                _seed_devices(ident, urls[first], devices, apps)
-            except RPCError as err:
-                log = layout.log(node_process(SYSTEM_CONFIG, first))
-                raise ConfigError(
-                    f"{SYSTEM_CONFIG} refused the nodes' device docs ({err}); see {log}"
-                ) from err
-            for node in nodes:
-                name = node_process(VERIFY_HUB, node.name)
-                krpc, grpc = node_ports(node, VERIFY_HUB)
-                args = node_verify_hub_args(ident, node, host, urls[node.name], etcd, krpc, grpc)
-                started[name] = start(name, args, NODE_SERVICES[VERIFY_HUB])
-            try:
-                _seed(
-                    ident,
-                    urls[first],
-                    _port_of(started[node_process(VERIFY_HUB, first)].addresses["kRPC"]),
-                    devices,
-                    _node_infos(host, nodes, started),
-                    apps,
-                )
-            except RPCError as err:
-                log = layout.log(node_process(SYSTEM_CONFIG, first))
-                raise ConfigError(
-                    f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {log}"
-                ) from err
-            for node in nodes:
-                name = node_process(GATEWAY, node.name)
-                port = wanted[GATEWAY] if node.name == first else 0
-                args = node_gateway_args(ident, node, host, urls[node.name], port)
-                started[name] = start(name, args, NODE_SERVICES[GATEWAY])
-            info = _info(ident, started)
-            info.warnings = warnings
-            info.nodes = [node.name for node in nodes]
-            info.etcd = etcd.urls
-            for member, proc in members.items():
-                info.services[f"{ETCD}@{member}"] = {
-                    "pid": proc.pid,
-                    "log": str(layout.log(f"{ETCD}@{member}")),
-                    "client_url": etcd.url(member),
-                    "metrics_url": etcd.metrics_url(member),
-                }
-            with guard.held():
-                _write_json(
-                    layout.run_file,
-                    {
-                        "state": "up",
-                        "pids": dict(spawned),
-                        "info": info.to_json(),
-                        "started_at": record["started_at"],
-                    },
-                )
-        except BaseException as exc:
-            with guard.closing():
-                _stop_all(layout, spawned, grace=5.0)
-            if isinstance(exc, Interrupted):
-                exc.stopped = tuple(spawned)
-            raise
-        if guard.pending is not None:
-            with guard.closing():
-                _stop_all(layout, spawned, grace=5.0)
-            raise Interrupted(guard.pending, stopped=tuple(spawned))
+            # Before verify-hub starts: it pins its TLS peers to these docs, read at start
+            # and then only every few seconds, so its TLS port would refuse the other
+            # nodes until its next read.  (The seed below writes them again.)
+            _seed_devices(ident, urls[first], devices, apps)
+        except RPCError as err:
+            log = layout.log(node_process(SYSTEM_CONFIG, first))
+            raise ConfigError(
+                f"{SYSTEM_CONFIG} refused the nodes' device docs ({err}); see {log}"
+            ) from err
+        for node in nodes:
+            name = node_process(VERIFY_HUB, node.name)
+            krpc, grpc = node_ports(node, VERIFY_HUB)
+            args = node_verify_hub_args(ident, node, host, urls[node.name], etcd, krpc, grpc)
+            started[name] = start(name, args, NODE_SERVICES[VERIFY_HUB])
+        try:
+            _seed(
+                ident,
+                urls[first],
+                _port_of(started[node_process(VERIFY_HUB, first)].addresses["kRPC"]),
+                devices,
+                _node_infos(host, nodes, started),
+                apps,
+            )
+        except RPCError as err:
+            log = layout.log(node_process(SYSTEM_CONFIG, first))
+            raise ConfigError(
+                f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {log}"
+            ) from err
+        for node in nodes:
+            name = node_process(GATEWAY, node.name)
+            port = wanted[GATEWAY] if node.name == first else 0
+            args = node_gateway_args(ident, node, host, urls[node.name], port)
+            started[name] = start(name, args, NODE_SERVICES[GATEWAY])
+        info = _info(ident, started)
+        info.warnings = warnings
+        info.nodes = [node.name for node in nodes]
+        info.etcd = etcd.urls
+        for member, proc in members.items():
+            info.services[f"{ETCD}@{member}"] = {
+                "pid": proc.pid,
+                "log": str(layout.log(f"{ETCD}@{member}")),
+                "client_url": etcd.url(member),
+                "metrics_url": etcd.metrics_url(member),
+            }
+        _record_up(layout, guard, record, dict(spawned), info)
     return info
 
 

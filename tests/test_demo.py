@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
 
 
 def test_demo_runs_every_step_and_tears_down(tmp_path: Path) -> None:
@@ -50,3 +55,32 @@ def test_demo_failure_says_which_step(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "demo FAILED: zone up in" in done.stderr
     assert "is half-written" in done.stderr
+
+
+class _SlowPipe(io.StringIO):
+    """stdout as a pipe is: a write may give up the GIL (a full buffer goes to the OS)."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0)
+        return super().write(text)
+
+
+def test_demo_lines_from_two_threads_never_share_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The follower thread and the main thread both report; a CI run once read "created
+    # t-..." and a follower line on one line, and the task id was not found.
+    from buckyos.services.zone import demo
+
+    out = _SlowPipe()
+    monkeypatch.setattr(sys, "stdout", out)
+    threads = [
+        threading.Thread(target=lambda n=n: [demo._say(f"line {n} {i}") for i in range(500)])
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    lines = out.getvalue().splitlines()
+    torn = [line for line in lines if not re.fullmatch(r"line \d \d+", line)]
+    assert not torn, torn[:5]
+    assert len(lines) == 2000

@@ -80,8 +80,16 @@ class Timing:
         )
 
 
+_SAY_LOCK = threading.Lock()
+
+
 def _say(text: str) -> None:
-    print(text, flush=True)
+    # One write per line under a lock: print() writes the text and its newline apart, so
+    # the follower thread's lines could land between them (a CI run saw "created t-..."
+    # and a follower line on one line).
+    with _SAY_LOCK:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 @contextlib.contextmanager

@@ -72,10 +72,12 @@ def test_demo_lines_from_two_threads_never_share_a_line(monkeypatch: pytest.Monk
 
     out = _SlowPipe()
     monkeypatch.setattr(sys, "stdout", out)
-    threads = [
-        threading.Thread(target=lambda n=n: [demo._say(f"line {n} {i}") for i in range(500)])
-        for n in range(4)
-    ]
+
+    def report(n: int) -> None:
+        for i in range(500):
+            demo._say(f"line {n} {i}")
+
+    threads = [threading.Thread(target=report, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -102,6 +102,12 @@ class DumpConfigsResult(_message.Message):
     configs: _containers.ScalarMap[str, str]
     def __init__(self, configs: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
+class UnwatchRequest(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: str
+    def __init__(self, event: _Optional[str] = ...) -> None: ...
+
 class WatchResult(_message.Message):
     __slots__ = ("event", "key")
     EVENT_FIELD_NUMBER: _ClassVar[int]

@@ -91,6 +91,11 @@ class SystemConfigStub:
                 request_serializer=buckyos_dot_system__config__pb2.KeyRequest.SerializeToString,
                 response_deserializer=buckyos_dot_system__config__pb2.WatchResult.FromString,
                 _registered_method=True)
+        self.Unwatch = channel.unary_unary(
+                '/buckyos.system_config.SystemConfig/Unwatch',
+                request_serializer=buckyos_dot_system__config__pb2.UnwatchRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class SystemConfigServicer:
@@ -163,6 +168,13 @@ class SystemConfigServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Unwatch(self, request, context):
+        """Our extension: a watch otherwise lasts as long as its link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemConfigServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -220,6 +232,11 @@ def add_SystemConfigServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=buckyos_dot_system__config__pb2.KeyRequest.FromString,
                     response_serializer=buckyos_dot_system__config__pb2.WatchResult.SerializeToString,
+            ),
+            'Unwatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unwatch,
+                    request_deserializer=buckyos_dot_system__config__pb2.UnwatchRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -519,6 +536,33 @@ class SystemConfig:
             '/buckyos.system_config.SystemConfig/Watch',
             buckyos_dot_system__config__pb2.KeyRequest.SerializeToString,
             buckyos_dot_system__config__pb2.WatchResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unwatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/buckyos.system_config.SystemConfig/Unwatch',
+            buckyos_dot_system__config__pb2.UnwatchRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

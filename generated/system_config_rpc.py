@@ -33,6 +33,7 @@ __all__ = [
     "SYSTEM_CONFIG_REFRESH_TRUST_KEYS",
     "SYSTEM_CONFIG_SET",
     "SYSTEM_CONFIG_SET_BY_JSON_PATH",
+    "SYSTEM_CONFIG_UNWATCH",
     "SYSTEM_CONFIG_WATCH",
     "AsyncSystemConfigStub",
     "SystemConfigServicer",
@@ -236,6 +237,24 @@ SYSTEM_CONFIG_WATCH: MethodDescriptor[
     required=("key",),
 )
 
+SYSTEM_CONFIG_UNWATCH: MethodDescriptor[
+    _buckyos_generated_system_config_pb2.UnwatchRequest, _google_protobuf_empty_pb2.Empty
+] = MethodDescriptor(
+    api="system_config",
+    service="buckyos.system_config.SystemConfig",
+    name="Unwatch",
+    krpc="sys_config_unwatch",
+    request_type=_buckyos_generated_system_config_pb2.UnwatchRequest,
+    response_type=_google_protobuf_empty_pb2.Empty,
+    auth=Token(),
+    session=SessionFlags(check=False, close=False, refresh=False, loa=0),
+    params_shape=JsonShape.OBJECT,
+    result_shape=JsonShape.NULL,
+    idempotent=False,
+    doc="End a watch the caller's link holds (the event Watch answered): no change comes as that event after the reply.",
+    required=("event",),
+)
+
 SYSTEM_CONFIG = ServiceDescriptor.of(
     "system_config",
     "buckyos.system_config.SystemConfig",
@@ -251,6 +270,7 @@ SYSTEM_CONFIG = ServiceDescriptor.of(
         SYSTEM_CONFIG_DUMP_CONFIGS_FOR_SCHEDULER,
         SYSTEM_CONFIG_REFRESH_TRUST_KEYS,
         SYSTEM_CONFIG_WATCH,
+        SYSTEM_CONFIG_UNWATCH,
     ),
     port=3200,
     noconcurrency=False,
@@ -381,6 +401,16 @@ class SystemConfigStub(Stub):
         """Subscribe the caller's link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them. (kRPC ``sys_config_watch``, auth ``token``)"""
         return self._call(SYSTEM_CONFIG_WATCH, request, {"key": key})
 
+    def Unwatch(
+        self,
+        request: _buckyos_generated_system_config_pb2.UnwatchRequest | None = None,
+        /,
+        *,
+        event: str | None = None,
+    ) -> _google_protobuf_empty_pb2.Empty:
+        """End a watch the caller's link holds (the event Watch answered): no change comes as that event after the reply. (kRPC ``sys_config_unwatch``, auth ``token``)"""
+        return self._call(SYSTEM_CONFIG_UNWATCH, request, {"event": event})
+
 
 class AsyncSystemConfigStub(AsyncStub):
     """Asyncio client of the ``system_config`` api; give it a runtime or a transport."""
@@ -507,6 +537,16 @@ class AsyncSystemConfigStub(AsyncStub):
         """Subscribe the caller's link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them. (kRPC ``sys_config_watch``, auth ``token``)"""
         return await self._call(SYSTEM_CONFIG_WATCH, request, {"key": key})
 
+    async def Unwatch(
+        self,
+        request: _buckyos_generated_system_config_pb2.UnwatchRequest | None = None,
+        /,
+        *,
+        event: str | None = None,
+    ) -> _google_protobuf_empty_pb2.Empty:
+        """End a watch the caller's link holds (the event Watch answered): no change comes as that event after the reply. (kRPC ``sys_config_unwatch``, auth ``token``)"""
+        return await self._call(SYSTEM_CONFIG_UNWATCH, request, {"event": event})
+
 
 class SystemConfigServicer(ServiceBase):
     """Server base of the ``system_config`` api: override the verbs you serve."""
@@ -601,3 +641,10 @@ class SystemConfigServicer(ServiceBase):
     ):
         """Subscribe the caller's link (WebSocket or gRPC link) to the changes under a key ("/": all), each one only if the caller may read that key; the result names the event that carries them. (kRPC ``sys_config_watch``, auth ``token``)"""
         raise unimplemented(SYSTEM_CONFIG_WATCH)
+
+    @mark_unimplemented
+    def Unwatch(
+        self, request: _buckyos_generated_system_config_pb2.UnwatchRequest, req: Request
+    ) -> _google_protobuf_empty_pb2.Empty | Awaitable[_google_protobuf_empty_pb2.Empty]:
+        """End a watch the caller's link holds (the event Watch answered): no change comes as that event after the reply. (kRPC ``sys_config_unwatch``, auth ``token``)"""
+        raise unimplemented(SYSTEM_CONFIG_UNWATCH)

@@ -79,6 +79,27 @@ def test_event_names_and_push_counts_per_connection() -> None:
         hub.event("notes", "/abs")
 
 
+def test_unsubscribe_with_a_last_event_reaches_that_connection_alone() -> None:
+    hub = EventHub()
+    changed = hub.event("notes", "changed")
+    mirrored: list[tuple[str, str]] = []
+    hub.set_mirror("notes", lambda name, text: mirrored.append((name, text)))
+    one, two = Inbox(), Inbox()
+    scopes = []
+    for inbox in (one, two):
+        hub.attach(inbox)
+        scopes.append(hub.scope(inbox, "ws"))
+        scopes[-1].subscribe(changed, "notes/watch")
+    assert scopes[0].unsubscribe(changed, "notes/unwatch", {"end": "bye"}) is True
+    assert one.got == [("notes/changed", '{"end":"bye"}')] and two.got == []
+    assert mirrored == []  # one link's farewell, not an event of the api
+    # Not subscribed any more: no second last event, and nothing pushed reaches it.
+    assert scopes[0].unsubscribe(changed, "notes/unwatch", {"end": "again"}) is False
+    assert changed.push(1) == 1
+    assert one.got == [("notes/changed", '{"end":"bye"}')]
+    assert two.got == [("notes/changed", "1")]
+
+
 def test_subscribe_after_the_reply_and_foreign_events_are_refused() -> None:
     hub, other = EventHub(), EventHub()
     inbox = Inbox()

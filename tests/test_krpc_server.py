@@ -299,6 +299,7 @@ def test_spec_endpoint(server: tuple[ServerInfo, Any]) -> None:
         "dump_configs_for_scheduler",
         "sys_refresh_trust_keys",
         "sys_config_watch",
+        "sys_config_unwatch",
     ]
     get = spec["verbs"][0]
     assert (get["name"], get["grpc"], get["result"]) == (

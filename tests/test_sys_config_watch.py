@@ -148,6 +148,80 @@ def test_watch_needs_a_link_and_a_token(zone: Zone) -> None:
     asyncio.run(run())
 
 
+def test_unwatch_ends_a_watch_on_its_own_link_only(zone: Zone) -> None:
+    """``sys_config_unwatch``: alice's gRPC link ends its watch with the generated stub,
+    gets its ``end`` event before the reply and nothing more as that event (her second
+    watch's event comes first); her WebSocket
+    link cannot end the gRPC link's watch and keeps its own; the slot is free at once
+    (the next watch gets its name)."""
+    alice = zone.token("alice", "notes")
+    key, marker = "users/alice/apps/notes/settings", "users/alice/apps/notes/info"
+
+    async def run() -> None:
+        async with (
+            GrpcLink(zone.info.grpc_target or "", token=alice) as grpc_link,
+            WsLink(zone.info.krpc_url or "", token=alice) as ws_link,
+        ):
+            stub = AsyncSystemConfigStub(grpc_link)
+            watched = (await stub.Watch(key=key)).event
+            flag = (await stub.Watch(key=marker)).event
+            other = await ws_link.call("system_config", "sys_config_watch", {"key": key})
+            with pytest.raises(ReasonError, match="is not a watch this link holds"):
+                await ws_link.call("system_config", "sys_config_unwatch", {"event": watched})
+            await _write(zone, "sys_config_set", {"key": key, "value": "1"}, alice)
+            assert await grpc_link.next_event(timeout=10) == (
+                watched,
+                {"key": key, "revision": 1, "op": "set", "value": "1"},
+            )
+
+            await stub.Unwatch(event=watched)
+            # Its end came before the reply: the link already holds it.
+            assert await grpc_link.next_event(timeout=0.001) == (
+                watched,
+                {"end": "unwatched: sys_config_unwatch ended this watch"},
+            )
+            with pytest.raises(ReasonError, match="is not a watch this link holds"):
+                await stub.Unwatch(event=watched)  # once only
+            # Its slot is free at once: the next watch gets the name (of a key not written).
+            spec = "users/alice/apps/notes/spec"
+            assert (await stub.Watch(key=spec)).event == watched
+            await _write(zone, "sys_config_set", {"key": key, "value": "2"}, alice)
+            await _write(zone, "sys_config_set", {"key": marker, "value": "m"}, alice)
+            # Pushed in commit order: had the watch lived, its change of `key` came first.
+            name, data = await grpc_link.next_event(timeout=10)
+            assert (name, data["key"]) == (flag, marker)
+            # The WebSocket link's watch of the same key lives on: both changes.
+            events = await _events_until(ws_link, other["event"], key)
+            assert [e["value"] for e in events] == ["1"]
+            events = await _events_until(ws_link, other["event"], key)
+            assert [e["value"] for e in events] == ["2"]
+
+    asyncio.run(run())
+
+
+def test_unwatch_refusals(zone: Zone) -> None:
+    # Over plain kRPC no link holds a watch; the texts name what is wrong.
+    assert zone.error("sys_config_unwatch", {"event": "system_config/watch/0"}, zone.root) == (
+        "Failed due to reason: 'system_config/watch/0' is not a watch this link holds: "
+        "unwatch the event that sys_config_watch answered, on the link that called it"
+    )
+    assert zone.error("sys_config_unwatch", {}, zone.root) == "Failed due to reason: Missing event"
+    assert zone.error("sys_config_unwatch", {"event": "x"}, None) == (
+        "No permission:No session token"
+    )
+
+    async def run() -> None:
+        async with WsLink(zone.info.krpc_url or "", token=zone.root) as link:
+            for name in ("system_config/watch/", "system_config/watch/07", "kevent/x", ""):
+                with pytest.raises(ReasonError):
+                    await link.call("system_config", "sys_config_unwatch", {"event": name})
+            # The link still serves: a watch and its unwatch go through.
+            event = (await link.call("system_config", "sys_config_watch", {"key": "/"}))["event"]
+            assert await link.call("system_config", "sys_config_unwatch", {"event": event}) is None
+
+    asyncio.run(run())
+
+
 def test_an_expired_or_disabled_token_stops_receiving(zone: Zone) -> None:
     """The token is checked again for every change: once it expired (leeway 0 here), or
     its user is disabled, the watch ends with one ``end`` event and nothing more comes."""

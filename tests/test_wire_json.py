@@ -156,6 +156,13 @@ CASES: list[tuple[MethodDescriptor[Any, Any], str, Message, str, Message]] = [
         sc.WatchResult(event="system_config/watch/0", key="users/alice"),
     ),
     (
+        sc_rpc.SYSTEM_CONFIG_UNWATCH,
+        '{"event": "system_config/watch/0"}',
+        sc.UnwatchRequest(event="system_config/watch/0"),
+        "null",
+        empty_pb2.Empty(),
+    ),
+    (
         vh_rpc.VERIFY_HUB_LOGIN_BY_JWT,
         '{"type": "jwt", "jwt": "eyJhbGciOiJFZERTQSJ9.e30.c2ln"}',
         vh.LoginByJwtRequest(type="jwt", jwt="eyJhbGciOiJFZERTQSJ9.e30.c2ln"),
@@ -273,6 +280,7 @@ def test_upstream_krpc_names_are_exact() -> None:
         "dump_configs_for_scheduler",
         "sys_refresh_trust_keys",
         "sys_config_watch",  # ours: upstream has only a TODO for a watch
+        "sys_config_unwatch",  # ours
     ]
     assert [m.krpc for m in vh_rpc.VERIFY_HUB.methods] == [
         "login_by_jwt",

@@ -298,9 +298,14 @@ class Request:
         """
         return self._link().subscribe(event, f"{self.api}/{self.verb}")
 
-    def unsubscribe(self, event: Event) -> bool:
-        """Unsubscribe the caller's connection from ``event``; whether it was subscribed."""
-        return self._link().unsubscribe(event, f"{self.api}/{self.verb}")
+    def unsubscribe(self, event: Event, *, last: Any = None) -> bool:
+        """Unsubscribe the caller's connection from ``event``; whether it was subscribed.
+
+        ``last`` (if it was, and not ``None``): one last event of ``event`` for this
+        connection alone, queued before the reply, so the caller reads it before the
+        verb's answer and nothing of ``event`` after it.
+        """
+        return self._link().unsubscribe(event, f"{self.api}/{self.verb}", last)
 
     # -- calling other verbs
 

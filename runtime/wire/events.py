@@ -142,9 +142,9 @@ class LinkScope:
         """Subscribe the connection; ``False`` when it already was."""
         return self._hub.subscribe(self, event, where)
 
-    def unsubscribe(self, event: Event, where: str) -> bool:
-        """Unsubscribe the connection; whether it was subscribed."""
-        return self._hub.unsubscribe(self, event, where)
+    def unsubscribe(self, event: Event, where: str, last: Any = None) -> bool:
+        """Unsubscribe the connection; whether it was subscribed (``last``: see the hub)."""
+        return self._hub.unsubscribe(self, event, where, last)
 
     def finish(self) -> None:
         """The call is answered: no more subscription changes through this scope."""
@@ -252,8 +252,13 @@ class EventHub:
             self._subs.setdefault(event.name, {})[scope._listener] = None
             return True
 
-    def unsubscribe(self, scope: LinkScope, event: Event, where: str) -> bool:
-        """Unsubscribe ``scope``'s connection from ``event``; whether it was subscribed."""
+    def unsubscribe(self, scope: LinkScope, event: Event, where: str, last: Any = None) -> bool:
+        """Unsubscribe ``scope``'s connection from ``event``; whether it was subscribed.
+
+        If it was and ``last`` is not ``None``, ``last`` goes to that connection alone as
+        one last event of ``event`` (not mirrored: it is this link's, not the event's).
+        """
+        text = None if last is None else jsontext.dumps_text(last)
         with self.lock:
             names = self._check(scope, event, "unsubscribe", where)
             if event.name not in names:
@@ -264,7 +269,9 @@ class EventHub:
                 subs.pop(scope._listener, None)
                 if not subs:
                     del self._subs[event.name]
-            return True
+        if text is not None:
+            scope._listener.deliver(event.name, text)
+        return True
 
     def subscriber_count(self, name: str) -> int:
         """How many connections are subscribed to the event ``name``."""

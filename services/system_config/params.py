@@ -31,6 +31,7 @@ _REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "sys_config_set_by_json_path": ("key", "value", "json_path"),
     "sys_config_list": ("key",),
     "sys_config_watch": ("key",),
+    "sys_config_unwatch": ("event",),
 }
 
 

@@ -22,7 +22,7 @@ would break that reload are refused before they are written (see :mod:`.security
 
 ``sys_config_watch`` (ours; upstream has only a TODO) subscribes the caller's link to the
 changes under a key, each checked for the watcher's token as ``sys_config_get`` would
-check it (see :mod:`.watch`).
+check it (see :mod:`.watch`); ``sys_config_unwatch`` (ours too) ends one on its own link.
 
 Verbs are plain ``def``: the binding runs them in its thread pool, and the store is
 synchronous (SQLite) and thread-safe.
@@ -382,3 +382,14 @@ class SystemConfigService(SystemConfigServicer):
         event = self.watches.watch(req, key)
         req.logger.info("watch of %s as %s", key or "/", event)
         return sc.WatchResult(event=event, key=key)
+
+    def Unwatch(self, request: sc.UnwatchRequest, req: Request) -> empty_pb2.Empty:
+        # Our extension.  Only the link that holds the watch can end it (req's own link).
+        self._identity(req)
+        if not request.event:
+            raise ReasonError("Missing event")
+        if self.watches is None:
+            raise ReasonError(f"{request.event!r} is not a watch this link holds")
+        self.watches.unwatch(req, request.event)
+        req.logger.info("unwatch of %s", request.event)
+        return empty_pb2.Empty()

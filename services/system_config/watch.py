@@ -25,9 +25,9 @@ that no longer verifies ends the watch: one last event ``{"end": "<why>"}``, not
 it.  So does a feed that fell behind (more than ``max_pending`` changes queued) or missed
 changes (etcd compacted past the copy): the subscriber must re-read and watch again.
 
-Each watch holds its event's slot until its link closes (the link holds the
-subscription: a verb cannot drop it after its reply), so slots are reused only once no
-connection can hear them.
+Each watch holds its event's slot until its link closes or ``sys_config_unwatch`` drops
+it (only on the link that holds it), so slots are reused only once no connection can hear
+them.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from buckyos.runtime import Event, RPCError
+from buckyos.runtime import Event, ReasonError, RPCError
 from buckyos.runtime.security import RbacEnforcer, SessionToken
 from buckyos.runtime.server import Request
 
@@ -57,6 +57,7 @@ _FELL_BEHIND: Final = (
     "the watch fell behind the writes ({} changes queued) and changes were dropped: "
     "re-read the keys and call sys_config_watch again"
 )
+_UNWATCHED: Final = "unwatched: sys_config_unwatch ended this watch"
 _MISSED: Final = (
     "changes were missed (the etcd copy was listed again after a compaction): "
     "re-read the keys and call sys_config_watch again"
@@ -145,6 +146,28 @@ class Watches:
                 self._watches[slot] = _Watch(event, key, req.caller.token, self._seq)
         self._start()
         return event.name
+
+    def unwatch(self, req: Request, name: str) -> None:
+        """End the watch ``name`` that ``req``'s link holds: its ``end`` event, then
+        nothing more, and its slot is free.  ``ReasonError`` when ``req`` came over no
+        link, or its link holds no such watch (another link's is not this caller's)."""
+        with self._lock:  # the push thread too: no change can follow the end event
+            # A scan: unwatching is rare, and the names are the events' own.
+            slot, watch = next(
+                ((n, w) for n, w in self._watches.items() if w.event.name == name), (-1, None)
+            )
+            # The end goes out before the reply, so a client reads every change of this
+            # watch before it, and a later watch that gets the slot's name again starts
+            # after it.  (An ended watch had its end already.)
+            last = None if watch is None or watch.ended else {"end": _UNWATCHED}
+            if watch is None or not req.unsubscribe(watch.event, last=last):
+                raise ReasonError(
+                    f"{name!r} is not a watch this link holds: unwatch the event that "
+                    "sys_config_watch answered, on the link that called it"
+                )
+            watch.ended = True
+            del self._watches[slot]
+            self._free.append(slot)
 
     def _start(self) -> None:
         with self._cond:

@@ -374,22 +374,23 @@ class SystemConfigService(SystemConfigServicer):
         # is checked for this caller's token as it comes (see .watch).
         self._identity(req)
         key = self._key(request.key, allow_root=True)
+        event = self._watches().watch(req, key)
+        req.logger.info("watch of %s as %s", key or "/", event)
+        return sc.WatchResult(event=event, key=key)
+
+    def _watches(self) -> Watches:
         if self.watches is None:
             raise ReasonError(
                 "this system_config serves no watches (built without a Watches); "
                 "build it with build_binding"
             )
-        event = self.watches.watch(req, key)
-        req.logger.info("watch of %s as %s", key or "/", event)
-        return sc.WatchResult(event=event, key=key)
+        return self.watches
 
     def Unwatch(self, request: sc.UnwatchRequest, req: Request) -> empty_pb2.Empty:
         # Our extension.  Only the link that holds the watch can end it (req's own link).
         self._identity(req)
         if not request.event:
             raise ReasonError("Missing event")
-        if self.watches is None:
-            raise ReasonError(f"{request.event!r} is not a watch this link holds")
-        self.watches.unwatch(req, request.event)
+        self._watches().unwatch(req, request.event)
         req.logger.info("unwatch of %s", request.event)
         return empty_pb2.Empty()

@@ -87,7 +87,9 @@ def test_who_may_read() -> None:
     assert not may_read(ALICE, "/task_mgr/t-1", None)
     assert not may_read(ALICE, "/notesx", None)
     assert may_read(ALICE, "/task_mgr/t-1", Audience(users=frozenset({"alice"})))
-    assert may_read(ALICE, "/task_mgr/t-1", Audience(apps=frozenset({"notes"})))
+    # An app named in an audience reaches no user's session: its app id is its user's
+    # claim, so naming "notes" would let any user read another's (stricter than upstream).
+    assert not may_read(ALICE, "/task_mgr/t-1", Audience(apps=frozenset({"notes"})))
     assert not may_read(
         ALICE, "/task_mgr/t-1", Audience(users=frozenset({"bob"}), apps=frozenset({"photos"}))
     )

@@ -89,6 +89,65 @@ def test_a_caller_without_a_grant_sees_task_not_found(zone: TaskZone) -> None:
         bob.AddTaskNote(task_id=task.task_id, content="hi")
 
 
+@pytest.mark.parametrize("wire", ["krpc", "grpc"])
+def test_a_user_naming_another_users_runner_app_runs_nothing(zone: TaskZone, wire: str) -> None:
+    """Stricter than upstream: a user's session names its app id itself at login, so it
+    proves nothing about the app.  Bob logged in as app "photos" neither sees nor runs
+    alice's photos task; alice's own session runs it; the app's zone-trusted service
+    session runs any user's (a delegated task)."""
+    alice = zone.stub(zone.user_token("alice", "photos"), wire)
+    bob = zone.stub(zone.user_token("bob", "photos"), wire)
+    task = alice.CreateTask(
+        name="import",
+        schema_id="raw/v1",
+        input=value({"album": "x"}),
+        executor=self_app(),
+        idempotency_key="own",
+    ).task
+    env = tm.RunnerWriteEnvelope(task_id=task.task_id, runner_epoch=1, expected_revision=1)
+    with pytest.raises(TaskNotFoundError):
+        bob.GetTask(task_id=task.task_id)
+    with pytest.raises(PermissionDeniedError) as err:
+        bob.ReportProgress(envelope=env, progress=value({"done": 1}))
+    assert err.value.text == (
+        "No permission:permission_denied: caller app photos is not the bound runner photos "
+        "of another user's task: a user's session (bob) runs only the tasks its user "
+        "created; run it with the app's zone-trusted service token"
+    )
+    with pytest.raises(PermissionDeniedError):
+        bob.CommitResult(
+            task_id=task.task_id,
+            result=value({"forged": True}),
+            runner_epoch=1,
+            expected_revision=1,
+        )
+    # Nothing of bob's reached the task; alice's own session runs it.
+    assert alice.GetTask(task_id=task.task_id).task.revision == 1
+    alice.ReportProgress(envelope=env, progress=value({"done": 1}))
+    done = alice.CommitResult(
+        task_id=task.task_id, result=value({"count": 1}), runner_epoch=1, expected_revision=2
+    ).task
+    assert plain(done.result) == {"count": 1}
+
+    # The app's own service (a zone-trusted token) runs another user's task.
+    service = zone.stub(zone.service_token("agent"), wire)
+    delegated = service.CreateDelegatedTask(
+        name="delegated",
+        schema_id="raw/v1",
+        input=value({}),
+        creator=tm.ActorRef(user_id="alice", app_id="control-panel"),
+        idempotency_key="d-run",
+    ).task
+    env = tm.RunnerWriteEnvelope(
+        task_id=delegated.task_id, runner_epoch=delegated.runner_epoch, expected_revision=1
+    )
+    assert service.ReportProgress(envelope=env, progress=value({"done": 1})).task.revision == 2
+    # ... and bob, naming the service's app id, does not.
+    impostor = zone.stub(zone.user_token("bob", "agent"), wire)
+    with pytest.raises(TaskNotFoundError):
+        impostor.GetTask(task_id=delegated.task_id)
+
+
 def test_trimming_by_data_scope(zone: TaskZone) -> None:
     alice = zone.stub(zone.user_token("alice", "photos"))
     bob = zone.stub(zone.user_token("bob", "viewer"))

@@ -86,3 +86,17 @@ def test_a_file_that_is_not_a_store(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         TaskStore(path)
     assert "point --db at a new file" in str(err.value)
+
+
+def test_a_tree_participant_runs_a_task_only_where_its_app_is_proven(tmp_path: Path) -> None:
+    # alice/camera created the root, run by app "photos": a zone-trusted photos service
+    # and alice's own photos session run it; bob naming "photos" in his own session does
+    # not (a user's session proves no app).
+    with TaskStore(tmp_path / "t.db") as store:
+        task = new_task()
+        task.creator.app_id = "camera"
+        root = store.create_task(task).task
+        assert store.is_tree_participant(root.root_id, "svc", "photos", zone_trusted=True)
+        assert store.is_tree_participant(root.root_id, "alice", "photos")
+        assert not store.is_tree_participant(root.root_id, "bob", "photos")
+        assert not store.is_tree_participant(root.root_id, "bob", "other", zone_trusted=True)

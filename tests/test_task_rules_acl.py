@@ -218,13 +218,18 @@ def test_creator_needs_user_and_app() -> None:
     assert not tree.permission("t-child", Caller("bob", "photos")).visible
 
 
-def test_runner_app_of_any_user() -> None:
+def test_runner_app_needs_a_proven_app_id() -> None:
+    """Upstream makes any token that names the runner app its runner.  Here the app id
+    must be proven: a zone-trusted token (the app's service) runs any user's task; a
+    user's own session, whose app id the user named at login, only its user's tasks."""
     tree = family()
-    for user in ("bob", "someone"):
-        permission = tree.permission("t-child", Caller(user, "worker"))
-        assert permission.actions == RUNNER and permission.data_scope == FULL
+    for caller in (Caller("svc", "worker", zone_trusted=True), Caller("bob", "worker")):
+        permission = tree.permission("t-child", caller)  # bob created t-child
+        assert permission.actions == RUNNER and permission.data_scope == FULL, caller
+    # Another user naming the app gets nothing: not even that the task exists.
+    assert not tree.permission("t-child", Caller("someone", "worker")).visible
     # Only an App executor has a runner: the HumanSet grandchild has none.
-    assert not tree.permission("t-grand", Caller("x", "worker")).visible
+    assert not tree.permission("t-grand", Caller("x", "worker", zone_trusted=True)).visible
 
 
 def test_assignee_with_any_app() -> None:
@@ -236,10 +241,14 @@ def test_assignee_with_any_app() -> None:
 
 
 def test_rows_union() -> None:
-    # The root creator also runs the child: ROOT_CREATOR | RUNNER.
+    # The child's creator also runs it (its own SelfApp task): CREATOR | RUNNER.
     tree = family()
+    tree.tasks["t-child"].executor.app.app_id = "editor"
+    assert tree.permission("t-child", Caller("bob", "editor")).actions == CREATOR | RUNNER
+    # The root creator naming the child's runner app is not its runner: another user
+    # (bob) created the child, and a user's session proves no app.
     tree.tasks["t-child"].executor.app.app_id = "photos"
-    assert tree.permission("t-child", ALICE).actions == ROOT_CREATOR | RUNNER
+    assert tree.permission("t-child", ALICE).actions == ROOT_CREATOR
 
 
 def test_zone_trusted_caller_gets_no_implicit_rights() -> None:
@@ -340,7 +349,8 @@ def test_boundary_keeps_the_nodes_own_relations() -> None:
     tree = family()
     tree.tasks["t-child"].permission_boundary = True
     assert tree.permission("t-child", Caller("bob", "editor")).actions == CREATOR
-    assert tree.permission("t-child", Caller("q", "worker")).actions == RUNNER
+    worker = Caller("q", "worker", zone_trusted=True)
+    assert tree.permission("t-child", worker).actions == RUNNER
     tree.tasks["t-grand"].permission_boundary = True
     assert tree.permission("t-grand", Caller("dave", "q")).actions == ASSIGNEE
 
@@ -458,7 +468,14 @@ def test_grant_subjects() -> None:
     tree.grant("t-grand", [GRANT], system_role=ZONE_TRUSTED_ROLE)
     tree.grant("t-grand", [READ_META, REASSIGN], system_role="auditor")
     assert tree.permission("t-grand", Caller("u1", "zz")).actions == {READ_META}
-    assert tree.permission("t-grand", Caller("zz", "a1")).actions == {CONTROL}
+    # An app subject: the app's zone-trusted service, or a session of the task's creator
+    # user naming that app; never another user's session naming it (stricter than upstream).
+    assert tree.permission("t-grand", Caller("carol", "a1")).actions == {CONTROL}
+    assert tree.permission("t-grand", Caller("zz", "a1", zone_trusted=True)).actions == {
+        CONTROL,
+        GRANT,
+    }
+    assert not tree.permission("t-grand", Caller("zz", "a1")).actions
     assert tree.permission("t-grand", Caller("u2", "a2")).actions == {ARCHIVE}
     assert not tree.permission("t-grand", Caller("u2", "zz")).actions
     assert not tree.permission("t-grand", Caller("zz", "a2")).actions
@@ -479,7 +496,8 @@ def test_relation_subjects_are_evaluated_on_the_target() -> None:
     assert tree.permission("t-child", Caller("bob", "editor")).actions == CREATOR | {CONTROL}
     assert tree.permission("t-grand", Caller("bob", "editor")).actions == set()
     assert tree.permission("t-grand", Caller("carol", "notes")).actions == CREATOR | {CONTROL}
-    assert tree.permission("t-child", Caller("q", "worker")).actions == RUNNER | {ARCHIVE}
+    worker = Caller("q", "worker", zone_trusted=True)
+    assert tree.permission("t-child", worker).actions == RUNNER | {ARCHIVE}
     assert tree.permission("t-grand", Caller("dave", "q")).actions == ASSIGNEE | {GRANT}
     assert tree.permission("t-grand", ALICE).actions == ROOT_CREATOR | {REPORT_PROGRESS}
 
@@ -487,7 +505,7 @@ def test_relation_subjects_are_evaluated_on_the_target() -> None:
 def test_actions_union_and_scope_max_over_grants() -> None:
     tree = family()
     tree.grant("t-root", [READ_META], scope=SUBTREE, data_scope=META_ONLY, user="erin")
-    tree.grant("t-child", [READ_INPUT], scope=SUBTREE, data_scope=PAYLOAD, app="x")
+    tree.grant("t-child", [READ_INPUT], scope=SUBTREE, data_scope=PAYLOAD, principal=("erin", "x"))
     tree.grant("t-grand", [READ_RESULT], data_scope=META_ONLY, user="erin")
     permission = tree.permission("t-grand", Caller("erin", "x"))
     assert permission.actions == {READ_META, READ_INPUT, READ_RESULT}

@@ -14,10 +14,11 @@ what") knows three kinds of caller, a :class:`Principal`:
 Local and zone-trusted callers publish and read anything.  An app principal publishes
 only under ``/<its app id>`` (``/<app>`` itself and ``/<app>/**``), and reads events under
 its app id (never the zone services' own namespaces, :data:`SYSTEM_SEGMENTS`), plus
-events whose publisher named its user or app in an **audience**
-(:class:`Audience`, our extension on publish, accepted only from local or zone-trusted
-publishers and never delivered to readers).  A reader's patterns are not refused: events
-it may not read are simply not delivered to it.
+events whose publisher named its user in an **audience** (:class:`Audience`, our
+extension on publish, accepted only from local or zone-trusted publishers and never
+delivered to readers).  An audience's ``apps`` reach no app principal: its app id is the
+user's own claim at login, not proven (``docs/security.md``).  A reader's patterns are
+not refused: events it may not read are simply not delivered to it.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def is_local_request(client_host: str | None, header_names: Iterable[str]) -> bo
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """Readers a publisher names besides the event id's own app: users and apps."""
+    """Readers a publisher names besides the event id's own app: users (and apps, which
+    are accepted and kept but reach no reader today: see :func:`may_read`)."""
 
     users: frozenset[str] = frozenset()
     apps: frozenset[str] = frozenset()
@@ -196,6 +198,8 @@ def may_read(who: Principal, eventid: str, audience: Audience | None) -> bool:
     segment = app_segment(eventid)
     if segment == who.app_id and segment not in SYSTEM_SEGMENTS:
         return True
-    if audience is None:
-        return False
-    return who.user_id in audience.users or who.app_id in audience.apps
+    # The user, not the app: a user's session names its app id itself at login, so an
+    # ``apps`` entry would let any user read another user's events by naming that app
+    # (stricter than upstream, which trusts app ids).  An app's own service token is
+    # zone-trusted and reads everything above.
+    return audience is not None and who.user_id in audience.users

@@ -31,6 +31,7 @@ __all__ = [
     "Chain",
     "Permission",
     "action_name",
+    "app_proven",
     "check",
     "compute_permission",
     "memo_owner_view",
@@ -170,12 +171,15 @@ def compute_permission(
     answers the zone RBAC question ``(caller user, caller app, obj://task/<user>, read)``
     (sudo-aware; wrap it in :func:`memo_owner_view`); ``tree_participant()`` whether the
     caller created (user+app), runs (app) or is an active assignee of any task with
-    ``target.root_id``; each is called only when upstream would ask.
+    ``target.root_id``; each is called only when upstream would ask.  The app-only
+    relations (the runner, a grant to an app) hold only where :func:`app_proven`.
     """
     rows = _Rows()
     is_creator = _same_principal(target, caller)
+    app_proven_here = app_proven(caller, target)
     is_runner = (
-        target.executor.WhichOneof("executor") == "app"
+        app_proven_here
+        and target.executor.WhichOneof("executor") == "app"
         and target.executor.app.app_id == caller.app_id
     )
     is_assignee = caller.user_id in target.assignees
@@ -216,7 +220,7 @@ def compute_permission(
         elif kind == "user":
             matches = subject.user.user_id == caller.user_id
         elif kind == "app":
-            matches = subject.app.app_id == caller.app_id
+            matches = app_proven_here and subject.app.app_id == caller.app_id
         elif kind == "principal":
             matches = (
                 subject.principal.user_id == caller.user_id
@@ -229,6 +233,19 @@ def compute_permission(
         if matches:
             rows.add(grant.actions, grant.data_scope)
     return Permission(frozenset(rows.actions), rows.data_scope)
+
+
+def app_proven(caller: Caller, task: Task) -> bool:
+    """Whether ``caller``'s app id may stand for that app on ``task`` (stricter than
+    upstream, which trusts it everywhere).
+
+    In a zone-trusted token the zone signed the app id (an app's own service session).  In
+    a user's own session it is what the user named at login: it proves nothing about the
+    app, so it stands for it only on the tasks that user created (an app client running
+    its user's ``SelfApp`` task), never on another user's (running it, or a grant to the
+    app).
+    """
+    return caller.zone_trusted or caller.user_id == task.creator.user_id
 
 
 def action_name(action: TaskAction) -> str:

@@ -355,7 +355,7 @@ class TaskManagerBase(TaskManagerServicer):
             who,
             owner_view=acl.memo_owner_view(owner_view),
             tree_participant=lambda: store.is_tree_participant(
-                task.root_id, who.user_id, who.app_id
+                task.root_id, who.user_id, who.app_id, zone_trusted=who.zone_trusted
             ),
         )
 

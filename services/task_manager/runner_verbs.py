@@ -15,7 +15,7 @@ from buckyos.generated.task_manager_rpc import (
 from buckyos.runtime import ParseRequestError
 from buckyos.runtime.server import Request
 
-from . import schemas
+from . import acl, schemas
 from .base import (
     _APP,
     _HUMAN,
@@ -55,6 +55,13 @@ class RunnerVerbs(TaskManagerBase):
             if app.app_id != who.app_id:
                 raise PermissionDeniedError(
                     f"caller app {who.app_id} is not the bound runner {app.app_id}"
+                )
+            if not acl.app_proven(who.acl(), task):
+                # Stricter than upstream: a user's own login names its app id itself.
+                raise PermissionDeniedError(
+                    f"caller app {who.app_id} is not the bound runner {app.app_id} of "
+                    f"another user's task: a user's session ({who.user_id}) runs only the "
+                    "tasks its user created; run it with the app's zone-trusted service token"
                 )
             if app.HasField("app_instance_id"):
                 given = _opt(env, "app_instance_id")

@@ -490,15 +490,18 @@ class TaskStore:
         )
         return [tm.TaskAclGrant.FromString(r[0]) for r in rows]
 
-    def is_tree_participant(self, root_id: str, user_id: str, app_id: str) -> bool:
+    def is_tree_participant(
+        self, root_id: str, user_id: str, app_id: str, *, zone_trusted: bool = False
+    ) -> bool:
         """Whether the caller created (user and app), runs (app) or is an active assignee
-        (user) of any task of the tree."""
+        (user) of any task of the tree.  It runs a task only where its app id is proven
+        (:func:`.acl.app_proven`): any, zone-trusted; its own user's, otherwise."""
 
         def body(conn: sqlite3.Connection) -> bool:
             hit = conn.execute(
                 "SELECT 1 FROM tasks WHERE root_id=? AND ((creator_user_id=? AND "
-                "creator_app_id=?) OR runner_app_id=?) LIMIT 1",
-                (root_id, user_id, app_id, app_id),
+                "creator_app_id=?) OR (runner_app_id=? AND (? OR creator_user_id=?))) LIMIT 1",
+                (root_id, user_id, app_id, app_id, zone_trusted, user_id),
             ).fetchone()
             if hit is not None:
                 return True

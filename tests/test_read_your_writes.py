@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import logging
 import threading
 import time
 import uuid
@@ -33,7 +34,7 @@ from buckyos.generated.system_config_rpc import (
 )
 from buckyos.runtime.client import Endpoint, Router, SeenRevisions
 from buckyos.runtime.client.krpc_client import KrpcTransport
-from buckyos.runtime.errors import ReasonError, ServiceNotValidError
+from buckyos.runtime.errors import ReasonError, ServiceNotValidError, TransportError
 from buckyos.runtime.security.keys import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -494,6 +495,55 @@ def test_a_revision_ahead_of_the_cluster_is_refused(
         assert err.value.text.endswith("): it was not made by this store")
         transport.revisions = None
         assert stub.Get(key="users/alice/note").value == "x"
+
+
+@pytest.mark.parametrize("kind", ["krpc", "grpc"])
+def test_a_router_forgets_a_revision_its_zone_never_made(
+    stack: ExitStack, etcd_member: EtcdMember, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that outlived its zone (made anew: etcd's revisions start again) holds a
+    revision the new cluster never made.  The instance refuses it without running the
+    call; the Router forgets it and sends the call once more without it, so the call
+    (a create here: it would fail had it run twice) goes through once, and later calls
+    carry the new cluster's revisions."""
+    nodes = EtcdNodes(stack, etcd_member.url)
+    router, _ = _router([nodes.endpoint(1, kind)], nodes.token)
+    stack.callback(router.close)
+    assert router.revisions is not None
+    router.revisions.saw("system_config", 10**15)  # from the zone before
+    stub = SystemConfigStub(router)
+    with caplog.at_level(logging.WARNING, "buckyos.runtime.client.revisions"):
+        stub.Create(key="users/alice/once", value="1")
+    assert "revision 1000000000000000 is ahead of this etcd cluster" in caplog.text
+    kept = router.revisions.get("system_config")
+    assert 0 < kept <= nodes.stores[1].copy_revision
+    assert stub.Get(key="users/alice/once").value == "1"
+
+    async def run() -> None:  # the asyncio path takes the same turn
+        router.revisions.saw("system_config", 10**15)  # type: ignore[union-attr]
+        astub = AsyncSystemConfigStub(router)
+        assert (await astub.Get(key="users/alice/once")).value == "1"
+        await router.aclose()
+
+    asyncio.run(run())
+    assert 0 < router.revisions.get("system_config") <= nodes.stores[1].copy_revision
+
+
+def test_only_a_revision_refused_as_never_made_is_forgotten() -> None:
+    made_up = (
+        "x-buckyos-revision: revision 99 is ahead of this etcd cluster (at 7): it was not "
+        "made by this store"
+    )
+    seen = _seen(99)
+    # Another reason, the same words as a transport failure, another api: kept.
+    assert not seen.refused("system_config", ReasonError("key not found : k"))
+    assert not seen.refused("system_config", TransportError(made_up))
+    assert not seen.refused("verify-hub", ReasonError(made_up))
+    assert seen.get("system_config") == 99
+    assert seen.refused("system_config", ReasonError(made_up))
+    assert seen.get("system_config") == 0
+    # Nothing kept any more: nothing to forget, so no second resend.
+    assert not seen.refused("system_config", ReasonError(made_up))
 
 
 def _seen(revision: int) -> SeenRevisions:

@@ -11,20 +11,30 @@ through another sees the write.  Apis that answer no revision (every upstream se
 SQLite-backed ones) are never sent one.
 
 A :class:`~buckyos.runtime.client.routing.Router` keeps one, shared by its ``with_token``
-copies and every endpoint it calls.
+copies and every endpoint it calls.  When an instance refuses the revision sent as one its
+store never made (the zone was made anew while this client ran, or it is another zone's),
+the Router forgets that api's revision and sends the call, which did not run, once more
+without it (:meth:`SeenRevisions.refused`), instead of failing every later call.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Final
 
-from buckyos.runtime.wire.dispatch import parse_revision
+from buckyos.runtime.errors import ReasonError
+from buckyos.runtime.wire.dispatch import REVISION_HEADER, parse_revision
 
 __all__ = ["SeenRevisions"]
 
 _log: Final = logging.getLogger("buckyos.runtime.client.revisions")
+
+_NOT_MADE: Final = re.compile(
+    rf"{re.escape(REVISION_HEADER)}: revision \d+ is ahead of .+: it was not made by this store"
+)
+"""What an instance answers (as a ``ReasonError``) to a revision its store never made."""
 
 
 class SeenRevisions:
@@ -61,6 +71,26 @@ class SeenRevisions:
             _log.debug("%s answered a bad revision: %s", api, exc)
             return
         self.saw(api, revision)
+
+    def refused(self, api: str, error: BaseException) -> bool:
+        """Whether ``error`` refuses the revision sent to ``api`` as one its store never
+        made (``x-buckyos-revision: revision N is ahead of ...: it was not made by this
+        store``).  Then that revision is forgotten and the answer is ``True``: the call did
+        not run, and may be sent again, once, without it."""
+        if (
+            type(error) is not ReasonError
+            or not self._seen.get(api)
+            or _NOT_MADE.fullmatch(error.detail) is None
+        ):
+            return False
+        _log.warning(
+            "%s: %s; forgetting the revision kept for it (a zone made anew?) and sending "
+            "the call again without it",
+            api,
+            error.detail,
+        )
+        self.forget(api)
+        return True
 
     def forget(self, api: str | None = None) -> None:
         """Stop asking ``api`` (every api: ``None``) for a revision; for a client that knows

@@ -350,7 +350,16 @@ class _Attempts:
     :meth:`all_failed` raises when the plan ran out.
     """
 
-    __slots__ = ("_index", "_kind", "_method", "_plan", "_router", "_tried", "seconds")
+    __slots__ = (
+        "_index",
+        "_kind",
+        "_method",
+        "_plan",
+        "_resent",
+        "_router",
+        "_tried",
+        "seconds",
+    )
 
     def __init__(
         self,
@@ -365,6 +374,7 @@ class _Attempts:
         self._tried: list[tuple[Endpoint, RPCError]] = []
         self._index = -1
         self._kind: TransportKind | None = None
+        self._resent = False
         self.seconds = router._pool.settings.timeout if timeout is None else timeout
         """Each try's timeout."""
 
@@ -404,6 +414,11 @@ class _Attempts:
             return False
         if not isinstance(exc, RPCError):
             return False
+        revisions = self._router._pool.settings.revisions
+        if not self._resent and revisions is not None and revisions.refused(self._method.api, exc):
+            self._resent = True
+            self._index -= 1  # the same endpoint again: the refused call did not run there
+            return True
         self._tried.append((endpoint, exc))
         last = self._index == len(self._plan) - 1
         return self._router._failed(self._method, endpoint, kind, exc, last)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from buckyos.generated import verify_hub_pb2 as vh
 from buckyos.generated.system_config_rpc import SystemConfigStub
 from buckyos.generated.verify_hub_rpc import VerifyHubStub
 from buckyos.runtime import ConfigError, RPCError
@@ -168,13 +169,12 @@ def _get_over(endpoint: Endpoint, tls: NodeTls, token: str, key: str) -> str | N
     return result.value if result.HasField("value") else None
 
 
-def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
-    """Logged in on ood1, the session refreshes on ood2 (called over node TLS); its old
-    refresh token is then refused on ood3 (one session state, in etcd)."""
+def _admin_login(zone: Zone, node: str) -> vh.LoginByPasswordResult:
+    """The zone admin's password login (app control-panel) at ``node``'s verify-hub."""
     admin, password = zone.info.admin_user, zone.info.admin_password
     nonce = now_ms()
-    with KrpcTransport(zone.url("verify-hub", "ood1"), timeout=10) as transport:
-        login = VerifyHubStub(transport).LoginByPassword(
+    with KrpcTransport(zone.url("verify-hub", node), timeout=10) as transport:
+        return VerifyHubStub(transport).LoginByPassword(
             type="password",
             username=admin,
             password=login_hash(admin, password, nonce),
@@ -182,6 +182,12 @@ def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
             app_instance_id=f"control-panel@{admin}",
             login_nonce=nonce,
         )
+
+
+def test_verify_hub_sessions_are_shared_by_every_node(zone: Zone) -> None:
+    """Logged in on ood1, the session refreshes on ood2 (called over node TLS); its old
+    refresh token is then refused on ood3 (one session state, in etcd)."""
+    login = _admin_login(zone, "ood1")
     # ood1 asks ood2's verify-hub, on its TLS port (the gRPC one) as a node of the zone.
     ident = load_identity(ZoneLayout(zone.root))
     docs = {
@@ -429,18 +435,8 @@ def test_a_whole_node_killed_during_writers(zone: Zone) -> None:
     status = zone_status(zone.root)["services"]
     assert [name for name in names if status[name]["alive"]] == []
     # The zone still logs its users in, at the node left.
-    admin, password = zone.info.admin_user, zone.info.admin_password
-    nonce = now_ms()
-    with KrpcTransport(zone.url("verify-hub", "ood1"), timeout=10) as transport:
-        login = VerifyHubStub(transport).LoginByPassword(
-            type="password",
-            username=admin,
-            password=login_hash(admin, password, nonce),
-            appid="control-panel",
-            app_instance_id=f"control-panel@{admin}",
-            login_nonce=nonce,
-        )
-    assert login.session_token and login.user_info.user_id == admin
+    login = _admin_login(zone, "ood1")
+    assert login.session_token and login.user_info.user_id == zone.info.admin_user
 
 
 def _cli(*argv: str) -> subprocess.CompletedProcess[str]:

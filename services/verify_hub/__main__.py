@@ -39,7 +39,7 @@ from buckyos.runtime.server import (
     server_listeners,
 )
 
-from ..etcd_calls import etcd_tls, parse_endpoints
+from ..etcd_calls import endpoints_of
 from ..launch import launched
 from ..node_tls_serve import add_node_tls_options, node_tls, pins_kept, tls_listeners
 from .app import build_binding, service_of
@@ -147,27 +147,16 @@ async def _main(args: argparse.Namespace) -> int:
     device_key = load_private_key_file(args.device_key)
     owner_key = load_public_key(args.owner_key, what="--owner-key")
     state: SessionStore
-    if args.state_etcd is not None:
+    etcd = endpoints_of("--state-etcd", args.state_etcd, args)
+    if etcd is not None:
+        endpoints, etcd_client_tls = etcd
         try:
-            endpoints = parse_endpoints(args.state_etcd)
-            state = EtcdSessionState(
-                endpoints,
-                prefix=args.state_etcd_prefix,
-                tls=etcd_tls(
-                    endpoints,
-                    anchors_file=args.etcd_anchors,
-                    zone=args.node_tls,
-                    node=args.device_name,
-                    node_key_file=args.node_key,
-                ),
-            )
+            state = EtcdSessionState(endpoints, prefix=args.state_etcd_prefix, tls=etcd_client_tls)
         except ValueError as err:
             raise ConfigError(f"--state-etcd: {err}") from None
         except StateError as err:  # etcd unreachable: exit 1 with one line, as a port in use
             raise _StartError(f"--state-etcd: {err.detail}") from None
     else:
-        if args.etcd_anchors is not None:
-            raise ConfigError("--etcd-anchors goes with --state-etcd https://...")
         state = SessionState(args.state)
     try:
         transport = KrpcTransport(args.system_config)

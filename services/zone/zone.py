@@ -430,6 +430,11 @@ def _prepare_root(layout: ZoneLayout) -> None:
         raise _cannot_create(layout, err) from None
 
 
+def _refused(what: str, err: RPCError, log: Path) -> ConfigError:
+    """zone up's error when system_config refused ``what`` it was given to keep."""
+    return ConfigError(f"{SYSTEM_CONFIG} refused {what} ({err}); see {log}")
+
+
 def _cannot_create(layout: ZoneLayout, err: OSError) -> ConfigError:
     why = err.strerror or str(err)
     where = f" ({err.filename})" if err.filename and Path(err.filename) != layout.root else ""
@@ -634,9 +639,7 @@ def _up_locked(
         try:
             seed(ident, started, apps)
         except RPCError as err:
-            raise ConfigError(
-                f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {layout.log(SYSTEM_CONFIG)}"
-            ) from err
+            raise _refused("the zone's seed", err, layout.log(SYSTEM_CONFIG)) from err
         for process in KERNEL_SERVICES:
             args = kernel_service_args(process, ident, host, wanted, urls)
             started[process.name] = start(process.name, args, process.expect)
@@ -745,9 +748,7 @@ def _up_nodes_locked(
             _seed_devices(ident, urls[first], devices, apps)
         except RPCError as err:
             log = layout.log(node_process(SYSTEM_CONFIG, first))
-            raise ConfigError(
-                f"{SYSTEM_CONFIG} refused the nodes' device docs ({err}); see {log}"
-            ) from err
+            raise _refused("the nodes' device docs", err, log) from err
         for node in nodes:
             name = node_process(VERIFY_HUB, node.name)
             krpc, grpc = node_ports(node, VERIFY_HUB)
@@ -764,9 +765,7 @@ def _up_nodes_locked(
             )
         except RPCError as err:
             log = layout.log(node_process(SYSTEM_CONFIG, first))
-            raise ConfigError(
-                f"{SYSTEM_CONFIG} refused the zone's seed ({err}); see {log}"
-            ) from err
+            raise _refused("the zone's seed", err, log) from err
         for node in nodes:
             name = node_process(GATEWAY, node.name)
             port = wanted[GATEWAY] if node.name == first else 0
